@@ -1,0 +1,137 @@
+//! The command line, as clap types. They are turned into a typed
+//! [`crate::config::Config`] once, in `main`, and go no further.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// recto: page-accurate text from a library of PDFs, with an exact record of
+/// every step that touched every source.
+#[derive(Debug, Parser)]
+#[command(name = "recto", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  error: the command could not do its work (message on stderr)
+  2  usage error: bad flags or arguments
+  3  partial: the command finished, but some items (citekeys, files) failed
+  4  not found: the job, step or citekey asked for does not exist";
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Data directory holding sources/, analytics/ and the registry.
+    #[arg(
+        long,
+        global = true,
+        env = "RECTO_DATA_DIR",
+        default_value = "data",
+        value_name = "DIR"
+    )]
+    pub data_dir: PathBuf,
+
+    /// Steps that count as pending until completed, comma-separated.
+    #[arg(
+        long,
+        global = true,
+        env = "RECTO_PIPELINE",
+        default_value = "ocr,sync_ocr",
+        value_name = "STEPS"
+    )]
+    pub pipeline: String,
+
+    /// More log output on stderr (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Query jobs: list, status, full registry, jobs of a citekey.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Read or record one step's metadata (for steps written in any language).
+    #[command(subcommand)]
+    Step(StepCommand),
+    /// Maintain the central registry.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List every job, oldest first.
+    List {
+        /// Only jobs that ran this step (`source` for upload jobs).
+        #[arg(long)]
+        step: Option<String>,
+        /// Print the job ids as a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the newest job id.
+    Latest {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Completed, pending, failed and stale steps of a job.
+    Status {
+        /// A job id (2026-01-01_21-45-14) or `latest`.
+        job: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a job's central registry (its complete trace) as JSON.
+    Show {
+        /// A job id or `latest`.
+        job: String,
+    },
+    /// Every job that processed a citekey (`JOB > STEP: STATUS`).
+    Citekey {
+        citekey: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reserve and print a fresh job id.
+    NewId,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StepCommand {
+    /// Print a step's metadata as JSON (`source` for an upload job).
+    Show {
+        step: String,
+        /// A job id or `latest` (the newest job with this step).
+        job: String,
+    },
+    /// Record a step's metadata (`source` for an upload job) and update the
+    /// central registries.
+    ///
+    /// Example: echo '{"status": "completed", "source_job_id": "2026-01-01_21-45-14"}' |
+    /// recto step save toc new --metadata -
+    Save {
+        step: String,
+        /// A job id, or `new` for a fresh one (printed on stdout).
+        job: String,
+        /// A JSON file with the metadata, or `-` for stdin. A running step
+        /// records the pid of the process that called recto unless `pid` is given.
+        #[arg(long, value_name = "FILE")]
+        metadata: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Rescan all step and source metadata and rebuild every registry.
+    Rebuild {
+        #[arg(long)]
+        json: bool,
+    },
+}

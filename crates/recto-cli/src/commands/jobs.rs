@@ -1,0 +1,119 @@
+//! `recto jobs ...`: the registry's queries.
+
+use recto_registry::{JobId, Registry};
+
+use super::Outcome;
+use crate::cli::JobsCommand;
+use crate::config::Config;
+use crate::output;
+
+pub fn run(cmd: JobsCommand, config: &Config) -> anyhow::Result<Outcome> {
+    let reg = config.registry();
+    match cmd {
+        JobsCommand::List { step, json } => list(&reg, step.as_deref(), json)?,
+        JobsCommand::Latest { json } => {
+            let latest = reg.resolve_job("latest")?;
+            if json {
+                output::json(latest.as_str())?;
+            } else {
+                output::line(latest.as_str())?;
+            }
+        }
+        JobsCommand::Status { job, json } => status(&reg, &job, json)?,
+        JobsCommand::Show { job } => {
+            let job = reg.resolve_job(&job)?;
+            output::json(&reg.get_central_registry(&job)?)?;
+        }
+        JobsCommand::Citekey { citekey, json } => {
+            let jobs = reg.find_jobs_for_citekey(&citekey)?;
+            if json {
+                output::json(&jobs)?;
+            } else if jobs.is_empty() {
+                anyhow::bail!(NotFound(format!(
+                    "no job has processed citekey {citekey:?}"
+                )));
+            } else {
+                for j in jobs {
+                    output::line(format!("{} > {}: {}", j.job_id, j.step, j.status))?;
+                }
+            }
+        }
+        JobsCommand::NewId => output::line(reg.new_job_id()?.as_str())?,
+    }
+    Ok(Outcome::Success)
+}
+
+/// An error that maps to the "not found" exit code.
+#[derive(Debug)]
+pub struct NotFound(pub String);
+
+impl std::fmt::Display for NotFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotFound {}
+
+fn list(reg: &Registry, step: Option<&str>, json: bool) -> anyhow::Result<()> {
+    if json {
+        let ids: Vec<String> = reg
+            .list_all_jobs(step)?
+            .iter()
+            .map(JobId::to_string)
+            .collect();
+        return output::json(&ids);
+    }
+    let mut out = String::new();
+    for job in reg.job_summaries(step)? {
+        let steps: Vec<String> = job
+            .steps
+            .iter()
+            .map(|(s, st)| format!("{s}: {st}"))
+            .collect();
+        out.push_str(&format!("{}  {}", job.job_id, steps.join(", ")));
+        if let Some(src) = job.source_job_id.filter(|s| *s != job.job_id) {
+            out.push_str(&format!("  (from {src})"));
+        }
+        out.push('\n');
+    }
+    output::text(&out)
+}
+
+fn status(reg: &Registry, job: &str, json: bool) -> anyhow::Result<()> {
+    let job = reg.resolve_job(job)?;
+    let st = reg.get_job_pipeline_status(&job)?;
+    if json {
+        return output::json(&st);
+    }
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "-".to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
+    let mut out = format!("job {}\n", st.job_id);
+    out.push_str(&format!(
+        "source:    {}\n",
+        st.source_job_id.as_deref().unwrap_or("-")
+    ));
+    out.push_str(&format!("completed: {}\n", list(&st.steps_completed)));
+    out.push_str(&format!("pending:   {}\n", list(&st.steps_pending)));
+    out.push_str(&format!("failed:    {}\n", list(&st.steps_failed)));
+    if !st.steps.is_empty() {
+        out.push_str("steps:\n");
+        let width = st.steps.iter().map(|s| s.step.len()).max().unwrap_or(0);
+        for s in &st.steps {
+            out.push_str(&format!(
+                "  {:width$}  {:9}  {}  {}",
+                s.step, s.status, s.job_id, s.timestamp
+            ));
+            if let Some(why) = &s.stale_reason {
+                out.push_str(&format!("  ({why})"));
+            }
+            out.push('\n');
+        }
+    }
+    output::text(&out)
+}

@@ -1,0 +1,13 @@
+//! One module per command group; each returns the process's exit status.
+
+pub mod jobs;
+pub mod registry;
+pub mod step;
+
+/// How a command ended, when it did not fail outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// Finished, but some items failed (exit code 3).
+    Partial,
+}

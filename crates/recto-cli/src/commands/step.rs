@@ -1,0 +1,88 @@
+//! `recto step ...`: read and record one step's metadata.
+
+use std::io::Read;
+
+use anyhow::Context;
+use recto_registry::StepName;
+use serde_json::Value;
+
+use super::Outcome;
+use crate::cli::StepCommand;
+use crate::config::Config;
+use crate::output;
+
+pub fn run(cmd: StepCommand, config: &Config) -> anyhow::Result<Outcome> {
+    let reg = config.registry();
+    match cmd {
+        StepCommand::Show { step, job } => {
+            let meta = if step == "source" {
+                let job = if job == "latest" {
+                    reg.latest_job_with_step("source")?.ok_or_else(|| {
+                        anyhow::anyhow!(super::jobs::NotFound("no source upload job yet".into()))
+                    })?
+                } else {
+                    recto_registry::JobId::parse(&job)?
+                };
+                reg.get_source_metadata(&job)?
+            } else {
+                let step = StepName::parse(&step)?;
+                let job = reg.resolve_step_job(&step, &job)?;
+                reg.get_step_metadata(&step, &job)?
+            };
+            output::json(&meta)?;
+        }
+        StepCommand::Save {
+            step,
+            job,
+            metadata,
+        } => {
+            let step = if step == "source" {
+                None
+            } else {
+                Some(StepName::parse(&step)?)
+            };
+            let job = if job == "new" {
+                reg.new_job_id()?
+            } else {
+                recto_registry::JobId::parse(&job)?
+            };
+            let text = if metadata.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .context("reading metadata from stdin")?;
+                s
+            } else {
+                std::fs::read_to_string(&metadata)
+                    .with_context(|| format!("reading {}", metadata.display()))?
+            };
+            let source = if metadata.as_os_str() == "-" {
+                "stdin".to_owned()
+            } else {
+                metadata.display().to_string()
+            };
+            let mut value: Value = serde_json::from_str(&text)
+                .with_context(|| format!("{source}: metadata is not valid JSON"))?;
+            // The process that records a running step is the one that called
+            // recto, not this short-lived recto process.
+            if let Value::Object(m) = &mut value
+                && m.get("status").and_then(Value::as_str) == Some("running")
+                && !m.contains_key("pid")
+            {
+                m.insert("pid".into(), parent_pid().into());
+            }
+            match step {
+                Some(step) => reg.save_step_metadata(&step, &job, value)?,
+                None => reg.save_source_metadata(&job, value)?,
+            };
+            output::line(job.as_str())?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn parent_pid() -> u32 {
+    // SAFETY: getppid has no preconditions and cannot fail.
+    let ppid = unsafe { libc::getppid() };
+    u32::try_from(ppid).unwrap_or(0)
+}

@@ -1,0 +1,70 @@
+//! The `recto` binary: parses the command line, runs one command, prints the
+//! error chain and maps it to a documented exit code.
+
+mod cli;
+mod commands;
+mod config;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::commands::Outcome;
+use crate::config::Config;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose);
+    match run(cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Partial) => ExitCode::from(3),
+        Err(err) => {
+            report(&err);
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let config = Config::from_args(&cli.global)?;
+    match cli.command {
+        Command::Jobs(cmd) => commands::jobs::run(cmd, &config),
+        Command::Step(cmd) => commands::step::run(cmd, &config),
+        Command::Registry(cmd) => commands::registry::run(cmd, &config),
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RECTO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+#[allow(clippy::print_stderr)]
+fn report(err: &anyhow::Error) {
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
+
+fn exit_code(err: &anyhow::Error) -> u8 {
+    let not_found = err.chain().any(|e| {
+        e.downcast_ref::<recto_registry::Error>()
+            .is_some_and(recto_registry::Error::is_not_found)
+            || e.downcast_ref::<commands::jobs::NotFound>().is_some()
+    });
+    if not_found { 4 } else { 1 }
+}

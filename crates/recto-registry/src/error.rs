@@ -1,0 +1,104 @@
+//! The registry's error type. Every variant names the job, step, citekey or
+//! path it is about, so a message alone tells the user what to look at.
+
+use std::io;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("invalid job id {id:?}: {reason}")]
+    InvalidJobId { id: String, reason: &'static str },
+
+    #[error("invalid step name {name:?}: {reason}")]
+    InvalidStepName { name: String, reason: &'static str },
+
+    #[error("invalid citekey {key:?}: {reason}")]
+    InvalidCitekey { key: String, reason: String },
+
+    #[error("invalid metadata for {step} job {job_id}: {reason}")]
+    InvalidMetadata {
+        step: String,
+        job_id: String,
+        reason: String,
+    },
+
+    #[error("no job {job_id} in the registry{}", hint(.nearest, "nearest known jobs"))]
+    JobNotFound {
+        job_id: String,
+        nearest: Vec<String>,
+    },
+
+    #[error(
+        "no {step} metadata for job {job_id} (looked for {}){}",
+        .path.display(),
+        hint(.jobs_with_step, "jobs with this step")
+    )]
+    StepNotFound {
+        step: String,
+        job_id: String,
+        path: PathBuf,
+        jobs_with_step: Vec<String>,
+    },
+
+    #[error("no jobs recorded in {}", .data_dir.display())]
+    NoJobs { data_dir: PathBuf },
+
+    #[error("no job has a {step} step yet")]
+    NoJobsForStep { step: String },
+
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("{}: invalid JSON: {source}", .path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    #[error("registry index {}: {source}", .path.display())]
+    Index {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    #[error("could not reserve a job id after {tries} tries in {}", .dir.display())]
+    JobIdsExhausted { dir: PathBuf, tries: u32 },
+}
+
+fn hint(items: &[String], what: &str) -> String {
+    if items.is_empty() {
+        String::new()
+    } else {
+        format!("; {what}: {}", items.join(", "))
+    }
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// True when the error says that a job, step or anything else asked for
+    /// does not exist (the CLI maps this to its own exit code).
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Error::JobNotFound { .. }
+                | Error::StepNotFound { .. }
+                | Error::NoJobs { .. }
+                | Error::NoJobsForStep { .. }
+        )
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

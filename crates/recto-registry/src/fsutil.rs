@@ -1,0 +1,234 @@
+//! Crash-safe file writes and the registry's inter-process lock.
+//!
+//! A reader must never see a half-written JSON file, even after `kill -9` or
+//! a power cut: every file is written to a temp file in its own folder,
+//! fsynced, renamed over the target, and the folder is fsynced.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Temp files start with this prefix so that scans, which only read
+/// `*.json` files whose name is a job id, never pick them up.
+const TMP_PREFIX: &str = ".tmp-";
+
+pub(crate) fn create_dir_all(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+}
+
+fn parent(path: &Path) -> &Path {
+    path.parent().unwrap_or(Path::new("."))
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    // Directories can be opened read-only and fsynced on Unix; elsewhere this
+    // is best effort.
+    match File::open(dir) {
+        Ok(f) => {
+            let _ = f.sync_all();
+            Ok(())
+        }
+        Err(e) => Err(Error::io(dir, e)),
+    }
+}
+
+/// Ordinary files are readable by all (subject to the umask), not 0600 as
+/// temp files are created.
+fn file_mode() -> fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    fs::Permissions::from_mode(0o644)
+}
+
+/// Write `bytes` to `path` atomically and durably.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent(path);
+    create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .suffix(".tmp")
+        .permissions(file_mode())
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    sync_dir(dir)
+}
+
+/// Write many files atomically with one filesystem sync instead of one per
+/// file: all temp files are written first, then synced together, then renamed.
+/// Each file is still either old or new, never partial.
+pub fn atomic_write_many(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    use rayon::prelude::*;
+    let temps: Vec<(tempfile::TempPath, &PathBuf)> = files
+        .par_iter()
+        .map(|(path, bytes)| {
+            let dir = parent(path);
+            create_dir_all(dir)?;
+            let mut tmp = tempfile::Builder::new()
+                .prefix(TMP_PREFIX)
+                .suffix(".tmp")
+                .permissions(file_mode())
+                .tempfile_in(dir)
+                .map_err(|e| Error::io(dir, e))?;
+            tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+            Ok((tmp.into_temp_path(), path))
+        })
+        .collect::<Result<_>>()?;
+    let dirs: std::collections::BTreeSet<&Path> = files.iter().map(|(p, _)| parent(p)).collect();
+    for dir in &dirs {
+        sync_filesystem(dir)?;
+    }
+    for (tmp, path) in temps {
+        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    }
+    for dir in dirs {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn sync_filesystem(dir: &Path) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let f = File::open(dir).map_err(|e| Error::io(dir, e))?;
+    // SAFETY: syncfs takes any open descriptor on the filesystem to sync.
+    let rc = unsafe { libc::syncfs(f.as_raw_fd()) };
+    if rc != 0 {
+        return Err(Error::io(dir, std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn sync_filesystem(_dir: &Path) -> Result<()> {
+    // SAFETY: sync has no preconditions.
+    unsafe { libc::sync() };
+    Ok(())
+}
+
+/// Point `link` at `target` (a file name in the same folder), atomically.
+/// Where the filesystem refuses symlinks, write a small pointer file instead.
+pub fn atomic_symlink_or_pointer(link: &Path, target: &str, pointer_json: &[u8]) -> Result<()> {
+    let dir = parent(link);
+    create_dir_all(dir)?;
+    let tmp = dir.join(format!("{TMP_PREFIX}{}-link.tmp", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    if std::os::unix::fs::symlink(target, &tmp).is_ok() {
+        fs::rename(&tmp, link).map_err(|e| Error::io(link, e))?;
+        return sync_dir(dir);
+    }
+    atomic_write(link, pointer_json)
+}
+
+/// An exclusive lock on a file, held until dropped; it protects the
+/// read-modify-write of registries and the index across processes.
+#[derive(Debug)]
+pub struct FileLock {
+    file: File,
+}
+
+impl FileLock {
+    pub fn exclusive(path: &Path) -> Result<Self> {
+        let file = open_lock_file(path)?;
+        file.lock().map_err(|e| Error::io(path, e))?;
+        Ok(FileLock { file })
+    }
+
+    /// `None` when another process holds the lock.
+    pub fn try_exclusive(path: &Path) -> Result<Option<Self>> {
+        let file = open_lock_file(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(FileLock { file })),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(Error::io(path, e)),
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+fn open_lock_file(path: &Path) -> Result<File> {
+    create_dir_all(parent(path))?;
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))
+}
+
+/// Read a file to a string; `Ok(None)` when it does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        atomic_write(&p, b"one").unwrap();
+        atomic_write(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.json")]);
+    }
+
+    #[test]
+    fn many_writes_land() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<_> = (0..50)
+            .map(|i| {
+                (
+                    dir.path().join(format!("sub/{i}.json")),
+                    format!("{i}").into_bytes(),
+                )
+            })
+            .collect();
+        atomic_write_many(&files).unwrap();
+        for (p, b) in &files {
+            assert_eq!(&fs::read(p).unwrap(), b);
+        }
+        assert_eq!(fs::read_dir(dir.path().join("sub")).unwrap().count(), 50);
+    }
+
+    #[test]
+    fn symlink_points_at_target() {
+        let dir = tempfile::tempdir().unwrap();
+        atomic_write(&dir.path().join("x.json"), b"{}").unwrap();
+        let link = dir.path().join("latest.json");
+        atomic_symlink_or_pointer(&link, "x.json", b"{}").unwrap();
+        atomic_symlink_or_pointer(&link, "x.json", b"{}").unwrap();
+        assert_eq!(fs::read_link(&link).unwrap(), PathBuf::from("x.json"));
+    }
+
+    #[test]
+    fn try_lock_sees_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("lock");
+        let held = FileLock::exclusive(&p).unwrap();
+        assert!(FileLock::try_exclusive(&p).unwrap().is_none());
+        drop(held);
+        assert!(FileLock::try_exclusive(&p).unwrap().is_some());
+    }
+}

@@ -1,0 +1,239 @@
+//! Validated names: job ids, step names and statuses.
+//!
+//! Every name that ends up in a path goes through one of these types first, so
+//! nothing the user types can escape its directory.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Local, NaiveDateTime};
+
+use crate::Error;
+
+/// The spec's job id format: `2026-01-01_21-45-14`, local time, second resolution.
+pub const JOB_ID_FORMAT: &str = "%Y-%m-%d_%H-%M-%S";
+
+/// A job id in the spec's format, known to be a real date and time.
+///
+/// Ids sort by time because the format is big-endian and zero-padded, so the
+/// derived `Ord` on the string is the chronological order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct JobId(String);
+
+impl JobId {
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let invalid = |reason: &'static str| Error::InvalidJobId {
+            id: s.to_owned(),
+            reason,
+        };
+        if s.len() != 19 || !s.is_ascii() {
+            return Err(invalid(
+                "expected the form YYYY-MM-DD_HH-MM-SS, e.g. 2026-01-01_21-45-14",
+            ));
+        }
+        let shape_ok = s.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 | 13 | 16 => b == b'-',
+            10 => b == b'_',
+            _ => b.is_ascii_digit(),
+        });
+        if !shape_ok {
+            return Err(invalid(
+                "expected the form YYYY-MM-DD_HH-MM-SS, e.g. 2026-01-01_21-45-14",
+            ));
+        }
+        NaiveDateTime::parse_from_str(s, JOB_ID_FORMAT)
+            .map_err(|_| invalid("not a real date and time"))?;
+        Ok(JobId(s.to_owned()))
+    }
+
+    pub fn from_datetime(t: NaiveDateTime) -> Self {
+        JobId(t.format(JOB_ID_FORMAT).to_string())
+    }
+
+    /// The id for the current local time (not reserved: see `Registry::new_job_id`).
+    pub fn now() -> Self {
+        Self::from_datetime(Local::now().naive_local())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn datetime(&self) -> NaiveDateTime {
+        // Validated in `parse`, so this cannot fail.
+        NaiveDateTime::parse_from_str(&self.0, JOB_ID_FORMAT).expect("validated job id")
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for JobId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Self::parse(s)
+    }
+}
+
+impl AsRef<str> for JobId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Names that would collide with the registry's own folders or with the
+/// source section, so no step may use them.
+const RESERVED_STEPS: &[&str] = &["job_registry", "source", "sources"];
+
+/// A pipeline step name: `[a-z][a-z0-9_]*`, at most 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StepName(String);
+
+impl StepName {
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let invalid = |reason: &'static str| Error::InvalidStepName {
+            name: s.to_owned(),
+            reason,
+        };
+        let mut bytes = s.bytes();
+        match bytes.next() {
+            None => return Err(invalid("empty")),
+            Some(b) if !b.is_ascii_lowercase() => {
+                return Err(invalid("must start with a lowercase letter a-z"));
+            }
+            _ => {}
+        }
+        if !bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(invalid("only a-z, 0-9 and _ are allowed ([a-z][a-z0-9_]*)"));
+        }
+        if s.len() > 64 {
+            return Err(invalid("longer than 64 characters"));
+        }
+        if RESERVED_STEPS.contains(&s) {
+            return Err(invalid(
+                "reserved by the registry (job_registry, source, sources)",
+            ));
+        }
+        Ok(StepName(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StepName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for StepName {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Self::parse(s)
+    }
+}
+
+/// The status of a step or source job, as the spec names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Pending,
+        Status::Running,
+        Status::Completed,
+        Status::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Running => "running",
+            Status::Completed => "completed",
+            Status::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_ids() {
+        assert!(JobId::parse("2026-01-01_21-45-14").is_ok());
+        for bad in [
+            "",
+            "latest",
+            "2026-01-01 21-45-14",
+            "2026-13-01_21-45-14",
+            "2026-02-30_21-45-14",
+            "2026-01-01_25-45-14",
+            "../../etc/passwd",
+            "2026-01-01_21-45-1/",
+            "2026-01-01_21-45-14\0",
+            "2026-01-01_21-45-14.json",
+            "２026-01-01_21-45-1",
+        ] {
+            assert!(JobId::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn job_ids_sort_by_time() {
+        let a = JobId::parse("2025-12-31_23-59-59").unwrap();
+        let b = JobId::parse("2026-01-01_00-00-00").unwrap();
+        assert!(a < b);
+        assert!(a.datetime() < b.datetime());
+    }
+
+    #[test]
+    fn step_names() {
+        for good in ["ocr", "sync_ocr", "toc", "my_step2"] {
+            assert!(StepName::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "OCR",
+            "2ocr",
+            "_ocr",
+            "sync-ocr",
+            "a/b",
+            "..",
+            "job_registry",
+            "source",
+            "ocr\0",
+        ] {
+            assert!(StepName::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(StepName::parse(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Status::parse("done"), None);
+    }
+}

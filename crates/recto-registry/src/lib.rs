@@ -1,0 +1,31 @@
+//! recto's metadata registry: the spec's API (`save_step_metadata`,
+//! `get_central_registry`, `find_jobs_for_citekey`, ...) over a data directory.
+//!
+//! Step and source metadata files are the truth. Central registries
+//! (`analytics/job_registry/<job_id>.json`), `latest.json` and the SQLite
+//! index under `.recto/` are derived from them and rebuilt on demand. This
+//! crate does no network I/O, knows nothing of OCR, storage or the CLI, and
+//! never prints.
+
+mod citekey;
+mod error;
+mod fsutil;
+mod ids;
+mod index;
+mod layout;
+mod process;
+mod record;
+mod registry;
+mod trace;
+
+pub use citekey::{Citekey, MAX_CITEKEY_LEN};
+pub use error::{Error, Result};
+pub use fsutil::atomic_write;
+pub use ids::{JOB_ID_FORMAT, JobId, Status, StepName};
+pub use layout::{Layout, relative_metadata_path};
+pub use process::{hostname, process_alive};
+pub use record::{SCHEMA_VERSION, SOURCE_STEP_LABEL, now_timestamp};
+pub use registry::{
+    CitekeyJob, DEFAULT_PIPELINE, JobSummary, PipelineStatus, Problem, RebuildReport, Registry,
+    StepState, parse_pipeline,
+};

@@ -1,0 +1,352 @@
+//! One metadata file as the registry sees it: a source upload job or a step
+//! of a job, with the few fields the registry itself interprets.
+
+use chrono::{DateTime, FixedOffset, Local, SecondsFormat};
+use serde_json::{Map, Value};
+
+use crate::Error;
+use crate::citekey::Citekey;
+use crate::ids::{JobId, Status, StepName};
+use crate::layout::relative_metadata_path;
+
+/// The version of every file the registry writes.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// How a source upload appears where steps are listed (the spec's example
+/// output of `find_jobs_for_citekey`).
+pub const SOURCE_STEP_LABEL: &str = "source (upload)";
+
+/// The key of source records in the index; never a valid step name.
+pub(crate) const SOURCE_KEY: &str = "source";
+
+/// Which kind of metadata file a record comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    Source,
+    Step(StepName),
+}
+
+impl RecordKind {
+    pub(crate) fn key(&self) -> &str {
+        match self {
+            RecordKind::Source => SOURCE_KEY,
+            RecordKind::Step(s) => s.as_str(),
+        }
+    }
+
+    pub(crate) fn from_key(key: &str) -> Result<Self, Error> {
+        if key == SOURCE_KEY {
+            Ok(RecordKind::Source)
+        } else {
+            StepName::parse(key).map(RecordKind::Step)
+        }
+    }
+
+    /// The name shown in traces and citekey listings.
+    pub fn label(&self) -> &str {
+        match self {
+            RecordKind::Source => SOURCE_STEP_LABEL,
+            RecordKind::Step(s) => s.as_str(),
+        }
+    }
+
+    pub fn step(&self) -> Option<&StepName> {
+        match self {
+            RecordKind::Source => None,
+            RecordKind::Step(s) => Some(s),
+        }
+    }
+}
+
+/// A parsed metadata file.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub kind: RecordKind,
+    pub job_id: JobId,
+    pub status: Status,
+    pub timestamp: String,
+    pub source_job_id: Option<JobId>,
+    /// `citekeys.list` when the metadata has one.
+    pub citekeys: Option<Vec<String>>,
+    pub meta: Map<String, Value>,
+}
+
+impl Record {
+    /// Interpret metadata read from disk. Lenient about what the registry
+    /// does not need (a missing timestamp falls back to the job id's time),
+    /// strict about what it does (status, types of the lineage fields).
+    pub fn from_meta(
+        kind: RecordKind,
+        job_id: JobId,
+        meta: Map<String, Value>,
+    ) -> Result<Self, String> {
+        let status = match meta.get("status") {
+            Some(Value::String(s)) => Status::parse(s).ok_or_else(|| {
+                format!("status {s:?} is not one of pending, running, completed, failed")
+            })?,
+            None if kind == RecordKind::Source => Status::Completed,
+            None => return Err("status is missing".into()),
+            Some(other) => return Err(format!("status must be a string, got {other}")),
+        };
+        let source_job_id = match meta.get("source_job_id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => {
+                Some(JobId::parse(s).map_err(|e| format!("source_job_id: {e}"))?)
+            }
+            Some(other) => return Err(format!("source_job_id must be a string, got {other}")),
+        };
+        let citekeys = match meta.get("citekeys") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(c)) => match c.get("list") {
+                None | Some(Value::Null) => None,
+                Some(Value::Array(items)) => Some(
+                    items
+                        .iter()
+                        .map(|v| match v {
+                            Value::String(s) => Ok(s.clone()),
+                            other => Err(format!("citekeys.list must hold strings, got {other}")),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
+                Some(other) => return Err(format!("citekeys.list must be an array, got {other}")),
+            },
+            // A step may summarise citekeys some other way; only `list` is ours.
+            Some(_) => None,
+        };
+        let timestamp = match meta.get("timestamp") {
+            Some(Value::String(s)) => s.clone(),
+            _ => job_id
+                .datetime()
+                .and_local_timezone(Local)
+                .earliest()
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, false))
+                .unwrap_or_else(|| job_id.to_string()),
+        };
+        Ok(Record {
+            kind,
+            job_id,
+            status,
+            timestamp,
+            source_job_id,
+            citekeys,
+            meta,
+        })
+    }
+
+    pub fn metadata_path(&self) -> String {
+        relative_metadata_path(self.kind.step(), &self.job_id)
+    }
+
+    /// The time used to order traces; unparseable timestamps sort first.
+    pub fn sort_time(&self) -> Option<DateTime<FixedOffset>> {
+        DateTime::parse_from_rfc3339(&self.timestamp).ok()
+    }
+
+    /// The upstream job, unless it is this record's own job.
+    pub fn upstream(&self) -> Option<&JobId> {
+        self.source_job_id.as_ref().filter(|u| **u != self.job_id)
+    }
+}
+
+/// The current time as recorded in metadata.
+pub fn now_timestamp() -> String {
+    Local::now().to_rfc3339_opts(SecondsFormat::Micros, false)
+}
+
+/// Check metadata handed to `save_*` and return it with the registry's own
+/// fields added: `schema_version` first, then the caller's fields as given,
+/// then what was missing (`step`, `job_id`, `timestamp`).
+pub(crate) fn prepare_for_save(
+    kind: &RecordKind,
+    job_id: &JobId,
+    meta: Value,
+) -> Result<Map<String, Value>, Error> {
+    let invalid = |reason: String| Error::InvalidMetadata {
+        step: kind.label().to_owned(),
+        job_id: job_id.to_string(),
+        reason,
+    };
+    let Value::Object(given) = meta else {
+        return Err(invalid(format!(
+            "expected a JSON object, got {}",
+            json_kind(&meta)
+        )));
+    };
+    match (kind, given.get("status")) {
+        (RecordKind::Step(_), None) => {
+            return Err(invalid(
+                "\"status\" is required (one of pending, running, completed, failed)".into(),
+            ));
+        }
+        (_, Some(Value::String(s))) if Status::parse(s).is_none() => {
+            return Err(invalid(format!(
+                "status {s:?} is not one of pending, running, completed, failed"
+            )));
+        }
+        (_, Some(v)) if !v.is_string() => {
+            return Err(invalid(format!(
+                "status must be a string, got {}",
+                json_kind(v)
+            )));
+        }
+        _ => {}
+    }
+    if let Some(v) = given.get("timestamp") {
+        match v.as_str().map(DateTime::parse_from_rfc3339) {
+            Some(Ok(_)) => {}
+            _ => {
+                return Err(invalid(format!(
+                    "timestamp must be an ISO 8601 (RFC 3339) string, got {v}"
+                )));
+            }
+        }
+    }
+    if *kind == RecordKind::Source {
+        let list = given
+            .get("citekeys")
+            .and_then(|c| c.get("list"))
+            .and_then(Value::as_array)
+            .ok_or_else(|| invalid("a source job needs citekeys.list".into()))?;
+        for k in list {
+            let k = k
+                .as_str()
+                .ok_or_else(|| invalid(format!("citekeys.list must hold strings, got {k}")))?;
+            Citekey::parse(k).map_err(|e| invalid(e.to_string()))?;
+        }
+    }
+
+    let mut out = Map::new();
+    out.insert("schema_version".into(), SCHEMA_VERSION.into());
+    for (k, v) in given {
+        if k != "schema_version" {
+            out.insert(k, v);
+        }
+    }
+    if *kind == RecordKind::Source && !out.contains_key("status") {
+        out.insert("status".into(), Status::Completed.as_str().into());
+    }
+    if let RecordKind::Step(s) = kind {
+        out.entry("step").or_insert_with(|| s.as_str().into());
+    }
+    out.entry("job_id")
+        .or_insert_with(|| job_id.as_str().into());
+    out.entry("timestamp")
+        .or_insert_with(|| now_timestamp().into());
+
+    // Validate the lineage fields the same way a later rebuild will.
+    Record::from_meta(kind.clone(), job_id.clone(), out.clone()).map_err(invalid)?;
+    Ok(out)
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn job() -> JobId {
+        JobId::parse("2026-01-01_21-45-14").unwrap()
+    }
+
+    fn ocr() -> RecordKind {
+        RecordKind::Step(StepName::parse("ocr").unwrap())
+    }
+
+    #[test]
+    fn save_keeps_custom_fields_and_adds_ours() {
+        let m = prepare_for_save(
+            &ocr(),
+            &job(),
+            json!({"status": "completed", "custom_metric": 95.2}),
+        )
+        .unwrap();
+        let keys: Vec<_> = m.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "schema_version",
+                "status",
+                "custom_metric",
+                "step",
+                "job_id",
+                "timestamp"
+            ]
+        );
+        assert_eq!(m["custom_metric"], json!(95.2));
+    }
+
+    #[test]
+    fn save_rejects_bad_metadata() {
+        for (meta, needle) in [
+            (json!([1]), "JSON object"),
+            (json!({}), "required"),
+            (json!({"status": "done"}), "not one of"),
+            (json!({"status": 3}), "must be a string"),
+            (
+                json!({"status": "completed", "source_job_id": "../x"}),
+                "source_job_id",
+            ),
+            (
+                json!({"status": "completed", "citekeys": {"list": [1]}}),
+                "strings",
+            ),
+            (
+                json!({"status": "completed", "timestamp": "yesterday"}),
+                "timestamp",
+            ),
+        ] {
+            let err = prepare_for_save(&ocr(), &job(), meta.clone())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{meta}: {err}");
+            assert!(err.contains("2026-01-01_21-45-14"), "{err}");
+        }
+    }
+
+    #[test]
+    fn source_needs_valid_citekeys() {
+        let err =
+            prepare_for_save(&RecordKind::Source, &job(), json!({"bucket": "b"})).unwrap_err();
+        assert!(err.to_string().contains("citekeys.list"));
+        let err = prepare_for_save(
+            &RecordKind::Source,
+            &job(),
+            json!({"citekeys": {"list": ["a/b"]}}),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("a/b"));
+        let m = prepare_for_save(
+            &RecordKind::Source,
+            &job(),
+            json!({"citekeys": {"list": ["a"]}}),
+        )
+        .unwrap();
+        assert_eq!(m["status"], "completed");
+    }
+
+    #[test]
+    fn missing_timestamp_falls_back_to_job_time() {
+        let r = Record::from_meta(
+            ocr(),
+            job(),
+            json!({"status": "failed"}).as_object().unwrap().clone(),
+        )
+        .unwrap();
+        assert!(
+            r.timestamp.starts_with("2026-01-01T21:45:14"),
+            "{}",
+            r.timestamp
+        );
+        assert!(r.sort_time().is_some());
+    }
+}

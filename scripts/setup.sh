@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install what recto needs to build and test on a fresh Debian machine.
+# Idempotent: each part is skipped when already in place.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+# System packages (Debian). Only installed when missing, so a second run is fast.
+packages=(pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cd "$here"
+cargo build --release --locked --bin recto
