@@ -61,11 +61,12 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Write many files atomically with one filesystem sync instead of one per
 /// file: all temp files are written first, then synced together, then renamed.
-/// Each file is still either old or new, never partial.
+/// Each file is still either old or new, never partial. Files are created
+/// one after the other: creations in one folder serialise on its lock, and
+/// measured here, two threads took twice as long as one.
 pub fn atomic_write_many(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
-    use rayon::prelude::*;
     let temps: Vec<(tempfile::TempPath, &PathBuf)> = files
-        .par_iter()
+        .iter()
         .map(|(path, bytes)| {
             let dir = parent(path);
             create_dir_all(dir)?;

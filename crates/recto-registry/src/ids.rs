@@ -46,6 +46,12 @@ impl JobId {
         Ok(JobId(s.to_owned()))
     }
 
+    /// For ids read back from the index, which only ever holds validated ids.
+    pub(crate) fn from_trusted(s: String) -> Self {
+        debug_assert!(Self::parse(&s).is_ok(), "{s}");
+        JobId(s)
+    }
+
     pub fn from_datetime(t: NaiveDateTime) -> Self {
         JobId(t.format(JOB_ID_FORMAT).to_string())
     }

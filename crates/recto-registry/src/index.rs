@@ -5,26 +5,59 @@
 //! It is never the only copy of anything: every row comes from a metadata
 //! file, and `rebuild` recreates it from scratch.
 
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::ids::JobId;
-use crate::record::{Record, RecordKind};
+use crate::layout::Layout;
+use crate::record::{Record, RecordKind, read_record};
 use crate::trace::Lookup;
 
 /// Bumped when the tables change; an index of another version is rebuilt.
-const INDEX_VERSION: i64 = 1;
+const INDEX_VERSION: i64 = 2;
 
 #[derive(Debug)]
 pub(crate) struct Index {
     conn: Connection,
     path: PathBuf,
+    layout: Layout,
+    /// The inode the connection was opened on, to notice a rebuild's swap.
+    ino: u64,
 }
+
+const SCHEMA: &str = "
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+    CREATE TABLE records (
+        kind TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        source_job_id TEXT,
+        has_citekeys INTEGER NOT NULL,
+        PRIMARY KEY (kind, job_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE citekeys (
+        citekey TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        PRIMARY KEY (citekey, kind, job_id)
+    ) WITHOUT ROWID;";
+
+const SECONDARY_INDEXES: &str = "
+    CREATE INDEX records_job ON records (job_id);
+    CREATE INDEX records_source ON records (source_job_id);";
+
+const INSERT_RECORD: &str = "INSERT OR REPLACE INTO records
+    (kind, job_id, status, timestamp, source_job_id, has_citekeys)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+const INSERT_CITEKEY: &str =
+    "INSERT OR IGNORE INTO citekeys (citekey, kind, job_id) VALUES (?1, ?2, ?3)";
 
 /// `(job_id, kind, status, source_job_id)` of one record.
 pub(crate) type SummaryRow = (String, String, String, Option<String>);
@@ -42,11 +75,12 @@ pub(crate) struct CitekeyHit {
 impl Index {
     /// Open the index; `Ok(None)` when it is missing, unreadable or of
     /// another version, i.e. when it must be rebuilt first.
-    pub fn open(path: &Path) -> Result<Option<Self>> {
+    pub fn open(layout: &Layout) -> Result<Option<Self>> {
+        let path = &layout.index_path();
         if !path.exists() {
             return Ok(None);
         }
-        let idx = match Self::connect(path) {
+        let idx = match Self::connect(layout) {
             Ok(idx) => idx,
             Err(_) => return Ok(None),
         };
@@ -60,18 +94,26 @@ impl Index {
         Ok((version == Some(INDEX_VERSION)).then_some(idx))
     }
 
-    fn connect(path: &Path) -> Result<Self> {
+    fn connect(layout: &Layout) -> Result<Self> {
+        let path = &layout.index_path();
         let err = |source| Error::Index {
             path: path.to_owned(),
             source,
         };
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        // A rollback journal, not WAL: rebuilds replace the file by rename,
+        // which a WAL file beside it would not survive.
+        conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL;")
             .map_err(err)?;
+        let ino = std::fs::metadata(path)
+            .map_err(|e| Error::io(path, e))?
+            .ino();
         Ok(Index {
             conn,
             path: path.to_owned(),
+            layout: layout.clone(),
+            ino,
         })
     }
 
@@ -82,56 +124,69 @@ impl Index {
         }
     }
 
-    /// Replace the whole index with `records`, in one transaction.
-    pub fn rebuild(path: &Path, records: &[Arc<Record>]) -> Result<Self> {
-        let mut idx = match Self::connect(path) {
-            Ok(idx) => idx,
-            Err(_) => {
-                // Unreadable: start over, it holds nothing that is not on disk.
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                }
-                Self::connect(path)?
-            }
-        };
-        let path = idx.path.clone();
+    /// Replace the whole index with one built from `records`.
+    ///
+    /// The new index is built in a temp file without journaling (nothing is
+    /// lost if this dies: it is derived) and renamed over the old one, so
+    /// other processes see either the old or the new index, never a mix.
+    /// Their open connections notice the swap through [`Index::is_current`].
+    pub fn rebuild(layout: &Layout, records: &[Arc<Record>]) -> Result<Self> {
+        let path = &layout.index_path();
+        let tmp = path.with_extension(format!("rebuild-{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
         let err = |source| Error::Index {
-            path: path.clone(),
+            path: tmp.clone(),
             source,
         };
-        let tx = idx.conn.transaction().map_err(err)?;
-        tx.execute_batch(
-            "DROP TABLE IF EXISTS meta;
-             DROP TABLE IF EXISTS records;
-             DROP TABLE IF EXISTS citekeys;
-             CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
-             CREATE TABLE records (
-                 kind TEXT NOT NULL,
-                 job_id TEXT NOT NULL,
-                 status TEXT NOT NULL,
-                 timestamp TEXT NOT NULL,
-                 source_job_id TEXT,
-                 has_citekeys INTEGER NOT NULL,
-                 json TEXT NOT NULL,
-                 PRIMARY KEY (kind, job_id)
-             ) WITHOUT ROWID;
-             CREATE INDEX records_job ON records (job_id);
-             CREATE INDEX records_source ON records (source_job_id);
-             CREATE TABLE citekeys (
-                 citekey TEXT NOT NULL,
-                 kind TEXT NOT NULL,
-                 job_id TEXT NOT NULL,
-                 PRIMARY KEY (citekey, kind, job_id)
-             ) WITHOUT ROWID;",
-        )
-        .map_err(err)?;
-        tx.execute("INSERT INTO meta VALUES ('version', ?1)", [INDEX_VERSION])
+        {
+            let mut conn = Connection::open(&tmp).map_err(err)?;
+            conn.execute_batch(
+                "PRAGMA journal_mode = OFF;
+                 PRAGMA synchronous = OFF;
+                 PRAGMA cache_size = -65536;",
+            )
             .map_err(err)?;
-        for r in records {
-            insert(&tx, r).map_err(err)?;
+            let tx = conn.transaction().map_err(err)?;
+            tx.execute_batch(SCHEMA).map_err(err)?;
+            tx.execute("INSERT INTO meta VALUES ('version', ?1)", [INDEX_VERSION])
+                .map_err(err)?;
+            // Inserting in key order keeps every B-tree append-only.
+            let mut sorted: Vec<&Arc<Record>> = records.iter().collect();
+            sorted.sort_by(|a, b| (a.kind.key(), &a.job_id).cmp(&(b.kind.key(), &b.job_id)));
+            let mut keys: Vec<(&str, &str, &str)> = Vec::new();
+            {
+                let mut st = tx.prepare(INSERT_RECORD).map_err(err)?;
+                for r in &sorted {
+                    let p = record_params(r);
+                    st.execute(rusqlite::params_from_iter(p.iter().map(|b| b.as_ref())))
+                        .map_err(err)?;
+                    for c in r.citekeys.iter().flatten() {
+                        keys.push((c, r.kind.key(), r.job_id.as_str()));
+                    }
+                }
+            }
+            keys.sort_unstable();
+            keys.dedup();
+            {
+                let mut st = tx.prepare(INSERT_CITEKEY).map_err(err)?;
+                for (c, k, j) in keys {
+                    st.execute(params![c, k, j]).map_err(err)?;
+                }
+            }
+            tx.execute_batch(SECONDARY_INDEXES).map_err(err)?;
+            tx.commit().map_err(err)?;
         }
-        tx.commit().map_err(err)?;
-        Ok(idx)
+        std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+        Self::connect(layout)
+    }
+
+    /// False when the index file was replaced (by a rebuild in any process)
+    /// since this connection was opened.
+    pub fn is_current(&self) -> bool {
+        std::fs::metadata(&self.path).is_ok_and(|m| m.ino() == self.ino)
     }
 
     pub fn upsert(&mut self, r: &Record) -> Result<()> {
@@ -148,36 +203,6 @@ impl Index {
         .map_err(err)?;
         insert(&tx, r).map_err(err)?;
         tx.commit().map_err(err)
-    }
-
-    pub fn record(&self, kind: &RecordKind, job: &JobId) -> Result<Option<Arc<Record>>> {
-        let row: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT json FROM records WHERE kind = ?1 AND job_id = ?2",
-                params![kind.key(), job.as_str()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(self.err())?;
-        row.map(|json| self.parse_row(kind.key(), job.as_str(), &json))
-            .transpose()
-    }
-
-    fn parse_row(&self, kind: &str, job: &str, json: &str) -> Result<Arc<Record>> {
-        // Rows were validated when inserted; a failure here means the index
-        // file itself was damaged.
-        let corrupt = |why: String| Error::Index {
-            path: self.path.clone(),
-            source: rusqlite::Error::InvalidColumnType(0, why, rusqlite::types::Type::Text),
-        };
-        let kind = RecordKind::from_key(kind).map_err(|e| corrupt(e.to_string()))?;
-        let job = JobId::parse(job).map_err(|e| corrupt(e.to_string()))?;
-        let meta: serde_json::Map<String, Value> =
-            serde_json::from_str(json).map_err(|e| corrupt(e.to_string()))?;
-        Record::from_meta(kind, job, meta)
-            .map(Arc::new)
-            .map_err(corrupt)
     }
 
     pub fn job_ids(&self, kind: Option<&str>) -> Result<Vec<String>> {
@@ -308,25 +333,23 @@ impl Index {
     }
 }
 
+fn record_params(r: &Record) -> Vec<Box<dyn rusqlite::ToSql + '_>> {
+    vec![
+        Box::new(r.kind.key()),
+        Box::new(r.job_id.as_str()),
+        Box::new(r.status.as_str()),
+        Box::new(r.timestamp.as_str()),
+        Box::new(r.source_job_id.as_ref().map(JobId::as_str)),
+        Box::new(r.citekeys.is_some()),
+    ]
+}
+
 fn insert(tx: &rusqlite::Transaction<'_>, r: &Record) -> rusqlite::Result<()> {
-    let json = serde_json::to_string(&r.meta).expect("a JSON map always serialises");
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO records (kind, job_id, status, timestamp, source_job_id, has_citekeys, json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        r.kind.key(),
-        r.job_id.as_str(),
-        r.status.as_str(),
-        r.timestamp,
-        r.source_job_id.as_ref().map(JobId::as_str),
-        r.citekeys.is_some(),
-        json,
-    ])?;
+    let p = record_params(r);
+    tx.prepare_cached(INSERT_RECORD)?
+        .execute(rusqlite::params_from_iter(p.iter().map(|b| b.as_ref())))?;
     if let Some(list) = &r.citekeys {
-        let mut st = tx.prepare_cached(
-            "INSERT OR IGNORE INTO citekeys (citekey, kind, job_id) VALUES (?1, ?2, ?3)",
-        )?;
+        let mut st = tx.prepare_cached(INSERT_CITEKEY)?;
         for c in list {
             st.execute(params![c, r.kind.key(), r.job_id.as_str()])?;
         }
@@ -335,19 +358,34 @@ fn insert(tx: &rusqlite::Transaction<'_>, r: &Record) -> rusqlite::Result<()> {
 }
 
 impl Lookup for Index {
+    /// The index says which records a job has; their content is read from
+    /// the metadata files themselves, which are the truth.
     fn records_of(&self, job: &JobId) -> Result<Vec<Arc<Record>>> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT kind, json FROM records WHERE job_id = ?1")
+            .prepare_cached("SELECT kind FROM records WHERE job_id = ?1 ORDER BY kind")
             .map_err(self.err())?;
-        let rows: Vec<(String, String)> = st
-            .query_map([job.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+        let kinds: Vec<String> = st
+            .query_map([job.as_str()], |r| r.get(0))
             .map_err(self.err())?
             .collect::<rusqlite::Result<_>>()
             .map_err(self.err())?;
-        rows.iter()
-            .map(|(kind, json)| self.parse_row(kind, job.as_str(), json))
-            .collect()
+        let mut out = Vec::with_capacity(kinds.len());
+        for k in kinds {
+            let Ok(kind) = RecordKind::from_key(&k) else {
+                continue;
+            };
+            let path = self.layout.metadata_path(&kind, job);
+            match read_record(&path, kind, job.clone()) {
+                Ok(r) => out.push(Arc::new(r)),
+                // Changed or removed behind our back: leave it out until the
+                // next rebuild rather than fail every query that touches it.
+                Err(reason) => {
+                    tracing::warn!(path = %path.display(), %reason, "skipping metadata file")
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn dependents_of(&self, job: &JobId) -> Result<Vec<JobId>> {

@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::ids::{JobId, StepName};
+use crate::record::RecordKind;
 
 /// Paths of one data directory.
 #[derive(Debug, Clone)]
@@ -50,6 +51,14 @@ impl Layout {
 
     pub fn source_metadata_path(&self, job: &JobId) -> PathBuf {
         self.sources_dir().join(format!("{job}.json"))
+    }
+
+    /// The metadata file of a source job or a step.
+    pub fn metadata_path(&self, kind: &RecordKind, job: &JobId) -> PathBuf {
+        match kind {
+            RecordKind::Source => self.source_metadata_path(job),
+            RecordKind::Step(s) => self.step_metadata_path(s, job),
+        }
     }
 
     pub fn registry_dir(&self) -> PathBuf {

@@ -148,6 +148,18 @@ impl Record {
     }
 }
 
+/// Read and interpret one metadata file; the error is the reason it cannot be used.
+pub(crate) fn read_record(
+    path: &std::path::Path,
+    kind: RecordKind,
+    job: JobId,
+) -> Result<Record, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("unreadable: {e}"))?;
+    let meta: Map<String, Value> =
+        serde_json::from_slice(&bytes).map_err(|e| format!("not a JSON object: {e}"))?;
+    Record::from_meta(kind, job, meta)
+}
+
 /// The current time as recorded in metadata.
 pub fn now_timestamp() -> String {
     Local::now().to_rfc3339_opts(SecondsFormat::Micros, false)

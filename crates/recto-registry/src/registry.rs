@@ -158,12 +158,15 @@ impl Registry {
                 self.rebuild_locked(&lock, &mut guard)?;
             }
         }
+        if guard.as_ref().is_some_and(|i| !i.is_current()) {
+            *guard = None;
+        }
         if guard.is_none() {
-            *guard = Index::open(&self.layout.index_path())?;
+            *guard = Index::open(&self.layout)?;
         }
         if guard.is_none() {
             let lock = self.lock()?;
-            *guard = Index::open(&self.layout.index_path())?;
+            *guard = Index::open(&self.layout)?;
             if guard.is_none() {
                 self.rebuild_locked(&lock, &mut guard)?;
             }
@@ -231,16 +234,9 @@ impl Registry {
         self.save(RecordKind::Source, job, metadata)
     }
 
-    fn metadata_path(&self, kind: &RecordKind, job: &JobId) -> PathBuf {
-        match kind {
-            RecordKind::Source => self.layout.source_metadata_path(job),
-            RecordKind::Step(s) => self.layout.step_metadata_path(s, job),
-        }
-    }
-
     fn save(&self, kind: RecordKind, job: &JobId, metadata: Value) -> Result<Map<String, Value>> {
         let mut meta = prepare_for_save(&kind, job, metadata)?;
-        let path = self.metadata_path(&kind, job);
+        let path = self.layout.metadata_path(&kind, job);
 
         let mut guard = self.index()?;
         let lock = self.lock()?;
@@ -253,7 +249,7 @@ impl Registry {
 
         // A step keeps the time it started across its later saves.
         if !meta.contains_key("started_at") {
-            let previous = index.record(&kind, job)?;
+            let previous = crate::record::read_record(&path, kind.clone(), job.clone()).ok();
             if let Some(started) = previous.as_ref().and_then(|p| p.meta.get("started_at")) {
                 meta.insert("started_at".into(), started.clone());
             } else if meta.get("status").and_then(Value::as_str) == Some(Status::Running.as_str()) {
@@ -303,6 +299,7 @@ impl Registry {
                 files.push((self.layout.registry_path(j), to_pretty_json(&doc)));
             }
         }
+        let files = unchanged_removed(files);
         if files.len() > 4 {
             fsutil::atomic_write_many(&files)
         } else {
@@ -363,7 +360,7 @@ impl Registry {
         for p in &problems {
             tracing::warn!(path = %p.path.display(), reason = %p.reason, "skipped metadata file");
         }
-        let index = Index::rebuild(&self.layout.index_path(), &records)?;
+        let index = Index::rebuild(&self.layout, &records)?;
 
         let mem = MemLookup::new(&records);
         let jobs: Vec<&JobId> = mem.by_job.keys().collect();
@@ -375,11 +372,12 @@ impl Registry {
                 Ok((self.layout.registry_path(j), to_pretty_json(&doc)))
             })
             .collect::<Result<_>>()?;
-        fsutil::atomic_write_many(&files)?;
+        let wanted: BTreeSet<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+        let jobs_count = files.len();
+        fsutil::atomic_write_many(&unchanged_removed(files))?;
 
         // Registries of jobs that no longer have metadata are removed; the
         // latest pointer follows the newest job.
-        let wanted: BTreeSet<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
         if let Ok(entries) = fs::read_dir(self.layout.registry_dir()) {
             for e in entries.flatten() {
                 let p = e.path();
@@ -402,7 +400,7 @@ impl Registry {
         *slot = Some(index);
         fs::remove_file(&dirty).map_err(|e| Error::io(&dirty, e))?;
         Ok(RebuildReport {
-            jobs: files.len(),
+            jobs: jobs_count,
             records: records.len(),
             problems,
         })
@@ -457,7 +455,7 @@ impl Registry {
     }
 
     fn read_metadata(&self, kind: &RecordKind, job: &JobId) -> Result<Map<String, Value>> {
-        let path = self.metadata_path(kind, job);
+        let path = self.layout.metadata_path(kind, job);
         match fsutil::read_optional(&path)? {
             Some(bytes) => {
                 serde_json::from_slice(&bytes).map_err(|source| Error::Json { path, source })
@@ -653,8 +651,8 @@ impl Registry {
         let index = guard.as_ref().expect("index is open");
         Ok(index
             .job_ids(step)?
-            .iter()
-            .filter_map(|s| JobId::parse(s).ok())
+            .into_iter()
+            .map(JobId::from_trusted)
             .collect())
     }
 
@@ -733,6 +731,15 @@ fn nearest(known: &[String], job: &JobId) -> Vec<String> {
         .into_iter()
         .take(5)
         .map(|(_, s)| s.clone())
+        .collect()
+}
+
+/// Drop the files whose content on disk is already the same: a rebuild of
+/// a healthy registry then rewrites nothing.
+fn unchanged_removed(files: Vec<(PathBuf, Vec<u8>)>) -> Vec<(PathBuf, Vec<u8>)> {
+    files
+        .into_par_iter()
+        .filter(|(p, bytes)| fs::read(p).map_or(true, |old| old != *bytes))
         .collect()
 }
 
