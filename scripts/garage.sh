@@ -5,6 +5,7 @@
 #   scripts/garage.sh start DIR        start a server with its data in DIR; prints KEY=VALUE lines
 #                                      (RECTO_TEST_S3_ENDPOINT, _BUCKET, _ACCESS_KEY, _SECRET_KEY, _PID)
 #   scripts/garage.sh stop DIR         stop the server started in DIR (by its pid)
+#   scripts/garage.sh restart DIR      start it again with the same config, keys and data
 #
 # The tests' shared context calls start/stop; .ci/run calls install.
 set -euo pipefail
@@ -59,25 +60,51 @@ TOML
     >"$dir/garage.log" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$dir/garage.pid"
-  # Ready when the S3 API answers (any HTTP status) and the bucket exists.
-  for _ in $(seq 1 200); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "garage.sh: garage exited; log:" >&2
-      cat "$dir/garage.log" >&2
-      return 1
-    fi
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$s3_port/$bucket" || true)
-    if [[ $code == 403 || $code == 200 ]]; then
-      break
-    fi
-    sleep 0.05
-  done
+  cat >"$dir/garage.env" <<ENV
+access=$access
+secret=$secret
+bucket=$bucket
+s3_port=$s3_port
+ENV
+  # Ready when the S3 API answers for the bucket (403 to an anonymous request).
+  wait_ready "$dir" "$pid" "$s3_port" "$bucket"
   echo "RECTO_TEST_S3_ENDPOINT=http://127.0.0.1:$s3_port"
   echo "RECTO_TEST_S3_BUCKET=$bucket"
   echo "RECTO_TEST_S3_ACCESS_KEY=$access"
   echo "RECTO_TEST_S3_SECRET_KEY=$secret"
   echo "RECTO_TEST_S3_REGION=garage"
   echo "RECTO_TEST_S3_PID=$pid"
+}
+
+# Start the server of DIR again, with its config, keys and data.
+restart() {
+  local dir=$1
+  # shellcheck disable=SC1091
+  source "$dir/garage.env"
+  GARAGE_DEFAULT_ACCESS_KEY=$access GARAGE_DEFAULT_SECRET_KEY=$secret GARAGE_DEFAULT_BUCKET=$bucket \
+    RUST_LOG=${GARAGE_LOG:-warn} \
+    nohup "$bin" -c "$dir/garage.toml" server --single-node --default-bucket \
+    >>"$dir/garage.log" 2>&1 </dev/null &
+  echo "$!" >"$dir/garage.pid"
+  wait_ready "$dir" "$!" "$s3_port" "$bucket"
+}
+
+wait_ready() {
+  local dir=$1 pid=$2 port=$3 bucket=$4
+  for _ in $(seq 1 200); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "garage.sh: garage exited; log:" >&2
+      cat "$dir/garage.log" >&2
+      return 1
+    fi
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/$bucket" || true)
+    if [[ $code == 403 || $code == 200 ]]; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "garage.sh: garage did not answer on port $port" >&2
+  return 1
 }
 
 stop() {
@@ -98,5 +125,6 @@ case ${1:-} in
   install) install ;;
   start) start "${2:?usage: garage.sh start DIR}" ;;
   stop) stop "${2:?usage: garage.sh stop DIR}" ;;
-  *) echo "usage: garage.sh install | start DIR | stop DIR" >&2; exit 2 ;;
+  restart) restart "${2:?usage: garage.sh restart DIR}" ;;
+  *) echo "usage: garage.sh install | start DIR | stop DIR | restart DIR" >&2; exit 2 ;;
 esac

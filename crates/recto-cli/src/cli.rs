@@ -27,25 +27,15 @@ Exit codes:
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Data directory holding sources/, analytics/ and the registry.
-    #[arg(
-        long,
-        global = true,
-        env = "RECTO_DATA_DIR",
-        default_value = "data",
-        value_name = "DIR"
-    )]
-    pub data_dir: PathBuf,
+    /// Data directory holding sources/, analytics/ and the registry
+    /// [default: data, or `data_dir` in ./recto.toml].
+    #[arg(long, global = true, env = "RECTO_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 
-    /// Steps that count as pending until completed, comma-separated.
-    #[arg(
-        long,
-        global = true,
-        env = "RECTO_PIPELINE",
-        default_value = "ocr,sync_ocr",
-        value_name = "STEPS"
-    )]
-    pub pipeline: String,
+    /// Steps that count as pending until completed, comma-separated
+    /// [default: ocr,sync_ocr, or `pipeline` in ./recto.toml].
+    #[arg(long, global = true, env = "RECTO_PIPELINE", value_name = "STEPS")]
+    pub pipeline: Option<String>,
 
     /// More log output on stderr (-v: debug, -vv: trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -54,6 +44,15 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Upload source PDFs to the store, skipping what is already there.
+    ///
+    /// Examples:
+    ///   recto upload --from ~/papers                       (every PDF there; citekey = file name)
+    ///   recto upload --citekeys smith2020,doe2019 --from ~/papers
+    ///   recto upload --bib library.bib --store s3://my-bucket/library \
+    ///       --endpoint-url https://s3.eu-central-003.backblazeb2.com
+    #[command(verbatim_doc_comment)]
+    Upload(UploadArgs),
     /// Query jobs: list, status, full registry, jobs of a citekey.
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -63,6 +62,54 @@ pub enum Command {
     /// Maintain the central registry.
     #[command(subcommand)]
     Registry(RegistryCommand),
+}
+
+/// Where objects go: flags, then RECTO_* environment, then ./recto.toml.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StoreArgs {
+    /// The store: a folder, file:///abs/path, or s3://bucket[/prefix]
+    /// [default: <data dir>/store].
+    #[arg(long = "store", env = "RECTO_STORE", value_name = "URL")]
+    pub url: Option<String>,
+    /// S3 endpoint, e.g. https://s3.eu-central-003.backblazeb2.com.
+    #[arg(long, env = "RECTO_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// S3 region [default: from a B2 endpoint, else us-east-1].
+    #[arg(long, env = "RECTO_REGION", value_name = "REGION")]
+    pub region: Option<String>,
+    /// Path-style addressing (endpoint/bucket/key); on by itself for
+    /// endpoints on an IP address or localhost.
+    #[arg(long)]
+    pub path_style: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// Citekeys to upload from --from DIR (DIR/<citekey>.pdf), comma-separated.
+    #[arg(long, value_delimiter = ',', requires = "from", value_name = "KEY,...")]
+    pub citekeys: Vec<String>,
+    /// Folder of <citekey>.pdf files; without --citekeys, every PDF in it.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "bib",
+        required_unless_present = "bib"
+    )]
+    pub from: Option<PathBuf>,
+    /// A BibTeX/BibLaTeX file (Zotero + Better BibTeX): citekeys and their `file` field.
+    #[arg(long, value_name = "FILE")]
+    pub bib: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Files uploaded at once.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrency: usize,
+    /// Show what would be uploaded or skipped; upload and record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,28 +1,119 @@
-//! The typed configuration every command gets, built once from the flags.
+//! The typed configuration every command gets, built once from the flags,
+//! the environment (clap reads `RECTO_*`) and `./recto.toml`, in that order.
+//!
+//! `recto.toml` keys (all optional):
+//!
+//! ```toml
+//! data_dir = "data"
+//! pipeline = ["ocr", "sync_ocr"]
+//!
+//! [store]
+//! url = "s3://my-bucket/library"
+//! endpoint_url = "https://s3.eu-central-003.backblazeb2.com"
+//! region = "eu-central-003"
+//! path_style = false
+//! ```
+//!
+//! Credentials are never read from this file: only from the environment.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use recto_registry::{Registry, StepName, parse_pipeline};
+use recto_store::StoreConfig;
+use serde::Deserialize;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, StoreArgs};
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
     pub pipeline: Vec<StepName>,
+    file: FileConfig,
+}
+
+/// `recto.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    pipeline: Option<Vec<String>>,
+    #[serde(default)]
+    store: FileStore,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileStore {
+    url: Option<String>,
+    endpoint_url: Option<String>,
+    region: Option<String>,
+    path_style: Option<bool>,
 }
 
 impl Config {
     pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Self> {
-        let pipeline = parse_pipeline(&args.pipeline).context("--pipeline / RECTO_PIPELINE")?;
+        let file = load_file(Path::new("recto.toml"))?;
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or_else(|| file.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let pipeline = match (&args.pipeline, &file.pipeline) {
+            (Some(p), _) => parse_pipeline(p).context("--pipeline / RECTO_PIPELINE")?,
+            (None, Some(list)) => {
+                parse_pipeline(&list.join(",")).context("recto.toml: pipeline")?
+            }
+            (None, None) => parse_pipeline("ocr,sync_ocr").expect("valid default"),
+        };
         Ok(Config {
-            data_dir: args.data_dir.clone(),
+            data_dir,
             pipeline,
+            file,
         })
     }
 
     pub fn registry(&self) -> Registry {
         Registry::open(&self.data_dir).with_pipeline(self.pipeline.clone())
+    }
+
+    /// The store the flags name, falling back to recto.toml, then to
+    /// `<data dir>/store`; `None` when nothing names one (for commands that
+    /// default to the store recorded in a job).
+    pub fn store(&self, args: &StoreArgs) -> Option<StoreConfig> {
+        let url = args.url.clone().or_else(|| self.file.store.url.clone())?;
+        Some(StoreConfig {
+            url,
+            endpoint_url: args
+                .endpoint_url
+                .clone()
+                .or_else(|| self.file.store.endpoint_url.clone()),
+            region: args
+                .region
+                .clone()
+                .or_else(|| self.file.store.region.clone()),
+            path_style: if args.path_style {
+                Some(true)
+            } else {
+                self.file.store.path_style
+            },
+        })
+    }
+
+    /// Like [`Config::store`], with the embedded default `<data dir>/store`.
+    pub fn store_or_default(&self, args: &StoreArgs) -> StoreConfig {
+        self.store(args).unwrap_or_else(|| StoreConfig {
+            url: self.data_dir.join("store").display().to_string(),
+            ..Default::default()
+        })
+    }
+}
+
+fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text)
+            .with_context(|| format!("{}: invalid configuration", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
 }

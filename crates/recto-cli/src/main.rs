@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod config;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let config = Config::from_args(&cli.global)?;
     match cli.command {
+        Command::Upload(args) => commands::upload::run(args, &config),
         Command::Jobs(cmd) => commands::jobs::run(cmd, &config),
         Command::Step(cmd) => commands::step::run(cmd, &config),
         Command::Registry(cmd) => commands::registry::run(cmd, &config),
@@ -47,6 +49,7 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .without_time()
         .init();
@@ -62,7 +65,11 @@ fn report(err: &anyhow::Error) {
 
 fn exit_code(err: &anyhow::Error) -> u8 {
     let not_found = err.chain().any(|e| {
-        e.downcast_ref::<recto_registry::Error>()
+        matches!(
+            e.downcast_ref::<recto_store::StoreError>(),
+            Some(recto_store::StoreError::NotFound { .. })
+        ) || e
+            .downcast_ref::<recto_registry::Error>()
             .is_some_and(recto_registry::Error::is_not_found)
             || e.downcast_ref::<commands::jobs::NotFound>().is_some()
     });

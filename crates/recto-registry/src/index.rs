@@ -19,7 +19,7 @@ use crate::record::{Record, RecordKind, read_record};
 use crate::trace::Lookup;
 
 /// Bumped when the tables change; an index of another version is rebuilt.
-const INDEX_VERSION: i64 = 2;
+const INDEX_VERSION: i64 = 3;
 
 #[derive(Debug)]
 pub(crate) struct Index {
@@ -45,6 +45,7 @@ const SCHEMA: &str = "
         citekey TEXT NOT NULL,
         kind TEXT NOT NULL,
         job_id TEXT NOT NULL,
+        failed INTEGER NOT NULL,
         PRIMARY KEY (citekey, kind, job_id)
     ) WITHOUT ROWID;";
 
@@ -57,7 +58,7 @@ const INSERT_RECORD: &str = "INSERT OR REPLACE INTO records
     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 const INSERT_CITEKEY: &str =
-    "INSERT OR IGNORE INTO citekeys (citekey, kind, job_id) VALUES (?1, ?2, ?3)";
+    "INSERT OR IGNORE INTO citekeys (citekey, kind, job_id, failed) VALUES (?1, ?2, ?3, ?4)";
 
 /// `(job_id, kind, status, source_job_id)` of one record.
 pub(crate) type SummaryRow = (String, String, String, Option<String>);
@@ -153,15 +154,15 @@ impl Index {
             // Inserting in key order keeps every B-tree append-only.
             let mut sorted: Vec<&Arc<Record>> = records.iter().collect();
             sorted.sort_by(|a, b| (a.kind.key(), &a.job_id).cmp(&(b.kind.key(), &b.job_id)));
-            let mut keys: Vec<(&str, &str, &str)> = Vec::new();
+            let mut keys: Vec<(&str, &str, &str, bool)> = Vec::new();
             {
                 let mut st = tx.prepare(INSERT_RECORD).map_err(err)?;
                 for r in &sorted {
                     let p = record_params(r);
                     st.execute(rusqlite::params_from_iter(p.iter().map(|b| b.as_ref())))
                         .map_err(err)?;
-                    for c in r.citekeys.iter().flatten() {
-                        keys.push((c, r.kind.key(), r.job_id.as_str()));
+                    for (c, failed) in r.citekey_rows() {
+                        keys.push((c, r.kind.key(), r.job_id.as_str(), failed));
                     }
                 }
             }
@@ -169,8 +170,8 @@ impl Index {
             keys.dedup();
             {
                 let mut st = tx.prepare(INSERT_CITEKEY).map_err(err)?;
-                for (c, k, j) in keys {
-                    st.execute(params![c, k, j]).map_err(err)?;
+                for (c, k, j, failed) in keys {
+                    st.execute(params![c, k, j, failed]).map_err(err)?;
                 }
             }
             tx.execute_batch(SECONDARY_INDEXES).map_err(err)?;
@@ -289,7 +290,13 @@ impl Index {
             let mut st = self
                 .conn
                 .prepare_cached(
-                    "SELECT r.kind, r.job_id, r.status, r.timestamp, r.source_job_id
+                    // A finished step reports the citekey's own outcome: a
+                    // job that failed on other citekeys completed this one.
+                    "SELECT r.kind, r.job_id,
+                            CASE WHEN r.status IN ('completed', 'failed')
+                                 THEN (CASE WHEN c.failed THEN 'failed' ELSE 'completed' END)
+                                 ELSE r.status END,
+                            r.timestamp, r.source_job_id
                      FROM citekeys c JOIN records r ON r.kind = c.kind AND r.job_id = c.job_id
                      WHERE c.citekey = ?1",
                 )
@@ -340,7 +347,7 @@ fn record_params(r: &Record) -> Vec<Box<dyn rusqlite::ToSql + '_>> {
         Box::new(r.status.as_str()),
         Box::new(r.timestamp.as_str()),
         Box::new(r.source_job_id.as_ref().map(JobId::as_str)),
-        Box::new(r.citekeys.is_some()),
+        Box::new(r.names_citekeys()),
     ]
 }
 
@@ -348,11 +355,9 @@ fn insert(tx: &rusqlite::Transaction<'_>, r: &Record) -> rusqlite::Result<()> {
     let p = record_params(r);
     tx.prepare_cached(INSERT_RECORD)?
         .execute(rusqlite::params_from_iter(p.iter().map(|b| b.as_ref())))?;
-    if let Some(list) = &r.citekeys {
-        let mut st = tx.prepare_cached(INSERT_CITEKEY)?;
-        for c in list {
-            st.execute(params![c, r.kind.key(), r.job_id.as_str()])?;
-        }
+    let mut st = tx.prepare_cached(INSERT_CITEKEY)?;
+    for (c, failed) in r.citekey_rows() {
+        st.execute(params![c, r.kind.key(), r.job_id.as_str(), failed])?;
     }
     Ok(())
 }

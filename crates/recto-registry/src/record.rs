@@ -68,6 +68,9 @@ pub struct Record {
     pub source_job_id: Option<JobId>,
     /// `citekeys.list` when the metadata has one.
     pub citekeys: Option<Vec<String>>,
+    /// The keys of `failures` (`{citekey: reason}`): citekeys this record
+    /// tried and failed.
+    pub failed_citekeys: Vec<String>,
     pub meta: Map<String, Value>,
 }
 
@@ -113,6 +116,10 @@ impl Record {
             // A step may summarise citekeys some other way; only `list` is ours.
             Some(_) => None,
         };
+        let failed_citekeys = match meta.get("failures") {
+            Some(Value::Object(f)) => f.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
         let timestamp = match meta.get("timestamp") {
             Some(Value::String(s)) => s.clone(),
             _ => job_id
@@ -129,8 +136,32 @@ impl Record {
             timestamp,
             source_job_id,
             citekeys,
+            failed_citekeys,
             meta,
         })
+    }
+
+    /// `(citekey, failed)` for every citekey this record names, in its
+    /// `citekeys.list` or its `failures`.
+    pub(crate) fn citekey_rows(&self) -> Vec<(&str, bool)> {
+        let failed = |c: &str| self.failed_citekeys.iter().any(|f| f == c);
+        let mut rows: Vec<(&str, bool)> = self
+            .citekeys
+            .iter()
+            .flatten()
+            .map(|c| (c.as_str(), failed(c)))
+            .collect();
+        for f in &self.failed_citekeys {
+            if !rows.iter().any(|(c, _)| c == f) {
+                rows.push((f.as_str(), true));
+            }
+        }
+        rows
+    }
+
+    /// Whether this record says which citekeys it covers.
+    pub(crate) fn names_citekeys(&self) -> bool {
+        self.citekeys.is_some() || !self.failed_citekeys.is_empty()
     }
 
     pub fn metadata_path(&self) -> String {

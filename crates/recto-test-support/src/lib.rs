@@ -97,6 +97,11 @@ impl S3Server {
         }
     }
 
+    /// The server's own folder (config, metadata, data).
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// `s3://<bucket>` plus an optional prefix.
     pub fn url(&self, prefix: &str) -> String {
         if prefix.is_empty() {
@@ -116,6 +121,17 @@ impl S3Server {
         ]
     }
 
+    /// Start the stopped server again, same keys, same data.
+    pub fn restart(&self) {
+        let ok = std::process::Command::new(repo_root().join("scripts/garage.sh"))
+            .arg("restart")
+            .arg(self.dir.path())
+            .status()
+            .expect("run scripts/garage.sh")
+            .success();
+        assert!(ok, "garage restart failed");
+    }
+
     /// Stop the server now (to test what happens when it goes away).
     pub fn stop(&self) {
         let _ = std::process::Command::new(repo_root().join("scripts/garage.sh"))
@@ -129,4 +145,60 @@ impl Drop for S3Server {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A small valid PDF with one page per entry of `pages`, each showing its
+/// text in Helvetica (a text layer, no images). Different texts give
+/// different bytes, so fixtures are distinct by construction.
+pub fn text_pdf(pages: &[&str]) -> Vec<u8> {
+    let n = pages.len();
+    // Objects: 1 catalog, 2 pages, 3 font, then (page, content) per page.
+    let mut objects: Vec<String> = Vec::new();
+    objects.push("<< /Type /Catalog /Pages 2 0 R >>".to_owned());
+    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
+    objects.push(format!(
+        "<< /Type /Pages /Kids [{}] /Count {n} >>",
+        kids.join(" ")
+    ));
+    objects.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned());
+    for (i, text) in pages.iter().enumerate() {
+        objects.push(format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+            5 + 2 * i
+        ));
+        let mut stream = String::from("BT /F1 14 Tf 72 720 Td 18 TL\n");
+        for line in text.lines() {
+            let escaped = line
+                .replace('\\', "\\\\")
+                .replace('(', "\\(")
+                .replace(')', "\\)");
+            stream.push_str(&format!("({escaped}) Tj T*\n"));
+        }
+        stream.push_str("ET");
+        objects.push(format!(
+            "<< /Length {} >>\nstream\n{stream}\nendstream",
+            stream.len()
+        ));
+    }
+    let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
 }

@@ -3,6 +3,7 @@
 pub mod jobs;
 pub mod registry;
 pub mod step;
+pub mod upload;
 
 /// How a command ended, when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! directories, output compared with snapshots.
 
 mod registry_cmds;
+mod upload;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -14,13 +15,47 @@ pub fn recto(ctx: &TestContext, args: &[&str]) -> Output {
 }
 
 pub fn recto_stdin(ctx: &TestContext, args: &[&str], stdin: Option<&str>) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_recto"))
-        .args(args)
+    recto_full(ctx, args, stdin, &[])
+}
+
+/// Run `recto` with extra environment variables (e.g. an S3 server's).
+pub fn recto_env(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> Output {
+    recto_full(ctx, args, None, env)
+}
+
+/// A `recto` command set up like [`recto`], not yet started.
+pub fn recto_command(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_recto"));
+    cmd.args(args)
         .current_dir(ctx.root())
-        .env("RECTO_DATA_DIR", ctx.data_dir())
-        .env_remove("RECTO_PIPELINE")
-        .env_remove("RECTO_LOG")
+        .env("RECTO_DATA_DIR", ctx.data_dir());
+    for var in [
+        "RECTO_PIPELINE",
+        "RECTO_LOG",
+        "RECTO_STORE",
+        "RECTO_ENDPOINT_URL",
+        "RECTO_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "B2_APPLICATION_KEY_ID",
+        "B2_APPLICATION_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn recto_full(
+    ctx: &TestContext,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, String)],
+) -> Output {
+    use std::io::Write;
+    let mut child = recto_command(ctx, args, env)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -231,6 +231,25 @@ fn find_jobs_for_citekey_matches_the_spec_output() {
         .collect();
     assert_eq!(s, ["source (upload)"]);
     assert!(reg.find_jobs_for_citekey("nobody").unwrap().is_empty());
+
+    // A job that failed on some citekeys reports each citekey's own outcome.
+    reg.save_step_metadata(
+        &step("ocr"),
+        &job("2026-01-02_09-00-00"),
+        json!({"status": "failed", "citekeys": {"total": 2, "successful": 1, "failed": 1, "list": ["test_v04", "smith2020"]},
+               "failures": {"smith2020": "encrypted"}}),
+    )
+    .unwrap();
+    let outcome = |k: &str| -> Vec<String> {
+        reg.find_jobs_for_citekey(k)
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.job_id == "2026-01-02_09-00-00")
+            .map(|j| j.status)
+            .collect()
+    };
+    assert_eq!(outcome("test_v04"), ["completed"]);
+    assert_eq!(outcome("smith2020"), ["failed"]);
     assert!(matches!(
         reg.find_jobs_for_citekey("../x"),
         Err(Error::InvalidCitekey { .. })

@@ -1,0 +1,73 @@
+//! `recto upload`: put source PDFs into the store and record the upload job.
+
+use recto_steps::sources;
+use recto_steps::upload::{FileOutcome, UploadOptions, upload};
+use recto_store::Store;
+
+use super::Outcome;
+use crate::cli::UploadArgs;
+use crate::config::Config;
+use crate::output;
+use crate::progress::CliProgress;
+
+pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
+    let inputs = match (&args.bib, &args.from) {
+        (Some(bib), _) => sources::from_bib(bib)?,
+        (None, Some(dir)) if !args.citekeys.is_empty() => {
+            sources::from_citekeys(dir, &args.citekeys)
+        }
+        (None, Some(dir)) => sources::from_dir(dir)?,
+        (None, None) => anyhow::bail!("give --from DIR or --bib FILE"),
+    };
+    let store_config = config.store_or_default(&args.store);
+    let cwd = std::env::current_dir()?;
+    let store = Store::open(&store_config, &cwd)?;
+    let registry = config.registry();
+    let progress = CliProgress::new(args.quiet, "files");
+    let opts = UploadOptions {
+        dry_run: args.dry_run,
+        concurrency: args.concurrency,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = rt.block_on(upload(&registry, &store, inputs, &opts, &progress))?;
+
+    for (key, why) in report.failed() {
+        tracing::error!("{key}: {why}");
+    }
+    if args.dry_run && !args.quiet {
+        for f in &report.files {
+            let what = match &f.outcome {
+                FileOutcome::WouldUpload => "upload",
+                FileOutcome::Skipped => "skip (already stored)",
+                FileOutcome::Failed(why) => &format!("fail: {why}"),
+                FileOutcome::Uploaded => "uploaded",
+            };
+            output::line(
+                format!("{}: {what} {}", f.citekey, f.key.as_deref().unwrap_or("")).trim_end(),
+            )?;
+        }
+    }
+    let uploaded = report.count(|o| *o == FileOutcome::Uploaded);
+    let would = report.count(|o| *o == FileOutcome::WouldUpload);
+    let skipped = report.count(|o| *o == FileOutcome::Skipped);
+    let failed = report.count(|o| matches!(o, FileOutcome::Failed(_)));
+    if !args.quiet {
+        match &report.job_id {
+            Some(job) => output::line(format!(
+                "upload job {job} to {}: {uploaded} uploaded, {skipped} skipped, {failed} failed",
+                store.url()
+            ))?,
+            None => output::line(format!(
+                "dry run against {}: {would} to upload, {skipped} to skip, {failed} failing",
+                store.url()
+            ))?,
+        }
+    }
+    Ok(if failed > 0 {
+        Outcome::Partial
+    } else {
+        Outcome::Success
+    })
+}

@@ -1,0 +1,168 @@
+//! Progress on stderr: a bar on a terminal, a plain line every few seconds
+//! otherwise, nothing with `--quiet`.
+
+#![allow(clippy::print_stderr)]
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use recto_steps::Progress;
+
+/// How often a non-terminal run prints a progress line.
+const LINE_EVERY: Duration = Duration::from_secs(10);
+
+#[derive(Debug)]
+pub enum CliProgress {
+    Quiet,
+    Bar(Bars),
+    Lines(Lines),
+}
+
+#[derive(Debug)]
+pub struct Bars {
+    items: ProgressBar,
+    unit: &'static str,
+    bytes_total: AtomicU64,
+    bytes_done: AtomicU64,
+}
+
+#[derive(Debug)]
+pub struct Lines {
+    label: Mutex<String>,
+    unit: &'static str,
+    total: AtomicU64,
+    done: AtomicU64,
+    bytes: AtomicU64,
+    started: Instant,
+    last: Mutex<Instant>,
+}
+
+impl CliProgress {
+    /// `unit` names what is counted ("files", "pages").
+    pub fn new(quiet: bool, unit: &'static str) -> Self {
+        if quiet {
+            CliProgress::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let items = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            CliProgress::Bar(Bars {
+                items,
+                unit,
+                bytes_total: AtomicU64::new(0),
+                bytes_done: AtomicU64::new(0),
+            })
+        } else {
+            CliProgress::Lines(Lines {
+                label: Mutex::new(String::new()),
+                unit,
+                total: AtomicU64::new(0),
+                done: AtomicU64::new(0),
+                bytes: AtomicU64::new(0),
+                started: Instant::now(),
+                last: Mutex::new(Instant::now()),
+            })
+        }
+    }
+}
+
+impl Lines {
+    fn line(&self) -> String {
+        let done = self.done.load(Ordering::Relaxed);
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        format!(
+            "{}: {done}/{} {}, {:.1} MB, {:.1} {}/s",
+            self.label.lock().expect("not poisoned"),
+            self.total.load(Ordering::Relaxed),
+            self.unit,
+            self.bytes.load(Ordering::Relaxed) as f64 / 1e6,
+            done as f64 / secs,
+            self.unit,
+        )
+    }
+
+    fn maybe_print(&self) {
+        let mut last = self.last.lock().expect("not poisoned");
+        if last.elapsed() >= LINE_EVERY {
+            *last = Instant::now();
+            eprintln!("{}", self.line());
+        }
+    }
+}
+
+impl Progress for CliProgress {
+    fn begin(&self, label: &str, items: u64, bytes: Option<u64>) {
+        match self {
+            CliProgress::Quiet => {}
+            CliProgress::Bar(b) => {
+                let template = match bytes {
+                    Some(_) => format!(
+                        "{label} [{{bar:30}}] {{pos}}/{{len}} {} {{msg}} {{per_sec}} eta {{eta}}",
+                        b.unit
+                    ),
+                    None => format!(
+                        "{label} [{{bar:30}}] {{pos}}/{{len}} {} {{per_sec}} eta {{eta}}",
+                        b.unit
+                    ),
+                };
+                b.items.set_style(
+                    ProgressStyle::with_template(&template)
+                        .expect("valid template")
+                        .progress_chars("=> "),
+                );
+                b.items.set_length(items);
+                if let Some(total) = bytes {
+                    b.bytes_total.store(total, Ordering::Relaxed);
+                    b.items
+                        .set_message(format!("0/{:.1} MB", total as f64 / 1e6));
+                }
+            }
+            CliProgress::Lines(l) => {
+                *l.label.lock().expect("not poisoned") = label.to_owned();
+                l.total.store(items, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn bytes(&self, n: u64) {
+        match self {
+            CliProgress::Quiet => {}
+            CliProgress::Bar(b) => {
+                let done = b.bytes_done.fetch_add(n, Ordering::Relaxed) + n;
+                let total = b.bytes_total.load(Ordering::Relaxed);
+                b.items.set_message(format!(
+                    "{:.1}/{:.1} MB",
+                    done as f64 / 1e6,
+                    total as f64 / 1e6
+                ));
+            }
+            CliProgress::Lines(l) => {
+                l.bytes.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn item_done(&self, _item: &str, _ok: bool) {
+        match self {
+            CliProgress::Quiet => {}
+            CliProgress::Bar(b) => b.items.inc(1),
+            CliProgress::Lines(l) => {
+                l.done.fetch_add(1, Ordering::Relaxed);
+                l.maybe_print();
+            }
+        }
+    }
+
+    fn end(&self) {
+        match self {
+            CliProgress::Quiet => {}
+            CliProgress::Bar(b) => b.items.finish_and_clear(),
+            CliProgress::Lines(l) => {
+                if l.started.elapsed() >= LINE_EVERY {
+                    eprintln!("{}", l.line());
+                }
+            }
+        }
+    }
+}
