@@ -53,6 +53,19 @@ pub enum Command {
     ///       --endpoint-url https://s3.eu-central-003.backblazeb2.com
     #[command(verbatim_doc_comment)]
     Upload(UploadArgs),
+    /// Turn every page of uploaded sources into page JSON and a page image.
+    ///
+    /// Each page's own text layer is used where it is good; other pages are
+    /// rendered and read by Tesseract, turned upright first when rotated.
+    /// Output: <output>/<citekey>/<job_id>/page_NNNN.json, page_NNNN.jpg,
+    /// fulltext.txt; metadata: <data dir>/analytics/ocr/job_metadata/<job_id>.json.
+    ///
+    /// Examples:
+    ///   recto ocr --citekeys smith2020 --output data/analytics/ocr
+    ///   recto ocr --citekeys smith2020,doe2019 --source-job-id 2026-01-01_20-48-14 --lang eng+deu
+    ///   recto ocr --resume 2026-01-01_21-45-14          (finish a killed run)
+    #[command(verbatim_doc_comment)]
+    Ocr(OcrArgs),
     /// Query jobs: list, status, full registry, jobs of a citekey.
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -110,6 +123,67 @@ pub struct UploadArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OcrArgs {
+    /// Citekeys to process, comma-separated (with --resume: taken from the job).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "KEY,...",
+        required_unless_present = "resume"
+    )]
+    pub citekeys: Vec<String>,
+    /// The upload job to read from [default: the newest one holding every citekey].
+    #[arg(long, value_name = "JOB")]
+    pub source_job_id: Option<String>,
+    /// Where page results go [default: <data dir>/analytics/ocr].
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<std::path::PathBuf>,
+    /// Tesseract languages, '+'-separated, e.g. eng, eng+deu+fra.
+    #[arg(long = "lang", default_value = "eng+deu+fra", value_name = "LANGS")]
+    pub languages: String,
+    /// Resolution for OCR and for all boxes in the page JSON.
+    #[arg(long, default_value_t = 300, value_name = "N")]
+    pub dpi: u32,
+    /// Resolution of the stored page images (grayscale JPEG).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub image_dpi: u32,
+    /// auto: text layer where usable, OCR elsewhere; force-ocr: OCR every
+    /// page; text-layer-only: never OCR.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub mode: OcrMode,
+    /// Pages processed at once (one single-threaded Tesseract each)
+    /// [default: all cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Continue a killed or failed OCR job: pages already written are kept.
+    #[arg(long, value_name = "JOB")]
+    pub resume: Option<String>,
+    /// Password of encrypted source PDFs.
+    #[arg(long, env = "RECTO_PDF_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Give up on one page's OCR after this many seconds (the page is
+    /// recorded as failed, the document goes on).
+    #[arg(long, default_value_t = 180, value_name = "SECONDS")]
+    pub page_timeout: u64,
+    /// Do not detect and undo 90/180/270-degree page rotation.
+    #[arg(long)]
+    pub no_rotate: bool,
+    /// Read sources from this store instead of the one their upload recorded.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum OcrMode {
+    Auto,
+    ForceOcr,
+    TextLayerOnly,
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,6 +16,7 @@ use crate::commands::Outcome;
 use crate::config::Config;
 
 fn main() -> ExitCode {
+    ensure_single_threaded_openmp();
     let cli = Cli::parse();
     init_logging(cli.global.verbose);
     match run(cli) {
@@ -32,10 +33,31 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let config = Config::from_args(&cli.global)?;
     match cli.command {
         Command::Upload(args) => commands::upload::run(args, &config),
+        Command::Ocr(args) => commands::ocr::run(args, &config),
         Command::Jobs(cmd) => commands::jobs::run(cmd, &config),
         Command::Step(cmd) => commands::step::run(cmd, &config),
         Command::Registry(cmd) => commands::registry::run(cmd, &config),
     }
+}
+
+/// Debian's libtesseract uses OpenMP, which reads `OMP_THREAD_LIMIT` once,
+/// when the library loads: setting it from `main` would be too late. So the
+/// binary re-executes itself with the variable set; recto's parallelism is
+/// its own worker threads, one single-threaded Tesseract each.
+fn ensure_single_threaded_openmp() {
+    use std::os::unix::process::CommandExt;
+    if std::env::var_os("OMP_THREAD_LIMIT").is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let err = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env("OMP_THREAD_LIMIT", "1")
+        .exec();
+    // Only reached when exec failed: go on, merely slower.
+    tracing::warn!("could not re-execute with OMP_THREAD_LIMIT=1: {err}");
 }
 
 fn init_logging(verbose: u8) {

@@ -202,3 +202,66 @@ pub fn text_pdf(pages: &[&str]) -> Vec<u8> {
     );
     out
 }
+
+/// An image-only PDF (a "scan"): one page showing a grayscale image of
+/// `width` x `height` pixels (row-major, one byte per pixel) at `dpi`.
+pub fn image_pdf(gray: &[u8], width: u32, height: u32, dpi: u32) -> Vec<u8> {
+    assert_eq!(gray.len(), (width * height) as usize);
+    let w_pt = width as f32 * 72.0 / dpi as f32;
+    let h_pt = height as f32 * 72.0 / dpi as f32;
+    let content = format!("q {w_pt:.2} 0 0 {h_pt:.2} 0 0 cm /Im1 Do Q");
+    let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    let obj = |out: &mut Vec<u8>, offsets: &mut Vec<usize>, body: &[u8]| {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", offsets.len()).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    };
+    obj(&mut out, &mut offsets, b"<< /Type /Catalog /Pages 2 0 R >>");
+    obj(
+        &mut out,
+        &mut offsets,
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    );
+    obj(
+        &mut out,
+        &mut offsets,
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w_pt:.2} {h_pt:.2}] /Resources << /XObject << /Im1 4 0 R >> >> /Contents 5 0 R >>"
+        )
+        .as_bytes(),
+    );
+    let mut image = format!(
+        "<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Length {} >>\nstream\n",
+        gray.len()
+    )
+    .into_bytes();
+    image.extend_from_slice(gray);
+    image.extend_from_slice(b"\nendstream");
+    obj(&mut out, &mut offsets, &image);
+    obj(
+        &mut out,
+        &mut offsets,
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        )
+        .as_bytes(),
+    );
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes(),
+    );
+    for off in &offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            offsets.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}

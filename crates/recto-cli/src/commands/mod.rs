@@ -1,6 +1,7 @@
 //! One module per command group; each returns the process's exit status.
 
 pub mod jobs;
+pub mod ocr;
 pub mod registry;
 pub mod step;
 pub mod upload;

@@ -1,0 +1,38 @@
+//! Errors of the page engine, naming the file, page or languages involved.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OcrError {
+    #[error("{}: cannot open as PDF: {reason}", .path.display())]
+    Open { path: PathBuf, reason: String },
+
+    #[error("{}: the PDF is encrypted; give its password with --password", .path.display())]
+    Encrypted { path: PathBuf },
+
+    #[error("{}: wrong password for the encrypted PDF", .path.display())]
+    WrongPassword { path: PathBuf },
+
+    #[error("{}: the PDF has no pages", .path.display())]
+    NoPages { path: PathBuf },
+
+    #[error("unknown or missing OCR language(s) {languages:?}: {reason}")]
+    Language { languages: String, reason: String },
+
+    #[error("Tesseract: {what}")]
+    Engine { what: String },
+
+    #[error("recognition failed: {reason}")]
+    Recognition { reason: String },
+
+    #[error("page {page}: {reason}")]
+    Page { page: usize, reason: String },
+
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,207 @@
+//! MuPDF, linked as a library: open a PDF (with its password), render a page
+//! to grayscale, read its text layer with boxes.
+
+use std::path::Path;
+
+use mupdf::text_page::TextBlockType;
+use mupdf::{Colorspace, Document, Matrix, Page, TextPageFlags};
+
+use crate::OcrError;
+use crate::page::{Block, Line, Word};
+use crate::tess::GrayImage;
+
+/// The MuPDF version recto is built with.
+pub const MUPDF_VERSION: &str = "1.27.2";
+
+/// An open PDF. Not `Send`: each worker thread opens its own.
+#[derive(Debug)]
+pub struct Pdf {
+    doc: Document,
+}
+
+impl Pdf {
+    pub fn open(path: &Path, password: Option<&str>) -> Result<Self, OcrError> {
+        let open_err = |reason: String| OcrError::Open {
+            path: path.to_owned(),
+            reason,
+        };
+        let p = path
+            .to_str()
+            .ok_or_else(|| open_err("the path is not UTF-8".into()))?;
+        let mut doc = Document::open(p).map_err(|e| open_err(mupdf_reason(&e)))?;
+        if doc
+            .needs_password()
+            .map_err(|e| open_err(mupdf_reason(&e)))?
+        {
+            let Some(pw) = password else {
+                return Err(OcrError::Encrypted {
+                    path: path.to_owned(),
+                });
+            };
+            if !doc
+                .authenticate(pw)
+                .map_err(|e| open_err(mupdf_reason(&e)))?
+            {
+                return Err(OcrError::WrongPassword {
+                    path: path.to_owned(),
+                });
+            }
+        }
+        if !doc.is_pdf() {
+            return Err(open_err("not a PDF document".into()));
+        }
+        let n = doc.page_count().map_err(|e| open_err(mupdf_reason(&e)))?;
+        if n <= 0 {
+            return Err(OcrError::NoPages {
+                path: path.to_owned(),
+            });
+        }
+        Ok(Pdf { doc })
+    }
+
+    pub fn page_count(&self) -> usize {
+        self.doc
+            .page_count()
+            .map(|n| n.max(0) as usize)
+            .unwrap_or(0)
+    }
+
+    /// Page `number` (1-based).
+    pub fn page(&self, number: usize) -> Result<PdfPage, OcrError> {
+        let page = self
+            .doc
+            .load_page((number - 1) as i32)
+            .map_err(|e| page_err(number, &e))?;
+        let bounds = page.bounds().map_err(|e| page_err(number, &e))?;
+        Ok(PdfPage {
+            page,
+            number,
+            x0: bounds.x0,
+            y0: bounds.y0,
+            width_pt: bounds.x1 - bounds.x0,
+            height_pt: bounds.y1 - bounds.y0,
+        })
+    }
+}
+
+/// A loaded page, in its displayed orientation (MuPDF applies /Rotate).
+#[derive(Debug)]
+pub struct PdfPage {
+    page: Page,
+    pub number: usize,
+    x0: f32,
+    y0: f32,
+    pub width_pt: f32,
+    pub height_pt: f32,
+}
+
+impl PdfPage {
+    /// Pixel size of the page at `dpi`.
+    pub fn pixel_size(&self, dpi: u32) -> (u32, u32) {
+        let s = dpi as f32 / 72.0;
+        (
+            (self.width_pt * s).round() as u32,
+            (self.height_pt * s).round() as u32,
+        )
+    }
+
+    /// Render the page in grayscale at `dpi`.
+    pub fn render_gray(&self, dpi: u32) -> Result<GrayImage, OcrError> {
+        let s = dpi as f32 / 72.0;
+        let pix = self
+            .page
+            .to_pixmap(
+                &Matrix::new_scale(s, s),
+                &Colorspace::device_gray(),
+                false,
+                false,
+            )
+            .map_err(|e| page_err(self.number, &e))?;
+        let stride = usize::try_from(pix.stride()).unwrap_or(pix.width() as usize);
+        Ok(GrayImage {
+            width: pix.width(),
+            height: pix.height(),
+            stride,
+            data: pix.samples().to_vec(),
+        })
+    }
+
+    /// The text layer as blocks, lines and words, boxes in pixels at `dpi`.
+    pub fn text_layer(&self, dpi: u32) -> Result<Vec<Block>, OcrError> {
+        let s = dpi as f32 / 72.0;
+        let tp = self
+            .page
+            .to_text_page(TextPageFlags::empty())
+            .map_err(|e| page_err(self.number, &e))?;
+        let px = |r: mupdf::Rect| -> [i32; 4] {
+            [
+                ((r.x0 - self.x0) * s).floor() as i32,
+                ((r.y0 - self.y0) * s).floor() as i32,
+                ((r.x1 - self.x0) * s).ceil() as i32,
+                ((r.y1 - self.y0) * s).ceil() as i32,
+            ]
+        };
+        let mut blocks = Vec::new();
+        for block in tp.blocks() {
+            if block.r#type() != TextBlockType::Text {
+                continue;
+            }
+            let mut lines = Vec::new();
+            for line in block.lines() {
+                let mut words = Vec::new();
+                let mut current = String::new();
+                let mut bounds: Option<mupdf::Rect> = None;
+                let mut flush = |current: &mut String, bounds: &mut Option<mupdf::Rect>| {
+                    if let Some(b) = bounds.take()
+                        && !current.is_empty()
+                    {
+                        words.push(Word {
+                            text: std::mem::take(current),
+                            bbox: px(b),
+                            confidence: None,
+                        });
+                    }
+                    current.clear();
+                };
+                for ch in line.chars() {
+                    let Some(c) = ch.char() else { continue };
+                    if c.is_whitespace() {
+                        flush(&mut current, &mut bounds);
+                        continue;
+                    }
+                    let r = mupdf::Rect::from(ch.quad());
+                    bounds = Some(match bounds {
+                        Some(b) => b.union(&r),
+                        None => r,
+                    });
+                    current.push(c);
+                }
+                flush(&mut current, &mut bounds);
+                if !words.is_empty() {
+                    lines.push(Line::new(px(line.bounds()), words));
+                }
+            }
+            if !lines.is_empty() {
+                blocks.push(Block {
+                    bbox: px(block.bounds()),
+                    lines,
+                });
+            }
+        }
+        Ok(blocks)
+    }
+}
+
+fn mupdf_reason(e: &mupdf::Error) -> String {
+    match e {
+        mupdf::Error::MuPdf(m) => m.message.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn page_err(number: usize, e: &mupdf::Error) -> OcrError {
+    OcrError::Page {
+        page: number,
+        reason: mupdf_reason(e),
+    }
+}

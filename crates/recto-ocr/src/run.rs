@@ -1,0 +1,523 @@
+//! The page pipeline over many documents, on N worker threads.
+//!
+//! Every page of every document goes into one queue; each worker keeps its
+//! own MuPDF document handle (reopened when it moves to another document)
+//! and its own Tesseract engines, reused across pages. A worker holds one
+//! page at a time and writes it straight to disk, so memory is bounded by
+//! the number of workers, not by the page count.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::unbounded;
+use serde::Serialize;
+
+use crate::OcrError;
+use crate::heuristic::assess;
+use crate::image::{downscale, rotate_cw, to_jpeg};
+use crate::page::{
+    Block, Line, Osd, PAGE_SCHEMA_VERSION, PageImage, PageJson, TextSource, Timings, Word,
+    blocks_text, mean_confidence, page_image_name, page_json_name,
+};
+use crate::render::{MUPDF_VERSION, Pdf};
+use crate::tess::{Tesseract, installed_languages};
+
+/// Which pages get OCR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// The text layer where it is usable, OCR elsewhere.
+    Auto,
+    /// OCR every page.
+    ForceOcr,
+    /// Never OCR; take whatever text layer there is.
+    TextLayerOnly,
+}
+
+#[derive(Debug, Clone)]
+pub struct OcrConfig {
+    /// Tesseract languages, `eng+deu+fra`.
+    pub languages: String,
+    /// Resolution pages are rendered at for OCR, and of all boxes.
+    pub dpi: u32,
+    /// Resolution of the stored page images.
+    pub image_dpi: u32,
+    pub jpeg_quality: u8,
+    pub mode: Mode,
+    pub workers: usize,
+    /// Give up on a page's OCR after this long.
+    pub page_timeout: Option<Duration>,
+    /// Tesseract's data folder; `None` for its default.
+    pub tessdata: Option<String>,
+    /// Detect pages turned by 90/180/270 degrees and read them upright.
+    pub detect_rotation: bool,
+    /// Below this OSD confidence a detected rotation is not applied.
+    pub osd_min_confidence: f32,
+}
+
+impl Default for OcrConfig {
+    fn default() -> Self {
+        OcrConfig {
+            languages: "eng".into(),
+            dpi: 300,
+            image_dpi: 100,
+            jpeg_quality: 75,
+            mode: Mode::Auto,
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            page_timeout: Some(Duration::from_secs(180)),
+            tessdata: None,
+            detect_rotation: true,
+            osd_min_confidence: 2.0,
+        }
+    }
+}
+
+/// One document to process.
+#[derive(Debug, Clone)]
+pub struct DocTask {
+    pub citekey: String,
+    pub pdf: PathBuf,
+    pub password: Option<String>,
+    /// Where `page_NNNN.json`, `page_NNNN.jpg` and `fulltext.txt` go.
+    pub out_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PageSummary {
+    pub source: TextSource,
+    pub chars: usize,
+    pub mean_confidence: Option<f32>,
+    pub rotation: u16,
+    /// Found complete on disk from an earlier run, not redone.
+    pub resumed: bool,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct PageOutcome {
+    pub page: usize,
+    pub result: Result<PageSummary, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DocReport {
+    pub citekey: String,
+    pub page_count: usize,
+    /// Why the document could not be processed at all.
+    pub error: Option<String>,
+    pub pages: Vec<PageOutcome>,
+    pub fulltext: Option<PathBuf>,
+}
+
+/// Told about progress, from the calling thread.
+pub trait PageObserver {
+    fn begin(&self, _total_pages: u64) {}
+    fn page_done(&self, _citekey: &str, _page: usize, _ok: bool) {}
+}
+
+/// Check the languages before any work: each must be installed, and an
+/// engine must load them.
+pub fn validate_languages(cfg: &OcrConfig) -> Result<(), OcrError> {
+    let installed = installed_languages(cfg.tessdata.as_deref());
+    let missing: Vec<&str> = cfg
+        .languages
+        .split('+')
+        .filter(|l| l.is_empty() || !installed.iter().any(|i| i == l))
+        .collect();
+    if !missing.is_empty() && !installed.is_empty() {
+        return Err(OcrError::Language {
+            languages: cfg.languages.clone(),
+            reason: format!(
+                "not installed: {}; installed: {}",
+                missing.join(", "),
+                installed.join(", ")
+            ),
+        });
+    }
+    Tesseract::new(cfg.tessdata.as_deref(), &cfg.languages).map(drop)
+}
+
+/// Process every page of every task. Documents that cannot be opened are
+/// reported, and the others go on.
+pub fn run(tasks: &[DocTask], cfg: &OcrConfig, observer: &dyn PageObserver) -> Vec<DocReport> {
+    let mut reports: Vec<DocReport> = tasks
+        .iter()
+        .map(|t| {
+            let (page_count, error) = match Pdf::open(&t.pdf, t.password.as_deref()) {
+                Ok(pdf) => (pdf.page_count(), None),
+                Err(e) => (0, Some(e.to_string())),
+            };
+            let error = error.or_else(|| {
+                std::fs::create_dir_all(&t.out_dir)
+                    .err()
+                    .map(|e| format!("{}: {e}", t.out_dir.display()))
+            });
+            DocReport {
+                citekey: t.citekey.clone(),
+                page_count,
+                error,
+                pages: Vec::new(),
+                fulltext: None,
+            }
+        })
+        .collect();
+    let total: usize = reports
+        .iter()
+        .filter(|r| r.error.is_none())
+        .map(|r| r.page_count)
+        .sum();
+    observer.begin(total as u64);
+
+    let (work_tx, work_rx) = unbounded::<(usize, usize)>();
+    for (i, r) in reports.iter().enumerate() {
+        if r.error.is_none() {
+            for p in 1..=r.page_count {
+                work_tx.send((i, p)).expect("receiver alive");
+            }
+        }
+    }
+    drop(work_tx);
+    let (done_tx, done_rx) = unbounded::<(usize, PageOutcome)>();
+    let page_counts: Vec<usize> = reports.iter().map(|r| r.page_count).collect();
+
+    std::thread::scope(|scope| {
+        for _ in 0..cfg.workers.max(1).min(total.max(1)) {
+            let work_rx = work_rx.clone();
+            let done_tx = done_tx.clone();
+            let page_counts = &page_counts;
+            scope.spawn(move || {
+                let mut w = Worker::default();
+                for (doc, page) in work_rx.iter() {
+                    let task = &tasks[doc];
+                    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        w.process(doc, task, page, page_counts[doc], cfg)
+                    }))
+                    .unwrap_or_else(|panic| {
+                        // The worker's state may be damaged: start afresh.
+                        w = Worker::default();
+                        Err(format!("page {page}: crashed: {}", panic_message(&panic)))
+                    });
+                    if done_tx.send((doc, PageOutcome { page, result })).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        for (doc, outcome) in done_rx.iter() {
+            observer.page_done(&reports[doc].citekey, outcome.page, outcome.result.is_ok());
+            reports[doc].pages.push(outcome);
+        }
+    });
+
+    for (report, task) in reports.iter_mut().zip(tasks) {
+        report.pages.sort_by_key(|p| p.page);
+        if report.error.is_none() {
+            match write_fulltext(task, report.page_count) {
+                Ok(p) => report.fulltext = Some(p),
+                Err(e) => report.error = Some(e),
+            }
+        }
+    }
+    reports
+}
+
+#[derive(Default)]
+struct Worker {
+    doc: Option<(usize, Pdf)>,
+    ocr: Option<Tesseract>,
+    /// `Some(None)`: OSD was tried and is not available.
+    osd: Option<Option<Tesseract>>,
+}
+
+impl Worker {
+    fn pdf(&mut self, doc: usize, task: &DocTask) -> Result<&Pdf, String> {
+        if self.doc.as_ref().is_none_or(|(i, _)| *i != doc) {
+            self.doc = None;
+            let pdf = Pdf::open(&task.pdf, task.password.as_deref()).map_err(|e| e.to_string())?;
+            self.doc = Some((doc, pdf));
+        }
+        Ok(&self.doc.as_ref().expect("opened").1)
+    }
+
+    fn ocr_engine(&mut self, cfg: &OcrConfig) -> Result<&mut Tesseract, String> {
+        if self.ocr.is_none() {
+            self.ocr = Some(
+                Tesseract::new(cfg.tessdata.as_deref(), &cfg.languages)
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        Ok(self.ocr.as_mut().expect("created"))
+    }
+
+    fn osd_engine(&mut self, cfg: &OcrConfig) -> Option<&mut Tesseract> {
+        if self.osd.is_none() {
+            let engine = Tesseract::new(cfg.tessdata.as_deref(), "osd");
+            if let Err(e) = &engine {
+                tracing::warn!("rotation detection unavailable: {e}");
+            }
+            self.osd = Some(engine.ok());
+        }
+        self.osd.as_mut().expect("set").as_mut()
+    }
+
+    fn process(
+        &mut self,
+        doc: usize,
+        task: &DocTask,
+        page_no: usize,
+        page_count: usize,
+        cfg: &OcrConfig,
+    ) -> Result<PageSummary, String> {
+        let json_path = task.out_dir.join(page_json_name(page_no));
+        if let Some(done) = resumable(&json_path, &task.out_dir, page_no, cfg) {
+            return Ok(done);
+        }
+        let start = Instant::now();
+        let mut timings = Timings::default();
+        let pdf = self.pdf(doc, task)?;
+        let page = pdf.page(page_no).map_err(|e| e.to_string())?;
+
+        let t = Instant::now();
+        let layer = if cfg.mode == Mode::ForceOcr {
+            Vec::new()
+        } else {
+            page.text_layer(cfg.dpi).map_err(|e| e.to_string())?
+        };
+        let verdict = assess(&blocks_text(&layer));
+        timings.text_layer_ms = ms(t);
+        let use_layer = match cfg.mode {
+            Mode::Auto => verdict.usable,
+            Mode::ForceOcr => false,
+            Mode::TextLayerOnly => true,
+        };
+
+        let (width_pt, height_pt) = (page.width_pt, page.height_pt);
+        let (blocks, source, rotation, osd, image, image_dpi) = if use_layer {
+            let t = Instant::now();
+            let img = page.render_gray(cfg.image_dpi).map_err(|e| e.to_string())?;
+            timings.render_ms = ms(t);
+            (layer, TextSource::TextLayer, 0u16, None, img, cfg.image_dpi)
+        } else {
+            let t = Instant::now();
+            let img = page.render_gray(cfg.dpi).map_err(|e| e.to_string())?;
+            drop(page);
+            timings.render_ms = ms(t);
+            let (img, rotation, osd) = if cfg.detect_rotation {
+                let t = Instant::now();
+                // Orientation needs far less detail than recognition.
+                let factor = (cfg.dpi / 150).max(1);
+                let small = downscale(&img, factor);
+                let found = self
+                    .osd_engine(cfg)
+                    .and_then(|e| e.detect_orientation(&small, cfg.dpi / factor));
+                timings.osd_ms = ms(t);
+                match found {
+                    Some(o) if o.rotate_cw != 0 && o.confidence >= cfg.osd_min_confidence => {
+                        let turned = rotate_cw(&img, o.rotate_cw);
+                        (
+                            turned,
+                            o.rotate_cw,
+                            Some(Osd {
+                                rotate: o.rotate_cw,
+                                confidence: o.confidence,
+                                applied: true,
+                            }),
+                        )
+                    }
+                    Some(o) => (
+                        img,
+                        0,
+                        Some(Osd {
+                            rotate: o.rotate_cw,
+                            confidence: o.confidence,
+                            applied: false,
+                        }),
+                    ),
+                    None => (img, 0, None),
+                }
+            } else {
+                (img, 0, None)
+            };
+            let t = Instant::now();
+            let deadline = cfg
+                .page_timeout
+                .map(|d| d.as_millis().min(u32::MAX as u128) as u32);
+            let found = self
+                .ocr_engine(cfg)?
+                .recognize(&img, cfg.dpi, deadline)
+                .map_err(|e| format!("page {page_no}: {e}"))?;
+            timings.ocr_ms = ms(t);
+            let blocks: Vec<Block> = found
+                .into_iter()
+                .map(|b| Block {
+                    bbox: b.bbox,
+                    lines: b
+                        .lines
+                        .into_iter()
+                        .map(|l| {
+                            Line::new(
+                                l.bbox,
+                                l.words
+                                    .into_iter()
+                                    .map(|w| Word {
+                                        text: w.text,
+                                        bbox: w.bbox,
+                                        confidence: Some((w.confidence * 100.0).round() / 100.0),
+                                    })
+                                    .collect(),
+                            )
+                        })
+                        .collect(),
+                })
+                .collect();
+            let factor = (cfg.dpi / cfg.image_dpi.max(1)).max(1);
+            (
+                blocks,
+                TextSource::Ocr,
+                rotation,
+                osd,
+                downscale(&img, factor),
+                cfg.dpi / factor,
+            )
+        };
+
+        let t = Instant::now();
+        let jpeg =
+            to_jpeg(&image, cfg.jpeg_quality).map_err(|e| format!("page {page_no}: image: {e}"))?;
+        let image_name = page_image_name(page_no);
+        write_atomic(&task.out_dir.join(&image_name), &jpeg)?;
+        timings.image_ms = ms(t);
+
+        let turned = rotation == 90 || rotation == 270;
+        let (width_pt, height_pt) = if turned {
+            (height_pt, width_pt)
+        } else {
+            (width_pt, height_pt)
+        };
+        let s = cfg.dpi as f32 / 72.0;
+        let text = blocks_text(&blocks);
+        let json = PageJson {
+            schema_version: PAGE_SCHEMA_VERSION,
+            citekey: task.citekey.clone(),
+            page: page_no,
+            page_count,
+            source,
+            width_pt: round2(width_pt),
+            height_pt: round2(height_pt),
+            width_px: (width_pt * s).round() as u32,
+            height_px: (height_pt * s).round() as u32,
+            dpi: cfg.dpi,
+            rotation,
+            mean_confidence: mean_confidence(&blocks),
+            text,
+            blocks,
+            image: Some(PageImage {
+                file: image_name,
+                format: "jpeg".into(),
+                width: image.width,
+                height: image.height,
+                dpi: image_dpi,
+            }),
+            text_layer: verdict,
+            osd,
+            languages: cfg.languages.clone(),
+            engine: match source {
+                TextSource::Ocr => format!("tesseract {}", crate::tess::version()),
+                TextSource::TextLayer => format!("mupdf {MUPDF_VERSION}"),
+            },
+            timings: Timings {
+                total_ms: ms(start),
+                ..timings
+            },
+        };
+        let bytes = serde_json::to_vec_pretty(&json).expect("page JSON serialises");
+        // The JSON goes last: its presence means the page is complete.
+        write_atomic(&json_path, &bytes)?;
+        Ok(PageSummary {
+            source,
+            chars: json.text.chars().filter(|c| !c.is_whitespace()).count(),
+            mean_confidence: json.mean_confidence,
+            rotation,
+            resumed: false,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// A page finished by an earlier run with the same settings: its JSON
+/// parses, names this page and resolution, and its image is there.
+fn resumable(json_path: &Path, dir: &Path, page: usize, cfg: &OcrConfig) -> Option<PageSummary> {
+    let bytes = std::fs::read(json_path).ok()?;
+    let json: PageJson = serde_json::from_slice(&bytes).ok()?;
+    if json.page != page || json.dpi != cfg.dpi || json.languages != cfg.languages {
+        return None;
+    }
+    if let Some(img) = &json.image
+        && !dir.join(&img.file).is_file()
+    {
+        return None;
+    }
+    Some(PageSummary {
+        source: json.source,
+        chars: json.text.chars().filter(|c| !c.is_whitespace()).count(),
+        mean_confidence: json.mean_confidence,
+        rotation: json.rotation,
+        resumed: true,
+        seconds: 0.0,
+    })
+}
+
+/// `fulltext.txt`: every page's text, pages separated by form feeds (a
+/// failed page contributes an empty page, so page N is always the Nth).
+fn write_fulltext(task: &DocTask, pages: usize) -> Result<PathBuf, String> {
+    let mut out = String::new();
+    for p in 1..=pages {
+        if p > 1 {
+            out.push('\u{c}');
+        }
+        if let Ok(bytes) = std::fs::read(task.out_dir.join(page_json_name(p)))
+            && let Ok(json) = serde_json::from_slice::<PageJson>(&bytes)
+        {
+            out.push_str(&json.text);
+        }
+    }
+    let path = task.out_dir.join("fulltext.txt");
+    write_atomic(&path, out.as_bytes())?;
+    Ok(path)
+}
+
+/// Write via a temp file and rename, so a killed process never leaves a
+/// half-written page; not fsynced per page (the OCR step syncs at its end).
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = path.with_file_name(format!(
+        ".tmp-{name}-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("{}: {e}", path.display())
+        })
+}
+
+fn ms(t: Instant) -> f64 {
+    (t.elapsed().as_secs_f64() * 1e5).round() / 100.0
+}
+
+fn round2(v: f32) -> f32 {
+    (v * 100.0).round() / 100.0
+}
+
+fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}

@@ -1,0 +1,279 @@
+//! The page engine on real PDFs: generated fixtures with known text, and
+//! the broken and encrypted files of the shared corpus.
+
+use std::path::{Path, PathBuf};
+
+use recto_ocr::image::rotate_cw;
+use recto_ocr::page::{PageJson, TextSource};
+use recto_ocr::render::Pdf;
+use recto_ocr::{DocTask, Mode, OcrConfig, PageObserver, run};
+use recto_test_support::{TestContext, corpus_dir, image_pdf, text_pdf};
+
+struct Quiet;
+impl PageObserver for Quiet {}
+
+const TEXT: &str = "Recto reads every page\nof the scholarly library\nQuick brown foxes jump\nover seventeen lazy dogs";
+
+fn cfg() -> OcrConfig {
+    OcrConfig {
+        languages: "eng".into(),
+        dpi: 200,
+        workers: 2,
+        ..OcrConfig::default()
+    }
+}
+
+/// A scanned-looking PDF of `TEXT`, turned clockwise by `turn` degrees.
+fn scan_fixture(dir: &Path, name: &str, turn: u16) -> PathBuf {
+    let born = dir.join(format!("{name}-born.pdf"));
+    std::fs::write(&born, text_pdf(&[TEXT])).unwrap();
+    let pdf = Pdf::open(&born, None).unwrap();
+    let img = rotate_cw(&pdf.page(1).unwrap().render_gray(200).unwrap(), turn);
+    let packed: Vec<u8> = (0..img.height as usize)
+        .flat_map(|y| img.data[y * img.stride..][..img.width as usize].to_vec())
+        .collect();
+    let path = dir.join(format!("{name}.pdf"));
+    std::fs::write(&path, image_pdf(&packed, img.width, img.height, 200)).unwrap();
+    path
+}
+
+fn task(ctx: &TestContext, key: &str, pdf: PathBuf) -> DocTask {
+    DocTask {
+        citekey: key.into(),
+        pdf,
+        password: None,
+        out_dir: ctx.root().join("out").join(key),
+    }
+}
+
+fn page_json(t: &DocTask, page: usize) -> PageJson {
+    serde_json::from_slice(&std::fs::read(t.out_dir.join(format!("page_{page:04}.json"))).unwrap())
+        .unwrap()
+}
+
+fn words(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+#[test]
+fn text_layer_pages_skip_ocr() {
+    let ctx = TestContext::new();
+    let pdf = ctx.root().join("born.pdf");
+    std::fs::write(
+        &pdf,
+        text_pdf(&[TEXT, "A second page with enough words to count as text."]),
+    )
+    .unwrap();
+    let t = task(&ctx, "born2020", pdf);
+    let reports = run(std::slice::from_ref(&t), &cfg(), &Quiet);
+    assert_eq!(reports[0].error, None);
+    assert_eq!(reports[0].page_count, 2);
+    let p1 = page_json(&t, 1);
+    assert_eq!(p1.source, TextSource::TextLayer);
+    assert_eq!(words(&p1.text), words(TEXT));
+    assert_eq!(p1.page_count, 2);
+    assert_eq!((p1.width_pt, p1.height_pt), (612.0, 792.0));
+    assert_eq!((p1.width_px, p1.height_px), (1700, 2200));
+    let w = &p1.blocks[0].lines[0].words[0];
+    assert_eq!(w.text, "Recto");
+    // 72 pt from the left, at 200 dpi: x0 = 200.
+    assert!((195..=205).contains(&w.bbox[0]), "{:?}", w.bbox);
+    assert!(w.confidence.is_none());
+    let img = p1.image.as_ref().unwrap();
+    assert!(t.out_dir.join(&img.file).is_file());
+    let full = std::fs::read_to_string(t.out_dir.join("fulltext.txt")).unwrap();
+    assert_eq!(full.split('\u{c}').count(), 2);
+}
+
+#[test]
+fn scanned_pages_are_ocred_and_turned_upright() {
+    let ctx = TestContext::new();
+    let upright = task(&ctx, "scan0", scan_fixture(ctx.root(), "scan0", 0));
+    let turned = task(&ctx, "scan90", scan_fixture(ctx.root(), "scan90", 90));
+    let reports = run(&[upright.clone(), turned.clone()], &cfg(), &Quiet);
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.error.is_none() && r.pages.iter().all(|p| p.result.is_ok())),
+        "{reports:?}"
+    );
+    for (t, rotation) in [(&upright, 0), (&turned, 270)] {
+        let p = page_json(t, 1);
+        assert_eq!(p.source, TextSource::Ocr, "{}", t.citekey);
+        assert_eq!(p.rotation, rotation, "{}: {:?}", t.citekey, p.osd);
+        let got = words(&p.text);
+        for w in [
+            "recto",
+            "reads",
+            "every",
+            "page",
+            "library",
+            "quick",
+            "brown",
+            "foxes",
+            "seventeen",
+            "lazy",
+            "dogs",
+        ] {
+            assert!(got.contains(w), "{}: {w:?} missing from {got:?}", t.citekey);
+        }
+        assert!(p.mean_confidence.unwrap() > 70.0);
+        assert!(p.blocks[0].lines[0].words[0].confidence.is_some());
+    }
+    // Upright after turning: the page is portrait again.
+    let p = page_json(&turned, 1);
+    assert!(p.height_px > p.width_px);
+}
+
+#[test]
+fn force_ocr_and_text_layer_only() {
+    let ctx = TestContext::new();
+    let pdf = ctx.root().join("born.pdf");
+    std::fs::write(&pdf, text_pdf(&[TEXT])).unwrap();
+    let t = task(&ctx, "forced", pdf.clone());
+    run(
+        std::slice::from_ref(&t),
+        &OcrConfig {
+            mode: Mode::ForceOcr,
+            ..cfg()
+        },
+        &Quiet,
+    );
+    assert_eq!(page_json(&t, 1).source, TextSource::Ocr);
+    let scan = scan_fixture(ctx.root(), "s", 0);
+    let t = task(&ctx, "layeronly", scan);
+    run(
+        std::slice::from_ref(&t),
+        &OcrConfig {
+            mode: Mode::TextLayerOnly,
+            ..cfg()
+        },
+        &Quiet,
+    );
+    let p = page_json(&t, 1);
+    assert_eq!(p.source, TextSource::TextLayer);
+    assert_eq!(p.text, "");
+    assert!(!p.text_layer.usable);
+}
+
+#[test]
+fn resume_keeps_valid_pages_and_redoes_the_rest() {
+    let ctx = TestContext::new();
+    let pdf = ctx.root().join("three.pdf");
+    std::fs::write(
+        &pdf,
+        text_pdf(&[
+            TEXT,
+            "Page two has its own words here.",
+            "And page three closes the book.",
+        ]),
+    )
+    .unwrap();
+    let t = task(&ctx, "resume", pdf);
+    run(std::slice::from_ref(&t), &cfg(), &Quiet);
+    // Page 2 lost, page 3 truncated as by a crash without atomic writes.
+    std::fs::remove_file(t.out_dir.join("page_0002.json")).unwrap();
+    let p3 = t.out_dir.join("page_0003.json");
+    let bytes = std::fs::read(&p3).unwrap();
+    std::fs::write(&p3, &bytes[..bytes.len() / 2]).unwrap();
+    let r = run(std::slice::from_ref(&t), &cfg(), &Quiet);
+    let resumed: Vec<bool> = r[0]
+        .pages
+        .iter()
+        .map(|p| p.result.as_ref().unwrap().resumed)
+        .collect();
+    assert_eq!(resumed, [true, false, false]);
+    assert_eq!(page_json(&t, 3).page, 3);
+    // A different resolution is a different result: nothing is reused.
+    let r = run(
+        std::slice::from_ref(&t),
+        &OcrConfig { dpi: 100, ..cfg() },
+        &Quiet,
+    );
+    assert!(
+        r[0].pages
+            .iter()
+            .all(|p| !p.result.as_ref().unwrap().resumed)
+    );
+}
+
+#[test]
+fn broken_and_encrypted_corpus_files_fail_with_reasons() {
+    let corpus = corpus_dir().expect("the shared corpus at ../shared/corpus");
+    let ctx = TestContext::new();
+    let good = ctx.root().join("good.pdf");
+    std::fs::write(&good, text_pdf(&[TEXT])).unwrap();
+    let empty = ctx.root().join("empty.pdf");
+    std::fs::write(&empty, b"").unwrap();
+    let tasks = vec![
+        task(
+            &ctx,
+            "header_only",
+            corpus.join("broken_header_and_eof_only.pdf"),
+        ),
+        task(
+            &ctx,
+            "truncated",
+            corpus.join("broken_truncated_at_55pct_4p.pdf"),
+        ),
+        task(
+            &ctx,
+            "encrypted",
+            corpus.join("encrypted_user_password_openpassword.pdf"),
+        ),
+        task(&ctx, "empty", empty),
+        task(&ctx, "good", good),
+    ];
+    let reports = run(&tasks, &cfg(), &Quiet);
+    let err = |i: usize| reports[i].error.clone().unwrap_or_default();
+    assert!(
+        err(0).contains("broken_header_and_eof_only.pdf"),
+        "{}",
+        err(0)
+    );
+    assert!(
+        err(2).contains("encrypted") && err(2).contains("--password"),
+        "{}",
+        err(2)
+    );
+    assert!(err(3).contains("empty.pdf"), "{}", err(3));
+    // The truncated file either cannot be opened or loses pages: never silent.
+    let truncated = &reports[1];
+    assert!(
+        truncated.error.is_some() || truncated.pages.iter().any(|p| p.result.is_err()),
+        "{truncated:?}"
+    );
+    assert_eq!(reports[4].error, None);
+    assert!(reports[4].pages.iter().all(|p| p.result.is_ok()));
+
+    let mut enc = task(
+        &ctx,
+        "encrypted_ok",
+        corpus.join("encrypted_user_password_openpassword.pdf"),
+    );
+    enc.password = Some("wrong".into());
+    let r = run(std::slice::from_ref(&enc), &cfg(), &Quiet);
+    assert!(r[0].error.as_ref().unwrap().contains("wrong password"));
+    enc.password = Some("openpassword".into());
+    let r = run(std::slice::from_ref(&enc), &cfg(), &Quiet);
+    assert_eq!(r[0].error, None);
+    assert!(r[0].pages[0].result.is_ok());
+}
+
+#[test]
+fn unknown_language_is_refused_before_work() {
+    let err = recto_ocr::validate_languages(&OcrConfig {
+        languages: "eng+xxx".into(),
+        ..cfg()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("xxx"), "{err}");
+    recto_ocr::validate_languages(&OcrConfig {
+        languages: "eng+deu+fra".into(),
+        ..cfg()
+    })
+    .unwrap();
+}
