@@ -6,7 +6,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 # System packages (Debian). Only installed when missing, so a second run is fast.
-packages=(pkg-config curl openssl python3)
+packages=(
+  pkg-config curl openssl python3 bc
+  # Tesseract 5 through its C API (bindgen needs libclang), with the
+  # languages recto's default uses and orientation detection.
+  clang libclang-dev libtesseract-dev libleptonica-dev
+  tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-osd
+)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 //! Integration tests of the `recto` binary: real processes, real data
 //! directories, output compared with snapshots.
 
+mod ocr;
 mod registry_cmds;
 mod upload;
 

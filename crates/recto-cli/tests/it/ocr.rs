@@ -1,0 +1,352 @@
+//! `recto ocr` end to end: upload, then OCR from the recorded store.
+
+use std::path::PathBuf;
+
+use recto_test_support::{S3Server, TestContext, corpus_dir, text_pdf};
+use serde_json::Value;
+
+use crate::{recto, recto_command, recto_env, stderr, stdout};
+
+const BORN: &str = "Recto reads every page\nof the scholarly library\nwith its own text layer";
+
+fn corpus(name: &str) -> PathBuf {
+    corpus_dir()
+        .expect("the shared corpus at ../shared/corpus")
+        .join(name)
+}
+
+/// Upload `files` (citekey, source path) and return the upload job id.
+fn upload(
+    ctx: &TestContext,
+    files: &[(&str, PathBuf)],
+    env: &[(&str, String)],
+    extra: &[&str],
+) -> String {
+    let dir = ctx.root().join(format!("pdfs{}", files.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (k, src) in files {
+        std::fs::copy(src, dir.join(format!("{k}.pdf"))).unwrap();
+    }
+    let mut args = vec!["upload", "--from", dir.to_str().unwrap(), "--quiet"];
+    args.extend(extra);
+    let o = recto_env(ctx, &args, env);
+    assert!(
+        o.status.success() || o.status.code() == Some(3),
+        "{}",
+        stderr(&o)
+    );
+    let jobs = recto(ctx, &["jobs", "latest"]);
+    stdout(&jobs).trim().to_owned()
+}
+
+fn born_pdf(ctx: &TestContext) -> PathBuf {
+    let p = ctx.root().join("born-src.pdf");
+    std::fs::write(&p, text_pdf(&[BORN])).unwrap();
+    p
+}
+
+fn ocr_meta(ctx: &TestContext, job: &str) -> Value {
+    serde_json::from_slice(
+        &std::fs::read(
+            ctx.data_dir()
+                .join(format!("analytics/ocr/job_metadata/{job}.json")),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+}
+
+fn job_of(out: &str) -> String {
+    out.split_whitespace()
+        .nth(2)
+        .expect("ocr job <id>:")
+        .trim_end_matches(':')
+        .to_owned()
+}
+
+fn page(ctx: &TestContext, key: &str, job: &str, n: usize) -> Value {
+    let p = ctx
+        .data_dir()
+        .join(format!("analytics/ocr/{key}/{job}/page_{n:04}.json"));
+    serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .unwrap()
+}
+
+#[test]
+fn ocr_text_layer_and_scan_from_the_local_store() {
+    let ctx = TestContext::new();
+    let source = upload(
+        &ctx,
+        &[
+            ("born2020", born_pdf(&ctx)),
+            ("linn1985", corpus("scan_ccitt_en_2col_brochure_linn.pdf")),
+        ],
+        &[],
+        &[],
+    );
+    let o = recto(
+        &ctx,
+        &[
+            "ocr",
+            "--citekeys",
+            "born2020,linn1985",
+            "--lang",
+            "eng",
+            "--dpi",
+            "200",
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
+    let m = ocr_meta(&ctx, &job);
+    assert_eq!(m["status"], "completed");
+    assert_eq!(m["source_job_id"], source.as_str());
+    assert_eq!(m["citekeys"]["successful"], 2);
+    assert_eq!(m["pages"]["total"], 2);
+    assert_eq!(m["pages"]["text_layer"], 1);
+    assert_eq!(m["pages"]["ocr"], 1);
+    assert_eq!(m["config"]["dpi"], 200);
+    assert!(
+        m["config"]["engines"]["tesseract"]
+            .as_str()
+            .unwrap()
+            .starts_with('5')
+    );
+    let born = page(&ctx, "born2020", &job, 1);
+    assert_eq!(born["source"], "text_layer");
+    assert!(born["text"].as_str().unwrap().contains("scholarly library"));
+    let scan = page(&ctx, "linn1985", &job, 1);
+    assert_eq!(scan["source"], "ocr");
+    let text = scan["text"].as_str().unwrap().to_lowercase();
+    assert!(
+        text.contains("linnsequencer") || text.contains("sequencer"),
+        "{text}"
+    );
+    assert!(
+        ctx.data_dir()
+            .join(format!("analytics/ocr/linn1985/{job}/fulltext.txt"))
+            .is_file()
+    );
+
+    let st = recto(&ctx, &["jobs", "status", &job, "--json"]);
+    let st: Value = serde_json::from_slice(&st.stdout).unwrap();
+    assert_eq!(st["steps_completed"], serde_json::json!(["ocr"]));
+    assert_eq!(st["source_job_id"], source.as_str());
+    let o = recto(&ctx, &["jobs", "citekey", "linn1985"]);
+    assert_eq!(
+        stdout(&o),
+        format!("{source} > source (upload): completed\n{job} > ocr: completed\n")
+    );
+}
+
+#[test]
+fn source_selection_errors_name_citekeys_and_jobs() {
+    let ctx = TestContext::new();
+    let a = upload(&ctx, &[("born2020", born_pdf(&ctx))], &[], &[]);
+    let o = recto(
+        &ctx,
+        &["ocr", "--citekeys", "born2020,nobody", "--lang", "eng"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("born2020: in {a}")) && err.contains("nobody: in no upload job"),
+        "{err}"
+    );
+    let o = recto(&ctx, &["ocr", "--citekeys", "born2020", "--lang", "xxx"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not installed: xxx"), "{}", stderr(&o));
+    let o = recto(&ctx, &["ocr", "--citekeys", "../x", "--lang", "eng"]);
+    assert!(stderr(&o).contains("invalid citekey"), "{}", stderr(&o));
+    assert!(
+        !ctx.data_dir().join("analytics/ocr/job_metadata").exists(),
+        "nothing recorded"
+    );
+}
+
+#[test]
+fn checksum_mismatch_and_encryption_fail_that_citekey_only() {
+    let ctx = TestContext::new();
+    let src = upload(
+        &ctx,
+        &[
+            ("born2020", born_pdf(&ctx)),
+            (
+                "enc2020",
+                corpus("encrypted_user_password_openpassword.pdf"),
+            ),
+            ("tampered", born_pdf(&ctx)),
+        ],
+        &[],
+        &[],
+    );
+    let meta: Value = serde_json::from_slice(
+        &std::fs::read(
+            ctx.data_dir()
+                .join(format!("sources/job_metadata/{src}.json")),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let obj = ctx
+        .data_dir()
+        .join("store")
+        .join(meta["objects"]["tampered"].as_str().unwrap());
+    std::fs::write(
+        &obj,
+        text_pdf(&["Something else entirely, swapped in the store."]),
+    )
+    .unwrap();
+    let o = recto(
+        &ctx,
+        &[
+            "ocr",
+            "--citekeys",
+            "born2020,enc2020,tampered",
+            "--lang",
+            "eng",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("enc2020:") && err.contains("encrypted; give its password with --password"),
+        "{err}"
+    );
+    let recorded = meta["checksums"]["tampered"].as_str().unwrap();
+    assert!(
+        err.contains("checksum mismatch") && err.contains(recorded),
+        "{err}"
+    );
+    let job = job_of(&stdout(&o));
+    let m = ocr_meta(&ctx, &job);
+    assert_eq!(m["status"], "failed");
+    assert_eq!(m["citekeys"]["successful"], 1);
+    assert_eq!(m["failures"].as_object().unwrap().len(), 2);
+    assert_eq!(page(&ctx, "born2020", &job, 1)["source"], "text_layer");
+
+    let o = recto(
+        &ctx,
+        &[
+            "ocr",
+            "--citekeys",
+            "enc2020",
+            "--lang",
+            "eng",
+            "--password",
+            "openpassword",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn killed_run_is_stale_then_resumed() {
+    let ctx = TestContext::new();
+    upload(
+        &ctx,
+        &[("geotopo", corpus("born_de_lecture_notes_geotopo_117p.pdf"))],
+        &[],
+        &[],
+    );
+    let mut child = recto_command(
+        &ctx,
+        &[
+            "ocr",
+            "--citekeys",
+            "geotopo",
+            "--lang",
+            "eng",
+            "--mode",
+            "text-layer-only",
+            "-j",
+            "1",
+            "--quiet",
+        ],
+        &[],
+    )
+    .spawn()
+    .unwrap();
+    // Kill it once some pages are written.
+    let written = || {
+        std::fs::read_dir(ctx.data_dir().join("analytics/ocr/geotopo"))
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| std::fs::read_dir(e.ok()?.path()).ok())
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    };
+    let t = std::time::Instant::now();
+    while written() < 10 && t.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done = written();
+    assert!(done >= 10 && done < 117, "killed midway: {done} pages");
+    let job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
+    let st: Value =
+        serde_json::from_slice(&recto(&ctx, &["jobs", "status", &job, "--json"]).stdout).unwrap();
+    assert_eq!(st["steps_stale"], serde_json::json!(["ocr"]), "{st}");
+    // Every page file on disk is whole.
+    let dir = ctx.data_dir().join(format!("analytics/ocr/geotopo/{job}"));
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            serde_json::from_slice::<Value>(&std::fs::read(&p).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        }
+    }
+    let o = recto(
+        &ctx,
+        &[
+            "ocr",
+            "--resume",
+            &job,
+            "--lang",
+            "eng",
+            "--mode",
+            "text-layer-only",
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = ocr_meta(&ctx, &job);
+    assert_eq!(m["status"], "completed");
+    assert_eq!(m["pages"]["total"], 117);
+    assert!(m["pages"]["resumed"].as_u64().unwrap() >= 10);
+    let full = std::fs::read_to_string(dir.join("fulltext.txt")).unwrap();
+    assert_eq!(full.split('\u{c}').count(), 117);
+}
+
+#[test]
+fn ocr_reads_sources_from_the_recorded_s3_bucket() {
+    let ctx = TestContext::new();
+    let server = S3Server::start();
+    let url = server.url("lib");
+    upload(
+        &ctx,
+        &[("born2020", born_pdf(&ctx))],
+        &server.env(),
+        &["--store", &url],
+    );
+    // No store flags: the upload job says where the source is.
+    let mut env = server.env();
+    env.retain(|(k, _)| k.starts_with("AWS_"));
+    let o = recto_env(
+        &ctx,
+        &["ocr", "--citekeys", "born2020", "--lang", "eng"],
+        &env,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = ocr_meta(&ctx, &job_of(&stdout(&o)));
+    assert_eq!(m["source_store"], url.as_str());
+    assert_eq!(m["pages"]["text_layer"], 1);
+}
