@@ -290,7 +290,7 @@ fn killed_run_is_stale_then_resumed() {
     child.kill().unwrap();
     child.wait().unwrap();
     let done = written();
-    assert!(done >= 10 && done < 117, "killed midway: {done} pages");
+    assert!((10..117).contains(&done), "killed midway: {done} pages");
     let job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
     let st: Value =
         serde_json::from_slice(&recto(&ctx, &["jobs", "status", &job, "--json"]).stdout).unwrap();
