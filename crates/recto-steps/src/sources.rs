@@ -214,7 +214,11 @@ mod tests {
         assert_eq!(got[1].file, Ok(PathBuf::from("/abs/doe.pdf")));
         assert!(got[2].file.as_ref().unwrap_err().contains("no file field"));
         // The parser refuses a file with duplicate keys, naming the key.
-        std::fs::write(&bib, "@article{a1, file={x.pdf}}\n@article{a1, file={y.pdf}}\n").unwrap();
+        std::fs::write(
+            &bib,
+            "@article{a1, file={x.pdf}}\n@article{a1, file={y.pdf}}\n",
+        )
+        .unwrap();
         let err = from_bib(&bib).unwrap_err().to_string();
         assert!(err.contains("duplicate key \"a1\""), "{err}");
     }
