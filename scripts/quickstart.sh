@@ -1,24 +1,20 @@
 #!/usr/bin/env bash
-# Set up recto and run the main job end to end on a sample, with the local
-# store (no credentials). Leaves its data in ./data.
+# Set up recto, then run the main job end to end on the samples with the
+# embedded local store (no credentials): upload -> ocr. Data goes to ./data.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup.sh"
 cd "$here"
 recto=target/release/recto
-export RECTO_DATA_DIR=${RECTO_DATA_DIR:-$here/data}
 
-src=$($recto jobs new-id)
-$recto step save source "$src" --metadata - <<JSON
-{"status": "completed", "bucket": "local", "endpoint_url": null,
- "citekeys": {"total": 1, "uploaded": 1, "skipped": 0, "list": ["sample2026"]},
- "checksums": {"sample2026": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}
-JSON
-job=$($recto jobs new-id)
-echo '{"status": "completed", "source_job_id": "'"$src"'", "citekeys": {"total": 1, "successful": 1, "failed": 0, "list": ["sample2026"]}}' \
-  | $recto step save ocr "$job" --metadata - >/dev/null
-echo '{"status": "completed", "source_job_id": "'"$src"'", "files_uploaded": 0}' \
-  | $recto step save sync_ocr "$job" --metadata - >/dev/null
-
+echo "== upload samples/ to the local store (data/store)"
+$recto upload --from samples
+echo "== ocr (text layer where good, Tesseract elsewhere)"
+$recto ocr --citekeys recto2026,linn1985 --lang eng
+job=$($recto jobs latest)
+echo "== status of $job"
 $recto jobs status "$job"
-$recto jobs citekey sample2026
+echo "== jobs that touched linn1985"
+$recto jobs citekey linn1985
+echo "== first lines of linn1985, page 1 (data/analytics/ocr/linn1985/$job/page_0001.json)"
+head -c 400 "data/analytics/ocr/linn1985/$job/fulltext.txt"; echo
