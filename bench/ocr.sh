@@ -41,7 +41,7 @@ for f in "${files[@]}"; do pages=$((pages + $(pdfinfo "$work/pdfs/$f.pdf" | awk 
 # recto: one ocr job per language, N workers.
 t0=$(now)
 for lang in eng deu fra; do
-  keys=$(for f in "${files[@]}"; do [[ $(lang_of "$f") == "$lang" ]] && echo -n "$f,"; done)
+  keys=$(for f in "${files[@]}"; do if [[ $(lang_of "$f") == "$lang" ]]; then echo -n "$f,"; fi; done)
   [[ -n $keys ]] && "$recto" ocr --quiet --citekeys "${keys%,}" --lang "$lang" --dpi 300 -j "$N"
 done
 t_recto=$(echo "$(now) - $t0" | bc)
@@ -85,7 +85,7 @@ done
 
 # Text-layer pages: the 117-page born-digital lecture notes.
 big=born_de_lecture_notes_geotopo_117p
-cp "$corpus/$big.pdf" "$work/pdfs2.pdf" 2>/dev/null; mkdir -p "$work/p2"; cp "$corpus/$big.pdf" "$work/p2/geotopo.pdf"
+mkdir -p "$work/p2"; cp "$corpus/$big.pdf" "$work/p2/geotopo.pdf"
 "$recto" upload --quiet --from "$work/p2"
 echo
 echo "| text-layer run (117 pages) | seconds | pages/s | pages/s per core | peak RSS |"

@@ -66,6 +66,17 @@ pub enum Command {
     ///   recto ocr --resume 2026-01-01_21-45-14          (finish a killed run)
     #[command(verbatim_doc_comment)]
     Ocr(OcrArgs),
+    /// Push an OCR job's results to the bucket, incrementally, and verify.
+    ///
+    /// The target is the store of the job's source upload unless --store
+    /// says otherwise. Keys mirror the local layout:
+    /// analytics/ocr/<citekey>/<job_id>/..., analytics/ocr/job_metadata/<job_id>.json.
+    ///
+    /// Examples:
+    ///   recto sync-ocr --job-id latest
+    ///   recto sync-ocr --job-id 2026-01-01_21-45-14 --skip-images
+    #[command(verbatim_doc_comment)]
+    SyncOcr(SyncArgs),
     /// Query jobs: list, status, full registry, jobs of a citekey.
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -172,6 +183,30 @@ pub struct OcrArgs {
     #[arg(long)]
     pub no_rotate: bool,
     /// Read sources from this store instead of the one their upload recorded.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The OCR job to sync, or `latest` (the newest job with an ocr step).
+    #[arg(long, value_name = "JOB")]
+    pub job_id: String,
+    /// Leave the page images out (faster; JSON and full text only).
+    #[arg(long)]
+    pub skip_images: bool,
+    /// List what would be uploaded; upload and record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Files uploaded at once.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub concurrency: usize,
+    /// Sync what is complete of a failed or unfinished OCR job.
+    #[arg(long)]
+    pub allow_incomplete: bool,
     #[command(flatten)]
     pub store: StoreArgs,
     /// Print nothing but errors.

@@ -34,6 +34,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Upload(args) => commands::upload::run(args, &config),
         Command::Ocr(args) => commands::ocr::run(args, &config),
+        Command::SyncOcr(args) => commands::sync::run(args, &config),
         Command::Jobs(cmd) => commands::jobs::run(cmd, &config),
         Command::Step(cmd) => commands::step::run(cmd, &config),
         Command::Registry(cmd) => commands::registry::run(cmd, &config),

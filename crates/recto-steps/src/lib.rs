@@ -6,6 +6,7 @@ mod error;
 pub mod ocr;
 pub mod progress;
 pub mod sources;
+pub mod sync;
 pub mod upload;
 
 pub use error::StepError;

@@ -4,6 +4,7 @@ pub mod jobs;
 pub mod ocr;
 pub mod registry;
 pub mod step;
+pub mod sync;
 pub mod upload;
 
 /// How a command ended, when it did not fail outright.

@@ -3,6 +3,7 @@
 
 mod ocr;
 mod registry_cmds;
+mod sync;
 mod upload;
 
 use std::path::Path;

@@ -1,0 +1,64 @@
+//! `recto sync-ocr`: the sync step (the spec's `sync_ocr.py`).
+
+use recto_steps::sync::{SyncRequest, run_sync};
+
+use super::Outcome;
+use crate::cli::SyncArgs;
+use crate::config::Config;
+use crate::output;
+use crate::progress::CliProgress;
+
+pub fn run(args: SyncArgs, config: &Config) -> anyhow::Result<Outcome> {
+    let registry = config.registry();
+    let req = SyncRequest {
+        job: args.job_id.clone(),
+        skip_images: args.skip_images,
+        dry_run: args.dry_run,
+        concurrency: args.concurrency,
+        store: config.store(&args.store),
+        allow_incomplete: args.allow_incomplete,
+    };
+    let progress = CliProgress::new(args.quiet, "files");
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let out = rt.block_on(run_sync(&registry, &req, &progress))?;
+    for (key, why) in &out.failures {
+        tracing::error!("{key}: {why}");
+    }
+    for m in &out.mismatches {
+        tracing::error!("verify: {m}");
+    }
+    if args.dry_run {
+        if !args.quiet {
+            for f in &out.uploaded {
+                output::line(format!("upload {} ({} bytes)", f.key, f.size))?;
+            }
+            output::line(format!(
+                "dry run for job {} to {}: {} to upload, {} unchanged, {} images skipped",
+                out.job_id,
+                out.target,
+                out.uploaded.len(),
+                out.skipped,
+                out.images_skipped
+            ))?;
+        }
+        return Ok(Outcome::Success);
+    }
+    if !args.quiet {
+        output::line(format!(
+            "sync of job {} to {}: {} uploaded, {} unchanged, {} failed, {}",
+            out.job_id,
+            out.target,
+            out.uploaded.len(),
+            out.skipped,
+            out.failures.len(),
+            if out.mismatches.is_empty() && out.failures.is_empty() { "verified" } else { "NOT verified" }
+        ))?;
+    }
+    if out.failures.is_empty() && out.mismatches.is_empty() {
+        Ok(Outcome::Success)
+    } else if out.uploaded.is_empty() && !out.failures.is_empty() {
+        anyhow::bail!("sync of job {} failed: {} files could not be uploaded", out.job_id, out.failures.len())
+    } else {
+        Ok(Outcome::Partial)
+    }
+}
