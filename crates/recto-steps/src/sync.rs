@@ -69,7 +69,11 @@ fn step(name: &str) -> StepName {
 }
 
 /// Run the sync step.
-pub async fn run_sync(registry: &Registry, req: &SyncRequest, progress: &dyn Progress) -> Result<SyncOutcome, StepError> {
+pub async fn run_sync(
+    registry: &Registry,
+    req: &SyncRequest,
+    progress: &dyn Progress,
+) -> Result<SyncOutcome, StepError> {
     let started = Instant::now();
     let started_at = now_timestamp();
     let job = if req.job == "latest" {
@@ -80,7 +84,10 @@ pub async fn run_sync(registry: &Registry, req: &SyncRequest, progress: &dyn Pro
         JobId::parse(&req.job)?
     };
     let ocr = registry.get_step_metadata(&step("ocr"), &job)?;
-    let status = ocr.get("status").and_then(Value::as_str).unwrap_or("pending");
+    let status = ocr
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("pending");
     if status != "completed" && !req.allow_incomplete {
         return Err(StepError::NoInput(format!(
             "OCR job {job} is {status}, not completed; finish it (recto ocr --resume {job}) or sync what is complete with --allow-incomplete"
@@ -93,7 +100,10 @@ pub async fn run_sync(registry: &Registry, req: &SyncRequest, progress: &dyn Pro
         .transpose()?;
     let store = match (&req.store, &source_job) {
         (Some(cfg), _) => Store::open(cfg, Path::new("."))?,
-        (None, Some(src)) => Store::open(&recorded_store(&registry.get_source_metadata(src)?, src)?, Path::new("."))?,
+        (None, Some(src)) => Store::open(
+            &recorded_store(&registry.get_source_metadata(src)?, src)?,
+            Path::new("."),
+        )?,
         (None, None) => {
             return Err(StepError::NoInput(format!(
                 "OCR job {job} records no source upload, so no target store; give --store"
@@ -116,12 +126,19 @@ pub async fn run_sync(registry: &Registry, req: &SyncRequest, progress: &dyn Pro
         .get("citekeys")
         .and_then(|c| c.get("list"))
         .and_then(Value::as_array)
-        .map(|l| l.iter().filter_map(|v| Citekey::parse(v.as_str()?).ok()).collect())
+        .map(|l| {
+            l.iter()
+                .filter_map(|v| Citekey::parse(v.as_str()?).ok())
+                .collect()
+        })
         .unwrap_or_default();
 
     let mut folders: Vec<(String, Vec<SyncFile>)> = Vec::new();
     let mut images_skipped = 0;
-    for k in keys.iter().filter(|k| !failed_keys.iter().any(|f| f == k.as_str())) {
+    for k in keys
+        .iter()
+        .filter(|k| !failed_keys.iter().any(|f| f == k.as_str()))
+    {
         let dir = output.join(k.file_stem()).join(job.as_str());
         let prefix = format!("analytics/ocr/{}/{job}", k.file_stem());
         let (files, skipped_images) = local_files(&dir, &prefix, req.skip_images).await?;
@@ -153,6 +170,8 @@ pub async fn run_sync(registry: &Registry, req: &SyncRequest, progress: &dyn Pro
     // Decide from one listing and one manifest per folder.
     let mut to_upload: Vec<SyncFile> = Vec::new();
     let mut skipped = 0;
+    // Folders with objects the manifest does not know of yet.
+    let mut recovered: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut remote_manifests: BTreeMap<String, BTreeMap<String, (u64, String)>> = BTreeMap::new();
     for (prefix, files) in &folders {
         let listed: BTreeMap<String, u64> = store
@@ -161,15 +180,50 @@ pub async fn run_sync(registry: &Registry, req: &SyncRequest, progress: &dyn Pro
             .into_iter()
             .map(|o| (o.key, o.size))
             .collect();
-        let manifest = read_manifest(&store, prefix, &listed).await;
+        let manifest = if prefix.ends_with("job_metadata") {
+            // One file, in a folder other jobs share: its own checksum
+            // (object metadata) instead of a shared manifest.
+            head_manifest(&store, files, &listed).await?
+        } else {
+            read_manifest(&store, prefix, &listed).await
+        };
+        let mut unsure = Vec::new();
         for f in files {
             let name = file_name(&f.key);
-            let same = listed.get(&f.key) == Some(&f.size)
-                && manifest.get(name).is_some_and(|(size, sha)| *size == f.size && *sha == f.sha256);
+            let listed_same_size = listed.get(&f.key) == Some(&f.size);
+            let same = listed_same_size
+                && manifest
+                    .get(name)
+                    .is_some_and(|(size, sha)| *size == f.size && *sha == f.sha256);
             if same {
                 skipped += 1;
+            } else if listed_same_size {
+                unsure.push(f.clone());
             } else {
                 to_upload.push(f.clone());
+            }
+        }
+        // Listed with the right size but not in the manifest: a run that was
+        // interrupted before writing it. The object's own checksum decides.
+        let checked: Vec<(SyncFile, Option<String>)> = futures::stream::iter(unsure)
+            .map(|f| async {
+                let sha = store
+                    .head(&f.key, true)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|i| i.sha256);
+                (f, sha)
+            })
+            .buffer_unordered(req.concurrency.max(1))
+            .collect()
+            .await;
+        for (f, sha) in checked {
+            if sha.as_deref() == Some(f.sha256.as_str()) {
+                recovered.insert(prefix.clone());
+                skipped += 1;
+            } else {
+                to_upload.push(f);
             }
         }
         remote_manifests.insert(prefix.clone(), manifest);
@@ -188,7 +242,11 @@ pub async fn run_sync(registry: &Registry, req: &SyncRequest, progress: &dyn Pro
         });
     }
 
-    progress.begin("sync", to_upload.len() as u64, Some(to_upload.iter().map(|f| f.size).sum()));
+    progress.begin(
+        "sync",
+        to_upload.len() as u64,
+        Some(to_upload.iter().map(|f| f.size).sum()),
+    );
     let stop = AtomicBool::new(false);
     let first_error: Mutex<Option<String>> = Mutex::new(None);
     let results: Vec<(SyncFile, Result<(), String>)> = futures::stream::iter(to_upload)
@@ -198,14 +256,26 @@ pub async fn run_sync(registry: &Registry, req: &SyncRequest, progress: &dyn Pro
             let first_error = &first_error;
             async move {
                 if stop.load(Ordering::Relaxed) {
-                    let why = first_error.lock().expect("not poisoned").clone().unwrap_or_default();
-                    return (f, Err(format!("not attempted: the store failed earlier ({why})")));
+                    let why = first_error
+                        .lock()
+                        .expect("not poisoned")
+                        .clone()
+                        .unwrap_or_default();
+                    return (
+                        f,
+                        Err(format!("not attempted: the store failed earlier ({why})")),
+                    );
                 }
-                let r = store.put_file(&f.key, &f.local, &f.sha256, &|n| progress.bytes(n)).await;
+                let r = store
+                    .put_file(&f.key, &f.local, &f.sha256, &|n| progress.bytes(n))
+                    .await;
                 let r = r.map_err(|e| {
                     if e.is_store_wide() {
                         stop.store(true, Ordering::Relaxed);
-                        first_error.lock().expect("not poisoned").get_or_insert_with(|| e.to_string());
+                        first_error
+                            .lock()
+                            .expect("not poisoned")
+                            .get_or_insert_with(|| e.to_string());
                     }
                     error_chain(&e)
                 });
@@ -238,20 +308,28 @@ pub async fn run_sync(registry: &Registry, req: &SyncRequest, progress: &dyn Pro
             let mut manifest = Map::new();
             for f in files {
                 if !failures.contains_key(&f.key) {
-                    manifest.insert(file_name(&f.key).to_owned(), json!({"size": f.size, "sha256": f.sha256}));
+                    manifest.insert(
+                        file_name(&f.key).to_owned(),
+                        json!({"size": f.size, "sha256": f.sha256}),
+                    );
                 }
             }
             let old = remote_manifests.get(prefix);
             let changed = old.is_none_or(|o| {
                 o.len() != manifest.len()
                     || manifest.iter().any(|(k, v)| {
-                        o.get(k).is_none_or(|(s, h)| v["size"] != json!(s) || v["sha256"] != json!(h))
+                        o.get(k)
+                            .is_none_or(|(s, h)| v["size"] != json!(s) || v["sha256"] != json!(h))
                     })
             });
-            if changed {
-                let bytes = serde_json::to_vec_pretty(&json!({"schema_version": 1, "files": manifest}))
-                    .expect("manifest serialises");
-                if let Err(e) = store.put_bytes(&format!("{prefix}/{MANIFEST}"), bytes.into()).await {
+            if changed || recovered.contains(prefix) {
+                let bytes =
+                    serde_json::to_vec_pretty(&json!({"schema_version": 1, "files": manifest}))
+                        .expect("manifest serialises");
+                if let Err(e) = store
+                    .put_bytes(&format!("{prefix}/{MANIFEST}"), bytes.into())
+                    .await
+                {
                     failures.insert(format!("{prefix}/{MANIFEST}"), error_chain(&e));
                 }
             }
@@ -271,27 +349,38 @@ pub async fn run_sync(registry: &Registry, req: &SyncRequest, progress: &dyn Pro
                 }
             };
             let manifest = if prefix.ends_with("job_metadata") {
-                BTreeMap::new()
+                head_manifest(&store, files, &listed).await?
             } else {
                 read_manifest(&store, prefix, &listed).await
             };
             for f in files {
                 match listed.get(&f.key) {
                     None => mismatches.push(format!("{}: missing from the bucket", f.key)),
-                    Some(s) if *s != f.size => mismatches.push(format!("{}: size {s} in the bucket, {} here", f.key, f.size)),
+                    Some(s) if *s != f.size => mismatches.push(format!(
+                        "{}: size {s} in the bucket, {} here",
+                        f.key, f.size
+                    )),
                     _ => {}
                 }
-                if !prefix.ends_with("job_metadata")
-                    && manifest.get(file_name(&f.key)).is_none_or(|(_, sha)| *sha != f.sha256)
+                if manifest
+                    .get(file_name(&f.key))
+                    .is_none_or(|(_, sha)| *sha != f.sha256)
                 {
-                    mismatches.push(format!("{}: checksum in the bucket's manifest differs", f.key));
+                    mismatches.push(format!(
+                        "{}: checksum in the bucket's manifest differs",
+                        f.key
+                    ));
                 }
             }
         }
     }
 
     let files_total: usize = folders.iter().map(|(_, f)| f.len()).sum();
-    let status = if failures.is_empty() && mismatches.is_empty() { "completed" } else { "failed" };
+    let status = if failures.is_empty() && mismatches.is_empty() {
+        "completed"
+    } else {
+        "failed"
+    };
     let meta = json!({
         "status": status,
         "source_job_id": source_job.as_ref().map(JobId::as_str),
@@ -344,7 +433,11 @@ fn file_name(key: &str) -> &str {
 
 /// The folder's manifest, when it is listed; a missing or unreadable one
 /// means "nothing known", so everything is uploaded again.
-async fn read_manifest(store: &Store, prefix: &str, listed: &BTreeMap<String, u64>) -> BTreeMap<String, (u64, String)> {
+async fn read_manifest(
+    store: &Store,
+    prefix: &str,
+    listed: &BTreeMap<String, u64>,
+) -> BTreeMap<String, (u64, String)> {
     let key = format!("{prefix}/{MANIFEST}");
     if !listed.contains_key(&key) {
         return BTreeMap::new();
@@ -360,15 +453,45 @@ async fn read_manifest(store: &Store, prefix: &str, listed: &BTreeMap<String, u6
         .map(|files| {
             files
                 .iter()
-                .filter_map(|(name, e)| Some((name.clone(), (e.get("size")?.as_u64()?, e.get("sha256")?.as_str()?.to_owned()))))
+                .filter_map(|(name, e)| {
+                    Some((
+                        name.clone(),
+                        (
+                            e.get("size")?.as_u64()?,
+                            e.get("sha256")?.as_str()?.to_owned(),
+                        ),
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default()
 }
 
+/// Checksums of `files` from their own object metadata (a HEAD each), for
+/// the listed ones.
+async fn head_manifest(
+    store: &Store,
+    files: &[SyncFile],
+    listed: &BTreeMap<String, u64>,
+) -> Result<BTreeMap<String, (u64, String)>, StepError> {
+    let mut out = BTreeMap::new();
+    for f in files.iter().filter(|f| listed.contains_key(&f.key)) {
+        if let Some(info) = store.head(&f.key, true).await?
+            && let Some(sha) = info.sha256
+        {
+            out.insert(file_name(&f.key).to_owned(), (info.size, sha));
+        }
+    }
+    Ok(out)
+}
+
 /// The files of one citekey's OCR folder, hashed; images left out (and
 /// counted) with `skip_images`.
-async fn local_files(dir: &Path, prefix: &str, skip_images: bool) -> Result<(Vec<SyncFile>, usize), StepError> {
+async fn local_files(
+    dir: &Path,
+    prefix: &str,
+    skip_images: bool,
+) -> Result<(Vec<SyncFile>, usize), StepError> {
     let entries = std::fs::read_dir(dir).map_err(|e| StepError::Input {
         path: dir.to_owned(),
         reason: e.to_string(),
@@ -376,13 +499,22 @@ async fn local_files(dir: &Path, prefix: &str, skip_images: bool) -> Result<(Vec
     let mut paths: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.')))
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| !n.starts_with('.'))
+        })
         .collect();
     paths.sort();
     let mut skipped = 0;
     let mut out = Vec::with_capacity(paths.len());
     for p in paths {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
         if skip_images && (name.ends_with(".jpg") || name.ends_with(".png")) {
             skipped += 1;
             continue;

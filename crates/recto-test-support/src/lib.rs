@@ -121,6 +121,14 @@ impl S3Server {
         ]
     }
 
+    /// Kill the server at once (SIGKILL), as a crash or a dropped host would.
+    pub fn kill(&self) {
+        let _ = std::process::Command::new("kill")
+            .arg("-9")
+            .arg(self.pid.to_string())
+            .status();
+    }
+
     /// Start the stopped server again, same keys, same data.
     pub fn restart(&self) {
         let ok = std::process::Command::new(repo_root().join("scripts/garage.sh"))

@@ -19,7 +19,9 @@ pub fn run(args: SyncArgs, config: &Config) -> anyhow::Result<Outcome> {
         allow_incomplete: args.allow_incomplete,
     };
     let progress = CliProgress::new(args.quiet, "files");
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let out = rt.block_on(run_sync(&registry, &req, &progress))?;
     for (key, why) in &out.failures {
         tracing::error!("{key}: {why}");
@@ -51,13 +53,21 @@ pub fn run(args: SyncArgs, config: &Config) -> anyhow::Result<Outcome> {
             out.uploaded.len(),
             out.skipped,
             out.failures.len(),
-            if out.mismatches.is_empty() && out.failures.is_empty() { "verified" } else { "NOT verified" }
+            if out.mismatches.is_empty() && out.failures.is_empty() {
+                "verified"
+            } else {
+                "NOT verified"
+            }
         ))?;
     }
     if out.failures.is_empty() && out.mismatches.is_empty() {
         Ok(Outcome::Success)
     } else if out.uploaded.is_empty() && !out.failures.is_empty() {
-        anyhow::bail!("sync of job {} failed: {} files could not be uploaded", out.job_id, out.failures.len())
+        anyhow::bail!(
+            "sync of job {} failed: {} files could not be uploaded",
+            out.job_id,
+            out.failures.len()
+        )
     } else {
         Ok(Outcome::Partial)
     }
