@@ -81,8 +81,15 @@ fn init_logging(verbose: u8) {
 #[allow(clippy::print_stderr)]
 fn report(err: &anyhow::Error) {
     eprintln!("error: {err}");
+    // object_store nests errors whose messages repeat their causes; print
+    // only causes that add something.
+    let mut shown = err.to_string();
     for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            eprintln!("  caused by: {text}");
+            shown.push_str(&text);
+        }
     }
 }
 

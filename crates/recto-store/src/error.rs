@@ -30,6 +30,16 @@ pub enum StoreError {
         source: object_store::Error,
     },
 
+    #[error(
+        "{store} rejected the region {region:?}: give the bucket's region with --region or RECTO_REGION"
+    )]
+    WrongRegion {
+        store: String,
+        region: String,
+        #[source]
+        source: object_store::Error,
+    },
+
     #[error("bucket {bucket:?} does not exist at {endpoint}")]
     BucketNotFound {
         bucket: String,
@@ -81,6 +91,7 @@ impl StoreError {
             self,
             StoreError::AccessDenied { .. }
                 | StoreError::BucketNotFound { .. }
+                | StoreError::WrongRegion { .. }
                 | StoreError::Unreachable { .. }
                 | StoreError::MissingCredentials { .. }
         )

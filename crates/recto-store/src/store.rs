@@ -228,6 +228,18 @@ impl Store {
         });
         let key = key.to_owned();
         match status {
+            _ if debug.contains("AuthorizationHeaderMalformed")
+                || debug.contains("IllegalLocationConstraint") =>
+            {
+                StoreError::WrongRegion {
+                    store,
+                    region: match &self.location {
+                        StoreLocation::S3 { region, .. } => region.clone(),
+                        StoreLocation::Local { .. } => String::new(),
+                    },
+                    source: e,
+                }
+            }
             _ if debug.contains("NoSuchBucket") => StoreError::BucketNotFound {
                 bucket: self.location.bucket().unwrap_or_default().to_owned(),
                 endpoint: self.location.endpoint_url().unwrap_or("AWS S3").to_owned(),
