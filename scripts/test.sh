@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up everything the tests need, then run them all.
+# Set up everything the tests need, then run them all: the Rust workspace
+# (against a real S3 server on 127.0.0.1) and the Python API and scripts.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup.sh"
@@ -7,3 +8,15 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/garage.sh" install
 cd "$here"
 cargo test --workspace --locked --all-targets
+
+# Python: build the abi3 wheel with maturin, install it into a fresh venv,
+# run the spec's snippets and the scripts (and `uv run`) with pytest.
+venv=$here/target/py-test-venv
+rm -rf "$venv"
+python3 -m venv "$venv"
+"$venv/bin/pip" install -q --upgrade pip
+"$venv/bin/pip" install -q "maturin>=1.5,<2" "pytest>=7" uv
+rm -rf target/wheels
+"$venv/bin/maturin" build --release --quiet --auditwheel skip -o target/wheels
+"$venv/bin/pip" install -q target/wheels/recto-*.whl
+PATH="$venv/bin:$PATH" RECTO_BIN="$here/target/debug/recto" "$venv/bin/python" -m pytest -q tests/python

@@ -1,0 +1,119 @@
+//! The `recto` command line as a library: parse arguments, run one command,
+//! print the error chain and map it to a documented exit code. The `recto`
+//! binary and the Python scripts (through `recto-py`) both call [`run_cli`].
+
+mod cli;
+mod commands;
+mod config;
+mod output;
+mod progress;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::commands::Outcome;
+use crate::config::Config;
+
+/// Run `recto` with these arguments (the first is the program name) and
+/// return the process exit code.
+pub fn run_cli<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version are not errors; clap prints both kinds.
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    init_logging(cli.global.verbose);
+    match run(cli) {
+        Ok(Outcome::Success) => 0,
+        Ok(Outcome::Partial) => 3,
+        Err(err) => {
+            report(&err);
+            exit_code(&err)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let config = Config::from_args(&cli.global)?;
+    match cli.command {
+        Command::Upload(args) => commands::upload::run(args, &config),
+        Command::Ocr(args) => commands::ocr::run(args, &config),
+        Command::SyncOcr(args) => commands::sync::run(args, &config),
+        Command::Jobs(cmd) => commands::jobs::run(cmd, &config),
+        Command::Step(cmd) => commands::step::run(cmd, &config),
+        Command::Registry(cmd) => commands::registry::run(cmd, &config),
+    }
+}
+
+/// Debian's libtesseract uses OpenMP, which reads `OMP_THREAD_LIMIT` once,
+/// when the library loads: setting it from `main` would be too late. So the
+/// binary re-executes itself with the variable set; recto's parallelism is
+/// its own worker threads, one single-threaded Tesseract each.
+pub fn ensure_single_threaded_openmp() {
+    use std::os::unix::process::CommandExt;
+    if std::env::var_os("OMP_THREAD_LIMIT").is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let err = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env("OMP_THREAD_LIMIT", "1")
+        .exec();
+    // Only reached when exec failed: go on, merely slower.
+    tracing::warn!("could not re-execute with OMP_THREAD_LIMIT=1: {err}");
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RECTO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // try_init: a second call in one process (the Python module) keeps the first.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+#[allow(clippy::print_stderr)]
+fn report(err: &anyhow::Error) {
+    eprintln!("error: {err}");
+    // object_store nests errors whose messages repeat their causes; print
+    // only causes that add something.
+    let mut shown = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            eprintln!("  caused by: {text}");
+            shown.push_str(&text);
+        }
+    }
+}
+
+fn exit_code(err: &anyhow::Error) -> u8 {
+    let not_found = err.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<recto_store::StoreError>(),
+            Some(recto_store::StoreError::NotFound { .. })
+        ) || e
+            .downcast_ref::<recto_registry::Error>()
+            .is_some_and(recto_registry::Error::is_not_found)
+            || e.downcast_ref::<commands::jobs::NotFound>().is_some()
+    });
+    if not_found { 4 } else { 1 }
+}

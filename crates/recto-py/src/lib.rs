@@ -1,0 +1,197 @@
+//! `recto._native`: the registry API and the CLI for Python.
+//!
+//! Values cross the boundary as JSON text: the Python side (`recto`) turns
+//! them into plain `dict`/`list`/`str`/`int` with `json`, so callers get
+//! exactly the shapes the spec shows and this module needs no object
+//! conversion code. Work runs with the GIL released.
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use recto_registry::{Error, JobId, Registry, StepName, parse_pipeline};
+
+create_exception!(
+    _native,
+    RectoError,
+    PyException,
+    "Any error of recto's core."
+);
+create_exception!(
+    _native,
+    NotFoundError,
+    RectoError,
+    "A job, step or citekey that does not exist."
+);
+create_exception!(
+    _native,
+    InvalidInputError,
+    RectoError,
+    "A malformed job id, step name, citekey or metadata."
+);
+
+fn py_err(e: Error) -> PyErr {
+    let msg = e.to_string();
+    if e.is_not_found() {
+        NotFoundError::new_err(msg)
+    } else if matches!(
+        e,
+        Error::InvalidJobId { .. }
+            | Error::InvalidStepName { .. }
+            | Error::InvalidCitekey { .. }
+            | Error::InvalidMetadata { .. }
+    ) {
+        InvalidInputError::new_err(msg)
+    } else {
+        RectoError::new_err(msg)
+    }
+}
+
+fn registry(data_dir: &str, pipeline: Option<&str>) -> PyResult<Registry> {
+    let reg = Registry::open(data_dir);
+    Ok(match pipeline {
+        Some(p) => reg.with_pipeline(parse_pipeline(p).map_err(py_err)?),
+        None => reg,
+    })
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("serialisable")
+}
+
+/// Run the registry call `f` without the GIL, mapping errors.
+fn call<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
+    py.allow_threads(f).map_err(py_err)
+}
+
+#[pyfunction]
+#[pyo3(signature = (data_dir, pipeline, job_id))]
+fn get_job_pipeline_status(
+    py: Python<'_>,
+    data_dir: &str,
+    pipeline: Option<&str>,
+    job_id: &str,
+) -> PyResult<String> {
+    let reg = registry(data_dir, pipeline)?;
+    call(py, || {
+        let job = reg.resolve_job(job_id)?;
+        reg.get_job_pipeline_status(&job).map(|s| json(&s))
+    })
+}
+
+#[pyfunction]
+#[pyo3(signature = (data_dir, pipeline, job_id))]
+fn get_central_registry(
+    py: Python<'_>,
+    data_dir: &str,
+    pipeline: Option<&str>,
+    job_id: &str,
+) -> PyResult<String> {
+    let reg = registry(data_dir, pipeline)?;
+    call(py, || {
+        let job = reg.resolve_job(job_id)?;
+        reg.get_central_registry(&job).map(|r| json(&r))
+    })
+}
+
+#[pyfunction]
+fn find_jobs_for_citekey(py: Python<'_>, data_dir: &str, citekey: &str) -> PyResult<String> {
+    let reg = registry(data_dir, None)?;
+    call(py, || reg.find_jobs_for_citekey(citekey).map(|j| json(&j)))
+}
+
+#[pyfunction]
+#[pyo3(signature = (data_dir, step_name=None))]
+fn list_all_jobs(py: Python<'_>, data_dir: &str, step_name: Option<&str>) -> PyResult<Vec<String>> {
+    let reg = registry(data_dir, None)?;
+    call(py, || {
+        reg.list_all_jobs(step_name)
+            .map(|v| v.into_iter().map(|j| j.to_string()).collect())
+    })
+}
+
+#[pyfunction]
+fn get_latest_job(py: Python<'_>, data_dir: &str) -> PyResult<Option<String>> {
+    let reg = registry(data_dir, None)?;
+    call(py, || {
+        reg.get_latest_job().map(|j| j.map(|j| j.to_string()))
+    })
+}
+
+#[pyfunction]
+fn get_step_metadata(py: Python<'_>, data_dir: &str, step: &str, job_id: &str) -> PyResult<String> {
+    let reg = registry(data_dir, None)?;
+    call(py, || {
+        if step == "source" {
+            let job = JobId::parse(job_id)?;
+            return reg.get_source_metadata(&job).map(|m| json(&m));
+        }
+        let step = StepName::parse(step)?;
+        let job = reg.resolve_step_job(&step, job_id)?;
+        reg.get_step_metadata(&step, &job).map(|m| json(&m))
+    })
+}
+
+#[pyfunction]
+#[pyo3(signature = (data_dir, pipeline, step, job_id, metadata_json))]
+fn save_step_metadata(
+    py: Python<'_>,
+    data_dir: &str,
+    pipeline: Option<&str>,
+    step: &str,
+    job_id: &str,
+    metadata_json: &str,
+) -> PyResult<String> {
+    let reg = registry(data_dir, pipeline)?;
+    let value: serde_json::Value = serde_json::from_str(metadata_json).map_err(|e| {
+        InvalidInputError::new_err(format!("metadata is not JSON-serialisable: {e}"))
+    })?;
+    call(py, || {
+        let job = JobId::parse(job_id)?;
+        let saved = if step == "source" {
+            reg.save_source_metadata(&job, value)?
+        } else {
+            reg.save_step_metadata(&StepName::parse(step)?, &job, value)?
+        };
+        Ok(json(&saved))
+    })
+}
+
+#[pyfunction]
+fn rebuild_central_registry(
+    py: Python<'_>,
+    data_dir: &str,
+    pipeline: Option<&str>,
+) -> PyResult<String> {
+    let reg = registry(data_dir, pipeline)?;
+    call(py, || reg.rebuild_central_registry().map(|r| json(&r)))
+}
+
+#[pyfunction]
+fn new_job_id(py: Python<'_>, data_dir: &str) -> PyResult<String> {
+    let reg = registry(data_dir, None)?;
+    call(py, || reg.new_job_id().map(|j| j.to_string()))
+}
+
+/// Run the `recto` command line in this process; returns its exit code.
+#[pyfunction]
+fn run_cli(py: Python<'_>, argv: Vec<String>) -> u8 {
+    py.allow_threads(|| recto_cli::run_cli(argv))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("RectoError", m.py().get_type::<RectoError>())?;
+    m.add("NotFoundError", m.py().get_type::<NotFoundError>())?;
+    m.add("InvalidInputError", m.py().get_type::<InvalidInputError>())?;
+    m.add_function(wrap_pyfunction!(get_job_pipeline_status, m)?)?;
+    m.add_function(wrap_pyfunction!(get_central_registry, m)?)?;
+    m.add_function(wrap_pyfunction!(find_jobs_for_citekey, m)?)?;
+    m.add_function(wrap_pyfunction!(list_all_jobs, m)?)?;
+    m.add_function(wrap_pyfunction!(get_latest_job, m)?)?;
+    m.add_function(wrap_pyfunction!(get_step_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(save_step_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(rebuild_central_registry, m)?)?;
+    m.add_function(wrap_pyfunction!(new_job_id, m)?)?;
+    m.add_function(wrap_pyfunction!(run_cli, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,1 @@
+"""The spec's scripts (`scripts.etl_metadata`, `run_ocr.py`, `sync_ocr.py`) on recto."""
