@@ -3,6 +3,7 @@
 //! results. Steps report progress through [`Progress`] and never print.
 
 mod error;
+pub mod hashcache;
 pub mod ocr;
 pub mod progress;
 pub mod sources;

@@ -22,6 +22,7 @@ use recto_store::{Store, StoreConfig};
 use serde_json::{Map, Value, json};
 
 use crate::StepError;
+use crate::hashcache::HashCache;
 use crate::ocr::recorded_store;
 use crate::progress::Progress;
 use crate::upload::error_chain;
@@ -485,9 +486,8 @@ async fn head_manifest(
     Ok(out)
 }
 
-/// Local checksums remembered between runs, keyed by file name, valid
-/// while size and modification time are unchanged (as rsync and rclone
-/// trust them); the file starts with '.', so it is never synced.
+/// Local checksums remembered between runs, one cache per folder; the file
+/// starts with '.', so it is never synced.
 const HASH_CACHE: &str = ".recto-sha256.json";
 
 /// The files of one citekey's OCR folder, hashed (in parallel, reusing the
@@ -513,11 +513,6 @@ async fn local_files(
         })
         .collect();
     paths.sort();
-    let cache_path = dir.join(HASH_CACHE);
-    let cache: Map<String, Value> = std::fs::read(&cache_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
     let mut skipped = 0;
     let mut wanted = Vec::with_capacity(paths.len());
     for p in paths {
@@ -532,37 +527,17 @@ async fn local_files(
         }
         wanted.push((name, p));
     }
+    let cache = HashCache::load(dir.join(HASH_CACHE));
     let cache = &cache;
-    let hashed: Vec<Result<(SyncFile, Value), StepError>> = futures::stream::iter(wanted)
+    let hashed: Vec<Result<SyncFile, StepError>> = futures::stream::iter(wanted)
         .map(|(name, p)| async move {
-            let meta = std::fs::metadata(&p).map_err(|e| StepError::Input {
-                path: p.clone(),
-                reason: e.to_string(),
-            })?;
-            let mtime = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(0);
-            let remembered = cache.get(&name).filter(|c| {
-                c.get("size").and_then(Value::as_u64) == Some(meta.len())
-                    && c.get("mtime_ns").and_then(Value::as_u64) == Some(mtime)
-            });
-            let (sha256, size) = match remembered.and_then(|c| c.get("sha256")?.as_str()) {
-                Some(sha) => (sha.to_owned(), meta.len()),
-                None => recto_store::sha256_file(&p).await?,
-            };
-            let entry = json!({"size": size, "mtime_ns": mtime, "sha256": sha256});
-            Ok((
-                SyncFile {
-                    key: format!("{prefix}/{name}"),
-                    local: p,
-                    size,
-                    sha256,
-                },
-                entry,
-            ))
+            let (sha256, size) = cache.sha256(&p).await?;
+            Ok(SyncFile {
+                key: format!("{prefix}/{name}"),
+                local: p,
+                size,
+                sha256,
+            })
         })
         .buffered(
             std::thread::available_parallelism()
@@ -572,19 +547,6 @@ async fn local_files(
         )
         .collect()
         .await;
-    let mut out = Vec::with_capacity(hashed.len());
-    let mut new_cache = Map::new();
-    for h in hashed {
-        let (f, entry) = h?;
-        new_cache.insert(file_name(&f.key).to_owned(), entry);
-        out.push(f);
-    }
-    if new_cache != *cache {
-        // Best effort: a lost cache only costs a rehash.
-        let _ = recto_registry::atomic_write(
-            &cache_path,
-            &serde_json::to_vec(&new_cache).expect("serialises"),
-        );
-    }
-    Ok((out, skipped))
+    cache.save();
+    Ok((hashed.into_iter().collect::<Result<_, _>>()?, skipped))
 }

@@ -132,8 +132,12 @@ pub async fn upload(
     progress.begin("upload", inputs.len() as u64, Some(total_bytes));
     let aborted: Mutex<Option<String>> = Mutex::new(None);
     let abort_flag = AtomicBool::new(false);
+    let hashes = crate::hashcache::HashCache::load(
+        registry.layout().internal_dir().join("sha256-cache.json"),
+    );
     let ctx = FileCtx {
         store,
+        hashes: &hashes,
         dry_run: opts.dry_run,
         progress,
         aborted: &aborted,
@@ -145,6 +149,7 @@ pub async fn upload(
         .collect()
         .await;
     progress.end();
+    hashes.save();
     files.sort_by(|a, b| a.citekey.cmp(&b.citekey));
 
     let metadata = match &job {
@@ -164,6 +169,7 @@ pub async fn upload(
 
 struct FileCtx<'a> {
     store: &'a Store,
+    hashes: &'a crate::hashcache::HashCache,
     dry_run: bool,
     progress: &'a dyn Progress,
     aborted: &'a Mutex<Option<String>>,
@@ -197,9 +203,7 @@ impl FileCtx<'_> {
         let citekey = Citekey::parse(&input.citekey).map_err(|e| e.to_string())?;
         let path = input.file.clone()?;
         r.size = check_pdf(&path).await?;
-        let (sha, _) = recto_store::sha256_file(&path)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (sha, _) = self.hashes.sha256(&path).await.map_err(|e| e.to_string())?;
         let key = source_object_key(&citekey, &sha);
         r.sha256 = Some(sha.clone());
         r.key = Some(key.clone());
