@@ -41,8 +41,8 @@ fn file_mode() -> fs::Permissions {
     fs::Permissions::from_mode(0o644)
 }
 
-/// Write `bytes` to `path` atomically and durably.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+/// A temp file beside `path` holding `bytes`, not yet synced or renamed.
+fn write_temp(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     let dir = parent(path);
     create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new()
@@ -52,6 +52,13 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    Ok(tmp)
+}
+
+/// Write `bytes` to `path` atomically and durably.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent(path);
+    let tmp = write_temp(path, bytes)?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io(tmp.path(), e))?;
@@ -67,18 +74,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn atomic_write_many(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
     let temps: Vec<(tempfile::TempPath, &PathBuf)> = files
         .iter()
-        .map(|(path, bytes)| {
-            let dir = parent(path);
-            create_dir_all(dir)?;
-            let mut tmp = tempfile::Builder::new()
-                .prefix(TMP_PREFIX)
-                .suffix(".tmp")
-                .permissions(file_mode())
-                .tempfile_in(dir)
-                .map_err(|e| Error::io(dir, e))?;
-            tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-            Ok((tmp.into_temp_path(), path))
-        })
+        .map(|(path, bytes)| Ok((write_temp(path, bytes)?.into_temp_path(), path)))
         .collect::<Result<_>>()?;
     let dirs: std::collections::BTreeSet<&Path> = files.iter().map(|(p, _)| parent(p)).collect();
     for dir in &dirs {

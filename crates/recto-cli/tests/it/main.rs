@@ -92,3 +92,23 @@ pub fn redact(ctx: &TestContext, s: &str) -> String {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// A store client for `server`'s bucket under `prefix`, to check what the
+/// commands left there.
+pub fn s3_store(server: &recto_test_support::S3Server, prefix: &str) -> recto_store::Store {
+    recto_store::Store::open_location(
+        recto_store::StoreLocation::S3 {
+            bucket: server.bucket.clone(),
+            prefix: prefix.to_owned(),
+            endpoint_url: Some(server.endpoint.clone()),
+            region: server.region.clone(),
+            path_style: true,
+        },
+        Some(recto_store::Credentials {
+            access_key_id: server.access_key.clone(),
+            secret_access_key: server.secret_key.clone(),
+        }),
+        Default::default(),
+    )
+    .expect("open the test bucket")
+}

@@ -2,28 +2,13 @@
 
 use std::path::PathBuf;
 
-use recto_store::{Credentials, Store, StoreLocation};
 use recto_test_support::{S3Server, TestContext, corpus_dir, text_pdf};
 use serde_json::Value;
 
 use crate::{recto, recto_command, recto_env, stderr, stdout};
 
-fn store(server: &S3Server) -> Store {
-    Store::open_location(
-        StoreLocation::S3 {
-            bucket: server.bucket.clone(),
-            prefix: "lib".into(),
-            endpoint_url: Some(server.endpoint.clone()),
-            region: server.region.clone(),
-            path_style: true,
-        },
-        Some(Credentials {
-            access_key_id: server.access_key.clone(),
-            secret_access_key: server.secret_key.clone(),
-        }),
-        Default::default(),
-    )
-    .unwrap()
+fn store(server: &S3Server) -> recto_store::Store {
+    crate::s3_store(server, "lib")
 }
 
 /// Upload `pdfs` to the server under `lib/`, OCR them, return the OCR job.

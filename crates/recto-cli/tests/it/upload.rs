@@ -385,21 +385,7 @@ fn s3_server_stopped_mid_upload_then_rerun_completes() {
     // The store and the metadata agree: every recorded object is there with
     // the recorded checksum.
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let store = recto_store::Store::open_location(
-        recto_store::StoreLocation::S3 {
-            bucket: server.bucket.clone(),
-            prefix: String::new(),
-            endpoint_url: Some(server.endpoint.clone()),
-            region: server.region.clone(),
-            path_style: true,
-        },
-        Some(recto_store::Credentials {
-            access_key_id: server.access_key.clone(),
-            secret_access_key: server.secret_key.clone(),
-        }),
-        Default::default(),
-    )
-    .unwrap();
+    let store = crate::s3_store(&server, "");
     for k in &keys {
         let key = second["objects"][k].as_str().unwrap();
         let info = rt
