@@ -12,8 +12,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use futures::StreamExt;
@@ -134,7 +134,7 @@ pub async fn run_sync(
         })
         .unwrap_or_default();
 
-    let mut folders: Vec<(String, Vec<SyncFile>)> = Vec::new();
+    let mut folders: Vec<(String, Vec<LocalEntry>)> = Vec::new();
     let mut images_skipped = 0;
     for k in keys
         .iter()
@@ -142,19 +142,27 @@ pub async fn run_sync(
     {
         let dir = output.join(k.file_stem()).join(job.as_str());
         let prefix = format!("analytics/ocr/{}/{job}", k.file_stem());
-        let (files, skipped_images) = local_files(&dir, &prefix, req.skip_images).await?;
+        let (files, skipped_images) = local_files(&dir, &prefix, req.skip_images)?;
         images_skipped += skipped_images;
         folders.push((prefix, files));
     }
     let meta_path = registry.layout().step_metadata_path(&step("ocr"), &job);
-    let (meta_sha, meta_size) = recto_store::sha256_file(&meta_path).await?;
+    let meta_size = std::fs::metadata(&meta_path)
+        .map_err(|e| StepError::Input {
+            path: meta_path.clone(),
+            reason: e.to_string(),
+        })?
+        .len();
+    let internal_cache = Arc::new(HashCache::load(
+        registry.layout().internal_dir().join("sha256-cache.json"),
+    ));
     folders.push((
         "analytics/ocr/job_metadata".to_owned(),
-        vec![SyncFile {
+        vec![LocalEntry {
             local: meta_path,
             key: format!("analytics/ocr/job_metadata/{job}.json"),
             size: meta_size,
-            sha256: meta_sha,
+            cache: internal_cache,
         }],
     ));
 
@@ -168,9 +176,13 @@ pub async fn run_sync(
         )?;
     }
 
-    // Decide from one listing and one manifest per folder.
-    let mut to_upload: Vec<SyncFile> = Vec::new();
+    // Decide from one listing and one manifest per folder. Files the bucket
+    // does not have (at that size) need no checksum to decide: they are
+    // hashed while the uploads run.
+    let mut to_upload: Vec<LocalEntry> = Vec::new();
     let mut skipped = 0;
+    // The checksum of every file known to be in the bucket, for manifests.
+    let mut known: BTreeMap<String, String> = BTreeMap::new();
     // Folders with objects the manifest does not know of yet.
     let mut recovered: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut remote_manifests: BTreeMap<String, BTreeMap<String, (u64, String)>> = BTreeMap::new();
@@ -188,41 +200,48 @@ pub async fn run_sync(
         } else {
             read_manifest(&store, prefix, &listed).await
         };
+        let (present, absent): (Vec<&LocalEntry>, Vec<&LocalEntry>) = files
+            .iter()
+            .partition(|f| listed.get(&f.key) == Some(&f.size));
+        to_upload.extend(absent.into_iter().cloned());
+        let hashed: Vec<Result<(LocalEntry, String), StepError>> = futures::stream::iter(present)
+            .map(|f| async move { Ok((f.clone(), f.sha256().await?)) })
+            .buffered(hash_parallelism())
+            .collect()
+            .await;
         let mut unsure = Vec::new();
-        for f in files {
-            let name = file_name(&f.key);
-            let listed_same_size = listed.get(&f.key) == Some(&f.size);
-            let same = listed_same_size
-                && manifest
-                    .get(name)
-                    .is_some_and(|(size, sha)| *size == f.size && *sha == f.sha256);
-            if same {
+        for h in hashed {
+            let (f, sha) = h?;
+            let in_manifest = manifest
+                .get(file_name(&f.key))
+                .is_some_and(|(size, m)| *size == f.size && *m == sha);
+            if in_manifest {
                 skipped += 1;
-            } else if listed_same_size {
-                unsure.push(f.clone());
+                known.insert(f.key.clone(), sha);
             } else {
-                to_upload.push(f.clone());
+                unsure.push((f, sha));
             }
         }
         // Listed with the right size but not in the manifest: a run that was
         // interrupted before writing it. The object's own checksum decides.
-        let checked: Vec<(SyncFile, Option<String>)> = futures::stream::iter(unsure)
-            .map(|f| async {
-                let sha = store
+        let checked: Vec<(LocalEntry, String, Option<String>)> = futures::stream::iter(unsure)
+            .map(|(f, sha)| async {
+                let remote = store
                     .head(&f.key, true)
                     .await
                     .ok()
                     .flatten()
                     .and_then(|i| i.sha256);
-                (f, sha)
+                (f, sha, remote)
             })
             .buffer_unordered(req.concurrency.max(1))
             .collect()
             .await;
-        for (f, sha) in checked {
-            if sha.as_deref() == Some(f.sha256.as_str()) {
+        for (f, sha, remote) in checked {
+            if remote.as_deref() == Some(sha.as_str()) {
                 recovered.insert(prefix.clone());
                 skipped += 1;
+                known.insert(f.key.clone(), sha);
             } else {
                 to_upload.push(f);
             }
@@ -233,7 +252,15 @@ pub async fn run_sync(
     if req.dry_run {
         return Ok(SyncOutcome {
             job_id: job,
-            uploaded: to_upload,
+            uploaded: to_upload
+                .into_iter()
+                .map(|f| SyncFile {
+                    local: f.local,
+                    key: f.key,
+                    size: f.size,
+                    sha256: String::new(),
+                })
+                .collect(),
             skipped,
             images_skipped,
             failures: BTreeMap::new(),
@@ -262,14 +289,25 @@ pub async fn run_sync(
                         .expect("not poisoned")
                         .clone()
                         .unwrap_or_default();
+                    let f = f.unhashed();
                     return (
                         f,
                         Err(format!("not attempted: the store failed earlier ({why})")),
                     );
                 }
+                let sha = match f.sha256().await {
+                    Ok(sha) => sha,
+                    Err(e) => return (f.unhashed(), Err(e.to_string())),
+                };
                 let r = store
-                    .put_file(&f.key, &f.local, &f.sha256, &|n| progress.bytes(n))
+                    .put_file(&f.key, &f.local, &sha, &|n| progress.bytes(n))
                     .await;
+                let f = SyncFile {
+                    local: f.local,
+                    key: f.key,
+                    size: f.size,
+                    sha256: sha,
+                };
                 let r = r.map_err(|e| {
                     if e.is_store_wide() {
                         stop.store(true, Ordering::Relaxed);
@@ -293,7 +331,10 @@ pub async fn run_sync(
     let mut failures = BTreeMap::new();
     for (f, r) in results {
         match r {
-            Ok(()) => uploaded.push(f),
+            Ok(()) => {
+                known.insert(f.key.clone(), f.sha256.clone());
+                uploaded.push(f);
+            }
             Err(why) => {
                 failures.insert(f.key.clone(), why);
             }
@@ -308,10 +349,10 @@ pub async fn run_sync(
             }
             let mut manifest = Map::new();
             for f in files {
-                if !failures.contains_key(&f.key) {
+                if let Some(sha) = known.get(&f.key) {
                     manifest.insert(
                         file_name(&f.key).to_owned(),
-                        json!({"size": f.size, "sha256": f.sha256}),
+                        json!({"size": f.size, "sha256": sha}),
                     );
                 }
             }
@@ -365,7 +406,7 @@ pub async fn run_sync(
                 }
                 if manifest
                     .get(file_name(&f.key))
-                    .is_none_or(|(_, sha)| *sha != f.sha256)
+                    .is_none_or(|(_, sha)| Some(sha) != known.get(&f.key))
                 {
                     mismatches.push(format!(
                         "{}: checksum in the bucket's manifest differs",
@@ -376,6 +417,11 @@ pub async fn run_sync(
         }
     }
 
+    for (_, files) in &folders {
+        if let Some(f) = files.first() {
+            f.cache.save();
+        }
+    }
     let files_total: usize = folders.iter().map(|(_, f)| f.len()).sum();
     let status = if failures.is_empty() && mismatches.is_empty() {
         "completed"
@@ -472,7 +518,7 @@ async fn read_manifest(
 /// the listed ones.
 async fn head_manifest(
     store: &Store,
-    files: &[SyncFile],
+    files: &[LocalEntry],
     listed: &BTreeMap<String, u64>,
 ) -> Result<BTreeMap<String, (u64, String)>, StepError> {
     let mut out = BTreeMap::new();
@@ -490,63 +536,68 @@ async fn head_manifest(
 /// starts with '.', so it is never synced.
 const HASH_CACHE: &str = ".recto-sha256.json";
 
-/// The files of one citekey's OCR folder, hashed (in parallel, reusing the
-/// remembered checksums of unchanged files); images left out (and counted)
-/// with `skip_images`.
-async fn local_files(
+/// A local file to sync; its checksum is computed (or remembered) on demand.
+#[derive(Debug, Clone)]
+struct LocalEntry {
+    local: PathBuf,
+    key: String,
+    size: u64,
+    cache: Arc<HashCache>,
+}
+
+impl LocalEntry {
+    async fn sha256(&self) -> Result<String, StepError> {
+        Ok(self.cache.sha256(&self.local).await?.0)
+    }
+
+    fn unhashed(self) -> SyncFile {
+        SyncFile {
+            local: self.local,
+            key: self.key,
+            size: self.size,
+            sha256: String::new(),
+        }
+    }
+}
+
+fn hash_parallelism() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        * 2
+}
+
+/// The files of one citekey's OCR folder, with their sizes; images left out
+/// (and counted) with `skip_images`.
+fn local_files(
     dir: &Path,
     prefix: &str,
     skip_images: bool,
-) -> Result<(Vec<SyncFile>, usize), StepError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| StepError::Input {
+) -> Result<(Vec<LocalEntry>, usize), StepError> {
+    let io = |e: std::io::Error| StepError::Input {
         path: dir.to_owned(),
         reason: e.to_string(),
-    })?;
-    let mut paths: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| !n.starts_with('.'))
-        })
-        .collect();
-    paths.sort();
+    };
+    let cache = Arc::new(HashCache::load(dir.join(HASH_CACHE)));
+    let mut out = Vec::new();
     let mut skipped = 0;
-    let mut wanted = Vec::with_capacity(paths.len());
-    for p in paths {
-        let name = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
+    for e in std::fs::read_dir(dir).map_err(io)?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let meta = e.metadata().map_err(io)?;
+        if !meta.is_file() || name.starts_with('.') {
+            continue;
+        }
         if skip_images && (name.ends_with(".jpg") || name.ends_with(".png")) {
             skipped += 1;
             continue;
         }
-        wanted.push((name, p));
+        out.push(LocalEntry {
+            local: e.path(),
+            key: format!("{prefix}/{name}"),
+            size: meta.len(),
+            cache: cache.clone(),
+        });
     }
-    let cache = HashCache::load(dir.join(HASH_CACHE));
-    let cache = &cache;
-    let hashed: Vec<Result<SyncFile, StepError>> = futures::stream::iter(wanted)
-        .map(|(name, p)| async move {
-            let (sha256, size) = cache.sha256(&p).await?;
-            Ok(SyncFile {
-                key: format!("{prefix}/{name}"),
-                local: p,
-                size,
-                sha256,
-            })
-        })
-        .buffered(
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-                * 2,
-        )
-        .collect()
-        .await;
-    cache.save();
-    Ok((hashed.into_iter().collect::<Result<_, _>>()?, skipped))
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok((out, skipped))
 }
