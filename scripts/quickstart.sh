@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up recto, then run the main job end to end on the samples with the
-# embedded local store (no credentials): upload -> ocr. Data goes to ./data.
+# embedded local store (no credentials): upload -> ocr -> sync_ocr.
+# Data goes to ./data (the store to ./data/store).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup.sh"
@@ -12,6 +13,8 @@ $recto upload --from samples
 echo "== ocr (text layer where good, Tesseract elsewhere)"
 $recto ocr --citekeys recto2026,linn1985 --lang eng
 job=$($recto jobs latest)
+echo "== sync the OCR results to the store"
+$recto sync-ocr --job-id "$job"
 echo "== status of $job"
 $recto jobs status "$job"
 echo "== jobs that touched linn1985"

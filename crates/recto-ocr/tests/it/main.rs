@@ -277,3 +277,25 @@ fn unknown_language_is_refused_before_work() {
     })
     .unwrap();
 }
+
+#[test]
+fn a_page_over_its_time_limit_fails_alone() {
+    let ctx = TestContext::new();
+    let slow = task(&ctx, "slow", scan_fixture(ctx.root(), "slow", 0));
+    let born_pdf = ctx.root().join("born.pdf");
+    std::fs::write(&born_pdf, text_pdf(&[TEXT])).unwrap();
+    let fine = task(&ctx, "fine", born_pdf);
+    let cfg = OcrConfig {
+        page_timeout: Some(std::time::Duration::from_millis(1)),
+        detect_rotation: false,
+        ..cfg()
+    };
+    let r = run(&[slow.clone(), fine], &cfg, &Quiet);
+    let why = r[0].pages[0].result.as_ref().unwrap_err();
+    assert!(why.contains("time limit"), "{why}");
+    assert!(
+        !slow.out_dir.join("page_0001.json").exists(),
+        "a failed page leaves no JSON"
+    );
+    assert!(r[1].pages[0].result.is_ok());
+}
