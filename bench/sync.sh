@@ -15,9 +15,9 @@ cargo build --release --quiet --bin recto --manifest-path "$here/Cargo.toml"
 recto=$here/target/release/recto
 export RECTO_DATA_DIR=$work/data
 
-eval "$("$here/scripts/garage.sh" start "$work/garage" | sed 's/^/export /')"
-export AWS_ACCESS_KEY_ID=$RECTO_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$RECTO_TEST_S3_SECRET_KEY
-export RECTO_REGION=garage
+# shellcheck source=bench/common.sh
+source "$here/bench/common.sh"
+start_garage "$work/garage"
 
 # A real upload and OCR job, so the sync has a job to sync ...
 mkdir -p "$work/pdfs"
@@ -43,21 +43,10 @@ for i in range(1, n + 1):
         open(f"{d}/page_{i:04d}.json", "w").write('{"text": "%s"}' % ("word " * random.randint(9000, 11000)))
 PY
 mb=$(du -sm "$dir" | cut -f1)
-cat >"$work/rclone.conf" <<CONF
-[g]
-type = s3
-provider = Other
-access_key_id = $AWS_ACCESS_KEY_ID
-secret_access_key = $AWS_SECRET_ACCESS_KEY
-endpoint = $RECTO_TEST_S3_ENDPOINT
-region = garage
-force_path_style = true
-CONF
-t() { local s; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; echo "$(date +%s.%N) - $s" | bc; }
 r1=$(t "$recto" sync-ocr --quiet --job-id "$job" --concurrency "$C")
-o1=$(t env -u AWS_CA_BUNDLE rclone --config "$work/rclone.conf" copy "$dir" "g:$RECTO_TEST_S3_BUCKET/rclone/$job" --transfers "$C" --checkers "$C")
+o1=$(t env -u AWS_CA_BUNDLE rclone --config "$work/garage/rclone.conf" copy "$dir" "g:$RECTO_TEST_S3_BUCKET/rclone/$job" --transfers "$C" --checkers "$C")
 r2=$(t "$recto" sync-ocr --quiet --job-id "$job" --concurrency "$C")
-o2=$(t env -u AWS_CA_BUNDLE rclone --config "$work/rclone.conf" copy "$dir" "g:$RECTO_TEST_S3_BUCKET/rclone/$job" --transfers "$C" --checkers "$C")
+o2=$(t env -u AWS_CA_BUNDLE rclone --config "$work/garage/rclone.conf" copy "$dir" "g:$RECTO_TEST_S3_BUCKET/rclone/$job" --transfers "$C" --checkers "$C")
 up=$(python3 -c "import json;print(json.load(open('$RECTO_DATA_DIR/analytics/sync_ocr/job_metadata/$job.json'))['files_skipped'])")
 printf '\n%s files, %s MB, concurrency %s, garage on 127.0.0.1 (rerun skipped %s files)\n\n' "$FILES" "$mb" "$C" "$up"
 echo "| run | recto sync-ocr | rclone copy | rclone / recto |"

@@ -27,22 +27,10 @@ for i in range(n):
 PY
 total_mb=$(du -sm "$work/pdfs" | cut -f1)
 
-eval "$("$here/scripts/garage.sh" start "$work/garage" | sed 's/^/export /')"
-export AWS_ACCESS_KEY_ID=$RECTO_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$RECTO_TEST_S3_SECRET_KEY
-export RECTO_ENDPOINT_URL=$RECTO_TEST_S3_ENDPOINT RECTO_REGION=garage
-rconf=$work/rclone.conf
-cat >"$rconf" <<CONF
-[g]
-type = s3
-provider = Other
-access_key_id = $AWS_ACCESS_KEY_ID
-secret_access_key = $AWS_SECRET_ACCESS_KEY
-endpoint = $RECTO_TEST_S3_ENDPOINT
-region = garage
-force_path_style = true
-CONF
-
-t() { local s; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; echo "$(date +%s.%N) - $s" | bc; }
+# shellcheck source=bench/common.sh
+source "$here/bench/common.sh"
+start_garage "$work/garage"
+rconf=$work/garage/rclone.conf
 row() { printf '| %s | %.2f s | %.1f MB/s | %.2f s | %.1f MB/s | %.2fx |\n' "$1" "$2" "$(echo "$total_mb / $2" | bc -l)" "$3" "$(echo "$total_mb / $3" | bc -l)" "$(echo "$3 / $2" | bc -l)"; }
 
 echo "$N files, $total_mb MB, garage on 127.0.0.1"
