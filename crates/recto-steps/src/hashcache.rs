@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value, json};
 
@@ -13,7 +14,7 @@ use crate::StepError;
 pub struct HashCache {
     path: PathBuf,
     entries: Mutex<Map<String, Value>>,
-    changed: Mutex<bool>,
+    changed: AtomicBool,
 }
 
 impl HashCache {
@@ -26,7 +27,7 @@ impl HashCache {
         HashCache {
             path,
             entries: Mutex::new(entries),
-            changed: Mutex::new(false),
+            changed: AtomicBool::new(false),
         }
     }
 
@@ -66,14 +67,14 @@ impl HashCache {
             .lock()
             .expect("not poisoned")
             .insert(key, json!({"size": size, "mtime_ns": mtime, "sha256": sha}));
-        *self.changed.lock().expect("not poisoned") = true;
+        self.changed.store(true, Ordering::Relaxed);
         Ok((sha, size))
     }
 
     /// Write the cache back if it changed; best effort (a lost cache only
     /// costs a rehash).
     pub fn save(&self) {
-        if *self.changed.lock().expect("not poisoned") {
+        if self.changed.load(Ordering::Relaxed) {
             let bytes = serde_json::to_vec(&*self.entries.lock().expect("not poisoned"))
                 .expect("serialises");
             let _ = recto_registry::atomic_write(&self.path, &bytes);
