@@ -266,6 +266,7 @@ fn killed_run_is_stale_then_resumed() {
         ],
         &[],
     )
+    .env_remove("OMP_THREAD_LIMIT")
     .spawn()
     .unwrap();
     // Kill it once some pages are written.
@@ -287,6 +288,15 @@ fn killed_run_is_stale_then_resumed() {
     while written() < 10 && t.elapsed().as_secs() < 60 {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
+    // The binary re-executed itself (same pid) with OpenMP limited to one
+    // thread, although it was started without the variable.
+    let environ = std::fs::read(format!("/proc/{}/environ", child.id())).unwrap();
+    assert!(
+        environ
+            .split(|b| *b == 0)
+            .any(|kv| kv == b"OMP_THREAD_LIMIT=1"),
+        "OMP_THREAD_LIMIT=1 missing from the running process's environment"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     let done = written();
