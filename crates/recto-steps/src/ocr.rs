@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::StepError;
 use crate::progress::Progress;
-use crate::upload::error_chain;
+use recto_store::error_chain;
 
 #[derive(Debug, Clone)]
 pub struct OcrRequest {

@@ -25,7 +25,7 @@ use crate::StepError;
 use crate::hashcache::HashCache;
 use crate::ocr::recorded_store;
 use crate::progress::Progress;
-use crate::upload::error_chain;
+use recto_store::error_chain;
 
 /// The manifest object in each synced folder.
 pub const MANIFEST: &str = "_manifest.json";

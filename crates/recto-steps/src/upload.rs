@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use recto_registry::{Citekey, JobId, Registry, Status, now_timestamp};
-use recto_store::Store;
+use recto_store::{Store, error_chain};
 use serde_json::{Map, Value, json};
 
 use crate::StepError;
@@ -385,19 +385,4 @@ fn final_metadata(
         json!((seconds * 1000.0).round() / 1000.0),
     );
     m
-}
-
-/// An error with its causes, `a: b: c`.
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
 }

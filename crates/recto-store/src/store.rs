@@ -565,12 +565,17 @@ pub async fn sha256_file(path: &Path) -> Result<(String, u64), StoreError> {
     .expect("hashing task panicked")
 }
 
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// An error with its causes, `a: b: c`, leaving out causes whose text the
+/// message already holds (object_store's errors repeat their sources).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
         cur = c.source();
     }
     s
