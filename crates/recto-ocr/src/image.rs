@@ -6,51 +6,22 @@ use crate::tess::GrayImage;
 pub fn rotate_cw(img: &GrayImage, degrees: u16) -> GrayImage {
     let (w, h) = (img.width as usize, img.height as usize);
     let px = |x: usize, y: usize| img.data[y * img.stride + x];
-    match degrees % 360 {
-        90 => {
-            let mut out = vec![0u8; w * h];
-            // New image is h wide, w tall; new (x, y) comes from old (y, h-1-x).
-            for ny in 0..w {
-                for nx in 0..h {
-                    out[ny * h + nx] = px(ny, h - 1 - nx);
-                }
-            }
-            GrayImage {
-                width: h as u32,
-                height: w as u32,
-                stride: h,
-                data: out,
-            }
-        }
-        180 => {
-            let mut out = vec![0u8; w * h];
-            for y in 0..h {
-                for x in 0..w {
-                    out[y * w + x] = px(w - 1 - x, h - 1 - y);
-                }
-            }
-            GrayImage {
-                width: w as u32,
-                height: h as u32,
-                stride: w,
-                data: out,
-            }
-        }
-        270 => {
-            let mut out = vec![0u8; w * h];
-            for ny in 0..w {
-                for nx in 0..h {
-                    out[ny * h + nx] = px(w - 1 - ny, nx);
-                }
-            }
-            GrayImage {
-                width: h as u32,
-                height: w as u32,
-                stride: h,
-                data: out,
-            }
-        }
-        _ => img.clone(),
+    // Each turn as: the new size, and where new pixel (x, y) comes from.
+    let (nw, nh, from): (usize, usize, &dyn Fn(usize, usize) -> u8) = match degrees % 360 {
+        90 => (h, w, &|x, y| px(y, h - 1 - x)),
+        180 => (w, h, &|x, y| px(w - 1 - x, h - 1 - y)),
+        270 => (h, w, &|x, y| px(w - 1 - y, x)),
+        _ => return img.clone(),
+    };
+    let mut data = Vec::with_capacity(nw * nh);
+    for y in 0..nh {
+        data.extend((0..nw).map(|x| from(x, y)));
+    }
+    GrayImage {
+        width: nw as u32,
+        height: nh as u32,
+        stride: nw,
+        data,
     }
 }
 
