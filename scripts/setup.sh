@@ -12,6 +12,8 @@ packages=(
   # languages recto's default uses and orientation detection.
   clang libclang-dev libtesseract-dev libleptonica-dev
   tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-osd
+  # The tests encrypt generated PDFs with qpdf.
+  qpdf
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -25,4 +27,6 @@ if ((${#missing[@]})); then
 fi
 
 cd "$here"
+# One profile for everything (the binary, clippy, the tests, the wheel), so
+# MuPDF's C sources are compiled once per machine, not once per profile.
 cargo build --release --locked --bin recto

@@ -7,7 +7,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # The real S3 server the storage tests start (built once, then cached).
 "$here/scripts/garage.sh" install
 cd "$here"
-cargo test --workspace --locked --all-targets
+# --release: the same profile as the binary and the wheel, so MuPDF and the
+# other C dependencies are built once (see scripts/setup.sh).
+cargo test --release --workspace --locked --all-targets
 
 # Python: build the abi3 wheel with maturin, install it into a fresh venv,
 # run the spec's snippets and the scripts (and `uv run`) with pytest.
@@ -19,4 +21,4 @@ python3 -m venv "$venv"
 rm -rf target/wheels
 "$venv/bin/maturin" build --release --quiet --auditwheel skip -o target/wheels
 "$venv/bin/pip" install -q target/wheels/recto-*.whl
-PATH="$venv/bin:$PATH" RECTO_BIN="$here/target/debug/recto" "$venv/bin/python" -m pytest -q tests/python
+PATH="$venv/bin:$PATH" RECTO_BIN="$here/target/release/recto" "$venv/bin/python" -m pytest -q tests/python

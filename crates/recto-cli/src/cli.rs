@@ -1,5 +1,7 @@
-//! The command line, as clap types. They are turned into a typed
-//! [`crate::config::Config`] once, in `main`, and go no further.
+//! The command line, as clap types. The global options become a typed
+//! [`crate::config::Config`] once; each command's arguments become the
+//! request type of its step in `commands/*`, and no clap type goes further
+//! than that module.
 
 use std::path::PathBuf;
 
@@ -77,6 +79,17 @@ pub enum Command {
     ///   recto sync-ocr --job-id 2026-01-01_21-45-14 --skip-images
     #[command(verbatim_doc_comment)]
     SyncOcr(SyncArgs),
+    /// Push any step's results to the bucket, incrementally, and verify
+    /// (`recto sync --step ocr` is `recto sync-ocr`).
+    ///
+    /// Recorded as step sync_<step>. Keys mirror the local layout:
+    /// analytics/<step>/<citekey>/<job_id>/..., analytics/<step>/job_metadata/<job_id>.json.
+    ///
+    /// Examples:
+    ///   recto sync --step ocr --job-id latest
+    ///   recto sync --step toc --job-id 2026-01-01_22-30-00
+    #[command(verbatim_doc_comment)]
+    Sync(SyncStepArgs),
     /// Query jobs: list, status, full registry, jobs of a citekey.
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -146,39 +159,46 @@ pub struct OcrArgs {
         required_unless_present = "resume"
     )]
     pub citekeys: Vec<String>,
-    /// The upload job to read from [default: the newest one holding every citekey].
+    /// The upload job to read from, or `latest` [default: the newest one
+    /// holding every citekey].
     #[arg(long, value_name = "JOB")]
     pub source_job_id: Option<String>,
     /// Where page results go [default: <data dir>/analytics/ocr].
     #[arg(long, value_name = "DIR")]
     pub output: Option<std::path::PathBuf>,
-    /// Tesseract languages, '+'-separated, e.g. eng, eng+deu+fra.
-    #[arg(long = "lang", default_value = "eng+deu+fra", value_name = "LANGS")]
-    pub languages: String,
-    /// Resolution for OCR and for all boxes in the page JSON.
-    #[arg(long, default_value_t = 300, value_name = "N")]
-    pub dpi: u32,
-    /// Resolution of the stored page images (grayscale JPEG).
-    #[arg(long, default_value_t = 100, value_name = "N")]
-    pub image_dpi: u32,
+    /// Tesseract languages, '+'-separated, e.g. eng, eng+deu+fra [default: eng+deu+fra].
+    #[arg(long = "lang", value_name = "LANGS")]
+    pub languages: Option<String>,
+    /// Resolution for OCR and for all boxes in the page JSON, 36-2400
+    /// [default: 300]. A page too large for --max-megapixels at this
+    /// resolution is rendered at the highest one under the limit.
+    #[arg(long, value_name = "N")]
+    pub dpi: Option<u32>,
+    /// Resolution of the stored page images (grayscale JPEG) [default: 100].
+    #[arg(long, value_name = "N")]
+    pub image_dpi: Option<u32>,
     /// auto: text layer where usable, OCR elsewhere; force-ocr: OCR every
-    /// page; text-layer-only: never OCR.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub mode: OcrMode,
+    /// page; text-layer-only: never OCR [default: auto].
+    #[arg(long, value_enum)]
+    pub mode: Option<OcrMode>,
+    /// The largest page image rendered, in millions of pixels [default: 100].
+    #[arg(long, value_name = "MP")]
+    pub max_megapixels: Option<f64>,
     /// Pages processed at once (one single-threaded Tesseract each)
     /// [default: all cores].
-    #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
-    /// Continue a killed or failed OCR job: pages already written are kept.
+    #[arg(long, short = 'j', alias = "jobs", value_name = "N")]
+    pub workers: Option<usize>,
+    /// Continue a killed or failed OCR job (an id or `latest`): pages
+    /// already written are kept, and the job's recorded settings are used.
     #[arg(long, value_name = "JOB")]
     pub resume: Option<String>,
     /// Password of encrypted source PDFs.
     #[arg(long, env = "RECTO_PDF_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
     /// Give up on one page's OCR after this many seconds (the page is
-    /// recorded as failed, the document goes on).
-    #[arg(long, default_value_t = 180, value_name = "SECONDS")]
-    pub page_timeout: u64,
+    /// recorded as failed, the document goes on) [default: 180].
+    #[arg(long, value_name = "SECONDS")]
+    pub page_timeout: Option<u64>,
     /// Do not detect and undo 90/180/270-degree page rotation.
     #[arg(long)]
     pub no_rotate: bool,
@@ -192,7 +212,7 @@ pub struct OcrArgs {
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The OCR job to sync, or `latest` (the newest job with an ocr step).
+    /// The job to sync, or `latest` (the newest job with the step).
     #[arg(long, value_name = "JOB")]
     pub job_id: String,
     /// Leave the page images out (faster; JSON and full text only).
@@ -204,7 +224,7 @@ pub struct SyncArgs {
     /// Files uploaded at once.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: usize,
-    /// Sync what is complete of a failed or unfinished OCR job.
+    /// Sync what is complete of a failed or unfinished job.
     #[arg(long)]
     pub allow_incomplete: bool,
     #[command(flatten)]
@@ -212,6 +232,15 @@ pub struct SyncArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncStepArgs {
+    /// The step whose results to push: ocr, toc, segmentation, export, ...
+    #[arg(long, default_value = "ocr", value_name = "STEP")]
+    pub step: String,
+    #[command(flatten)]
+    pub sync: SyncArgs,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -228,9 +257,13 @@ pub enum JobsCommand {
         /// Only jobs that ran this step (`source` for upload jobs).
         #[arg(long)]
         step: Option<String>,
-        /// Print the job ids as a JSON array.
+        /// Print the job ids as a JSON array (with --long: each job's steps
+        /// and their status, as the human listing shows them).
         #[arg(long)]
         json: bool,
+        /// With --json: every job with its steps and statuses, not only its id.
+        #[arg(long, requires = "json")]
+        long: bool,
     },
     /// Print the newest job id.
     Latest {
@@ -261,7 +294,7 @@ pub enum JobsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum StepCommand {
-    /// Print a step's metadata as JSON (`source` for an upload job).
+    /// Print a step's metadata as JSON (`source` or `upload` for an upload job).
     Show {
         step: String,
         /// A job id or `latest` (the newest job with this step).

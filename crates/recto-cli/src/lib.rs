@@ -14,6 +14,21 @@ use crate::cli::{Cli, Command};
 use crate::commands::Outcome;
 use crate::config::Config;
 
+/// The documented exit codes (`recto --help` lists them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitStatus {
+    Success = 0,
+    /// The command could not do its work.
+    Error = 1,
+    /// Bad flags or arguments, or a malformed id, name or setting.
+    Usage = 2,
+    /// Finished, but some items failed.
+    Partial = 3,
+    /// The job, step or citekey asked for does not exist.
+    NotFound = 4,
+}
+
 /// Run `recto` with these arguments (the first is the program name) and
 /// return the process exit code.
 pub fn run_cli<I, T>(args: I) -> u8
@@ -26,18 +41,23 @@ where
         Err(e) => {
             // Help and version are not errors; clap prints both kinds.
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            return if e.use_stderr() {
+                ExitStatus::Usage as u8
+            } else {
+                ExitStatus::Success as u8
+            };
         }
     };
     init_logging(cli.global.verbose);
-    match run(cli) {
-        Ok(Outcome::Success) => 0,
-        Ok(Outcome::Partial) => 3,
+    let status = match run(cli) {
+        Ok(Outcome::Success) => ExitStatus::Success,
+        Ok(Outcome::Partial) => ExitStatus::Partial,
         Err(err) => {
             report(&err);
-            exit_code(&err)
+            exit_status(&err)
         }
-    }
+    };
+    status as u8
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -45,7 +65,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Upload(args) => commands::upload::run(args, &config),
         Command::Ocr(args) => commands::ocr::run(args, &config),
-        Command::SyncOcr(args) => commands::sync::run(args, &config),
+        Command::SyncOcr(args) => commands::sync::run("ocr", args, &config),
+        Command::Sync(args) => commands::sync::run(&args.step, args.sync, &config),
         Command::Jobs(cmd) => commands::jobs::run(cmd, &config),
         Command::Step(cmd) => commands::step::run(cmd, &config),
         Command::Registry(cmd) => commands::registry::run(cmd, &config),
@@ -103,9 +124,46 @@ fn report(err: &anyhow::Error) {
             shown.push_str(&text);
         }
     }
+    if let Some(hint) = hint(err) {
+        eprintln!("hint: {hint}");
+    }
 }
 
-fn exit_code(err: &anyhow::Error) -> u8 {
+/// What to type next, in the command line's own terms: the libraries'
+/// errors name no flags, since their other callers (Python) have none.
+fn hint(err: &anyhow::Error) -> Option<String> {
+    use recto_steps::StepError;
+    let e = err.chain().find_map(|e| e.downcast_ref::<StepError>())?;
+    Some(match e {
+        StepError::NoCitekeys => "give --citekeys KEY[,KEY...]".into(),
+        StepError::NoSources => "give --from DIR or --bib FILE with at least one PDF".into(),
+        StepError::NotInSource { .. } => {
+            "name an upload that holds them with --source-job-id, or upload them first".into()
+        }
+        StepError::NoCommonSource { .. } => {
+            "upload these citekeys together, or name one upload with --source-job-id".into()
+        }
+        StepError::NoStoreRecorded { .. } => "give the store with --store".into(),
+        StepError::NotCompleted { step, job, .. } if step == "ocr" => format!(
+            "finish it with `recto ocr --resume {job}`, or sync what is complete with --allow-incomplete"
+        ),
+        StepError::NotCompleted { .. } => {
+            "finish the job first, or sync what is complete with --allow-incomplete".into()
+        }
+        StepError::ResumeConflict { .. } => {
+            "leave those options out to resume the job as recorded, or start a new job without --resume".into()
+        }
+        StepError::Ocr(recto_ocr::OcrError::Language { .. }) => {
+            "install the language's Tesseract data (Debian: tesseract-ocr-<lang>) or choose installed ones with --lang".into()
+        }
+        StepError::Registry(recto_registry::Error::JobBusy { .. }) => {
+            "wait for the other run to end; `recto jobs status JOB` shows it".into()
+        }
+        _ => return None,
+    })
+}
+
+fn exit_status(err: &anyhow::Error) -> ExitStatus {
     let not_found = err.chain().any(|e| {
         matches!(
             e.downcast_ref::<recto_store::StoreError>(),
@@ -113,7 +171,21 @@ fn exit_code(err: &anyhow::Error) -> u8 {
         ) || e
             .downcast_ref::<recto_registry::Error>()
             .is_some_and(recto_registry::Error::is_not_found)
+            || e.downcast_ref::<recto_steps::StepError>()
+                .is_some_and(recto_steps::StepError::is_not_found)
             || e.downcast_ref::<commands::jobs::NotFound>().is_some()
     });
-    if not_found { 4 } else { 1 }
+    let invalid = err.chain().any(|e| {
+        e.downcast_ref::<recto_registry::Error>()
+            .is_some_and(recto_registry::Error::is_invalid_input)
+            || e.downcast_ref::<recto_steps::StepError>()
+                .is_some_and(recto_steps::StepError::is_invalid_input)
+    });
+    if not_found {
+        ExitStatus::NotFound
+    } else if invalid {
+        ExitStatus::Usage
+    } else {
+        ExitStatus::Error
+    }
 }

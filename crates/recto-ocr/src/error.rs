@@ -8,7 +8,7 @@ pub enum OcrError {
     #[error("{}: cannot open as PDF: {reason}", .path.display())]
     Open { path: PathBuf, reason: String },
 
-    #[error("{}: the PDF is encrypted; give its password with --password", .path.display())]
+    #[error("{}: the PDF is encrypted and no password was given", .path.display())]
     Encrypted { path: PathBuf },
 
     #[error("{}: wrong password for the encrypted PDF", .path.display())]

@@ -11,16 +11,7 @@ pub const MIN_CHARS: usize = 20;
 const MAX_GARBAGE_RATIO: f64 = 0.05;
 const MIN_ALNUM_RATIO: f64 = 0.5;
 
-/// The verdict on one page's text layer, recorded in the page JSON.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TextLayerVerdict {
-    /// Visible (non-whitespace) characters.
-    pub chars: usize,
-    pub garbage: usize,
-    pub alnum_ratio: f64,
-    pub usable: bool,
-    pub reason: String,
-}
+pub use recto_page::TextLayerVerdict;
 
 pub fn assess(text: &str) -> TextLayerVerdict {
     let visible: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();

@@ -17,6 +17,6 @@ pub mod tess;
 
 pub use error::OcrError;
 pub use run::{
-    DocReport, DocTask, Mode, OcrConfig, PageObserver, PageOutcome, PageSummary, run,
-    validate_languages,
+    DEFAULT_MAX_MEGAPIXELS, DocReport, DocTask, HARD_MAX_MEGAPIXELS, Mode, OcrConfig, PageObserver,
+    PageOutcome, PageSummary, capped_dpi, run, validate_languages,
 };

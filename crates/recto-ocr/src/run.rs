@@ -24,7 +24,7 @@ use crate::render::{MUPDF_VERSION, Pdf};
 use crate::tess::{Tesseract, installed_languages};
 
 /// Which pages get OCR.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// The text layer where it is usable, OCR elsewhere.
@@ -54,6 +54,37 @@ pub struct OcrConfig {
     pub detect_rotation: bool,
     /// Below this OSD confidence a detected rotation is not applied.
     pub osd_min_confidence: f32,
+    /// The largest image rendered for a page, in millions of pixels; a
+    /// larger page is rendered at the highest resolution under it.
+    pub max_megapixels: f64,
+}
+
+/// The default cap on rendered pages: an A0 sheet at 250 dpi, ~100 MB of
+/// grayscale. Leptonica refuses images of 2^31 bytes or more (and Tesseract
+/// makes several copies of a page), so nothing near that is ever passed on.
+pub const DEFAULT_MAX_MEGAPIXELS: f64 = 100.0;
+
+/// The largest cap that may be configured.
+pub const HARD_MAX_MEGAPIXELS: f64 = 400.0;
+
+/// The resolution a `width_pt` x `height_pt` page is rendered at: `dpi`, or
+/// the highest whole dpi that keeps the image under `max_megapixels`.
+/// `None` for a page with no usable size.
+pub fn capped_dpi(width_pt: f32, height_pt: f32, dpi: u32, max_megapixels: f64) -> Option<u32> {
+    let (w, h) = (f64::from(width_pt), f64::from(height_pt));
+    if !(w.is_finite() && h.is_finite() && w >= 1.0 && h >= 1.0) {
+        return None;
+    }
+    let max_px = max_megapixels.clamp(0.01, HARD_MAX_MEGAPIXELS) * 1e6;
+    let at = |d: f64| (w * d / 72.0).ceil() * (h * d / 72.0).ceil();
+    if at(f64::from(dpi)) <= max_px {
+        return Some(dpi);
+    }
+    let mut d = (72.0 * (max_px / (w * h)).sqrt()).floor();
+    while d >= 1.0 && at(d) > max_px {
+        d -= 1.0;
+    }
+    (d >= 1.0).then_some(d as u32)
 }
 
 impl Default for OcrConfig {
@@ -71,9 +102,14 @@ impl Default for OcrConfig {
             tessdata: None,
             detect_rotation: true,
             osd_min_confidence: 2.0,
+            max_megapixels: DEFAULT_MAX_MEGAPIXELS,
         }
     }
 }
+
+/// Images with a side shorter than this are not given to Tesseract: they
+/// cannot hold text, and the engine's layout analysis is not made for them.
+const MIN_ENGINE_SIDE: u32 = 8;
 
 /// One document to process.
 #[derive(Debug, Clone)]
@@ -281,11 +317,32 @@ impl Worker {
         let pdf = self.pdf(doc, task)?;
         let page = pdf.page(page_no).map_err(|e| e.to_string())?;
 
+        // The page's own resolution: the configured one unless that would
+        // make an image too large for the engines (a poster, a map, a huge
+        // `dpi`); boxes and images then use this one.
+        let dpi = capped_dpi(page.width_pt, page.height_pt, cfg.dpi, cfg.max_megapixels)
+            .ok_or_else(|| {
+                format!(
+                    "page {page_no}: unusable page size {} x {} pt",
+                    page.width_pt, page.height_pt
+                )
+            })?;
+        if dpi != cfg.dpi {
+            tracing::info!(
+                "{} page {page_no}: {:.0} x {:.0} pt is over {} megapixels at {} dpi; rendered at {dpi} dpi",
+                task.citekey,
+                page.width_pt,
+                page.height_pt,
+                cfg.max_megapixels,
+                cfg.dpi
+            );
+        }
+        let image_dpi = cfg.image_dpi.min(dpi);
         let t = Instant::now();
         let layer = if cfg.mode == Mode::ForceOcr {
             Vec::new()
         } else {
-            page.text_layer(cfg.dpi).map_err(|e| e.to_string())?
+            page.text_layer(dpi).map_err(|e| e.to_string())?
         };
         let verdict = assess(&blocks_text(&layer));
         timings.text_layer_ms = ms(t);
@@ -298,22 +355,25 @@ impl Worker {
         let (width_pt, height_pt) = (page.width_pt, page.height_pt);
         let (blocks, source, rotation, osd, image, image_dpi) = if use_layer {
             let t = Instant::now();
-            let img = page.render_gray(cfg.image_dpi).map_err(|e| e.to_string())?;
+            let img = page.render_gray(image_dpi).map_err(|e| e.to_string())?;
             timings.render_ms = ms(t);
-            (layer, TextSource::TextLayer, 0u16, None, img, cfg.image_dpi)
+            (layer, TextSource::TextLayer, 0u16, None, img, image_dpi)
         } else {
             let t = Instant::now();
-            let img = page.render_gray(cfg.dpi).map_err(|e| e.to_string())?;
+            let img = page.render_gray(dpi).map_err(|e| e.to_string())?;
             drop(page);
             timings.render_ms = ms(t);
             let (img, rotation, osd) = if cfg.detect_rotation {
                 let t = Instant::now();
                 // Orientation needs far less detail than recognition.
-                let factor = (cfg.dpi / 150).max(1);
+                let factor = (dpi / 150).max(1);
                 let small = downscale(&img, factor);
-                let found = self
-                    .osd_engine(cfg)
-                    .and_then(|e| e.detect_orientation(&small, cfg.dpi / factor));
+                let found = if small.width < MIN_ENGINE_SIDE || small.height < MIN_ENGINE_SIDE {
+                    None
+                } else {
+                    self.osd_engine(cfg)
+                        .and_then(|e| e.detect_orientation(&small, dpi / factor))
+                };
                 timings.osd_ms = ms(t);
                 match found {
                     Some(o) if o.rotate_cw != 0 && o.confidence >= cfg.osd_min_confidence => {
@@ -346,10 +406,14 @@ impl Worker {
             let deadline = cfg
                 .page_timeout
                 .map(|d| d.as_millis().min(u32::MAX as u128) as u32);
-            let found = self
-                .ocr_engine(cfg)?
-                .recognize(&img, cfg.dpi, deadline)
-                .map_err(|e| format!("page {page_no}: {e}"))?;
+            // Too small to hold text; Tesseract is not given such images.
+            let found = if img.width < MIN_ENGINE_SIDE || img.height < MIN_ENGINE_SIDE {
+                Vec::new()
+            } else {
+                self.ocr_engine(cfg)?
+                    .recognize(&img, dpi, deadline)
+                    .map_err(|e| format!("page {page_no}: {e}"))?
+            };
             timings.ocr_ms = ms(t);
             let blocks: Vec<Block> = found
                 .into_iter()
@@ -374,14 +438,14 @@ impl Worker {
                         .collect(),
                 })
                 .collect();
-            let factor = (cfg.dpi / cfg.image_dpi.max(1)).max(1);
+            let factor = (dpi / image_dpi.max(1)).max(1);
             (
                 blocks,
                 TextSource::Ocr,
                 rotation,
                 osd,
                 downscale(&img, factor),
-                cfg.dpi / factor,
+                dpi / factor,
             )
         };
 
@@ -398,7 +462,7 @@ impl Worker {
         } else {
             (width_pt, height_pt)
         };
-        let s = cfg.dpi as f32 / 72.0;
+        let s = dpi as f32 / 72.0;
         let text = blocks_text(&blocks);
         let json = PageJson {
             schema_version: PAGE_SCHEMA_VERSION,
@@ -410,7 +474,8 @@ impl Worker {
             height_pt: round2(height_pt),
             width_px: (width_pt * s).round() as u32,
             height_px: (height_pt * s).round() as u32,
-            dpi: cfg.dpi,
+            dpi,
+            requested_dpi: (dpi != cfg.dpi).then_some(cfg.dpi),
             rotation,
             mean_confidence: mean_confidence(&blocks),
             text,
@@ -453,9 +518,11 @@ impl Worker {
 fn resumable(json_path: &Path, dir: &Path, page: usize, cfg: &OcrConfig) -> Option<PageSummary> {
     let bytes = std::fs::read(json_path).ok()?;
     let json: PageJson = serde_json::from_slice(&bytes).ok()?;
-    if json.page != page || json.dpi != cfg.dpi || json.languages != cfg.languages {
+    let requested = json.requested_dpi.unwrap_or(json.dpi);
+    if json.page != page || requested != cfg.dpi || json.languages != cfg.languages {
         return None;
     }
+    tracing::debug!("page {page}: complete from an earlier run, kept");
     if let Some(img) = &json.image
         && !dir.join(&img.file).is_file()
     {

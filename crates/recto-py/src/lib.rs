@@ -8,7 +8,7 @@
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use recto_registry::{Error, JobId, Registry, StepName, parse_pipeline};
+use recto_registry::{Error, Registry, parse_pipeline};
 
 create_exception!(
     _native,
@@ -121,13 +121,7 @@ fn get_latest_job(py: Python<'_>, data_dir: &str) -> PyResult<Option<String>> {
 fn get_step_metadata(py: Python<'_>, data_dir: &str, step: &str, job_id: &str) -> PyResult<String> {
     let reg = registry(data_dir, None)?;
     call(py, || {
-        if step == "source" {
-            let job = JobId::parse(job_id)?;
-            return reg.get_source_metadata(&job).map(|m| json(&m));
-        }
-        let step = StepName::parse(step)?;
-        let job = reg.resolve_step_job(&step, job_id)?;
-        reg.get_step_metadata(&step, &job).map(|m| json(&m))
+        reg.metadata_by_name(step, job_id).map(|(_, m)| json(&m))
     })
 }
 
@@ -146,13 +140,7 @@ fn save_step_metadata(
         InvalidInputError::new_err(format!("metadata is not JSON-serialisable: {e}"))
     })?;
     call(py, || {
-        let job = JobId::parse(job_id)?;
-        let saved = if step == "source" {
-            reg.save_source_metadata(&job, value)?
-        } else {
-            reg.save_step_metadata(&StepName::parse(step)?, &job, value)?
-        };
-        Ok(json(&saved))
+        reg.save_by_name(step, job_id, value).map(|(_, m)| json(&m))
     })
 }
 

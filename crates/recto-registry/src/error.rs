@@ -68,6 +68,14 @@ pub enum Error {
         source: rusqlite::Error,
     },
 
+    #[error("{}: is a symlink; recto reads and writes metadata only in the data directory's own folders", .path.display())]
+    Symlink { path: PathBuf },
+
+    #[error(
+        "job {job_id} is being run by another process ({holder}); wait for it or stop it first"
+    )]
+    JobBusy { job_id: String, holder: String },
+
     #[error("could not reserve a job id after {tries} tries in {}", .dir.display())]
     JobIdsExhausted { dir: PathBuf, tries: u32 },
 }
@@ -86,6 +94,18 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+
+    /// True when the error is about malformed input (a job id, step name,
+    /// citekey or metadata the caller gave), not about the data directory.
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidJobId { .. }
+                | Error::InvalidStepName { .. }
+                | Error::InvalidCitekey { .. }
+                | Error::InvalidMetadata { .. }
+        )
     }
 
     /// True when the error says that a job, step or anything else asked for

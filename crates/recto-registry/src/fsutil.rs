@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 /// Temp files start with this prefix so that scans, which only read
 /// `*.json` files whose name is a job id, never pick them up.
-const TMP_PREFIX: &str = ".tmp-";
+pub(crate) const TMP_PREFIX: &str = ".tmp-";
 
 pub(crate) fn create_dir_all(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
@@ -142,6 +142,32 @@ impl FileLock {
         match file.try_lock() {
             Ok(()) => Ok(Some(FileLock { file })),
             Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(Error::io(path, e)),
+        }
+    }
+}
+
+impl FileLock {
+    /// Like [`FileLock::try_exclusive`], writing `note` (who holds it) into
+    /// the lock file; when the lock is taken, `Err` carries the holder's note.
+    pub fn try_exclusive_noted(
+        path: &Path,
+        note: &str,
+    ) -> Result<std::result::Result<Self, String>> {
+        use std::io::{Read, Seek};
+        let mut file = open_lock_file(path)?;
+        match file.try_lock() {
+            Ok(()) => {
+                let _ = file.set_len(0);
+                let _ = file.write_all(note.as_bytes());
+                Ok(Ok(FileLock { file }))
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.rewind();
+                let _ = file.read_to_string(&mut holder);
+                Ok(Err(holder.trim().to_owned()))
+            }
             Err(fs::TryLockError::Error(e)) => Err(Error::io(path, e)),
         }
     }

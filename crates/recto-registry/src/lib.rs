@@ -24,8 +24,8 @@ pub use fsutil::atomic_write;
 pub use ids::{JOB_ID_FORMAT, JobId, Status, StepName};
 pub use layout::{Layout, relative_metadata_path};
 pub use process::{hostname, process_alive};
-pub use record::{SCHEMA_VERSION, SOURCE_STEP_LABEL, now_timestamp};
+pub use record::{RecordKind, SCHEMA_VERSION, SOURCE_STEP_LABEL, now_timestamp};
 pub use registry::{
-    CitekeyJob, DEFAULT_PIPELINE, JobSummary, PipelineStatus, Problem, RebuildReport, Registry,
-    StepState, parse_pipeline,
+    CitekeyJob, DEFAULT_PIPELINE, JobLock, JobSummary, MAX_IDS_AHEAD, PipelineStatus, Problem,
+    RebuildReport, Registry, StepState, parse_pipeline,
 };

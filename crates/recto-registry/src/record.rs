@@ -27,7 +27,7 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
-    pub(crate) fn key(&self) -> &str {
+    pub fn key(&self) -> &str {
         match self {
             RecordKind::Source => SOURCE_KEY,
             RecordKind::Step(s) => s.as_str(),
@@ -39,6 +39,15 @@ impl RecordKind {
             Ok(RecordKind::Source)
         } else {
             StepName::parse(key).map(RecordKind::Step)
+        }
+    }
+
+    /// The kind a user means by `name`: `source` and `upload` (the step's
+    /// name in the pipeline) are the source upload, anything else a step.
+    pub fn from_user(name: &str) -> Result<Self, Error> {
+        match name {
+            SOURCE_KEY | "upload" => Ok(RecordKind::Source),
+            other => StepName::parse(other).map(RecordKind::Step),
         }
     }
 
@@ -143,15 +152,19 @@ impl Record {
 
     /// `(citekey, failed)` for every citekey this record names, in its
     /// `citekeys.list` or its `failures`.
+    /// Names that are not valid citekeys (files written by hand, keys of
+    /// other things in `failures`) are left out.
     pub(crate) fn citekey_rows(&self) -> Vec<(&str, bool)> {
+        let valid = |c: &&String| Citekey::parse(c).is_ok();
         let failed = |c: &str| self.failed_citekeys.iter().any(|f| f == c);
         let mut rows: Vec<(&str, bool)> = self
             .citekeys
             .iter()
             .flatten()
+            .filter(valid)
             .map(|c| (c.as_str(), failed(c)))
             .collect();
-        for f in &self.failed_citekeys {
+        for f in self.failed_citekeys.iter().filter(valid) {
             if !rows.iter().any(|(c, _)| c == f) {
                 rows.push((f.as_str(), true));
             }
@@ -244,18 +257,42 @@ pub(crate) fn prepare_for_save(
             }
         }
     }
-    if *kind == RecordKind::Source {
-        let list = given
-            .get("citekeys")
-            .and_then(|c| c.get("list"))
-            .and_then(Value::as_array)
-            .ok_or_else(|| invalid("a source job needs citekeys.list".into()))?;
-        for k in list {
-            let k = k
-                .as_str()
-                .ok_or_else(|| invalid(format!("citekeys.list must hold strings, got {k}")))?;
-            Citekey::parse(k).map_err(|e| invalid(e.to_string()))?;
+    let depth = json_depth(&Value::Object(given.clone()));
+    if depth > MAX_DEPTH {
+        return Err(invalid(format!(
+            "nested {depth} levels deep; at most {MAX_DEPTH} can be read back"
+        )));
+    }
+    let list = given
+        .get("citekeys")
+        .and_then(|c| c.get("list"))
+        .and_then(Value::as_array);
+    if *kind == RecordKind::Source && list.is_none() {
+        return Err(invalid("a source job needs citekeys.list".into()));
+    }
+    // Every citekey the registry will index must be one a later step can
+    // turn into a path safely; refuse here rather than skip it later.
+    for k in list.into_iter().flatten() {
+        let k = k
+            .as_str()
+            .ok_or_else(|| invalid(format!("citekeys.list must hold strings, got {k}")))?;
+        Citekey::parse(k).map_err(|e| invalid(format!("citekeys.list: {e}")))?;
+    }
+    match given.get("pid") {
+        None | Some(Value::Null) => {}
+        Some(v)
+            if v.as_u64()
+                .is_some_and(|p| p > 0 && u32::try_from(p).is_ok()) => {}
+        Some(v) => {
+            return Err(invalid(format!(
+                "pid must be a positive process id, got {v}"
+            )));
         }
+    }
+    if let Some(v) = given.get("host")
+        && !v.is_string()
+    {
+        return Err(invalid(format!("host must be a string, got {v}")));
     }
 
     let mut out = Map::new();
@@ -279,6 +316,25 @@ pub(crate) fn prepare_for_save(
     // Validate the lineage fields the same way a later rebuild will.
     Record::from_meta(kind.clone(), job_id.clone(), out.clone()).map_err(invalid)?;
     Ok(out)
+}
+
+/// How deep metadata may nest: serde_json reads back at most 128 levels,
+/// and the registry wraps step metadata two levels deeper.
+pub(crate) const MAX_DEPTH: usize = 100;
+
+fn json_depth(v: &Value) -> usize {
+    // Iterative, so that hostile input cannot overflow our own stack.
+    let mut deepest = 0;
+    let mut stack = vec![(v, 1usize)];
+    while let Some((v, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        match v {
+            Value::Array(a) => stack.extend(a.iter().map(|x| (x, d + 1))),
+            Value::Object(o) => stack.extend(o.values().map(|x| (x, d + 1))),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -347,6 +403,14 @@ mod tests {
                 json!({"status": "completed", "timestamp": "yesterday"}),
                 "timestamp",
             ),
+            (
+                json!({"status": "completed", "citekeys": {"list": ["ok", "../../x"]}}),
+                "../../x",
+            ),
+            (json!({"status": "running", "pid": -1}), "pid"),
+            (json!({"status": "running", "pid": "abc"}), "pid"),
+            (json!({"status": "running", "pid": 0}), "pid"),
+            (json!({"status": "running", "host": 7}), "host"),
         ] {
             let err = prepare_for_save(&ocr(), &job(), meta.clone())
                 .unwrap_err()
@@ -375,6 +439,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(m["status"], "completed");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_at_save() {
+        let mut v = json!(1);
+        for _ in 0..(MAX_DEPTH + 5) {
+            v = json!([v]);
+        }
+        let err = prepare_for_save(&ocr(), &job(), json!({"status": "completed", "deep": v}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("levels deep"), "{err}");
+        let mut ok = json!(1);
+        for _ in 0..50 {
+            ok = json!([ok]);
+        }
+        prepare_for_save(&ocr(), &job(), json!({"status": "completed", "deep": ok})).unwrap();
     }
 
     #[test]

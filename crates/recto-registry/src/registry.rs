@@ -19,6 +19,9 @@ use crate::process;
 use crate::record::{Record, RecordKind, SCHEMA_VERSION, prepare_for_save};
 use crate::trace::{self, Lookup};
 
+/// How far ahead of the clock `new_job_id` may run under bursts, in seconds.
+pub const MAX_IDS_AHEAD: i64 = 2;
+
 /// The pipeline whose steps count as pending until completed.
 pub const DEFAULT_PIPELINE: &[&str] = &["ocr", "sync_ocr"];
 
@@ -42,6 +45,12 @@ pub struct Registry {
     layout: Layout,
     pipeline: Vec<StepName>,
     index: Mutex<Option<Index>>,
+}
+
+/// A running step's hold on its job; see [`Registry::lock_job`].
+#[derive(Debug)]
+pub struct JobLock {
+    _lock: FileLock,
 }
 
 /// A file the rebuild could not use, and why.
@@ -150,12 +159,9 @@ impl Registry {
         if self.layout.dirty_path().exists() {
             // A writer is mid-save (it holds the lock: its index is consistent
             // up to its last commit) or died (nobody holds it: repair).
-            if let Some(lock) = FileLock::try_exclusive(&self.layout.lock_path())?
-                && self.layout.dirty_path().exists()
-            {
-                tracing::warn!("an earlier write was interrupted; rebuilding the registry");
-                *guard = None;
-                self.rebuild_locked(&lock, &mut guard)?;
+            if let Some(lock) = FileLock::try_exclusive(&self.layout.lock_path())? {
+                self.ensure_index_locked(&lock, &mut guard)?;
+                return Ok(guard);
             }
         }
         if guard.as_ref().is_some_and(|i| !i.is_current()) {
@@ -166,12 +172,31 @@ impl Registry {
         }
         if guard.is_none() {
             let lock = self.lock()?;
-            *guard = Index::open(&self.layout)?;
-            if guard.is_none() {
-                self.rebuild_locked(&lock, &mut guard)?;
-            }
+            self.ensure_index_locked(&lock, &mut guard)?;
         }
         Ok(guard)
+    }
+
+    /// With the lock held: repair after a writer that died, reopen an index
+    /// that a rebuild replaced, build a missing one. Writers call this after
+    /// taking the lock, so no rebuild can swap the file under their write.
+    fn ensure_index_locked(&self, lock: &FileLock, slot: &mut Option<Index>) -> Result<()> {
+        if self.layout.dirty_path().exists() {
+            tracing::warn!("an earlier write was interrupted; rebuilding the registry");
+            *slot = None;
+            self.rebuild_locked(lock, slot)?;
+            return Ok(());
+        }
+        if slot.as_ref().is_some_and(|i| !i.is_current()) {
+            *slot = None;
+        }
+        if slot.is_none() {
+            *slot = Index::open(&self.layout)?;
+        }
+        if slot.is_none() {
+            self.rebuild_locked(lock, slot)?;
+        }
+        Ok(())
     }
 
     fn exists(&self) -> bool {
@@ -183,15 +208,24 @@ impl Registry {
     /// A fresh job id in the spec's format, reserved for the caller.
     ///
     /// Ids have one-second resolution, so when the current second is taken
-    /// (by this or any other process) the next free second is used: ids stay
-    /// unique and sortable, at the price of running slightly ahead of the
-    /// clock under bursts.
+    /// (by this or any other process) the next free second is used, but
+    /// never more than [`MAX_IDS_AHEAD`] seconds ahead of the clock: beyond
+    /// that the caller waits for the clock instead. Ids stay unique and
+    /// sortable and never claim a time far in the future.
     pub fn new_job_id(&self) -> Result<JobId> {
         let dir = self.layout.job_id_reservations();
         fsutil::create_dir_all(&dir)?;
-        let mut t = chrono::Local::now().naive_local();
         const TRIES: u32 = 100_000;
+        let mut t = chrono::Local::now().naive_local();
         for _ in 0..TRIES {
+            let now = chrono::Local::now().naive_local();
+            if t < now - chrono::Duration::seconds(1) {
+                t = now;
+            }
+            if t > now + chrono::Duration::seconds(MAX_IDS_AHEAD) {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                continue;
+            }
             let id = JobId::from_datetime(t);
             t += chrono::Duration::seconds(1);
             let path = dir.join(id.as_str());
@@ -237,15 +271,13 @@ impl Registry {
     fn save(&self, kind: RecordKind, job: &JobId, metadata: Value) -> Result<Map<String, Value>> {
         let mut meta = prepare_for_save(&kind, job, metadata)?;
         let path = self.layout.metadata_path(&kind, job);
+        check_not_symlinked(&self.layout, &path)?;
 
-        let mut guard = self.index()?;
+        // The lock first, then the index: a rebuild in another process can
+        // then never replace the index file between our look and our write.
+        let mut guard = self.index.lock().unwrap_or_else(|p| p.into_inner());
         let lock = self.lock()?;
-        // Another process may have died since `index()` looked.
-        if self.layout.dirty_path().exists() {
-            *guard = None;
-            self.rebuild_locked(&lock, &mut guard)?;
-        }
-        let index = guard.as_mut().expect("index is open");
+        self.ensure_index_locked(&lock, &mut guard)?;
 
         // A step keeps the time it started across its later saves.
         if !meta.contains_key("started_at") {
@@ -278,16 +310,33 @@ impl Registry {
                 }
             })?;
 
+        let index = guard.as_mut().expect("index is open");
         let before = trace::related_jobs(index, job)?;
         let dirty = self.layout.dirty_path();
         fsutil::atomic_write(&dirty, b"a save was in progress\n")?;
-        fsutil::atomic_write(&path, &to_pretty_json(&Value::Object(meta.clone())))?;
-        index.upsert(&record)?;
-        let mut affected = trace::related_jobs(index, job)?;
-        affected.extend(before);
-        self.write_registries(index, &affected)?;
-        self.update_latest_if_newer(job)?;
-        fs::remove_file(&dirty).map_err(|e| Error::io(&dirty, e))?;
+        if let Err(e) = fsutil::atomic_write(&path, &to_pretty_json(&Value::Object(meta.clone()))) {
+            // Nothing was written (the write is atomic): the marker goes too.
+            let _ = fs::remove_file(&dirty);
+            return Err(e);
+        }
+        // From here the save has happened: the metadata file is the truth.
+        // What follows is derived; if it fails, the marker stays and the
+        // next user of the data directory rebuilds it.
+        let derived = (|| {
+            index.upsert(&record)?;
+            let mut affected = trace::related_jobs(index, job)?;
+            affected.extend(before);
+            self.write_registries(index, &affected)?;
+            self.update_latest_if_newer(job)?;
+            fs::remove_file(&dirty).map_err(|e| Error::io(&dirty, e))
+        })();
+        if let Err(e) = derived {
+            tracing::warn!(
+                "{} saved, but updating the derived registry failed ({e}); it is rebuilt on next use",
+                path.display()
+            );
+            *guard = None;
+        }
         drop(lock);
         Ok(meta)
     }
@@ -356,6 +405,13 @@ impl Registry {
     fn rebuild_locked(&self, _lock: &FileLock, slot: &mut Option<Index>) -> Result<RebuildReport> {
         let dirty = self.layout.dirty_path();
         fsutil::atomic_write(&dirty, b"a rebuild was in progress\n")?;
+        // Temp files of writers that died (a killed rebuild leaves one per
+        // registry it was writing). Every write into these folders happens
+        // under the lock we hold, so none of them is in use.
+        let removed = remove_stale_temps(&self.layout);
+        if removed > 0 {
+            tracing::info!("removed {removed} temp files left by an interrupted write");
+        }
         let (records, problems) = scan(&self.layout);
         for p in &problems {
             tracing::warn!(path = %p.path.display(), reason = %p.reason, "skipped metadata file");
@@ -446,6 +502,41 @@ impl Registry {
         JobId::parse(s)
     }
 
+    /// A step's metadata by the name a user types: a step name, or
+    /// `source` / `upload` for an upload job; `job` is an id or `latest`
+    /// (the newest job with that step). Returns the resolved job too.
+    pub fn metadata_by_name(&self, step: &str, job: &str) -> Result<(JobId, Map<String, Value>)> {
+        let kind = RecordKind::from_user(step)?;
+        let job = if job == "latest" {
+            self.latest_job_with_step(kind.key())?
+                .ok_or_else(|| Error::NoJobsForStep {
+                    step: kind.key().to_owned(),
+                })?
+        } else {
+            JobId::parse(job)?
+        };
+        let meta = self.read_metadata(&kind, &job)?;
+        Ok((job, meta))
+    }
+
+    /// Save metadata by the name a user types (`source` / `upload` for an
+    /// upload job); `job` is an id or `new` for a fresh one.
+    pub fn save_by_name(
+        &self,
+        step: &str,
+        job: &str,
+        metadata: Value,
+    ) -> Result<(JobId, Map<String, Value>)> {
+        let kind = RecordKind::from_user(step)?;
+        let job = if job == "new" {
+            self.new_job_id()?
+        } else {
+            JobId::parse(job)?
+        };
+        let meta = self.save(kind, &job, metadata)?;
+        Ok((job, meta))
+    }
+
     pub fn get_step_metadata(&self, step: &StepName, job: &JobId) -> Result<Map<String, Value>> {
         self.read_metadata(&RecordKind::Step(step.clone()), job)
     }
@@ -456,6 +547,7 @@ impl Registry {
 
     fn read_metadata(&self, kind: &RecordKind, job: &JobId) -> Result<Map<String, Value>> {
         let path = self.layout.metadata_path(kind, job);
+        check_not_symlinked(&self.layout, &path)?;
         match fsutil::read_optional(&path)? {
             Some(bytes) => {
                 serde_json::from_slice(&bytes).map_err(|source| Error::Json { path, source })
@@ -676,6 +768,13 @@ impl Registry {
             {
                 continue;
             }
+            // The same rule as `get_job_pipeline_status`: a running step
+            // whose process is gone is stale, in every listing.
+            let status = if status == Status::Running.as_str() && self.is_stale(&kind, &job_id) {
+                "stale".to_owned()
+            } else {
+                status
+            };
             let label = RecordKind::from_key(&kind)
                 .map(|k| k.label().to_owned())
                 .unwrap_or(kind);
@@ -696,6 +795,40 @@ impl Registry {
         Ok(out)
     }
 
+    fn is_stale(&self, kind_key: &str, job_id: &str) -> bool {
+        let (Ok(kind), Ok(job)) = (RecordKind::from_key(kind_key), JobId::parse(job_id)) else {
+            return false;
+        };
+        self.read_metadata(&kind, &job)
+            .ok()
+            .and_then(|m| process::stale_reason(&m))
+            .is_some()
+    }
+
+    /// Hold job `job`'s `step` for this process until the returned guard is
+    /// dropped, so that two processes never run (or resume) the same step
+    /// of the same job at once. The lock is the kernel's (`flock`): it goes
+    /// away with the process, however it ends.
+    pub fn lock_job(&self, step: &str, job: &JobId) -> Result<JobLock> {
+        let path = self
+            .layout
+            .internal_dir()
+            .join("running")
+            .join(format!("{step}-{job}.lock"));
+        let note = format!("pid {} on {}", std::process::id(), process::hostname());
+        match FileLock::try_exclusive_noted(&path, &note)? {
+            Ok(lock) => Ok(JobLock { _lock: lock }),
+            Err(holder) => Err(Error::JobBusy {
+                job_id: job.to_string(),
+                holder: if holder.is_empty() {
+                    "another process".into()
+                } else {
+                    holder
+                },
+            }),
+        }
+    }
+
     /// The newest job (ids sort by time).
     pub fn get_latest_job(&self) -> Result<Option<JobId>> {
         self.latest_job_with_step_opt(None)
@@ -714,6 +847,61 @@ impl Registry {
         let index = guard.as_ref().expect("index is open");
         Ok(index.latest_job(step)?.and_then(|s| JobId::parse(&s).ok()))
     }
+}
+
+/// Refuse to read or write metadata through a symlinked folder or file:
+/// a link could point anywhere, and the layout promises that every step's
+/// metadata lives under its own folder.
+fn check_not_symlinked(layout: &Layout, path: &Path) -> Result<()> {
+    let mut p = path;
+    while let Some(parent) = p.parent() {
+        if p == layout.root() || parent.as_os_str().is_empty() {
+            break;
+        }
+        if fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::Symlink { path: p.to_owned() });
+        }
+        p = parent;
+    }
+    Ok(())
+}
+
+/// Remove `.tmp-*` files (and index rebuilds) left by writers that died.
+/// Only called with the registry lock held.
+fn remove_stale_temps(layout: &Layout) -> usize {
+    let mut dirs = vec![layout.sources_dir(), layout.registry_dir()];
+    if let Ok(steps) = fs::read_dir(layout.analytics_dir()) {
+        for s in steps.flatten() {
+            dirs.push(s.path().join("job_metadata"));
+        }
+    }
+    let mut removed = 0;
+    for dir in dirs {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(fsutil::TMP_PREFIX))
+                && fs::remove_file(e.path()).is_ok()
+            {
+                removed += 1;
+            }
+        }
+    }
+    if let Ok(entries) = fs::read_dir(layout.internal_dir()) {
+        for e in entries.flatten() {
+            if e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with("index.rebuild-"))
+                && fs::remove_file(e.path()).is_ok()
+            {
+                removed += 1;
+            }
+        }
+    }
+    removed
 }
 
 /// Up to five known ids closest in time to `job`.
@@ -753,13 +941,27 @@ pub(crate) fn to_pretty_json(v: &Value) -> Vec<u8> {
 fn scan(layout: &Layout) -> (Vec<Arc<Record>>, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut files: Vec<(RecordKind, PathBuf)> = Vec::new();
-    let mut list_dir =
-        |kind: RecordKind, dir: PathBuf, problems: &mut Vec<Problem>| match fs::read_dir(&dir) {
+    let mut list_dir = |kind: RecordKind, dir: PathBuf, problems: &mut Vec<Problem>| {
+        if fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            problems.push(Problem {
+                path: dir,
+                reason: "a symlink: metadata folders are read only where they are".into(),
+            });
+            return;
+        }
+        match fs::read_dir(&dir) {
             Ok(entries) => {
                 for e in entries.flatten() {
                     let name = e.file_name();
                     let Some(name) = name.to_str() else { continue };
                     if name.starts_with('.') || !name.ends_with(".json") {
+                        continue;
+                    }
+                    if e.file_type().is_ok_and(|t| t.is_symlink()) {
+                        problems.push(Problem {
+                            path: e.path(),
+                            reason: "a symlink: metadata files are read only where they are".into(),
+                        });
                         continue;
                     }
                     files.push((kind.clone(), e.path()));
@@ -770,7 +972,8 @@ fn scan(layout: &Layout) -> (Vec<Arc<Record>>, Vec<Problem>) {
                 path: dir,
                 reason: e.to_string(),
             }),
-        };
+        }
+    };
     list_dir(RecordKind::Source, layout.sources_dir(), &mut problems);
     if let Ok(steps) = fs::read_dir(layout.analytics_dir()) {
         for s in steps.flatten() {

@@ -1,5 +1,13 @@
 //! Errors that stop a step as a whole. Failures of single citekeys are not
 //! errors: they are recorded in the step's metadata and the step goes on.
+//!
+//! Messages say what is wrong in the library's own terms; they never name a
+//! command-line flag, since Python callers have none. The CLI adds its
+//! hints (which flag to give) where it reports them.
+
+use std::path::PathBuf;
+
+use recto_registry::JobId;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -11,18 +19,103 @@ pub enum StepError {
     #[error(transparent)]
     Store(Box<recto_store::StoreError>),
 
-    #[error("nothing to do: {0}")]
-    NoInput(String),
+    #[error(transparent)]
+    Ocr(#[from] recto_ocr::OcrError),
 
-    #[error("{}: {reason}", .path.display())]
-    Input {
-        path: std::path::PathBuf,
+    #[error("no citekeys given")]
+    NoCitekeys,
+
+    #[error("no source PDFs given")]
+    NoSources,
+
+    #[error("no job has a {step} step yet")]
+    NoJobForStep { step: String },
+
+    #[error("source job {job} does not hold citekey(s) {}", .citekeys.join(", "))]
+    NotInSource { job: JobId, citekeys: Vec<String> },
+
+    /// `holders`: for each citekey, the upload jobs that hold it.
+    #[error("no single upload job holds all of these citekeys ({})", describe_holders(.holders))]
+    NoCommonSource { holders: Vec<(String, Vec<String>)> },
+
+    #[error("source job {job} records no store")]
+    NoStoreRecorded { job: JobId },
+
+    #[error("{step} job {job} is {status}, not completed")]
+    NotCompleted {
+        step: String,
+        job: JobId,
+        status: String,
+    },
+
+    /// A resume asked for settings that differ from the job's record.
+    #[error(
+        "job {job} was recorded with other settings; a resume continues the job as recorded: {}",
+        .differences.join("; ")
+    )]
+    ResumeConflict {
+        job: JobId,
+        differences: Vec<String>,
+    },
+
+    #[error("{step} metadata of job {job} cannot be read: {reason}")]
+    BadRecord {
+        step: String,
+        job: JobId,
         reason: String,
     },
+
+    #[error("invalid setting {name}: {reason}")]
+    InvalidSetting { name: String, reason: String },
+
+    #[error("{}: {reason}", .path.display())]
+    Input { path: PathBuf, reason: String },
+}
+
+fn describe_holders(holders: &[(String, Vec<String>)]) -> String {
+    holders
+        .iter()
+        .map(|(k, jobs)| {
+            if jobs.is_empty() {
+                format!("{k}: in no upload job")
+            } else {
+                format!("{k}: in {}", jobs.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl From<recto_store::StoreError> for StepError {
     fn from(e: recto_store::StoreError) -> Self {
         StepError::Store(Box::new(e))
+    }
+}
+
+impl StepError {
+    /// True when something asked for does not exist (a job, a step of it, a
+    /// citekey in any upload).
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            StepError::Registry(e) => e.is_not_found(),
+            StepError::Store(e) => matches!(**e, recto_store::StoreError::NotFound { .. }),
+            StepError::NoJobForStep { .. } | StepError::NotInSource { .. } => true,
+            StepError::NoCommonSource { holders } => holders.iter().any(|(_, j)| j.is_empty()),
+            _ => false,
+        }
+    }
+
+    /// True when the caller's input is malformed (a job id, step name,
+    /// citekey, language or setting), as opposed to a failure while working.
+    pub fn is_invalid_input(&self) -> bool {
+        match self {
+            StepError::Registry(e) => e.is_invalid_input(),
+            StepError::Ocr(recto_ocr::OcrError::Language { .. }) => true,
+            StepError::ResumeConflict { .. }
+            | StepError::InvalidSetting { .. }
+            | StepError::NoCitekeys
+            | StepError::NoSources => true,
+            _ => false,
+        }
     }
 }

@@ -1,8 +1,10 @@
 //! recto's pipeline steps, glued from the registry (what ran) and the store
-//! (where sources and results live): the source upload, and the sync of OCR
-//! results. Steps report progress through [`Progress`] and never print.
+//! (where sources and results live): the source upload, OCR, and the sync
+//! of a step's results. Every step runs on the shared [`harness`]; steps
+//! report progress through [`Progress`] and never print.
 
 mod error;
+pub mod harness;
 pub mod hashcache;
 pub mod ocr;
 pub mod progress;
@@ -12,3 +14,4 @@ pub mod upload;
 
 pub use error::StepError;
 pub use progress::{NoProgress, Progress};
+pub use recto_store::error_chain;

@@ -1,157 +1,549 @@
 //! The OCR step: find the source upload, fetch and verify each PDF from its
 //! store, run the page engine, record `analytics/ocr/job_metadata/<job>.json`.
+//!
+//! Phases: [`plan`] (new job or resume: which job, citekeys, settings and
+//! source), [`fetch_sources`] (each PDF verified against its recorded
+//! checksum), the engine, then [`summarise`] into the typed record.
+//!
+//! A resume continues the job as recorded: every setting that shapes the
+//! output (citekeys, languages, resolutions, mode, output folder, source) is
+//! taken from the record, and one given that differs is refused. Citekeys
+//! the record already counts as done are left as they are.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::Duration;
 
-use recto_ocr::{DocTask, OcrConfig, PageObserver};
-use recto_registry::{Citekey, JobId, Registry, StepName, now_timestamp};
-use recto_store::{Store, StoreConfig};
-use serde_json::{Map, Value, json};
+use recto_ocr::{DocReport, DocTask, Mode, OcrConfig, PageObserver};
+use recto_registry::{Citekey, JobId, Registry, Status};
+use recto_store::{Store, StoreConfig, error_chain};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::StepError;
+use crate::harness::{self, Citekeys, Start, Step, StepRun};
 use crate::progress::Progress;
-use recto_store::error_chain;
+
+/// The OCR step.
+#[derive(Debug)]
+pub struct Ocr;
+
+impl Step for Ocr {
+    const NAME: &'static str = "ocr";
+    const INPUT: Option<&'static str> = Some("source");
+}
+
+/// Settings that shape the output; `None` means "not given" (the default
+/// for a new job, the recorded value on resume).
+#[derive(Debug, Clone, Default)]
+pub struct OcrOptions {
+    pub languages: Option<String>,
+    pub dpi: Option<u32>,
+    pub image_dpi: Option<u32>,
+    pub mode: Option<Mode>,
+    pub page_timeout: Option<Duration>,
+    pub detect_rotation: Option<bool>,
+    pub max_megapixels: Option<f64>,
+}
 
 #[derive(Debug, Clone)]
 pub struct OcrRequest {
     pub citekeys: Vec<String>,
-    pub source_job_id: Option<JobId>,
+    /// An upload job id or `latest`.
+    pub source_job_id: Option<String>,
     /// `data/analytics/ocr` by default; pages go to `<output>/<citekey>/<job>/`.
-    pub output: PathBuf,
-    /// Continue this job instead of starting a new one.
-    pub resume: Option<JobId>,
+    pub output: Option<PathBuf>,
+    /// Continue this job (an id or `latest`) instead of starting a new one.
+    pub resume: Option<String>,
     pub password: Option<String>,
-    pub engine: OcrConfig,
+    pub options: OcrOptions,
+    /// Pages at once; does not change the output.
+    pub workers: Option<usize>,
     /// Read sources from this store instead of the one the upload recorded.
     pub store: Option<StoreConfig>,
     /// Where to keep fetched source PDFs (content-addressed).
     pub cache_dir: PathBuf,
 }
 
-#[derive(Debug, Clone)]
-pub struct OcrOutcome {
-    pub job_id: JobId,
-    pub metadata: Map<String, Value>,
-    pub failures: BTreeMap<String, String>,
+/// Resolutions accepted for `dpi` and `image_dpi`.
+pub const DPI_RANGE: std::ops::RangeInclusive<u32> = 36..=2400;
+
+/// The settings an OCR job records under `config`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OcrSettings {
+    pub dpi: u32,
+    pub image_dpi: u32,
+    pub languages: String,
+    pub mode: Mode,
+    /// Worker threads of the run that recorded this (`jobs` in older records).
+    #[serde(alias = "jobs")]
+    pub workers: usize,
+    pub page_timeout_seconds: Option<u64>,
+    pub detect_rotation: bool,
+    #[serde(default = "default_megapixels")]
+    pub max_megapixels: f64,
+    #[serde(default)]
+    pub engines: Map<String, Value>,
 }
 
-fn ocr_step() -> StepName {
-    StepName::parse("ocr").expect("valid")
+fn default_megapixels() -> f64 {
+    recto_ocr::DEFAULT_MAX_MEGAPIXELS
+}
+
+/// What an OCR job records while it runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OcrRunning {
+    pub config: OcrSettings,
+    pub output_dir: String,
+}
+
+/// Page counts of a job.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PageCounts {
+    pub total: usize,
+    pub text_layer: usize,
+    pub ocr: usize,
+    pub failed: usize,
+    pub resumed: usize,
+}
+
+/// One citekey's result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CitekeyResult {
+    pub pages: usize,
+    pub text_layer: usize,
+    pub ocr: usize,
+    pub mean_confidence: Option<f64>,
+    pub dir: String,
+}
+
+/// What a finished OCR job records besides the common header.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OcrBody {
+    pub pages: PageCounts,
+    pub config: OcrSettings,
+    #[serde(default)]
+    pub page_failures: BTreeMap<String, BTreeMap<String, String>>,
+    #[serde(default)]
+    pub per_citekey: BTreeMap<String, CitekeyResult>,
+    pub output_dir: String,
+    #[serde(default)]
+    pub source_store: Option<String>,
+    #[serde(default)]
+    pub pages_per_second: f64,
+}
+
+#[derive(Debug, Clone)]
+pub enum OcrOutcome {
+    /// The job ran (or resumed) and was recorded.
+    Ran {
+        job_id: JobId,
+        metadata: Map<String, Value>,
+        failures: BTreeMap<String, String>,
+    },
+    /// `--resume` of a job that is already completed: nothing was done.
+    AlreadyCompleted { job_id: JobId },
+}
+
+/// Everything a run needs, decided before any work.
+#[derive(Debug)]
+struct Plan {
+    start: Start,
+    keys: Vec<Citekey>,
+    /// Citekeys a resumed job already completed, with their results.
+    kept: BTreeMap<String, CitekeyResult>,
+    settings: OcrSettings,
+    output: PathBuf,
+    source_job: JobId,
+    source_meta: Map<String, Value>,
 }
 
 /// Run the OCR step.
 pub async fn run_ocr(
     registry: &Registry,
-    mut req: OcrRequest,
+    req: OcrRequest,
     progress: &dyn Progress,
 ) -> Result<OcrOutcome, StepError> {
-    let started = Instant::now();
-    let started_at = now_timestamp();
-    // Resume: the job's own citekeys and source unless given again.
-    let resumed_meta = match &req.resume {
-        Some(job) => Some(registry.get_step_metadata(&ocr_step(), job)?),
-        None => None,
+    let plan = match plan(registry, &req)? {
+        Ok(plan) => plan,
+        Err(done) => return Ok(done),
     };
-    if let Some(meta) = &resumed_meta {
-        if req.citekeys.is_empty() {
-            req.citekeys = meta
-                .get("citekeys")
-                .and_then(|c| c.get("list"))
-                .and_then(Value::as_array)
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-        }
-        if req.source_job_id.is_none() {
-            req.source_job_id = meta
-                .get("source_job_id")
-                .and_then(Value::as_str)
-                .and_then(|s| JobId::parse(s).ok());
-        }
-    }
-    if req.citekeys.is_empty() {
-        return Err(StepError::NoInput(
-            "no citekeys given (--citekeys KEY[,KEY...])".into(),
-        ));
-    }
-    let keys: Vec<Citekey> = req
-        .citekeys
-        .iter()
-        .map(|k| Citekey::parse(k))
-        .collect::<Result<_, _>>()?;
-    recto_ocr::validate_languages(&req.engine).map_err(|e| StepError::Input {
-        path: PathBuf::from("--lang"),
-        reason: e.to_string(),
-    })?;
-
-    let (source_job, source_meta) = find_source(registry, &keys, req.source_job_id.as_ref())?;
+    let engine = OcrConfig {
+        languages: plan.settings.languages.clone(),
+        dpi: plan.settings.dpi,
+        image_dpi: plan.settings.image_dpi,
+        mode: plan.settings.mode,
+        workers: req.workers.unwrap_or_else(all_cores).max(1),
+        page_timeout: plan.settings.page_timeout_seconds.map(Duration::from_secs),
+        detect_rotation: plan.settings.detect_rotation,
+        max_megapixels: plan.settings.max_megapixels,
+        ..OcrConfig::default()
+    };
+    recto_ocr::validate_languages(&engine)?;
     let store = match &req.store {
         Some(cfg) => Store::open(cfg, Path::new("."))?,
-        None => Store::open(&recorded_store(&source_meta, &source_job)?, Path::new("."))?,
+        None => Store::open(
+            &recorded_store(&plan.source_meta, &plan.source_job)?,
+            Path::new("."),
+        )?,
     };
+    let mut settings = plan.settings.clone();
+    settings.workers = engine.workers;
 
-    let job = match &req.resume {
-        Some(j) => j.clone(),
-        None => registry.new_job_id()?,
+    let list: Vec<String> = plan.keys.iter().map(|k| k.as_str().to_owned()).collect();
+    let running = OcrRunning {
+        config: settings.clone(),
+        output_dir: plan.output.display().to_string(),
     };
-    let key_list: Vec<&str> = keys.iter().map(Citekey::as_str).collect();
-    let config = json!({
-        "dpi": req.engine.dpi,
-        "image_dpi": req.engine.image_dpi,
-        "languages": req.engine.languages,
-        "mode": req.engine.mode,
-        "jobs": req.engine.workers,
-        "page_timeout_seconds": req.engine.page_timeout.map(|d| d.as_secs()),
-        "detect_rotation": req.engine.detect_rotation,
-        "engines": {"tesseract": recto_ocr::tess::version(), "mupdf": recto_ocr::render::MUPDF_VERSION},
-    });
-    registry.save_step_metadata(
-        &ocr_step(),
-        &job,
-        json!({
-            "status": "running",
-            "source_job_id": source_job.as_str(),
-            "citekeys": {"total": keys.len(), "successful": 0, "failed": 0, "list": key_list},
-            "config": config,
-            "output_dir": req.output.display().to_string(),
-            "started_at": resumed_meta.as_ref().and_then(|m| m.get("started_at")).cloned().unwrap_or(started_at.clone().into()),
-        }),
+    let run = StepRun::begin::<Ocr, _>(
+        registry,
+        plan.start.clone(),
+        Some(&plan.source_job),
+        Citekeys::new(list.clone()),
+        &running,
     )?;
+    let job = run.job().clone();
 
-    // Fetch and verify each source; a failure here fails that citekey only.
-    let mut failures: BTreeMap<String, String> = BTreeMap::new();
-    let mut tasks = Vec::new();
-    for k in &keys {
-        match fetch_source(&store, &source_meta, k, &req.cache_dir).await {
-            Ok(pdf) => tasks.push(DocTask {
-                citekey: k.as_str().to_owned(),
-                pdf,
-                password: req.password.clone(),
-                out_dir: req.output.join(k.file_stem()).join(job.as_str()),
-            }),
-            Err(why) => {
-                failures.insert(k.as_str().to_owned(), why);
-            }
-        }
+    let todo: Vec<&Citekey> = plan
+        .keys
+        .iter()
+        .filter(|k| !plan.kept.contains_key(k.as_str()))
+        .collect();
+    if !plan.kept.is_empty() {
+        tracing::info!(
+            "resuming job {job}: {} citekeys already done are kept, {} to do",
+            plan.kept.len(),
+            todo.len()
+        );
     }
+    let (tasks, mut failures) = fetch_sources(
+        &store,
+        &plan.source_meta,
+        &todo,
+        &req.cache_dir,
+        &plan.output,
+        &job,
+        req.password.as_deref(),
+    )
+    .await;
 
-    let engine = req.engine.clone();
     let observer = Observer(progress);
     let reports = tokio::task::block_in_place(|| recto_ocr::run(&tasks, &engine, &observer));
     progress.end();
 
-    let mut pages_total = 0;
-    let (mut text_layer, mut ocr, mut failed, mut resumed) = (0, 0, 0, 0);
-    let mut page_failures: Map<String, Value> = Map::new();
-    let mut per_key: Map<String, Value> = Map::new();
-    for r in &reports {
-        pages_total += r.page_count;
-        let mut pf = Map::new();
+    let body = summarise(&plan, &reports, &mut failures, settings, &store, &run);
+    let successful = list.len() - failures.len();
+    let citekeys = Citekeys::new(list)
+        .count("successful", successful)
+        .count("failed", failures.len());
+    let metadata = run.finish(Some(&plan.source_job), citekeys, failures.clone(), body)?;
+    Ok(OcrOutcome::Ran {
+        job_id: job,
+        metadata,
+        failures,
+    })
+}
+
+fn all_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Decide what to run. `Err(outcome)` when there is nothing to do.
+fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome>, StepError> {
+    let given = &req.options;
+    if let Some(dpi) = given.dpi {
+        check_dpi("dpi", dpi)?;
+    }
+    if let Some(dpi) = given.image_dpi {
+        check_dpi("image_dpi", dpi)?;
+    }
+    if let Some(mp) = given.max_megapixels
+        && !(1.0..=recto_ocr::HARD_MAX_MEGAPIXELS).contains(&mp)
+    {
+        return Err(StepError::InvalidSetting {
+            name: "max_megapixels".into(),
+            reason: format!("{mp} is outside 1..={}", recto_ocr::HARD_MAX_MEGAPIXELS),
+        });
+    }
+    let Some(resume) = &req.resume else {
+        return plan_new(registry, req).map(Ok);
+    };
+    let job = harness::resolve_job(registry, Ocr::NAME, resume)?;
+    let meta = registry.metadata_by_name(Ocr::NAME, job.as_str())?.1;
+    let status = meta
+        .get("status")
+        .and_then(Value::as_str)
+        .and_then(Status::parse);
+    if status == Some(Status::Completed) {
+        tracing::info!("job {job} is already completed; nothing to resume");
+        return Ok(Err(OcrOutcome::AlreadyCompleted { job_id: job }));
+    }
+    let kind = harness::kind_of::<Ocr>();
+    let recorded: harness::StepMetadata<OcrRunning> =
+        harness::read_metadata(&kind, &job, meta.clone())?;
+    let failures = recorded.failures.clone().unwrap_or_default();
+    let per_citekey: BTreeMap<String, CitekeyResult> = meta
+        .get("per_citekey")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let settings = recorded.body.config.clone();
+    let output = PathBuf::from(&recorded.body.output_dir);
+
+    // Anything given that differs from the record is refused, not applied.
+    let mut differences = Vec::new();
+    let mut differs = |name: &str, given: String, recorded: String| {
+        if given != recorded {
+            differences.push(format!("{name}: given {given}, recorded {recorded}"));
+        }
+    };
+    if !req.citekeys.is_empty() {
+        let mut a = req.citekeys.clone();
+        let mut b = recorded.citekeys.list.clone();
+        a.sort();
+        a.dedup();
+        b.sort();
+        differs("citekeys", a.join(","), b.join(","));
+    }
+    if let Some(v) = &given.languages {
+        differs("languages", v.clone(), settings.languages.clone());
+    }
+    if let Some(v) = given.dpi {
+        differs("dpi", v.to_string(), settings.dpi.to_string());
+    }
+    if let Some(v) = given.image_dpi {
+        differs("image_dpi", v.to_string(), settings.image_dpi.to_string());
+    }
+    if let Some(v) = given.mode {
+        differs("mode", mode_name(v), mode_name(settings.mode));
+    }
+    if let Some(v) = given.detect_rotation {
+        differs(
+            "detect_rotation",
+            v.to_string(),
+            settings.detect_rotation.to_string(),
+        );
+    }
+    if let Some(v) = given.page_timeout {
+        differs(
+            "page_timeout_seconds",
+            v.as_secs().to_string(),
+            settings
+                .page_timeout_seconds
+                .map_or("none".into(), |s| s.to_string()),
+        );
+    }
+    if let Some(v) = given.max_megapixels {
+        differs(
+            "max_megapixels",
+            v.to_string(),
+            settings.max_megapixels.to_string(),
+        );
+    }
+    if let Some(v) = &req.output
+        && !same_path(v, &output)
+    {
+        differs(
+            "output",
+            v.display().to_string(),
+            output.display().to_string(),
+        );
+    }
+    let source_job = recorded
+        .source_job_id
+        .as_deref()
+        .map(JobId::parse)
+        .transpose()?
+        .ok_or_else(|| StepError::BadRecord {
+            step: Ocr::NAME.into(),
+            job: job.clone(),
+            reason: "no source_job_id".into(),
+        })?;
+    if let Some(v) = &req.source_job_id {
+        let given = harness::resolve_job(registry, "source", v)?;
+        differs("source_job_id", given.to_string(), source_job.to_string());
+    }
+    if !differences.is_empty() {
+        return Err(StepError::ResumeConflict { job, differences });
+    }
+
+    let keys: Vec<Citekey> = recorded
+        .citekeys
+        .list
+        .iter()
+        .map(|k| Citekey::parse(k))
+        .collect::<Result<_, _>>()?;
+    // A failed run recorded which citekeys it finished; those stay as they
+    // are. A killed run recorded none, so all are done again (their pages
+    // on disk are kept by the engine's own resume).
+    let kept: BTreeMap<String, CitekeyResult> = if status == Some(Status::Failed) {
+        per_citekey
+            .into_iter()
+            .filter(|(k, _)| !failures.contains_key(k))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    let source_meta = registry.get_source_metadata(&source_job)?;
+    tracing::debug!(
+        "resuming job {job} ({}), source {source_job}, settings as recorded",
+        status.map_or("unknown", Status::as_str)
+    );
+    Ok(Ok(Plan {
+        start: Start::Resume(job),
+        keys,
+        kept,
+        settings,
+        output,
+        source_job,
+        source_meta,
+    }))
+}
+
+fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
+    if req.citekeys.is_empty() {
+        return Err(StepError::NoCitekeys);
+    }
+    let mut keys: Vec<Citekey> = Vec::new();
+    for k in &req.citekeys {
+        let k = Citekey::parse(k)?;
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    let given = &req.options;
+    let defaults = OcrConfig::default();
+    let settings = OcrSettings {
+        dpi: given.dpi.unwrap_or(defaults.dpi),
+        image_dpi: given
+            .image_dpi
+            .unwrap_or(defaults.image_dpi)
+            .min(given.dpi.unwrap_or(defaults.dpi)),
+        languages: given
+            .languages
+            .clone()
+            .unwrap_or_else(|| DEFAULT_LANGUAGES.to_owned()),
+        mode: given.mode.unwrap_or(Mode::Auto),
+        workers: 0,
+        page_timeout_seconds: given
+            .page_timeout
+            .or(defaults.page_timeout)
+            .map(|d| d.as_secs()),
+        detect_rotation: given.detect_rotation.unwrap_or(true),
+        max_megapixels: given.max_megapixels.unwrap_or(defaults.max_megapixels),
+        engines: serde_json::json!({
+            "tesseract": recto_ocr::tess::version(),
+            "mupdf": recto_ocr::render::MUPDF_VERSION,
+        })
+        .as_object()
+        .expect("object")
+        .clone(),
+    };
+    let named = req
+        .source_job_id
+        .as_deref()
+        .map(|s| harness::resolve_job(registry, "source", s))
+        .transpose()?;
+    let (source_job, source_meta) = find_source(registry, &keys, named.as_ref())?;
+    Ok(Plan {
+        start: Start::New,
+        keys,
+        kept: BTreeMap::new(),
+        settings,
+        output: req
+            .output
+            .clone()
+            .unwrap_or_else(|| harness::default_output_base::<Ocr>(registry)),
+        source_job,
+        source_meta,
+    })
+}
+
+/// The languages a new job reads when none are given.
+pub const DEFAULT_LANGUAGES: &str = "eng+deu+fra";
+
+fn check_dpi(name: &str, dpi: u32) -> Result<(), StepError> {
+    if DPI_RANGE.contains(&dpi) {
+        Ok(())
+    } else {
+        Err(StepError::InvalidSetting {
+            name: name.into(),
+            reason: format!(
+                "{dpi} is outside {}..={}",
+                DPI_RANGE.start(),
+                DPI_RANGE.end()
+            ),
+        })
+    }
+}
+
+fn mode_name(m: Mode) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    a == b
+        || matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+/// Fetch and verify each source; a failure here fails that citekey only.
+async fn fetch_sources(
+    store: &Store,
+    source_meta: &Map<String, Value>,
+    keys: &[&Citekey],
+    cache_dir: &Path,
+    output: &Path,
+    job: &JobId,
+    password: Option<&str>,
+) -> (Vec<DocTask>, BTreeMap<String, String>) {
+    let mut failures = BTreeMap::new();
+    let mut tasks = Vec::new();
+    for k in keys {
+        match fetch_source(store, source_meta, k, cache_dir).await {
+            Ok(pdf) => tasks.push(DocTask {
+                citekey: k.as_str().to_owned(),
+                pdf,
+                password: password.map(str::to_owned),
+                out_dir: harness::output_dir(output, k, job),
+            }),
+            Err(why) => {
+                tracing::warn!("{k}: {why}");
+                failures.insert(k.as_str().to_owned(), why);
+            }
+        }
+    }
+    (tasks, failures)
+}
+
+/// Turn the engine's reports (and the citekeys a resume kept) into the record.
+fn summarise(
+    plan: &Plan,
+    reports: &[DocReport],
+    failures: &mut BTreeMap<String, String>,
+    settings: OcrSettings,
+    store: &Store,
+    run: &StepRun<'_>,
+) -> OcrBody {
+    let mut pages = PageCounts::default();
+    let mut page_failures = BTreeMap::new();
+    let mut per_citekey = plan.kept.clone();
+    for kept in plan.kept.values() {
+        pages.total += kept.pages;
+        pages.text_layer += kept.text_layer;
+        pages.ocr += kept.ocr;
+    }
+    let mut resumed = 0;
+    for r in reports {
+        pages.total += r.page_count;
+        let mut pf = BTreeMap::new();
         let (mut tl, mut oc, mut confs) = (0, 0, Vec::new());
         for p in &r.pages {
             match &p.result {
@@ -164,13 +556,13 @@ pub async fn run_ocr(
                     confs.extend(s.mean_confidence);
                 }
                 Err(why) => {
-                    pf.insert(p.page.to_string(), why.clone().into());
+                    pf.insert(p.page.to_string(), why.clone());
                 }
             }
         }
-        text_layer += tl;
-        ocr += oc;
-        failed += pf.len();
+        pages.text_layer += tl;
+        pages.ocr += oc;
+        pages.failed += pf.len();
         if let Some(e) = &r.error {
             failures.insert(r.citekey.clone(), e.clone());
         } else if !pf.is_empty() {
@@ -178,51 +570,45 @@ pub async fn run_ocr(
                 r.citekey.clone(),
                 format!("{} of {} pages failed", pf.len(), r.page_count),
             );
-            page_failures.insert(r.citekey.clone(), Value::Object(pf));
+            page_failures.insert(r.citekey.clone(), pf);
         }
-        let mean = if confs.is_empty() {
-            Value::Null
-        } else {
-            json!(round2(confs.iter().sum::<f32>() / confs.len() as f32))
-        };
-        per_key.insert(
+        let mean = (!confs.is_empty())
+            .then(|| round2(f64::from(confs.iter().sum::<f32>()) / confs.len() as f64));
+        let dir = Citekey::parse(&r.citekey)
+            .map(|c| harness::output_dir(&plan.output, &c, run.job()))
+            .unwrap_or_default();
+        per_citekey.insert(
             r.citekey.clone(),
-            json!({"pages": r.page_count, "text_layer": tl, "ocr": oc, "mean_confidence": mean,
-                   "dir": req.output.join(Citekey::parse(&r.citekey).map(|c| c.file_stem()).unwrap_or_default()).join(job.as_str()).display().to_string()}),
+            CitekeyResult {
+                pages: r.page_count,
+                text_layer: tl,
+                ocr: oc,
+                mean_confidence: mean,
+                dir: dir.display().to_string(),
+            },
         );
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let successful: Vec<&str> = key_list
+    pages.resumed = resumed;
+    let seconds = run.elapsed_seconds();
+    let done_now = reports
         .iter()
-        .copied()
-        .filter(|k| !failures.contains_key(*k))
-        .collect();
-    let status = if failures.is_empty() {
-        "completed"
-    } else {
-        "failed"
-    };
-    let meta = json!({
-        "status": status,
-        "source_job_id": source_job.as_str(),
-        "citekeys": {"total": keys.len(), "successful": successful.len(), "failed": failures.len(), "list": key_list},
-        "pages": {"total": pages_total, "text_layer": text_layer, "ocr": ocr, "failed": failed, "resumed": resumed},
-        "config": config,
-        "failures": failures,
-        "page_failures": page_failures,
-        "per_citekey": per_key,
-        "output_dir": req.output.display().to_string(),
-        "source_store": store.url(),
-        "started_at": resumed_meta.as_ref().and_then(|m| m.get("started_at")).cloned().unwrap_or(started_at.into()),
-        "duration_seconds": (seconds * 100.0).round() / 100.0,
-        "pages_per_second": if seconds > 0.0 { ((text_layer + ocr - resumed) as f64 / seconds * 100.0).round() / 100.0 } else { 0.0 },
-    });
-    let metadata = registry.save_step_metadata(&ocr_step(), &job, meta)?;
-    Ok(OcrOutcome {
-        job_id: job,
-        metadata,
-        failures,
-    })
+        .flat_map(|r| &r.pages)
+        .filter(|p| p.result.is_ok())
+        .count()
+        - resumed;
+    OcrBody {
+        pages,
+        config: settings,
+        page_failures,
+        per_citekey,
+        output_dir: plan.output.display().to_string(),
+        source_store: Some(store.url()),
+        pages_per_second: if seconds > 0.0 {
+            round2(done_now as f64 / seconds)
+        } else {
+            0.0
+        },
+    }
 }
 
 struct Observer<'a>(&'a dyn Progress);
@@ -236,6 +622,17 @@ impl PageObserver for Observer<'_> {
     }
 }
 
+fn holds(meta: &Map<String, Value>, k: &Citekey) -> bool {
+    meta.get("citekeys")
+        .and_then(|c| c.get("list"))
+        .and_then(Value::as_array)
+        .is_some_and(|l| l.iter().any(|v| v.as_str() == Some(k.as_str())))
+        && meta
+            .get("objects")
+            .and_then(|o| o.get(k.as_str()))
+            .is_some()
+}
+
 /// The source upload to read from: the one named, or the newest that holds
 /// every citekey.
 fn find_source(
@@ -243,75 +640,58 @@ fn find_source(
     keys: &[Citekey],
     named: Option<&JobId>,
 ) -> Result<(JobId, Map<String, Value>), StepError> {
-    let holds = |meta: &Map<String, Value>, k: &Citekey| {
-        meta.get("citekeys")
-            .and_then(|c| c.get("list"))
-            .and_then(Value::as_array)
-            .is_some_and(|l| l.iter().any(|v| v.as_str() == Some(k.as_str())))
-            && meta
-                .get("objects")
-                .and_then(|o| o.get(k.as_str()))
-                .is_some()
-    };
     if let Some(job) = named {
         let meta = registry.get_source_metadata(job)?;
-        let missing: Vec<&str> = keys
+        let missing: Vec<String> = keys
             .iter()
             .filter(|k| !holds(&meta, k))
-            .map(Citekey::as_str)
+            .map(|k| k.as_str().to_owned())
             .collect();
         if !missing.is_empty() {
-            return Err(StepError::NoInput(format!(
-                "source job {job} does not hold citekey(s) {}",
-                missing.join(", ")
-            )));
+            return Err(StepError::NotInSource {
+                job: job.clone(),
+                citekeys: missing,
+            });
         }
+        tracing::debug!("source: upload job {job}, as named");
         return Ok((job.clone(), meta));
     }
     let mut jobs = registry.list_all_jobs(Some("source"))?;
     jobs.reverse();
-    let mut holders: BTreeMap<&str, Vec<String>> =
-        keys.iter().map(|k| (k.as_str(), Vec::new())).collect();
+    let mut holders: Vec<(String, Vec<String>)> = keys
+        .iter()
+        .map(|k| (k.as_str().to_owned(), Vec::new()))
+        .collect();
     for job in &jobs {
         let Ok(meta) = registry.get_source_metadata(job) else {
             continue;
         };
-        if meta.get("status").and_then(Value::as_str) == Some("running") {
+        if meta.get("status").and_then(Value::as_str) == Some(Status::Running.as_str()) {
+            tracing::debug!("source: skipping upload job {job}, still running");
             continue;
         }
         if keys.iter().all(|k| holds(&meta, k)) {
+            tracing::debug!(
+                "source: upload job {job}, the newest holding all {} citekeys",
+                keys.len()
+            );
             return Ok((job.clone(), meta));
         }
-        for k in keys {
-            if holds(&meta, k) {
-                holders
-                    .get_mut(k.as_str())
-                    .expect("key")
-                    .push(job.to_string());
+        for (k, jobs) in holders.iter_mut() {
+            if holds(&meta, &Citekey::parse(k)?) {
+                jobs.push(job.to_string());
             }
         }
     }
-    let detail: Vec<String> = holders
-        .iter()
-        .map(|(k, jobs)| {
-            if jobs.is_empty() {
-                format!("{k}: in no upload job")
-            } else {
-                format!("{k}: in {}", jobs.join(", "))
-            }
-        })
-        .collect();
-    Err(StepError::NoInput(format!(
-        "no single upload job holds all of these citekeys; upload them together or name one with --source-job-id ({})",
-        detail.join("; ")
-    )))
+    Err(StepError::NoCommonSource { holders })
 }
 
 /// The store an upload job recorded (its URL, endpoint, region, addressing).
 pub fn recorded_store(meta: &Map<String, Value>, job: &JobId) -> Result<StoreConfig, StepError> {
-    let url = meta.get("store").and_then(Value::as_str).ok_or_else(|| {
-        StepError::NoInput(format!("source job {job} records no store; give --store"))
-    })?;
+    let url = meta
+        .get("store")
+        .and_then(Value::as_str)
+        .ok_or_else(|| StepError::NoStoreRecorded { job: job.clone() })?;
     Ok(StoreConfig {
         url: url.to_owned(),
         endpoint_url: meta
@@ -327,7 +707,9 @@ pub fn recorded_store(meta: &Map<String, Value>, job: &JobId) -> Result<StoreCon
 }
 
 /// The source PDF of `key`, verified against the recorded sha256: read in
-/// place from a local store, downloaded into the cache from S3.
+/// place from a local store, downloaded into the cache from S3. The object
+/// key comes from metadata, so it goes through the store's own key checks
+/// like any other key: a key that would leave the store is refused.
 async fn fetch_source(
     store: &Store,
     meta: &Map<String, Value>,
@@ -338,23 +720,25 @@ async fn fetch_source(
         .get("objects")
         .and_then(|o| o.get(key.as_str()))
         .and_then(Value::as_str)
-        .ok_or_else(|| format!("{key}: the source job records no object"))?;
+        .ok_or_else(|| "the source job records no object".to_owned())?;
     let expected = meta
         .get("checksums")
         .and_then(|o| o.get(key.as_str()))
         .and_then(Value::as_str)
-        .ok_or_else(|| format!("{key}: the source job records no checksum"))?;
+        .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| "the source job records no valid sha256 checksum".to_owned())?;
     let mismatch = |actual: &str| {
         format!(
-            "{key}: checksum mismatch for {object} in {}: recorded sha256 {expected}, found {actual}",
+            "checksum mismatch for {object} in {}: recorded sha256 {expected}, found {actual}",
             store.url()
         )
     };
-    if let recto_store::StoreLocation::Local { root } = store.location() {
-        let path = root.join(object);
+    let local = store.local_path(object).map_err(|e| e.to_string())?;
+    if let Some(path) = local {
+        tracing::debug!("{key}: reading {} in place", path.display());
         let (actual, _) = recto_store::sha256_file(&path)
             .await
-            .map_err(|e| format!("{key}: {e}"))?;
+            .map_err(|e| e.to_string())?;
         return if actual == expected {
             Ok(path)
         } else {
@@ -366,15 +750,17 @@ async fn fetch_source(
         && let Ok((actual, _)) = recto_store::sha256_file(&cached).await
         && actual == expected
     {
+        tracing::debug!("{key}: using the cached copy {}", cached.display());
         return Ok(cached);
     }
+    tracing::debug!("{key}: downloading {object} from {}", store.url());
     match store.get_to_file(object, &cached, Some(expected)).await {
         Ok(_) => Ok(cached),
         Err(recto_store::StoreError::ChecksumMismatch { actual, .. }) => Err(mismatch(&actual)),
-        Err(e) => Err(format!("{key}: {}", error_chain(&e))),
+        Err(e) => Err(error_chain(&e)),
     }
 }
 
-fn round2(v: f32) -> f64 {
-    (f64::from(v) * 100.0).round() / 100.0
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use biblatex::{Bibliography, ChunksExt};
+use biblatex::{Bibliography, ChunksExt, RawBibliography};
 use recto_registry::Citekey;
 
 use crate::StepError;
@@ -65,9 +65,11 @@ pub fn from_dir(dir: &Path) -> Result<Vec<SourceInput>, StepError> {
         let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
             continue;
         };
-        // A stem that is an encoded citekey (`smith%3A2020`) stands for the key.
+        // A stem that is a citekey's own encoding (`smith%3A2020`) stands
+        // for the key. Only the encoding recto itself writes counts:
+        // `%41.pdf` is the key `%41`, not `A`, so it cannot collide with `A.pdf`.
         let citekey = match Citekey::from_file_stem(stem) {
-            Ok(c) if stem.contains('%') => c.as_str().to_owned(),
+            Ok(c) if stem.contains('%') && c.file_stem() == stem => c.as_str().to_owned(),
             _ => stem.to_owned(),
         };
         out.push(SourceInput {
@@ -80,15 +82,33 @@ pub fn from_dir(dir: &Path) -> Result<Vec<SourceInput>, StepError> {
 }
 
 /// The entries of a BibTeX/BibLaTeX file with their PDF from the `file`
-/// field; relative paths are relative to the .bib file's folder.
+/// field; relative paths are relative to the .bib file's folder. A key
+/// that appears twice fails its later entries (named as duplicates), the
+/// others go on.
 pub fn from_bib(bib: &Path) -> Result<Vec<SourceInput>, StepError> {
     let err = |reason: String| StepError::Input {
         path: bib.to_owned(),
         reason,
     };
     let text = std::fs::read_to_string(bib).map_err(|e| err(e.to_string()))?;
-    let parsed =
-        Bibliography::parse(&text).map_err(|e| err(format!("not a valid BibTeX file: {e}")))?;
+    let raw =
+        RawBibliography::parse(&text).map_err(|e| err(format!("not a valid BibTeX file: {e}")))?;
+    let mut seen = BTreeSet::new();
+    let mut duplicates = Vec::new();
+    let mut unique = Vec::new();
+    for entry in raw.entries {
+        if seen.insert(entry.v.key.v) {
+            unique.push(entry);
+        } else {
+            duplicates.push(entry.v.key.v.to_owned());
+        }
+    }
+    let parsed = Bibliography::from_raw(RawBibliography {
+        preamble: raw.preamble,
+        entries: unique,
+        abbreviations: raw.abbreviations,
+    })
+    .map_err(|e| err(format!("not a valid BibTeX file: {e}")))?;
     let base = bib.parent().unwrap_or(Path::new("."));
     let mut out = Vec::new();
     for entry in parsed.iter() {
@@ -103,7 +123,16 @@ pub fn from_bib(bib: &Path) -> Result<Vec<SourceInput>, StepError> {
             file,
         });
     }
-    Ok(dedup(out))
+    for key in duplicates {
+        out.push(SourceInput {
+            citekey: key.clone(),
+            file: Err(format!(
+                "duplicate key {key:?} in {}: only its first entry is used",
+                bib.display()
+            )),
+        });
+    }
+    Ok(out)
 }
 
 /// The PDF in a Zotero / Better BibTeX `file` field:
@@ -213,14 +242,36 @@ mod tests {
         assert_eq!(got[1].citekey, "doe:2019");
         assert_eq!(got[1].file, Ok(PathBuf::from("/abs/doe.pdf")));
         assert!(got[2].file.as_ref().unwrap_err().contains("no file field"));
-        // The parser refuses a file with duplicate keys, naming the key.
+        // A duplicate key fails its later entry only, naming the key.
         std::fs::write(
             &bib,
-            "@article{a1, file={x.pdf}}\n@article{a1, file={y.pdf}}\n",
+            "@article{a1, file={x.pdf}}\n@article{b2, file={z.pdf}}\n@article{a1, file={y.pdf}}\n",
         )
         .unwrap();
-        let err = from_bib(&bib).unwrap_err().to_string();
-        assert!(err.contains("duplicate key \"a1\""), "{err}");
+        let got = from_bib(&bib).unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0].file, Ok(dir.path().join("x.pdf")));
+        assert_eq!(got[1].file, Ok(dir.path().join("z.pdf")));
+        assert_eq!(got[2].citekey, "a1");
+        let why = got[2].file.as_ref().unwrap_err();
+        assert!(why.contains("duplicate key \"a1\""), "{why}");
+    }
+
+    #[test]
+    fn only_canonical_encodings_decode() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["A.pdf", "%41.pdf", "smith%3A2020.pdf"] {
+            std::fs::write(dir.path().join(name), b"%PDF-1.4").unwrap();
+        }
+        let keys: Vec<String> = from_dir(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|i| {
+                assert!(i.file.is_ok(), "{i:?}");
+                i.citekey
+            })
+            .collect();
+        assert_eq!(keys, ["%41", "A", "smith:2020"]);
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! The sync step: push an OCR job's results to the bucket, incrementally.
+//! The sync step: push a step's results (OCR's by default) to the bucket,
+//! incrementally; recorded as step `sync_<step>` (`sync_ocr`, the spec's).
 //!
 //! Keys mirror the local layout under the store's root:
-//! `analytics/ocr/<citekey>/<job_id>/{page_NNNN.json, page_NNNN.jpg, fulltext.txt}`
-//! and `analytics/ocr/job_metadata/<job_id>.json`. Each citekey folder also
+//! `analytics/<step>/<citekey>/<job_id>/{page_NNNN.json, page_NNNN.jpg, fulltext.txt}`
+//! and `analytics/<step>/job_metadata/<job_id>.json`. Each citekey folder also
 //! gets `_manifest.json` ({file: {size, sha256}}), written after its files:
 //! what to upload is decided from one listing and one manifest read per
 //! folder, not one request per file. A file is skipped when the listing has
@@ -10,18 +11,19 @@
 //! else (new, changed, or uploaded by a run that died before its manifest)
 //! is uploaded again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use futures::StreamExt;
-use recto_registry::{Citekey, JobId, Registry, StepName, now_timestamp};
+use recto_registry::{Citekey, JobId, Registry, Status, StepName};
 use recto_store::{Store, StoreConfig};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::StepError;
+use crate::harness::{self, Citekeys, Start, StepRun};
 use crate::hashcache::HashCache;
 use crate::ocr::recorded_store;
 use crate::progress::Progress;
@@ -32,14 +34,17 @@ pub const MANIFEST: &str = "_manifest.json";
 
 #[derive(Debug, Clone)]
 pub struct SyncRequest {
-    /// `latest` or an OCR job id.
+    /// The step whose results to push (`ocr` by default; `toc`,
+    /// `segmentation`, `export`, ...). Recorded as step `sync_<step>`.
+    pub step: String,
+    /// `latest` (the newest job with that step) or a job id.
     pub job: String,
     pub skip_images: bool,
     pub dry_run: bool,
     pub concurrency: usize,
     /// Sync to this store instead of the one the source upload recorded.
     pub store: Option<StoreConfig>,
-    /// Sync what is complete of a failed or unfinished OCR job.
+    /// Sync what is complete of a failed or unfinished job.
     pub allow_incomplete: bool,
 }
 
@@ -58,6 +63,7 @@ pub struct SyncOutcome {
     pub uploaded: Vec<SyncFile>,
     pub skipped: usize,
     pub images_skipped: usize,
+    /// `{object key: reason}` for files that could not be uploaded.
     pub failures: BTreeMap<String, String>,
     /// Differences found by the final check (empty when the bucket matches).
     pub mismatches: Vec<String>,
@@ -65,8 +71,59 @@ pub struct SyncOutcome {
     pub target: String,
 }
 
-fn step(name: &str) -> StepName {
-    StepName::parse(name).expect("valid step name")
+/// What a sync records besides the common header.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncBody {
+    /// The synced job's id under the synced step's name (`ocr_job_id`).
+    #[serde(flatten)]
+    pub synced_job: Map<String, Value>,
+    pub files_total: usize,
+    pub files_uploaded: usize,
+    pub files_skipped: usize,
+    pub bytes_uploaded: u64,
+    pub images_skipped: usize,
+    pub skip_images: bool,
+    pub allow_incomplete: bool,
+    /// The synced step's status when it was synced (`ocr_status`).
+    #[serde(flatten)]
+    pub synced_status: Map<String, Value>,
+    pub target: Value,
+    pub verified: bool,
+    pub mismatches: Vec<String>,
+    /// `{object key: reason}` for files that could not be uploaded.
+    pub file_failures: BTreeMap<String, String>,
+}
+
+/// What a sync records while it runs.
+#[derive(Debug, Clone, Serialize)]
+struct SyncRunning {
+    #[serde(flatten)]
+    synced_job: Map<String, Value>,
+    target: Value,
+}
+
+/// The job, its step record and where its files go, resolved once.
+struct Resolved {
+    step: StepName,
+    sync_step: StepName,
+    job: JobId,
+    step_meta: Map<String, Value>,
+    source_job: Option<JobId>,
+    store: Store,
+    keys: Vec<Citekey>,
+    folders: Vec<(String, Vec<LocalEntry>)>,
+    images_skipped: usize,
+}
+
+/// What to upload, decided from one listing and one manifest per folder.
+struct Decision {
+    to_upload: Vec<LocalEntry>,
+    skipped: usize,
+    /// The checksum of every file known to be in the bucket, for manifests.
+    known: BTreeMap<String, String>,
+    /// Folders with objects the manifest does not know of yet.
+    recovered: BTreeSet<String>,
+    remote_manifests: BTreeMap<String, BTreeMap<String, (u64, String)>>,
 }
 
 /// Run the sync step.
@@ -75,63 +132,194 @@ pub async fn run_sync(
     req: &SyncRequest,
     progress: &dyn Progress,
 ) -> Result<SyncOutcome, StepError> {
-    let started = Instant::now();
-    let started_at = now_timestamp();
-    let job = if req.job == "latest" {
-        registry
-            .latest_job_with_step("ocr")?
-            .ok_or_else(|| StepError::NoInput("no OCR job to sync yet".into()))?
-    } else {
-        JobId::parse(&req.job)?
+    let r = resolve(registry, req)?;
+    tracing::debug!("checking the store {}", r.store.url());
+    r.store.check().await?;
+    if req.dry_run {
+        let d = decide(&r, req.concurrency).await?;
+        return Ok(SyncOutcome {
+            job_id: r.job,
+            uploaded: d.to_upload.into_iter().map(LocalEntry::unhashed).collect(),
+            skipped: d.skipped,
+            images_skipped: r.images_skipped,
+            failures: BTreeMap::new(),
+            mismatches: Vec::new(),
+            metadata: None,
+            target: r.store.url(),
+        });
+    }
+    let synced_job = synced_field(&r.step, "job_id", r.job.as_str().into());
+    let list: Vec<String> = r.keys.iter().map(|k| k.as_str().to_owned()).collect();
+    let run = begin_sync(
+        registry,
+        &r,
+        Citekeys::new(list.clone()),
+        &SyncRunning {
+            synced_job: synced_job.clone(),
+            target: target_json(&r.store),
+        },
+    )?;
+    let mut d = match decide(&r, req.concurrency).await {
+        Ok(d) => d,
+        Err(e) => {
+            let body = json!({});
+            return Err(run.abort(r.source_job.as_ref(), Citekeys::new(list), body, e));
+        }
     };
-    let ocr = registry.get_step_metadata(&step("ocr"), &job)?;
-    let status = ocr
+    let (uploaded, failures, stopped) = upload_all(&r, &mut d, req.concurrency, progress).await;
+    let mut failures = failures;
+    if !stopped {
+        write_manifests(&r, &d, &mut failures).await;
+    }
+    let mismatches = if failures.is_empty() {
+        verify(&r, &d).await?
+    } else {
+        Vec::new()
+    };
+    for (_, files) in &r.folders {
+        if let Some(f) = files.first() {
+            f.cache.save();
+        }
+    }
+
+    let files_total: usize = r.folders.iter().map(|(_, f)| f.len()).sum();
+    let ok = failures.is_empty() && mismatches.is_empty();
+    // Per citekey, the first file that failed says why.
+    let mut by_citekey: BTreeMap<String, String> = BTreeMap::new();
+    for (key, why) in &failures {
+        let citekey = r
+            .keys
+            .iter()
+            .find(|k| key.starts_with(&format!("analytics/{}/{}/", r.step, k.file_stem())));
+        if let Some(k) = citekey {
+            by_citekey
+                .entry(k.as_str().to_owned())
+                .or_insert_with(|| format!("{key}: {why}"));
+        }
+    }
+    let body = SyncBody {
+        synced_job,
+        files_total,
+        files_uploaded: uploaded.len(),
+        files_skipped: d.skipped,
+        bytes_uploaded: uploaded.iter().map(|f| f.size).sum::<u64>(),
+        images_skipped: r.images_skipped,
+        skip_images: req.skip_images,
+        allow_incomplete: req.allow_incomplete,
+        synced_status: synced_field(&r.step, "status", status_of(&r.step_meta)),
+        target: target_json(&r.store),
+        verified: ok,
+        mismatches: mismatches.clone(),
+        file_failures: failures.clone(),
+    };
+    let status = if ok {
+        Status::Completed
+    } else {
+        Status::Failed
+    };
+    let metadata = run.finish_with(
+        status,
+        r.source_job.as_ref(),
+        Citekeys::new(list),
+        by_citekey,
+        body,
+    )?;
+    Ok(SyncOutcome {
+        job_id: r.job,
+        uploaded,
+        skipped: d.skipped,
+        images_skipped: r.images_skipped,
+        failures,
+        mismatches,
+        metadata: Some(metadata),
+        target: r.store.url(),
+    })
+}
+
+/// `{"<step>_<field>": value}`, e.g. `ocr_job_id`.
+fn synced_field(step: &StepName, field: &str, value: Value) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(format!("{step}_{field}"), value);
+    m
+}
+
+/// The harness's run for `sync_<step>`: the sync is generic over the step
+/// it pushes, so its name is only known at run time.
+fn begin_sync<'r>(
+    registry: &'r Registry,
+    r: &Resolved,
+    citekeys: Citekeys,
+    running: &SyncRunning,
+) -> Result<StepRun<'r>, StepError> {
+    StepRun::begin_named(
+        registry,
+        r.sync_step.as_str(),
+        Start::Job(r.job.clone()),
+        r.source_job.as_ref(),
+        citekeys,
+        running,
+    )
+}
+
+/// Which job, which store, which folders.
+fn resolve(registry: &Registry, req: &SyncRequest) -> Result<Resolved, StepError> {
+    let step = StepName::parse(&req.step)?;
+    let sync_step = StepName::parse(&format!("sync_{step}"))?;
+    let job = harness::resolve_job(registry, step.as_str(), &req.job)?;
+    let step_meta = registry.get_step_metadata(&step, &job)?;
+    let status = step_meta
         .get("status")
         .and_then(Value::as_str)
         .unwrap_or("pending");
-    if status != "completed" && !req.allow_incomplete {
-        return Err(StepError::NoInput(format!(
-            "OCR job {job} is {status}, not completed; finish it (recto ocr --resume {job}) or sync what is complete with --allow-incomplete"
-        )));
+    if status != Status::Completed.as_str() && !req.allow_incomplete {
+        return Err(StepError::NotCompleted {
+            step: step.to_string(),
+            job,
+            status: status.to_owned(),
+        });
     }
-    let source_job = ocr
+    let source_job = step_meta
         .get("source_job_id")
         .and_then(Value::as_str)
         .map(JobId::parse)
         .transpose()?;
-    let store = match (&req.store, &source_job) {
-        (Some(cfg), _) => Store::open(cfg, Path::new("."))?,
-        (None, Some(src)) => Store::open(
-            &recorded_store(&registry.get_source_metadata(src)?, src)?,
-            Path::new("."),
-        )?,
-        (None, None) => {
-            return Err(StepError::NoInput(format!(
-                "OCR job {job} records no source upload, so no target store; give --store"
-            )));
+    // The store: the one given, else the one the upload at the root of the
+    // job's lineage recorded.
+    let store = match &req.store {
+        Some(cfg) => Store::open(cfg, Path::new("."))?,
+        None => {
+            let root = root_upload(registry, &job)?
+                .ok_or_else(|| StepError::NoStoreRecorded { job: job.clone() })?;
+            Store::open(
+                &recorded_store(&registry.get_source_metadata(&root)?, &root)?,
+                Path::new("."),
+            )?
         }
     };
+    tracing::debug!("syncing {step} job {job} to {}", store.url());
 
     // Which folders: every citekey of the job, less the failed ones.
-    let failed_keys: Vec<String> = ocr
+    let failed_keys: Vec<String> = step_meta
         .get("failures")
         .and_then(Value::as_object)
         .map(|f| f.keys().cloned().collect())
         .unwrap_or_default();
-    let output = ocr
+    let output = step_meta
         .get("output_dir")
         .and_then(Value::as_str)
         .map(PathBuf::from)
-        .unwrap_or_else(|| registry.data_dir().join("analytics/ocr"));
-    let keys: Vec<Citekey> = ocr
+        .unwrap_or_else(|| registry.layout().step_dir(&step));
+    let keys: Vec<Citekey> = step_meta
         .get("citekeys")
         .and_then(|c| c.get("list"))
         .and_then(Value::as_array)
         .map(|l| {
             l.iter()
-                .filter_map(|v| Citekey::parse(v.as_str()?).ok())
-                .collect()
+                .filter_map(|v| v.as_str())
+                .map(Citekey::parse)
+                .collect::<Result<_, _>>()
         })
+        .transpose()?
         .unwrap_or_default();
 
     let mut folders: Vec<(String, Vec<LocalEntry>)> = Vec::new();
@@ -140,13 +328,13 @@ pub async fn run_sync(
         .iter()
         .filter(|k| !failed_keys.iter().any(|f| f == k.as_str()))
     {
-        let dir = output.join(k.file_stem()).join(job.as_str());
-        let prefix = format!("analytics/ocr/{}/{job}", k.file_stem());
+        let dir = harness::output_dir(&output, k, &job);
+        let prefix = format!("analytics/{step}/{}/{job}", k.file_stem());
         let (files, skipped_images) = local_files(&dir, &prefix, req.skip_images)?;
         images_skipped += skipped_images;
         folders.push((prefix, files));
     }
-    let meta_path = registry.layout().step_metadata_path(&step("ocr"), &job);
+    let meta_path = registry.layout().step_metadata_path(&step, &job);
     let meta_size = std::fs::metadata(&meta_path)
         .map_err(|e| StepError::Input {
             path: meta_path.clone(),
@@ -157,36 +345,52 @@ pub async fn run_sync(
         registry.layout().internal_dir().join("sha256-cache.json"),
     ));
     folders.push((
-        "analytics/ocr/job_metadata".to_owned(),
+        format!("analytics/{step}/job_metadata"),
         vec![LocalEntry {
             local: meta_path,
-            key: format!("analytics/ocr/job_metadata/{job}.json"),
+            key: format!("analytics/{step}/job_metadata/{job}.json"),
             size: meta_size,
             cache: internal_cache,
         }],
     ));
+    Ok(Resolved {
+        step,
+        sync_step,
+        job,
+        step_meta,
+        source_job,
+        store,
+        keys,
+        folders,
+        images_skipped,
+    })
+}
 
-    store.check().await?;
-    if !req.dry_run {
-        registry.save_step_metadata(
-            &step("sync_ocr"),
-            &job,
-            json!({"status": "running", "source_job_id": source_job.as_ref().map(JobId::as_str),
-                   "ocr_job_id": job.as_str(), "target": target_json(&store), "started_at": started_at}),
-        )?;
-    }
+/// The upload at the root of `job`'s lineage (ocr -> upload; toc -> ocr ->
+/// upload), from the job's registry.
+fn root_upload(registry: &Registry, job: &JobId) -> Result<Option<JobId>, StepError> {
+    let reg = registry.get_central_registry(job)?;
+    Ok(reg
+        .get("source")
+        .and_then(|s| s.get("job_id"))
+        .and_then(Value::as_str)
+        .and_then(|s| JobId::parse(s).ok())
+        .filter(|j| registry.get_source_metadata(j).is_ok()))
+}
 
-    // Decide from one listing and one manifest per folder. Files the bucket
-    // does not have (at that size) need no checksum to decide: they are
-    // hashed while the uploads run.
-    let mut to_upload: Vec<LocalEntry> = Vec::new();
-    let mut skipped = 0;
-    // The checksum of every file known to be in the bucket, for manifests.
-    let mut known: BTreeMap<String, String> = BTreeMap::new();
-    // Folders with objects the manifest does not know of yet.
-    let mut recovered: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    let mut remote_manifests: BTreeMap<String, BTreeMap<String, (u64, String)>> = BTreeMap::new();
-    for (prefix, files) in &folders {
+/// Decide from one listing and one manifest per folder. Files the bucket
+/// does not have (at that size) need no checksum to decide: they are hashed
+/// while the uploads run.
+async fn decide(r: &Resolved, concurrency: usize) -> Result<Decision, StepError> {
+    let store = &r.store;
+    let mut d = Decision {
+        to_upload: Vec::new(),
+        skipped: 0,
+        known: BTreeMap::new(),
+        recovered: BTreeSet::new(),
+        remote_manifests: BTreeMap::new(),
+    };
+    for (prefix, files) in &r.folders {
         let listed: BTreeMap<String, u64> = store
             .list(&format!("{prefix}/"))
             .await?
@@ -196,14 +400,14 @@ pub async fn run_sync(
         let manifest = if prefix.ends_with("job_metadata") {
             // One file, in a folder other jobs share: its own checksum
             // (object metadata) instead of a shared manifest.
-            head_manifest(&store, files, &listed).await?
+            head_manifest(store, files, &listed).await?
         } else {
-            read_manifest(&store, prefix, &listed).await
+            read_manifest(store, prefix, &listed).await
         };
         let (present, absent): (Vec<&LocalEntry>, Vec<&LocalEntry>) = files
             .iter()
             .partition(|f| listed.get(&f.key) == Some(&f.size));
-        to_upload.extend(absent.into_iter().cloned());
+        d.to_upload.extend(absent.into_iter().cloned());
         let hashed: Vec<Result<(LocalEntry, String), StepError>> = futures::stream::iter(present)
             .map(|f| async move { Ok((f.clone(), f.sha256().await?)) })
             .buffered(hash_parallelism())
@@ -216,8 +420,8 @@ pub async fn run_sync(
                 .get(file_name(&f.key))
                 .is_some_and(|(size, m)| *size == f.size && *m == sha);
             if in_manifest {
-                skipped += 1;
-                known.insert(f.key.clone(), sha);
+                d.skipped += 1;
+                d.known.insert(f.key.clone(), sha);
             } else {
                 unsure.push((f, sha));
             }
@@ -234,42 +438,38 @@ pub async fn run_sync(
                     .and_then(|i| i.sha256);
                 (f, sha, remote)
             })
-            .buffer_unordered(req.concurrency.max(1))
+            .buffer_unordered(concurrency.max(1))
             .collect()
             .await;
         for (f, sha, remote) in checked {
             if remote.as_deref() == Some(sha.as_str()) {
-                recovered.insert(prefix.clone());
-                skipped += 1;
-                known.insert(f.key.clone(), sha);
+                d.recovered.insert(prefix.clone());
+                d.skipped += 1;
+                d.known.insert(f.key.clone(), sha);
             } else {
-                to_upload.push(f);
+                d.to_upload.push(f);
             }
         }
-        remote_manifests.insert(prefix.clone(), manifest);
+        d.remote_manifests.insert(prefix.clone(), manifest);
     }
+    tracing::debug!(
+        "{} files to upload, {} unchanged",
+        d.to_upload.len(),
+        d.skipped
+    );
+    Ok(d)
+}
 
-    if req.dry_run {
-        return Ok(SyncOutcome {
-            job_id: job,
-            uploaded: to_upload
-                .into_iter()
-                .map(|f| SyncFile {
-                    local: f.local,
-                    key: f.key,
-                    size: f.size,
-                    sha256: String::new(),
-                })
-                .collect(),
-            skipped,
-            images_skipped,
-            failures: BTreeMap::new(),
-            mismatches: Vec::new(),
-            metadata: None,
-            target: store.url(),
-        });
-    }
-
+/// Upload what was decided, at bounded concurrency; a store-wide failure
+/// stops the files not yet started. Returns the uploaded files, the
+/// failures, and whether the store failed as a whole.
+async fn upload_all(
+    r: &Resolved,
+    d: &mut Decision,
+    concurrency: usize,
+    progress: &dyn Progress,
+) -> (Vec<SyncFile>, BTreeMap<String, String>, bool) {
+    let to_upload = std::mem::take(&mut d.to_upload);
     progress.begin(
         "sync",
         to_upload.len() as u64,
@@ -277,9 +477,9 @@ pub async fn run_sync(
     );
     let stop = AtomicBool::new(false);
     let first_error: Mutex<Option<String>> = Mutex::new(None);
+    let store = &r.store;
     let results: Vec<(SyncFile, Result<(), String>)> = futures::stream::iter(to_upload)
         .map(|f| {
-            let store = &store;
             let stop = &stop;
             let first_error = &first_error;
             async move {
@@ -289,9 +489,8 @@ pub async fn run_sync(
                         .expect("not poisoned")
                         .clone()
                         .unwrap_or_default();
-                    let f = f.unhashed();
                     return (
-                        f,
+                        f.unhashed(),
                         Err(format!("not attempted: the store failed earlier ({why})")),
                     );
                 }
@@ -299,7 +498,8 @@ pub async fn run_sync(
                     Ok(sha) => sha,
                     Err(e) => return (f.unhashed(), Err(e.to_string())),
                 };
-                let r = store
+                tracing::trace!("put {}", f.key);
+                let res = store
                     .put_file(&f.key, &f.local, &sha, &|n| progress.bytes(n))
                     .await;
                 let f = SyncFile {
@@ -308,7 +508,7 @@ pub async fn run_sync(
                     size: f.size,
                     sha256: sha,
                 };
-                let r = r.map_err(|e| {
+                let res = res.map_err(|e| {
                     if e.is_store_wide() {
                         stop.store(true, Ordering::Relaxed);
                         first_error
@@ -318,21 +518,21 @@ pub async fn run_sync(
                     }
                     error_chain(&e)
                 });
-                progress.item_done(&f.key, r.is_ok());
-                (f, r)
+                progress.item_done(&f.key, res.is_ok());
+                (f, res)
             }
         })
-        .buffer_unordered(req.concurrency.max(1))
+        .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
     progress.end();
 
     let mut uploaded = Vec::new();
     let mut failures = BTreeMap::new();
-    for (f, r) in results {
-        match r {
+    for (f, res) in results {
+        match res {
             Ok(()) => {
-                known.insert(f.key.clone(), f.sha256.clone());
+                d.known.insert(f.key.clone(), f.sha256.clone());
                 uploaded.push(f);
             }
             Err(why) => {
@@ -340,125 +540,84 @@ pub async fn run_sync(
             }
         }
     }
+    (uploaded, failures, stop.load(Ordering::Relaxed))
+}
 
-    // New manifests: what was there and still matches, plus what went up.
-    if !stop.load(Ordering::Relaxed) {
-        for (prefix, files) in &folders {
-            if prefix.ends_with("job_metadata") {
+/// New manifests: what was there and still matches, plus what went up.
+async fn write_manifests(r: &Resolved, d: &Decision, failures: &mut BTreeMap<String, String>) {
+    for (prefix, files) in &r.folders {
+        if prefix.ends_with("job_metadata") {
+            continue;
+        }
+        let mut manifest = Map::new();
+        for f in files {
+            if let Some(sha) = d.known.get(&f.key) {
+                manifest.insert(
+                    file_name(&f.key).to_owned(),
+                    json!({"size": f.size, "sha256": sha}),
+                );
+            }
+        }
+        let old = d.remote_manifests.get(prefix);
+        let changed = old.is_none_or(|o| {
+            o.len() != manifest.len()
+                || manifest.iter().any(|(k, v)| {
+                    o.get(k)
+                        .is_none_or(|(s, h)| v["size"] != json!(s) || v["sha256"] != json!(h))
+                })
+        });
+        if changed || d.recovered.contains(prefix) {
+            let bytes = serde_json::to_vec_pretty(&json!({"schema_version": 1, "files": manifest}))
+                .expect("manifest serialises");
+            if let Err(e) = r
+                .store
+                .put_bytes(&format!("{prefix}/{MANIFEST}"), bytes.into())
+                .await
+            {
+                failures.insert(format!("{prefix}/{MANIFEST}"), error_chain(&e));
+            }
+        }
+    }
+}
+
+/// Final check: every local file is in the bucket with its size (listing)
+/// and checksum (manifest).
+async fn verify(r: &Resolved, d: &Decision) -> Result<Vec<String>, StepError> {
+    let mut mismatches = Vec::new();
+    for (prefix, files) in &r.folders {
+        let listed: BTreeMap<String, u64> = match r.store.list(&format!("{prefix}/")).await {
+            Ok(l) => l.into_iter().map(|o| (o.key, o.size)).collect(),
+            Err(e) => {
+                mismatches.push(format!("{prefix}/: {}", error_chain(&e)));
                 continue;
             }
-            let mut manifest = Map::new();
-            for f in files {
-                if let Some(sha) = known.get(&f.key) {
-                    manifest.insert(
-                        file_name(&f.key).to_owned(),
-                        json!({"size": f.size, "sha256": sha}),
-                    );
-                }
+        };
+        let manifest = if prefix.ends_with("job_metadata") {
+            head_manifest(&r.store, files, &listed).await?
+        } else {
+            read_manifest(&r.store, prefix, &listed).await
+        };
+        for f in files {
+            match listed.get(&f.key) {
+                None => mismatches.push(format!("{}: missing from the bucket", f.key)),
+                Some(s) if *s != f.size => mismatches.push(format!(
+                    "{}: size {s} in the bucket, {} here",
+                    f.key, f.size
+                )),
+                _ => {}
             }
-            let old = remote_manifests.get(prefix);
-            let changed = old.is_none_or(|o| {
-                o.len() != manifest.len()
-                    || manifest.iter().any(|(k, v)| {
-                        o.get(k)
-                            .is_none_or(|(s, h)| v["size"] != json!(s) || v["sha256"] != json!(h))
-                    })
-            });
-            if changed || recovered.contains(prefix) {
-                let bytes =
-                    serde_json::to_vec_pretty(&json!({"schema_version": 1, "files": manifest}))
-                        .expect("manifest serialises");
-                if let Err(e) = store
-                    .put_bytes(&format!("{prefix}/{MANIFEST}"), bytes.into())
-                    .await
-                {
-                    failures.insert(format!("{prefix}/{MANIFEST}"), error_chain(&e));
-                }
+            if manifest
+                .get(file_name(&f.key))
+                .is_none_or(|(_, sha)| Some(sha) != d.known.get(&f.key))
+            {
+                mismatches.push(format!(
+                    "{}: checksum in the bucket's manifest differs",
+                    f.key
+                ));
             }
         }
     }
-
-    // Final check: every local file is in the bucket with its size (listing)
-    // and checksum (manifest).
-    let mut mismatches = Vec::new();
-    if failures.is_empty() {
-        for (prefix, files) in &folders {
-            let listed: BTreeMap<String, u64> = match store.list(&format!("{prefix}/")).await {
-                Ok(l) => l.into_iter().map(|o| (o.key, o.size)).collect(),
-                Err(e) => {
-                    mismatches.push(format!("{prefix}/: {}", error_chain(&e)));
-                    continue;
-                }
-            };
-            let manifest = if prefix.ends_with("job_metadata") {
-                head_manifest(&store, files, &listed).await?
-            } else {
-                read_manifest(&store, prefix, &listed).await
-            };
-            for f in files {
-                match listed.get(&f.key) {
-                    None => mismatches.push(format!("{}: missing from the bucket", f.key)),
-                    Some(s) if *s != f.size => mismatches.push(format!(
-                        "{}: size {s} in the bucket, {} here",
-                        f.key, f.size
-                    )),
-                    _ => {}
-                }
-                if manifest
-                    .get(file_name(&f.key))
-                    .is_none_or(|(_, sha)| Some(sha) != known.get(&f.key))
-                {
-                    mismatches.push(format!(
-                        "{}: checksum in the bucket's manifest differs",
-                        f.key
-                    ));
-                }
-            }
-        }
-    }
-
-    for (_, files) in &folders {
-        if let Some(f) = files.first() {
-            f.cache.save();
-        }
-    }
-    let files_total: usize = folders.iter().map(|(_, f)| f.len()).sum();
-    let status = if failures.is_empty() && mismatches.is_empty() {
-        "completed"
-    } else {
-        "failed"
-    };
-    let meta = json!({
-        "status": status,
-        "source_job_id": source_job.as_ref().map(JobId::as_str),
-        "ocr_job_id": job.as_str(),
-        "citekeys": {"total": keys.len(), "list": keys.iter().map(Citekey::as_str).collect::<Vec<_>>()},
-        "files_total": files_total,
-        "files_uploaded": uploaded.len(),
-        "files_skipped": skipped,
-        "bytes_uploaded": uploaded.iter().map(|f| f.size).sum::<u64>(),
-        "images_skipped": images_skipped,
-        "skip_images": req.skip_images,
-        "allow_incomplete": req.allow_incomplete,
-        "ocr_status": status_of(&ocr),
-        "target": target_json(&store),
-        "verified": mismatches.is_empty() && failures.is_empty(),
-        "mismatches": mismatches,
-        "failures": failures,
-        "started_at": started_at,
-        "duration_seconds": (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
-    });
-    let metadata = registry.save_step_metadata(&step("sync_ocr"), &job, meta)?;
-    Ok(SyncOutcome {
-        job_id: job,
-        uploaded,
-        skipped,
-        images_skipped,
-        failures,
-        mismatches,
-        metadata: Some(metadata),
-        target: store.url(),
-    })
+    Ok(mismatches)
 }
 
 fn status_of(m: &Map<String, Value>) -> Value {

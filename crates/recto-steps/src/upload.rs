@@ -10,14 +10,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 use futures::StreamExt;
-use recto_registry::{Citekey, JobId, Registry, Status, now_timestamp};
+use recto_registry::{Citekey, JobId, Registry, Status};
 use recto_store::{Store, error_chain};
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::StepError;
+use crate::harness::{Citekeys, Start, Step, StepRun};
 use crate::progress::Progress;
 use crate::sources::SourceInput;
 
@@ -86,6 +87,41 @@ impl UploadReport {
     }
 }
 
+/// The source upload step.
+#[derive(Debug)]
+pub struct Upload;
+
+impl Step for Upload {
+    const NAME: &'static str = "source";
+    const INPUT: Option<&'static str> = None;
+}
+
+/// Where an upload went; recorded while it runs and after.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadTarget {
+    pub bucket: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub store: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_style: Option<bool>,
+    pub key_layout: String,
+}
+
+/// What a finished upload records besides the common header: the spec's
+/// `checksums` and recto's object keys, sizes and local files per citekey.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadBody {
+    #[serde(flatten)]
+    pub target: UploadTarget,
+    pub checksums: BTreeMap<String, Option<String>>,
+    pub objects: BTreeMap<String, Option<String>>,
+    pub sizes: BTreeMap<String, u64>,
+    pub files: BTreeMap<String, Option<String>>,
+    pub bytes_uploaded: u64,
+}
+
 /// Run the upload step.
 pub async fn upload(
     registry: &Registry,
@@ -95,33 +131,33 @@ pub async fn upload(
     progress: &dyn Progress,
 ) -> Result<UploadReport, StepError> {
     if inputs.is_empty() {
-        return Err(StepError::NoInput("no source PDFs given".into()));
+        return Err(StepError::NoSources);
     }
-    let started = Instant::now();
-    let started_at = now_timestamp();
     // Wrong credentials, a missing bucket or a dead server stop the step
     // here, before anything is recorded.
+    tracing::debug!("checking the store {}", store.url());
     store.check().await?;
 
-    let job = if opts.dry_run {
+    let target = target(store);
+    let run = if opts.dry_run {
         None
     } else {
-        Some(registry.new_job_id()?)
-    };
-    if let Some(job) = &job {
-        let planned: Vec<&str> = inputs
+        let planned: Vec<String> = inputs
             .iter()
             .filter(|i| Citekey::parse(&i.citekey).is_ok())
-            .map(|i| i.citekey.as_str())
+            .map(|i| i.citekey.clone())
             .collect();
-        let mut meta = base_metadata(store, Status::Running);
-        meta.insert(
-            "citekeys".into(),
-            json!({"total": inputs.len(), "uploaded": 0, "skipped": 0, "failed": 0, "list": planned}),
-        );
-        meta.insert("started_at".into(), started_at.clone().into());
-        registry.save_source_metadata(job, Value::Object(meta))?;
-    }
+        let citekeys = Citekeys {
+            total: inputs.len(),
+            ..Citekeys::new(planned)
+        }
+        .count("uploaded", 0)
+        .count("skipped", 0)
+        .count("failed", 0);
+        let run = StepRun::begin::<Upload, _>(registry, Start::New, None, citekeys, &target)?;
+        remove_staging_leftovers(registry, store, run.job());
+        Some(run)
+    };
 
     let total_bytes: u64 = inputs
         .iter()
@@ -152,19 +188,65 @@ pub async fn upload(
     hashes.save();
     files.sort_by(|a, b| a.citekey.cmp(&b.citekey));
 
-    let metadata = match &job {
-        None => None,
-        Some(job) => {
-            let meta = final_metadata(store, &files, &started_at, started.elapsed().as_secs_f64());
-            let saved = registry.save_source_metadata(job, Value::Object(meta))?;
-            Some(saved)
+    let (job_id, metadata) = match run {
+        None => (None, None),
+        Some(run) => {
+            let job = run.job().clone();
+            let (citekeys, failures, body) = summarise(target, &files);
+            let saved = run.finish(None, citekeys, failures, body)?;
+            (Some(job), Some(saved))
         }
     };
     Ok(UploadReport {
-        job_id: job,
+        job_id,
         files,
         metadata,
     })
+}
+
+/// A local store's partial files (`<key>#<n>`, object_store's staging
+/// names) left by an upload that was killed mid-file. Removed when no other
+/// upload is running, since a live one may be writing them.
+fn remove_staging_leftovers(registry: &Registry, store: &Store, job: &JobId) {
+    let Ok(Some(probe)) = store.local_path("sources/x") else {
+        return;
+    };
+    let Some(sources) = probe.parent() else {
+        return;
+    };
+    let others_running = registry
+        .job_summaries(Some("source"))
+        .map(|jobs| {
+            jobs.iter().any(|j| {
+                j.job_id != job.as_str()
+                    && j.steps.iter().any(|(_, st)| st == Status::Running.as_str())
+            })
+        })
+        .unwrap_or(true);
+    if others_running {
+        return;
+    }
+    let Ok(folders) = std::fs::read_dir(sources) else {
+        return;
+    };
+    for folder in folders.flatten() {
+        let Ok(entries) = std::fs::read_dir(folder.path()) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let is_staging = name
+                .to_str()
+                .and_then(|n| n.rsplit_once('#'))
+                .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if is_staging && std::fs::remove_file(e.path()).is_ok() {
+                tracing::info!(
+                    "removed {}, a partial file of an interrupted upload",
+                    e.path().display()
+                );
+            }
+        }
+    }
 }
 
 struct FileCtx<'a> {
@@ -286,103 +368,61 @@ async fn check_pdf(path: &Path) -> Result<u64, String> {
     .map_err(|e| format!("{}: {e}", path.display()))?
 }
 
-fn base_metadata(store: &Store, status: Status) -> Map<String, Value> {
+fn target(store: &Store) -> UploadTarget {
     let loc = store.location();
-    let mut m = Map::new();
-    m.insert("status".into(), status.as_str().into());
-    m.insert(
-        "bucket".into(),
-        loc.bucket().map(Value::from).unwrap_or(Value::Null),
-    );
-    m.insert(
-        "endpoint_url".into(),
-        loc.endpoint_url().map(Value::from).unwrap_or(Value::Null),
-    );
-    m.insert("store".into(), store.url().into());
-    if let recto_store::StoreLocation::S3 {
-        region, path_style, ..
-    } = loc
-    {
-        m.insert("region".into(), region.clone().into());
-        m.insert("path_style".into(), (*path_style).into());
+    let (region, path_style) = match loc {
+        recto_store::StoreLocation::S3 {
+            region, path_style, ..
+        } => (Some(region.clone()), Some(*path_style)),
+        recto_store::StoreLocation::Local { .. } => (None, None),
+    };
+    UploadTarget {
+        bucket: loc.bucket().map(str::to_owned),
+        endpoint_url: loc.endpoint_url().map(str::to_owned),
+        store: store.url(),
+        region,
+        path_style,
+        key_layout: "sources/<citekey>/<sha256>.pdf".into(),
     }
-    m.insert("key_layout".into(), "sources/<citekey>/<sha256>.pdf".into());
-    m
 }
 
-fn final_metadata(
-    store: &Store,
+fn summarise(
+    target: UploadTarget,
     files: &[FileResult],
-    started_at: &str,
-    seconds: f64,
-) -> Map<String, Value> {
+) -> (Citekeys, BTreeMap<String, String>, UploadBody) {
     let stored: Vec<&FileResult> = files
         .iter()
         .filter(|f| matches!(f.outcome, FileOutcome::Uploaded | FileOutcome::Skipped))
         .collect();
-    let uploaded = files
-        .iter()
-        .filter(|f| f.outcome == FileOutcome::Uploaded)
-        .count();
-    let skipped = files
-        .iter()
-        .filter(|f| f.outcome == FileOutcome::Skipped)
-        .count();
-    let failures: BTreeMap<&str, &str> = files
+    let count = |o: FileOutcome| files.iter().filter(|f| f.outcome == o).count();
+    let failures: BTreeMap<String, String> = files
         .iter()
         .filter_map(|f| match &f.outcome {
-            FileOutcome::Failed(why) => Some((f.citekey.as_str(), why.as_str())),
+            FileOutcome::Failed(why) => Some((f.citekey.clone(), why.clone())),
             _ => None,
         })
         .collect();
-    let status = if failures.is_empty() {
-        Status::Completed
-    } else {
-        Status::Failed
-    };
-    let mut m = base_metadata(store, status);
-    m.insert(
-        "citekeys".into(),
-        json!({
-            "total": files.len(),
-            "uploaded": uploaded,
-            "skipped": skipped,
-            "failed": failures.len(),
-            "list": stored.iter().map(|f| f.citekey.as_str()).collect::<Vec<_>>(),
-        }),
-    );
-    let per = |f: &dyn Fn(&FileResult) -> Value| -> Map<String, Value> {
+    let citekeys = Citekeys {
+        total: files.len(),
+        ..Citekeys::new(stored.iter().map(|f| f.citekey.clone()).collect())
+    }
+    .count("uploaded", count(FileOutcome::Uploaded))
+    .count("skipped", count(FileOutcome::Skipped))
+    .count("failed", failures.len());
+    let per = |f: &dyn Fn(&FileResult) -> Option<String>| -> BTreeMap<String, Option<String>> {
         stored.iter().map(|r| (r.citekey.clone(), f(r))).collect()
     };
-    m.insert(
-        "checksums".into(),
-        Value::Object(per(&|r| r.sha256.clone().into())),
-    );
-    m.insert(
-        "objects".into(),
-        Value::Object(per(&|r| r.key.clone().into())),
-    );
-    m.insert("sizes".into(), Value::Object(per(&|r| r.size.into())));
-    m.insert(
-        "files".into(),
-        Value::Object(per(&|r| {
-            r.path.as_ref().map(|p| p.display().to_string()).into()
-        })),
-    );
-    m.insert("failures".into(), json!(failures));
-    m.insert(
-        "bytes_uploaded".into(),
-        files
+    let body = UploadBody {
+        target,
+        checksums: per(&|r| r.sha256.clone()),
+        objects: per(&|r| r.key.clone()),
+        sizes: stored.iter().map(|r| (r.citekey.clone(), r.size)).collect(),
+        files: per(&|r| r.path.as_ref().map(|p| p.display().to_string())),
+        bytes_uploaded: files
             .iter()
             .filter(|f| f.outcome == FileOutcome::Uploaded)
             .map(|f| f.size)
-            .sum::<u64>()
-            .into(),
-    );
-    m.insert("started_at".into(), started_at.into());
-    m.insert(
-        "duration_seconds".into(),
-        json!((seconds * 1000.0).round() / 1000.0),
-    );
-    m
+            .sum(),
+    };
+    (citekeys, failures, body)
 }

@@ -93,14 +93,42 @@ impl Credentials {
     }
 }
 
+/// The `user:secret@` part of a URL (`s3://key:secret@bucket`), if any.
+fn userinfo_range(url: &str) -> Option<std::ops::Range<usize>> {
+    let start = url.find("://")? + 3;
+    let authority_end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    let at = url[start..authority_end].rfind('@')? + start;
+    Some(start..at + 1)
+}
+
+fn has_userinfo(url: &str) -> bool {
+    userinfo_range(url).is_some()
+}
+
+/// `url` with any credentials written into it replaced by `***@`, so it
+/// can appear in a message.
+pub fn redact_userinfo(url: &str) -> String {
+    match userinfo_range(url) {
+        Some(r) => format!("{}***@{}", &url[..r.start], &url[r.end..]),
+        None => url.to_owned(),
+    }
+}
+
 impl StoreConfig {
     /// Resolve the URL; relative folders are taken relative to `base_dir`.
     pub fn resolve(&self, base_dir: &Path) -> Result<StoreLocation, StoreError> {
         let invalid = |reason: String| StoreError::InvalidUrl {
-            url: self.url.clone(),
+            url: redact_userinfo(&self.url),
             reason,
         };
         let url = self.url.trim();
+        if has_userinfo(url) {
+            return Err(invalid(
+                "credentials may not be written into a store URL; set them in the environment (B2_APPLICATION_KEY_ID / B2_APPLICATION_KEY or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)".into(),
+            ));
+        }
         if url.is_empty() {
             return Err(invalid("empty".into()));
         }
@@ -116,12 +144,18 @@ impl StoreConfig {
             let endpoint_url = match &self.endpoint_url {
                 Some(e) => {
                     let parsed = url::Url::parse(e).map_err(|err| StoreError::InvalidUrl {
-                        url: e.clone(),
+                        url: redact_userinfo(e),
                         reason: format!("endpoint URL: {err}"),
                     })?;
+                    if !parsed.username().is_empty() || parsed.password().is_some() {
+                        return Err(StoreError::InvalidUrl {
+                            url: redact_userinfo(e),
+                            reason: "credentials may not be written into the endpoint URL; set them in the environment".into(),
+                        });
+                    }
                     if !matches!(parsed.scheme(), "http" | "https") {
                         return Err(StoreError::InvalidUrl {
-                            url: e.clone(),
+                            url: redact_userinfo(e),
                             reason: "the endpoint URL must start with http:// or https://".into(),
                         });
                     }
@@ -194,6 +228,29 @@ fn validate_bucket(b: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_urls_never_echo() {
+        for url in [
+            "s3://AKIAEXAMPLE:s3cr3tvalue@bucket/prefix",
+            "s3://s3cr3tvalue@bucket",
+        ] {
+            let cfg = StoreConfig {
+                url: url.into(),
+                ..Default::default()
+            };
+            let err = cfg.resolve(Path::new("/")).unwrap_err().to_string();
+            assert!(!err.contains("s3cr3tvalue"), "{err}");
+            assert!(err.contains("***@bucket"), "{err}");
+        }
+        let cfg = StoreConfig {
+            url: "s3://bucket".into(),
+            endpoint_url: Some("https://user:s3cr3tvalue@s3.example.com".into()),
+            ..Default::default()
+        };
+        let err = cfg.resolve(Path::new("/")).unwrap_err().to_string();
+        assert!(!err.contains("s3cr3tvalue"), "{err}");
+    }
 
     fn cfg(url: &str, endpoint: Option<&str>) -> StoreConfig {
         StoreConfig {

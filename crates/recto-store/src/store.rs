@@ -205,6 +205,15 @@ impl Store {
         }
     }
 
+    /// The file behind `key` in a local store, after the same key checks
+    /// as every other operation (no `..`, no absolute keys); `None` for an
+    /// S3 store. Keys read from metadata must come through here, never be
+    /// joined to the root by hand.
+    pub fn local_path(&self, key: &str) -> Result<Option<PathBuf>, StoreError> {
+        self.path(key)?;
+        Ok(self.local_file(key))
+    }
+
     fn local_file(&self, key: &str) -> Option<PathBuf> {
         match &self.location {
             StoreLocation::Local { root } => Some(root.join(key)),
@@ -268,6 +277,7 @@ impl Store {
     /// Check that the store answers and the credentials and bucket are
     /// good, with one cheap listing request.
     pub async fn check(&self) -> Result<(), StoreError> {
+        tracing::debug!("store {}: list (check)", self.url());
         let prefix = (!self.prefix.is_empty()).then(|| ObjectPath::from(self.prefix.as_str()));
         self.inner
             .list_with_delimiter(prefix.as_ref())
@@ -298,6 +308,7 @@ impl Store {
         key: &str,
         want_sha256: bool,
     ) -> Result<Option<ObjectInfo>, StoreError> {
+        tracing::debug!("store {}: head {key}", self.url());
         let path = self.path(key)?;
         let opts = GetOptions {
             head: true,
@@ -344,6 +355,7 @@ impl Store {
 
     /// Upload bytes held in memory, with their sha256 as metadata.
     pub async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<String, StoreError> {
+        tracing::debug!("store {}: put {key} ({} bytes)", self.url(), bytes.len());
         let sha = hex::encode(Sha256::digest(&bytes));
         let path = self.path(key)?;
         let opts = PutOptions {
@@ -367,6 +379,7 @@ impl Store {
         sha256: &str,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<(), StoreError> {
+        tracing::debug!("store {}: put {key} from {}", self.url(), file.display());
         let io = |source| StoreError::Io {
             path: file.to_owned(),
             source,
@@ -442,6 +455,7 @@ impl Store {
         dest: &Path,
         expected_sha256: Option<&str>,
     ) -> Result<String, StoreError> {
+        tracing::debug!("store {}: get {key} to {}", self.url(), dest.display());
         use tokio::io::AsyncWriteExt;
         let path = self.path(key)?;
         let io = |p: &Path| {
@@ -494,6 +508,7 @@ impl Store {
 
     /// Read a whole (small) object into memory.
     pub async fn get_bytes(&self, key: &str) -> Result<Bytes, StoreError> {
+        tracing::debug!("store {}: get {key}", self.url());
         let path = self.path(key)?;
         let r = self
             .inner
@@ -506,6 +521,7 @@ impl Store {
     /// Every object under `prefix` (a key prefix ending in `/`, or empty for
     /// all), with sizes; sha256 is not part of a listing.
     pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StoreError> {
+        tracing::debug!("store {}: list {prefix}", self.url());
         let trimmed = prefix.trim_end_matches('/');
         let full = match (self.prefix.is_empty(), trimmed.is_empty()) {
             (true, true) => None,
@@ -530,6 +546,7 @@ impl Store {
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        tracing::debug!("store {}: delete {key}", self.url());
         let path = self.path(key)?;
         self.inner
             .delete(&path)

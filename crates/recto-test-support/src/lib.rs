@@ -45,10 +45,59 @@ pub fn repo_root() -> PathBuf {
         .expect("repo root")
 }
 
-/// `../shared/corpus` beside the repository, when it is there.
+/// `../shared/corpus` beside the repository (or `RECTO_CORPUS_DIR`), when
+/// it is there.
 pub fn corpus_dir() -> Option<PathBuf> {
-    let p = repo_root().join("../shared/corpus");
+    let p = std::env::var_os("RECTO_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/corpus"));
     p.is_dir().then_some(p)
+}
+
+/// A file of the shared corpus, or `None` after printing why the test that
+/// asked for it is skipped (a clone of the repository alone has no corpus).
+pub fn corpus_file(name: &str) -> Option<PathBuf> {
+    match corpus_dir() {
+        Some(dir) => Some(dir.join(name)),
+        None => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!(
+                    "SKIPPED: needs {name} from the shared corpus (../shared/corpus or RECTO_CORPUS_DIR), which is absent"
+                );
+            }
+            None
+        }
+    }
+}
+
+/// The corpus file `name`, or return from the calling test (skipped, with
+/// the reason printed).
+#[macro_export]
+macro_rules! require_corpus {
+    ($name:expr) => {
+        match $crate::corpus_file($name) {
+            Some(p) => p,
+            None => return,
+        }
+    };
+}
+
+/// `pdf` encrypted with the user password `password` (AES-256), by qpdf
+/// (installed by `scripts/setup.sh`).
+pub fn encrypted_pdf(pdf: &[u8], password: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (src, dst) = (dir.path().join("in.pdf"), dir.path().join("out.pdf"));
+    std::fs::write(&src, pdf).expect("write");
+    let ok = std::process::Command::new("qpdf")
+        .args(["--encrypt", password, "owner-secret", "256", "--"])
+        .arg(&src)
+        .arg(&dst)
+        .status()
+        .expect("qpdf (scripts/setup.sh installs it)")
+        .success();
+    assert!(ok, "qpdf could not encrypt the fixture");
+    std::fs::read(&dst).expect("read")
 }
 
 /// A real S3 server (Garage, single node) on 127.0.0.1, started by
@@ -159,6 +208,11 @@ impl Drop for S3Server {
 /// text in Helvetica (a text layer, no images). Different texts give
 /// different bytes, so fixtures are distinct by construction.
 pub fn text_pdf(pages: &[&str]) -> Vec<u8> {
+    text_pdf_sized(pages, 612.0, 792.0)
+}
+
+/// [`text_pdf`] with pages of `width` x `height` points.
+pub fn text_pdf_sized(pages: &[&str], width: f32, height: f32) -> Vec<u8> {
     let n = pages.len();
     // Objects: 1 catalog, 2 pages, 3 font, then (page, content) per page.
     let mut objects: Vec<String> = Vec::new();
@@ -171,10 +225,10 @@ pub fn text_pdf(pages: &[&str]) -> Vec<u8> {
     objects.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned());
     for (i, text) in pages.iter().enumerate() {
         objects.push(format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
             5 + 2 * i
         ));
-        let mut stream = String::from("BT /F1 14 Tf 72 720 Td 18 TL\n");
+        let mut stream = format!("BT /F1 14 Tf 72 {} Td 18 TL\n", height - 72.0);
         for line in text.lines() {
             let escaped = line
                 .replace('\\', "\\\\")

@@ -10,7 +10,7 @@ use crate::output;
 pub fn run(cmd: JobsCommand, config: &Config) -> anyhow::Result<Outcome> {
     let reg = config.registry();
     match cmd {
-        JobsCommand::List { step, json } => list(&reg, step.as_deref(), json)?,
+        JobsCommand::List { step, json, long } => list(&reg, step.as_deref(), json, long)?,
         JobsCommand::Latest { json } => {
             let latest = reg.resolve_job("latest")?;
             if json {
@@ -55,7 +55,10 @@ impl std::fmt::Display for NotFound {
 
 impl std::error::Error for NotFound {}
 
-fn list(reg: &Registry, step: Option<&str>, json: bool) -> anyhow::Result<()> {
+fn list(reg: &Registry, step: Option<&str>, json: bool, long: bool) -> anyhow::Result<()> {
+    if json && long {
+        return output::json(&reg.job_summaries(step)?);
+    }
     if json {
         let ids: Vec<String> = reg
             .list_all_jobs(step)?

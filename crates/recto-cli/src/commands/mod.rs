@@ -7,6 +7,13 @@ pub mod step;
 pub mod sync;
 pub mod upload;
 
+/// The one tokio runtime builder of the commands that talk to stores.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}
+
 /// How a command ended, when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

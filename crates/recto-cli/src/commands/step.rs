@@ -3,7 +3,6 @@
 use std::io::Read;
 
 use anyhow::Context;
-use recto_registry::StepName;
 use serde_json::Value;
 
 use super::Outcome;
@@ -15,20 +14,7 @@ pub fn run(cmd: StepCommand, config: &Config) -> anyhow::Result<Outcome> {
     let reg = config.registry();
     match cmd {
         StepCommand::Show { step, job } => {
-            let meta = if step == "source" {
-                let job = if job == "latest" {
-                    reg.latest_job_with_step("source")?.ok_or_else(|| {
-                        anyhow::anyhow!(super::jobs::NotFound("no source upload job yet".into()))
-                    })?
-                } else {
-                    recto_registry::JobId::parse(&job)?
-                };
-                reg.get_source_metadata(&job)?
-            } else {
-                let step = StepName::parse(&step)?;
-                let job = reg.resolve_step_job(&step, &job)?;
-                reg.get_step_metadata(&step, &job)?
-            };
+            let (_, meta) = reg.metadata_by_name(&step, &job)?;
             output::json(&meta)?;
         }
         StepCommand::Save {
@@ -36,16 +22,6 @@ pub fn run(cmd: StepCommand, config: &Config) -> anyhow::Result<Outcome> {
             job,
             metadata,
         } => {
-            let step = if step == "source" {
-                None
-            } else {
-                Some(StepName::parse(&step)?)
-            };
-            let job = if job == "new" {
-                reg.new_job_id()?
-            } else {
-                recto_registry::JobId::parse(&job)?
-            };
             let text = if metadata.as_os_str() == "-" {
                 let mut s = String::new();
                 std::io::stdin()
@@ -71,10 +47,7 @@ pub fn run(cmd: StepCommand, config: &Config) -> anyhow::Result<Outcome> {
             {
                 m.insert("pid".into(), parent_pid().into());
             }
-            match step {
-                Some(step) => reg.save_step_metadata(&step, &job, value)?,
-                None => reg.save_source_metadata(&job, value)?,
-            };
+            let (job, _) = reg.save_by_name(&step, &job, value)?;
             output::line(job.as_str())?;
         }
     }

@@ -1,4 +1,5 @@
-//! `recto sync-ocr`: the sync step (the spec's `sync_ocr.py`).
+//! `recto sync-ocr` (the spec's `sync_ocr.py`) and `recto sync --step S`:
+//! the sync step.
 
 use recto_steps::sync::{SyncRequest, run_sync};
 
@@ -8,9 +9,10 @@ use crate::config::Config;
 use crate::output;
 use crate::progress::CliProgress;
 
-pub fn run(args: SyncArgs, config: &Config) -> anyhow::Result<Outcome> {
+pub fn run(step: &str, args: SyncArgs, config: &Config) -> anyhow::Result<Outcome> {
     let registry = config.registry();
     let req = SyncRequest {
+        step: step.to_owned(),
         job: args.job_id.clone(),
         skip_images: args.skip_images,
         dry_run: args.dry_run,
@@ -19,9 +21,7 @@ pub fn run(args: SyncArgs, config: &Config) -> anyhow::Result<Outcome> {
         allow_incomplete: args.allow_incomplete,
     };
     let progress = CliProgress::new(args.quiet, "files");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = super::runtime()?;
     let out = rt.block_on(run_sync(&registry, &req, &progress))?;
     for (key, why) in &out.failures {
         tracing::error!("{key}: {why}");

@@ -28,9 +28,7 @@ pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
         dry_run: args.dry_run,
         concurrency: args.concurrency,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = super::runtime()?;
     let report = rt.block_on(upload(&registry, &store, inputs, &opts, &progress))?;
 
     for (key, why) in report.failed() {

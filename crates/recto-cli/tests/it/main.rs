@@ -2,6 +2,7 @@
 //! directories, output compared with snapshots.
 
 mod ocr;
+mod record;
 mod registry_cmds;
 mod sync;
 mod upload;

@@ -2,17 +2,36 @@
 
 use std::path::PathBuf;
 
-use recto_test_support::{S3Server, TestContext, corpus_dir, text_pdf};
+use recto_test_support::{S3Server, TestContext, encrypted_pdf, require_corpus, text_pdf};
 use serde_json::Value;
 
 use crate::{recto, recto_command, recto_env, stderr, stdout};
 
 const BORN: &str = "Recto reads every page\nof the scholarly library\nwith its own text layer";
 
-fn corpus(name: &str) -> PathBuf {
-    corpus_dir()
-        .expect("the shared corpus at ../shared/corpus")
-        .join(name)
+/// An encrypted PDF (user password `openpassword`), generated.
+pub fn encrypted_fixture(ctx: &TestContext) -> PathBuf {
+    let p = ctx.root().join("enc-src.pdf");
+    std::fs::write(
+        &p,
+        encrypted_pdf(
+            &text_pdf(&["A sealed letter, readable with its password only."]),
+            "openpassword",
+        ),
+    )
+    .unwrap();
+    p
+}
+
+/// A long born-digital book, generated: `pages` pages of text.
+pub fn long_pdf(ctx: &TestContext, pages: usize) -> PathBuf {
+    let texts: Vec<String> = (1..=pages)
+        .map(|i| format!("Chapter text on page {i}\nof a long generated book\nwith several lines"))
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let p = ctx.root().join(format!("long{pages}.pdf"));
+    std::fs::write(&p, text_pdf(&refs)).unwrap();
+    p
 }
 
 /// Upload `files` (citekey, source path) and return the upload job id.
@@ -74,13 +93,11 @@ fn page(ctx: &TestContext, key: &str, job: &str, n: usize) -> Value {
 
 #[test]
 fn ocr_text_layer_and_scan_from_the_local_store() {
+    let linn = require_corpus!("scan_ccitt_en_2col_brochure_linn.pdf");
     let ctx = TestContext::new();
     let source = upload(
         &ctx,
-        &[
-            ("born2020", born_pdf(&ctx)),
-            ("linn1985", corpus("scan_ccitt_en_2col_brochure_linn.pdf")),
-        ],
+        &[("born2020", born_pdf(&ctx)), ("linn1985", linn)],
         &[],
         &[],
     );
@@ -148,14 +165,20 @@ fn source_selection_errors_name_citekeys_and_jobs() {
         &ctx,
         &["ocr", "--citekeys", "born2020,nobody", "--lang", "eng"],
     );
-    assert_eq!(o.status.code(), Some(1));
+    // A citekey in no upload is "not found" (4), with a hint in the CLI's terms.
+    assert_eq!(o.status.code(), Some(4));
     let err = stderr(&o);
     assert!(
         err.contains(&format!("born2020: in {a}")) && err.contains("nobody: in no upload job"),
         "{err}"
     );
+    assert!(
+        err.contains("hint:") && err.contains("--source-job-id"),
+        "{err}"
+    );
+    // A language that is not installed is a usage error (2).
     let o = recto(&ctx, &["ocr", "--citekeys", "born2020", "--lang", "xxx"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not installed: xxx"), "{}", stderr(&o));
     let o = recto(&ctx, &["ocr", "--citekeys", "../x", "--lang", "eng"]);
     assert!(stderr(&o).contains("invalid citekey"), "{}", stderr(&o));
@@ -172,10 +195,7 @@ fn checksum_mismatch_and_encryption_fail_that_citekey_only() {
         &ctx,
         &[
             ("born2020", born_pdf(&ctx)),
-            (
-                "enc2020",
-                corpus("encrypted_user_password_openpassword.pdf"),
-            ),
+            ("enc2020", encrypted_fixture(&ctx)),
             ("tampered", born_pdf(&ctx)),
         ],
         &[],
@@ -210,8 +230,13 @@ fn checksum_mismatch_and_encryption_fail_that_citekey_only() {
     );
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let err = stderr(&o);
+    // The library says what is wrong; the CLI says which flag helps.
     assert!(
-        err.contains("enc2020:") && err.contains("encrypted; give its password with --password"),
+        err.contains("enc2020:") && err.contains("encrypted and no password was given"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: give the password") && err.contains("--password"),
         "{err}"
     );
     let recorded = meta["checksums"]["tampered"].as_str().unwrap();
@@ -244,12 +269,7 @@ fn checksum_mismatch_and_encryption_fail_that_citekey_only() {
 #[test]
 fn killed_run_is_stale_then_resumed() {
     let ctx = TestContext::new();
-    upload(
-        &ctx,
-        &[("geotopo", corpus("born_de_lecture_notes_geotopo_117p.pdf"))],
-        &[],
-        &[],
-    );
+    upload(&ctx, &[("geotopo", long_pdf(&ctx, 117))], &[], &[]);
     let mut child = recto_command(
         &ctx,
         &[
@@ -314,6 +334,8 @@ fn killed_run_is_stale_then_resumed() {
                 .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         }
     }
+    // The resume takes the recorded settings (mode text-layer-only, eng);
+    // repeating them is allowed, as are options that do not shape output.
     let o = recto(
         &ctx,
         &[
@@ -324,11 +346,14 @@ fn killed_run_is_stale_then_resumed() {
             "eng",
             "--mode",
             "text-layer-only",
+            "--workers",
+            "2",
             "--quiet",
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let m = ocr_meta(&ctx, &job);
+    assert_eq!(m["config"]["mode"], "text-layer-only");
     assert_eq!(m["status"], "completed");
     assert_eq!(m["pages"]["total"], 117);
     assert!(m["pages"]["resumed"].as_u64().unwrap() >= 10);

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use recto_test_support::{S3Server, TestContext, corpus_dir, text_pdf};
+use recto_test_support::{S3Server, TestContext, text_pdf};
 use serde_json::Value;
 
 use crate::{recto, recto_command, recto_env, stderr, stdout};
@@ -209,9 +209,7 @@ fn full_sync_rerun_change_and_skip_images() {
 fn refuses_incomplete_ocr_unless_allowed() {
     let ctx = TestContext::new();
     let server = S3Server::start();
-    let enc = corpus_dir()
-        .expect("corpus")
-        .join("encrypted_user_password_openpassword.pdf");
+    let enc = crate::ocr::encrypted_fixture(&ctx);
     let job = ocr_job(
         &ctx,
         &server,
@@ -223,6 +221,7 @@ fn refuses_incomplete_ocr_unless_allowed() {
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("is failed, not completed")
+            && stderr(&o).contains("hint:")
             && stderr(&o).contains("--allow-incomplete"),
         "{}",
         stderr(&o)
@@ -245,9 +244,8 @@ fn refuses_incomplete_ocr_unless_allowed() {
 fn server_stopped_mid_sync_then_rerun_matches_local_checksums() {
     let ctx = TestContext::new();
     let server = S3Server::start();
-    let geotopo = corpus_dir()
-        .expect("corpus")
-        .join("born_de_lecture_notes_geotopo_117p.pdf");
+    // Many files, so that the server dies mid-sync at concurrency 1.
+    let geotopo = crate::ocr::long_pdf(&ctx, 400);
     let job = ocr_job(
         &ctx,
         &server,

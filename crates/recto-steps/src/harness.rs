@@ -1,0 +1,349 @@
+//! The step harness: what every pipeline step shares, so that a step is one
+//! module that declares its name, its input and its per-citekey work.
+//!
+//! A step run goes through [`StepRun::begin`] (reserve or take the job id,
+//! hold the job so no other process runs it, record `running` with this
+//! process's pid so that a killed run shows as `stale`), then the step's own
+//! work, then [`StepRun::finish`] (record `completed` or `failed` with the
+//! common header, timing and failures) or [`StepRun::abort`] (record
+//! `failed` with the reason when the step as a whole could not go on). A run
+//! dropped without either (a panic) is recorded as failed too.
+//!
+//! Metadata is typed: [`StepMetadata`] is the header every step shares with
+//! the step's own body flattened into it, serialised into the spec's fields
+//! (`status`, `source_job_id`, `citekeys`, then the body, then `failures`,
+//! `started_at`, `duration_seconds`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use recto_registry::{Citekey, JobId, JobLock, RecordKind, Registry, Status, now_timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::StepError;
+
+/// What a step declares about itself.
+pub trait Step {
+    /// The step's name in the registry: `source` for the upload, else the
+    /// folder under `analytics/`.
+    const NAME: &'static str;
+    /// The step whose jobs this step reads (`source` for OCR, `ocr` for the
+    /// sync of OCR results); `None` for the upload, which reads files.
+    const INPUT: Option<&'static str>;
+}
+
+/// The registry's kind of record for step `S`.
+pub fn kind_of<S: Step>() -> RecordKind {
+    RecordKind::from_user(S::NAME).expect("step names are valid")
+}
+
+/// `citekeys` in every step's metadata: the spec's `total` and `list`, with
+/// the step's own counts (`successful`, `uploaded`, ...) in between.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Citekeys {
+    pub total: usize,
+    #[serde(flatten)]
+    pub counts: Map<String, Value>,
+    pub list: Vec<String>,
+}
+
+impl Citekeys {
+    pub fn new(list: Vec<String>) -> Self {
+        Citekeys {
+            total: list.len(),
+            counts: Map::new(),
+            list,
+        }
+    }
+
+    /// Add a count, in the order given.
+    pub fn count(mut self, name: &str, n: usize) -> Self {
+        self.counts.insert(name.to_owned(), n.into());
+        self
+    }
+}
+
+/// The metadata every step records: the common header with the step's
+/// own `body` flattened in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepMetadata<B> {
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_job_id: Option<String>,
+    pub citekeys: Citekeys,
+    #[serde(flatten)]
+    pub body: B,
+    /// `{citekey: reason}` for every citekey that failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<BTreeMap<String, String>>,
+    /// Why the step as a whole stopped, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+}
+
+/// Read a step's recorded metadata into its typed form.
+pub fn read_metadata<B: for<'de> Deserialize<'de>>(
+    kind: &RecordKind,
+    job: &JobId,
+    meta: Map<String, Value>,
+) -> Result<StepMetadata<B>, StepError> {
+    serde_json::from_value(Value::Object(meta)).map_err(|e| StepError::BadRecord {
+        step: kind.label().to_owned(),
+        job: job.clone(),
+        reason: e.to_string(),
+    })
+}
+
+/// Resolve what the user typed for a job of step `step`: `latest` is the
+/// newest job that recorded that step; an id must have recorded it.
+pub fn resolve_job(registry: &Registry, step: &str, given: &str) -> Result<JobId, StepError> {
+    let kind = RecordKind::from_user(step)?;
+    if given == "latest" {
+        return registry
+            .latest_job_with_step(kind.key())?
+            .ok_or_else(|| StepError::NoJobForStep {
+                step: kind.label().to_owned(),
+            });
+    }
+    let job = JobId::parse(given)?;
+    registry.metadata_by_name(step, job.as_str())?;
+    Ok(job)
+}
+
+/// Where a step writes its per-citekey results:
+/// `<base>/<citekey>/<job_id>/`, the citekey encoded for paths. `base`
+/// defaults to `data/analytics/<step>`.
+pub fn output_dir(base: &Path, citekey: &Citekey, job: &JobId) -> PathBuf {
+    base.join(citekey.file_stem()).join(job.as_str())
+}
+
+/// The default output base of step `S`: `data/analytics/<step>`.
+pub fn default_output_base<S: Step>(registry: &Registry) -> PathBuf {
+    registry.layout().analytics_dir().join(S::NAME)
+}
+
+/// One run of a step on one job, from `running` to its end.
+#[derive(Debug)]
+pub struct StepRun<'r> {
+    registry: &'r Registry,
+    kind: RecordKind,
+    job: JobId,
+    started: Instant,
+    started_at: String,
+    finished: bool,
+    _hold: JobLock,
+}
+
+/// How a run begins.
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// A new job, with a freshly reserved id.
+    New,
+    /// A new record under an existing job id (a sync of an OCR job is
+    /// recorded under the OCR job's id).
+    Job(JobId),
+    /// Continue a job whose earlier run was killed or failed; it keeps the
+    /// time it first started.
+    Resume(JobId),
+}
+
+impl<'r> StepRun<'r> {
+    /// Take the job (so no other process runs this step of it) and record
+    /// it as `running`, with `body` as the step's running state.
+    pub fn begin<S: Step, B: Serialize>(
+        registry: &'r Registry,
+        start: Start,
+        source_job_id: Option<&JobId>,
+        citekeys: Citekeys,
+        body: &B,
+    ) -> Result<Self, StepError> {
+        Self::begin_named(registry, S::NAME, start, source_job_id, citekeys, body)
+    }
+
+    /// [`StepRun::begin`] for a step whose name is only known at run time
+    /// (the sync of another step's results, `sync_<step>`).
+    pub fn begin_named<B: Serialize>(
+        registry: &'r Registry,
+        name: &str,
+        start: Start,
+        source_job_id: Option<&JobId>,
+        citekeys: Citekeys,
+        body: &B,
+    ) -> Result<Self, StepError> {
+        let kind = RecordKind::from_user(name)?;
+        let job = match &start {
+            Start::New => registry.new_job_id()?,
+            Start::Job(j) | Start::Resume(j) => j.clone(),
+        };
+        let hold = registry.lock_job(kind.key(), &job)?;
+        let started_at = match &start {
+            Start::Resume(j) => registry
+                .metadata_by_name(kind.key(), j.as_str())
+                .ok()
+                .and_then(|(_, m)| m.get("started_at")?.as_str().map(str::to_owned))
+                .unwrap_or_else(now_timestamp),
+            _ => now_timestamp(),
+        };
+        let run = StepRun {
+            registry,
+            kind,
+            job,
+            started: Instant::now(),
+            started_at,
+            finished: false,
+            _hold: hold,
+        };
+        tracing::debug!(step = run.kind.key(), job = %run.job, "recording the step as running");
+        let mut run = run;
+        let saved = run.save(&StepMetadata {
+            status: Status::Running,
+            source_job_id: source_job_id.map(|j| j.to_string()),
+            citekeys,
+            body,
+            failures: None,
+            error: None,
+            started_at: Some(run.started_at.clone()),
+            duration_seconds: None,
+        });
+        if let Err(e) = saved {
+            // Nothing of this run was recorded: leave the record as it was.
+            run.finished = true;
+            return Err(e);
+        }
+        Ok(run)
+    }
+
+    pub fn job(&self) -> &JobId {
+        &self.job
+    }
+
+    pub fn registry(&self) -> &Registry {
+        self.registry
+    }
+
+    /// Seconds since the run began, rounded to milliseconds.
+    pub fn elapsed_seconds(&self) -> f64 {
+        (self.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0
+    }
+
+    fn save<B: Serialize>(&self, meta: &StepMetadata<B>) -> Result<Map<String, Value>, StepError> {
+        let value = serde_json::to_value(meta).expect("step metadata serialises");
+        let saved = match &self.kind {
+            RecordKind::Source => self.registry.save_source_metadata(&self.job, value)?,
+            RecordKind::Step(s) => self.registry.save_step_metadata(s, &self.job, value)?,
+        };
+        Ok(saved)
+    }
+
+    /// Record the end: `completed` when nothing failed, else `failed`, with
+    /// the failures, the start time and the duration.
+    pub fn finish<B: Serialize>(
+        mut self,
+        source_job_id: Option<&JobId>,
+        citekeys: Citekeys,
+        failures: BTreeMap<String, String>,
+        body: B,
+    ) -> Result<Map<String, Value>, StepError> {
+        let status = if failures.is_empty() {
+            Status::Completed
+        } else {
+            Status::Failed
+        };
+        self.end(status, source_job_id, citekeys, failures, None, body)
+    }
+
+    /// Record the end with a status the step decided (a sync whose
+    /// verification failed, say).
+    pub fn finish_with<B: Serialize>(
+        mut self,
+        status: Status,
+        source_job_id: Option<&JobId>,
+        citekeys: Citekeys,
+        failures: BTreeMap<String, String>,
+        body: B,
+    ) -> Result<Map<String, Value>, StepError> {
+        self.end(status, source_job_id, citekeys, failures, None, body)
+    }
+
+    /// Record that the step as a whole failed, with why, and hand the error
+    /// back for the caller to return.
+    pub fn abort<B: Serialize>(
+        mut self,
+        source_job_id: Option<&JobId>,
+        citekeys: Citekeys,
+        body: B,
+        error: StepError,
+    ) -> StepError {
+        let reason = crate::error_chain(&error);
+        if let Err(e) = self.end(
+            Status::Failed,
+            source_job_id,
+            citekeys,
+            BTreeMap::new(),
+            Some(reason),
+            body,
+        ) {
+            tracing::error!("could not record the failure of job {}: {e}", self.job);
+        }
+        error
+    }
+
+    fn end<B: Serialize>(
+        &mut self,
+        status: Status,
+        source_job_id: Option<&JobId>,
+        citekeys: Citekeys,
+        failures: BTreeMap<String, String>,
+        error: Option<String>,
+        body: B,
+    ) -> Result<Map<String, Value>, StepError> {
+        self.finished = true;
+        let meta = StepMetadata {
+            status,
+            source_job_id: source_job_id.map(|j| j.to_string()),
+            citekeys,
+            body,
+            failures: Some(failures),
+            error,
+            started_at: Some(self.started_at.clone()),
+            duration_seconds: Some(self.elapsed_seconds()),
+        };
+        self.save(&meta)
+    }
+}
+
+impl Drop for StepRun<'_> {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        // A panic or an early return that skipped `finish` / `abort`: the
+        // record must not say `running` while nothing runs. Keep what the
+        // running record says and mark it failed.
+        let Ok((_, mut meta)) = self
+            .registry
+            .metadata_by_name(self.kind.key(), self.job.as_str())
+        else {
+            return;
+        };
+        meta.insert("status".into(), Status::Failed.as_str().into());
+        meta.insert(
+            "error".into(),
+            "the step ended without recording its result".into(),
+        );
+        for k in ["host", "pid", "pid_start_time", "timestamp"] {
+            meta.remove(k);
+        }
+        let value = Value::Object(meta);
+        let _ = match &self.kind {
+            RecordKind::Source => self.registry.save_source_metadata(&self.job, value),
+            RecordKind::Step(s) => self.registry.save_step_metadata(s, &self.job, value),
+        };
+    }
+}
