@@ -15,14 +15,23 @@ cache=${RECTO_CACHE_DIR:-$HOME/.cache/recto}
 root=$cache/garage-$version
 bin=$root/bin/garage
 
+have_garage() {
+  [[ -x $bin ]] && "$bin" --version 2>/dev/null | grep -q "$version"
+}
+
 install() {
-  if [[ -x $bin ]] && "$bin" --version 2>/dev/null | grep -q "$version"; then
-    return 0
-  fi
-  echo "garage.sh: building garage $version into $root (once; ~7 minutes on 2 cores)" >&2
-  mkdir -p "$root"
-  cargo install "garage@$version" --locked --no-default-features \
-    --features bundled-libs,sqlite --root "$root" --quiet
+  have_garage && return 0
+  # One build at a time: tests that start servers in parallel wait for it.
+  # The lock lives in a subshell, so no server started later inherits it.
+  mkdir -p "$cache"
+  (
+    flock 9
+    have_garage && exit 0
+    echo "garage.sh: building garage $version into $root (once; ~7 minutes on 2 cores)" >&2
+    mkdir -p "$root"
+    cargo install "garage@$version" --locked --no-default-features \
+      --features bundled-libs,sqlite --root "$root" --quiet
+  ) 9>"$cache/garage-install.lock"
 }
 
 free_port() {

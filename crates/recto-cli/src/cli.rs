@@ -23,7 +23,8 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  error: the command could not do its work (message on stderr)
-  2  usage error: bad flags or arguments
+  2  usage error: bad flags or arguments, or a malformed job id, step name,
+     citekey, language or setting
   3  partial: the command finished, but some items (citekeys, files) failed
   4  not found: the job, step or citekey asked for does not exist";
 

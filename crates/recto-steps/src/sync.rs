@@ -628,7 +628,9 @@ fn target_json(store: &Store) -> Value {
     let loc = store.location();
     let prefix = match loc {
         recto_store::StoreLocation::S3 { prefix, .. } => prefix.clone(),
-        recto_store::StoreLocation::Local { .. } => String::new(),
+        recto_store::StoreLocation::Local { .. } | recto_store::StoreLocation::Memory { .. } => {
+            String::new()
+        }
     };
     json!({"store": store.url(), "bucket": loc.bucket(), "endpoint_url": loc.endpoint_url(), "prefix": prefix})
 }

@@ -374,7 +374,9 @@ fn target(store: &Store) -> UploadTarget {
         recto_store::StoreLocation::S3 {
             region, path_style, ..
         } => (Some(region.clone()), Some(*path_style)),
-        recto_store::StoreLocation::Local { .. } => (None, None),
+        recto_store::StoreLocation::Local { .. } | recto_store::StoreLocation::Memory { .. } => {
+            (None, None)
+        }
     };
     UploadTarget {
         bucket: loc.bucket().map(str::to_owned),

@@ -26,6 +26,12 @@ pub enum StoreLocation {
     Local {
         root: PathBuf,
     },
+    /// `memory://<name>`: a store held in this process's memory (object_store's
+    /// `InMemory`), shared by every open of the same name; for tests of the
+    /// steps without a server or a folder.
+    Memory {
+        name: String,
+    },
     S3 {
         bucket: String,
         prefix: String,
@@ -40,6 +46,7 @@ impl StoreLocation {
     pub fn url(&self) -> String {
         match self {
             StoreLocation::Local { root } => format!("file://{}", root.display()),
+            StoreLocation::Memory { name } => format!("memory://{name}"),
             StoreLocation::S3 { bucket, prefix, .. } if prefix.is_empty() => {
                 format!("s3://{bucket}")
             }
@@ -50,14 +57,14 @@ impl StoreLocation {
     pub fn bucket(&self) -> Option<&str> {
         match self {
             StoreLocation::S3 { bucket, .. } => Some(bucket),
-            StoreLocation::Local { .. } => None,
+            StoreLocation::Local { .. } | StoreLocation::Memory { .. } => None,
         }
     }
 
     pub fn endpoint_url(&self) -> Option<&str> {
         match self {
             StoreLocation::S3 { endpoint_url, .. } => endpoint_url.as_deref(),
-            StoreLocation::Local { .. } => None,
+            StoreLocation::Local { .. } | StoreLocation::Memory { .. } => None,
         }
     }
 }
@@ -185,6 +192,20 @@ impl StoreConfig {
                 path_style,
             });
         }
+        if let Some(name) = url.strip_prefix("memory://") {
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+            {
+                return Err(invalid(
+                    "a memory:// store needs a name of [A-Za-z0-9_-]".into(),
+                ));
+            }
+            return Ok(StoreLocation::Memory {
+                name: name.to_owned(),
+            });
+        }
         let path = if let Some(rest) = url.strip_prefix("file://") {
             let p = PathBuf::from(rest);
             if !p.is_absolute() {
@@ -195,7 +216,7 @@ impl StoreConfig {
             p
         } else if url.contains("://") {
             return Err(invalid(
-                "unsupported scheme; use file:///abs/path, a folder, or s3://bucket/prefix".into(),
+                "unsupported scheme; use file:///abs/path, a folder, s3://bucket/prefix or memory://name".into(),
             ));
         } else {
             base_dir.join(url)

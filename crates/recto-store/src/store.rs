@@ -114,6 +114,25 @@ impl Store {
                     prefix: String::new(),
                 })
             }
+            StoreLocation::Memory { name } => {
+                static STORES: std::sync::OnceLock<
+                    std::sync::Mutex<
+                        std::collections::HashMap<String, Arc<object_store::memory::InMemory>>,
+                    >,
+                > = std::sync::OnceLock::new();
+                let inner = STORES
+                    .get_or_init(Default::default)
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(name.clone())
+                    .or_insert_with(|| Arc::new(object_store::memory::InMemory::new()))
+                    .clone();
+                Ok(Store {
+                    inner,
+                    location,
+                    prefix: String::new(),
+                })
+            }
             StoreLocation::S3 {
                 bucket,
                 prefix,
@@ -217,7 +236,7 @@ impl Store {
     fn local_file(&self, key: &str) -> Option<PathBuf> {
         match &self.location {
             StoreLocation::Local { root } => Some(root.join(key)),
-            StoreLocation::S3 { .. } => None,
+            StoreLocation::S3 { .. } | StoreLocation::Memory { .. } => None,
         }
     }
 
@@ -244,7 +263,7 @@ impl Store {
                     store,
                     region: match &self.location {
                         StoreLocation::S3 { region, .. } => region.clone(),
-                        StoreLocation::Local { .. } => String::new(),
+                        StoreLocation::Local { .. } | StoreLocation::Memory { .. } => String::new(),
                     },
                     source: e,
                 }

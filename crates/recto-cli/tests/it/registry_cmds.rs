@@ -114,10 +114,10 @@ fn errors_name_the_problem_and_use_documented_exit_codes() {
         ),
         (
             &["jobs", "show", "../../etc/passwd"],
-            1,
+            2,
             "invalid job id \"../../etc/passwd\"",
         ),
-        (&["jobs", "citekey", "a/b"], 1, "invalid citekey \"a/b\""),
+        (&["jobs", "citekey", "a/b"], 2, "invalid citekey \"a/b\""),
         (
             &["jobs", "citekey", "nobody"],
             4,
@@ -130,7 +130,7 @@ fn errors_name_the_problem_and_use_documented_exit_codes() {
         ),
         (
             &["step", "show", "Bad-Step", "latest"],
-            1,
+            2,
             "invalid step name \"Bad-Step\"",
         ),
         (
@@ -142,7 +142,7 @@ fn errors_name_the_problem_and_use_documented_exit_codes() {
                 "--metadata",
                 "-",
             ],
-            1,
+            2,
             "reserved",
         ),
         (&["jobs", "frobnicate"], 2, "unrecognized subcommand"),

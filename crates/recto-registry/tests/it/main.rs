@@ -2,6 +2,7 @@
 
 mod api;
 mod concurrency;
+mod hostile;
 mod rebuild;
 
 use recto_registry::{JobId, Registry, StepName};
