@@ -89,8 +89,11 @@ pub fn atomic_write_many(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
     Ok(())
 }
 
+/// Flush everything written to the filesystem holding `dir` (one `syncfs`
+/// instead of an fsync per file), e.g. all pages of a step before the step
+/// is recorded as completed.
 #[cfg(target_os = "linux")]
-fn sync_filesystem(dir: &Path) -> Result<()> {
+pub fn sync_filesystem(dir: &Path) -> Result<()> {
     use std::os::fd::AsRawFd;
     let f = File::open(dir).map_err(|e| Error::io(dir, e))?;
     // SAFETY: syncfs takes any open descriptor on the filesystem to sync.
@@ -102,7 +105,7 @@ fn sync_filesystem(dir: &Path) -> Result<()> {
 }
 
 #[cfg(all(unix, not(target_os = "linux")))]
-fn sync_filesystem(_dir: &Path) -> Result<()> {
+pub fn sync_filesystem(_dir: &Path) -> Result<()> {
     // SAFETY: sync has no preconditions.
     unsafe { libc::sync() };
     Ok(())

@@ -20,7 +20,7 @@ mod trace;
 
 pub use citekey::{Citekey, MAX_CITEKEY_LEN};
 pub use error::{Error, Result};
-pub use fsutil::atomic_write;
+pub use fsutil::{atomic_write, sync_filesystem};
 pub use ids::{JOB_ID_FORMAT, JobId, Status, StepName};
 pub use layout::{Layout, relative_metadata_path};
 pub use process::{hostname, process_alive};

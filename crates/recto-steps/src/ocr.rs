@@ -231,6 +231,15 @@ pub async fn run_ocr(
     let reports = tokio::task::block_in_place(|| recto_ocr::run(&tasks, &engine, &observer));
     progress.end();
 
+    // Pages are renamed into place but not fsynced one by one; one sync of
+    // their filesystem before the record says `completed` makes the record
+    // never claim pages a power cut could still take away.
+    if !tasks.is_empty()
+        && let Err(e) = recto_registry::sync_filesystem(&plan.output)
+    {
+        let list = Citekeys::new(list);
+        return Err(run.abort(Some(&plan.source_job), list, running, e.into()));
+    }
     let body = summarise(&plan, &reports, &mut failures, settings, &store, &run);
     let successful = list.len() - failures.len();
     let citekeys = Citekeys::new(list)

@@ -270,7 +270,7 @@ fn resolve(registry: &Registry, req: &SyncRequest) -> Result<Resolved, StepError
     let status = step_meta
         .get("status")
         .and_then(Value::as_str)
-        .unwrap_or("pending");
+        .unwrap_or(Status::Pending.as_str());
     if status != Status::Completed.as_str() && !req.allow_incomplete {
         return Err(StepError::NotCompleted {
             step: step.to_string(),

@@ -42,7 +42,8 @@ pub fn run(cmd: StepCommand, config: &Config) -> anyhow::Result<Outcome> {
             // The process that records a running step is the one that called
             // recto, not this short-lived recto process.
             if let Value::Object(m) = &mut value
-                && m.get("status").and_then(Value::as_str) == Some("running")
+                && m.get("status").and_then(Value::as_str)
+                    == Some(recto_registry::Status::Running.as_str())
                 && !m.contains_key("pid")
             {
                 m.insert("pid".into(), parent_pid().into());

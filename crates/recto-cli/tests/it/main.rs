@@ -1,6 +1,7 @@
 //! Integration tests of the `recto` binary: real processes, real data
 //! directories, output compared with snapshots.
 
+mod invariants;
 mod ocr;
 mod record;
 mod registry_cmds;
