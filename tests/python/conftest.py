@@ -12,10 +12,10 @@ sys.path.insert(0, str(REPO))  # `from scripts.etl_metadata import ...`
 
 
 def recto_bin() -> str:
-    for candidate in (os.environ.get("RECTO_BIN"), REPO / "target/debug/recto", REPO / "target/release/recto"):
+    for candidate in (os.environ.get("RECTO_BIN"), REPO / "target/release/recto", REPO / "target/debug/recto"):
         if candidate and Path(candidate).is_file():
             return str(candidate)
-    pytest.fail("no recto binary: build it with `cargo build` or set RECTO_BIN")
+    pytest.fail("no recto binary: build it with `cargo build --release` or set RECTO_BIN")
 
 
 @pytest.fixture

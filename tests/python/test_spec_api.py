@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JOB, REPO, SOURCE, text_pdf
+from conftest import JOB, REPO, SOURCE, recto_bin, text_pdf
 
 
 def test_check_job_status(spec_pipeline, capsys):
@@ -265,3 +265,23 @@ def test_uv_run_works_from_the_repository(tmp_path):
         r = subprocess.run([uv, "run", script, "--help"], cwd=REPO, capture_output=True, text=True, timeout=1800)
         assert r.returncode == 0, r.stderr[-3000:]
         assert flag in r.stdout
+
+
+def test_a_killed_run_is_stale_from_python_and_the_source_step_has_its_names(spec_pipeline):
+    """What the CLI shows, Python shows: a dead process's running step is
+    `stale`; the upload is reachable as `source` or `upload`, by id or `latest`."""
+    from scripts.etl_metadata import get_job_pipeline_status, get_step_metadata, save_step_metadata
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    save_step_metadata("ocr", "2026-01-04_00-00-00", {"status": "running", "source_job_id": SOURCE, "pid": dead.pid})
+    status = get_job_pipeline_status("2026-01-04_00-00-00")
+    assert status["steps_stale"] == ["ocr"]
+    assert "ocr" in status["steps_pending"]
+    listed = json.loads(subprocess.run([recto_bin(), "jobs", "list", "--json", "--long"],
+                                       capture_output=True, text=True, check=True).stdout)
+    entry = next(j for j in listed if j["job_id"] == "2026-01-04_00-00-00")
+    assert entry["steps"] == [["ocr", "stale"]]
+    for name in ("source", "upload"):
+        for job in (SOURCE, "latest"):
+            assert get_step_metadata(name, job)["citekeys"]["list"] == ["test_v04"]

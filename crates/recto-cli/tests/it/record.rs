@@ -634,3 +634,51 @@ fn a_killed_uploads_partial_files_are_cleaned_up() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!partial.exists(), "the partial file was left behind");
 }
+
+#[test]
+fn sync_is_generic_over_steps() {
+    let ctx = TestContext::new();
+    let ocr_job = completed_job(&ctx);
+    // A later step (written in any language) records its own results.
+    let o = recto_stdin(
+        &ctx,
+        &["step", "save", "toc", "new", "--metadata", "-"],
+        Some(
+            &json!({"status": "completed", "source_job_id": ocr_job,
+                    "citekeys": {"total": 1, "list": ["a2020"]}})
+            .to_string(),
+        ),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let toc_job = stdout(&o).trim().to_owned();
+    let dir = ctx
+        .data_dir()
+        .join(format!("analytics/toc/a2020/{toc_job}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("toc.json"), b"{\"entries\": []}").unwrap();
+    let o = recto(&ctx, &["sync", "--step", "toc", "--job-id", "latest"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The bucket is the upload's store (here the local one); keys mirror
+    // the layout.
+    let store = ctx.data_dir().join("store");
+    assert_eq!(
+        std::fs::read(store.join(format!("analytics/toc/a2020/{toc_job}/toc.json"))).unwrap(),
+        b"{\"entries\": []}"
+    );
+    assert!(
+        store
+            .join(format!("analytics/toc/job_metadata/{toc_job}.json"))
+            .is_file()
+    );
+    let m = meta(&ctx, "sync_toc", &toc_job);
+    assert_eq!(m["status"], "completed");
+    assert_eq!(m["toc_job_id"], toc_job.as_str());
+    assert_eq!(m["verified"], true);
+    // sync-ocr is the spec's command, unchanged: sync_ocr under the OCR job.
+    let o = recto(&ctx, &["sync-ocr", "--job-id", &ocr_job]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        meta(&ctx, "sync_ocr", &ocr_job)["ocr_job_id"],
+        ocr_job.as_str()
+    );
+}
