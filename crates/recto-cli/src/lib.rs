@@ -180,6 +180,7 @@ fn exit_status(err: &anyhow::Error) -> ExitStatus {
             .is_some_and(recto_registry::Error::is_invalid_input)
             || e.downcast_ref::<recto_steps::StepError>()
                 .is_some_and(recto_steps::StepError::is_invalid_input)
+            || e.downcast_ref::<commands::UsageError>().is_some()
     });
     if not_found {
         ExitStatus::NotFound

@@ -21,3 +21,16 @@ pub enum Outcome {
     /// Finished, but some items failed (exit code 3).
     Partial,
 }
+
+/// An error in what the user gave that no library type describes (metadata
+/// that is not JSON); maps to the usage-error exit code.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}

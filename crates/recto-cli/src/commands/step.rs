@@ -22,6 +22,12 @@ pub fn run(cmd: StepCommand, config: &Config) -> anyhow::Result<Outcome> {
             job,
             metadata,
         } => {
+            // Names first: a bad step or job id is reported before any
+            // metadata is read (or waited for on stdin).
+            recto_registry::RecordKind::from_user(&step)?;
+            if job != "new" {
+                recto_registry::JobId::parse(&job)?;
+            }
             let text = if metadata.as_os_str() == "-" {
                 let mut s = String::new();
                 std::io::stdin()
@@ -37,8 +43,9 @@ pub fn run(cmd: StepCommand, config: &Config) -> anyhow::Result<Outcome> {
             } else {
                 metadata.display().to_string()
             };
-            let mut value: Value = serde_json::from_str(&text)
-                .with_context(|| format!("{source}: metadata is not valid JSON"))?;
+            let mut value: Value = serde_json::from_str(&text).map_err(|e| {
+                super::UsageError(format!("{source}: metadata is not valid JSON: {e}"))
+            })?;
             // The process that records a running step is the one that called
             // recto, not this short-lived recto process.
             if let Value::Object(m) = &mut value

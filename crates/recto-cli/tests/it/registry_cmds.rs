@@ -165,7 +165,7 @@ fn errors_name_the_problem_and_use_documented_exit_codes() {
             bad.to_str().unwrap(),
         ],
     );
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(
         redact(&ctx, &stderr(&o)).contains("[TMP]/bad.json: metadata is not valid JSON"),
         "{}",
@@ -183,7 +183,8 @@ fn errors_name_the_problem_and_use_documented_exit_codes() {
         ],
         Some("{\"ok\": 1}"),
     );
-    assert_eq!(o.status.code(), Some(1));
+    // Metadata the caller gave that is not valid is a usage error (2).
+    assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("\"status\" is required"),
         "{}",
