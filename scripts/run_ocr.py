@@ -15,7 +15,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 def main() -> int:
     p = argparse.ArgumentParser(
         description="OCR every page of uploaded sources into page JSON (recto ocr).",
-        epilog="Other recto ocr options (--lang, --dpi, --mode, -j, --resume, ...) "
+        epilog="Other recto ocr options (--lang, --dpi, --mode, --workers, --resume, ...) "
         "can follow after `--`; see `recto ocr --help`.",
     )
     p.add_argument("--citekeys", required=True, help="citekeys, comma-separated, e.g. smith2020,doe2019")

@@ -97,7 +97,8 @@ def get_latest_job() -> Optional[str]:
 
 
 def get_step_metadata(step: str, job_id: str) -> Dict[str, Any]:
-    """A step's metadata as saved (``"source"`` for an upload job)."""
+    """A step's metadata as saved (``"source"`` or ``"upload"`` for an upload
+    job); ``job_id`` may be ``"latest"``, the newest job with that step."""
     return json.loads(_call(_native.get_step_metadata, _data_dir(), step, job_id))
 
 

@@ -21,7 +21,7 @@ use crate::page::{
     blocks_text, mean_confidence, page_image_name, page_json_name,
 };
 use crate::render::{MUPDF_VERSION, Pdf};
-use crate::tess::{Tesseract, installed_languages};
+use crate::tess::{GrayImage, Tesseract, installed_languages};
 
 /// Which pages get OCR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -300,6 +300,8 @@ impl Worker {
         self.osd.as_mut().expect("set").as_mut()
     }
 
+    /// One page: resume check, resolution, text layer or OCR, then the
+    /// image and the JSON (last, so that its presence means "complete").
     fn process(
         &mut self,
         doc: usize,
@@ -316,28 +318,9 @@ impl Worker {
         let mut timings = Timings::default();
         let pdf = self.pdf(doc, task)?;
         let page = pdf.page(page_no).map_err(|e| e.to_string())?;
+        let dpi = page_dpi(&page, task, page_no, cfg)?;
+        let (width_pt, height_pt) = (page.width_pt, page.height_pt);
 
-        // The page's own resolution: the configured one unless that would
-        // make an image too large for the engines (a poster, a map, a huge
-        // `dpi`); boxes and images then use this one.
-        let dpi = capped_dpi(page.width_pt, page.height_pt, cfg.dpi, cfg.max_megapixels)
-            .ok_or_else(|| {
-                format!(
-                    "page {page_no}: unusable page size {} x {} pt",
-                    page.width_pt, page.height_pt
-                )
-            })?;
-        if dpi != cfg.dpi {
-            tracing::info!(
-                "{} page {page_no}: {:.0} x {:.0} pt is over {} megapixels at {} dpi; rendered at {dpi} dpi",
-                task.citekey,
-                page.width_pt,
-                page.height_pt,
-                cfg.max_megapixels,
-                cfg.dpi
-            );
-        }
-        let image_dpi = cfg.image_dpi.min(dpi);
         let t = Instant::now();
         let layer = if cfg.mode == Mode::ForceOcr {
             Vec::new()
@@ -351,166 +334,258 @@ impl Worker {
             Mode::ForceOcr => false,
             Mode::TextLayerOnly => true,
         };
-
-        let (width_pt, height_pt) = (page.width_pt, page.height_pt);
-        let (blocks, source, rotation, osd, image, image_dpi) = if use_layer {
+        let read = if use_layer {
+            let image_dpi = cfg.image_dpi.min(dpi);
             let t = Instant::now();
-            let img = page.render_gray(image_dpi).map_err(|e| e.to_string())?;
+            let image = page.render_gray(image_dpi).map_err(|e| e.to_string())?;
             timings.render_ms = ms(t);
-            (layer, TextSource::TextLayer, 0u16, None, img, image_dpi)
+            Read {
+                blocks: layer,
+                source: TextSource::TextLayer,
+                rotation: 0,
+                osd: None,
+                image,
+                image_dpi,
+            }
         } else {
             let t = Instant::now();
             let img = page.render_gray(dpi).map_err(|e| e.to_string())?;
             drop(page);
             timings.render_ms = ms(t);
-            let (img, rotation, osd) = if cfg.detect_rotation {
-                let t = Instant::now();
-                // Orientation needs far less detail than recognition.
-                let factor = (dpi / 150).max(1);
-                let small = downscale(&img, factor);
-                let found = if small.width < MIN_ENGINE_SIDE || small.height < MIN_ENGINE_SIDE {
-                    None
-                } else {
-                    self.osd_engine(cfg)
-                        .and_then(|e| e.detect_orientation(&small, dpi / factor))
-                };
-                timings.osd_ms = ms(t);
-                match found {
-                    Some(o) if o.rotate_cw != 0 && o.confidence >= cfg.osd_min_confidence => {
-                        let turned = rotate_cw(&img, o.rotate_cw);
-                        (
-                            turned,
-                            o.rotate_cw,
-                            Some(Osd {
-                                rotate: o.rotate_cw,
-                                confidence: o.confidence,
-                                applied: true,
-                            }),
-                        )
-                    }
-                    Some(o) => (
-                        img,
-                        0,
-                        Some(Osd {
-                            rotate: o.rotate_cw,
-                            confidence: o.confidence,
-                            applied: false,
-                        }),
-                    ),
-                    None => (img, 0, None),
-                }
-            } else {
-                (img, 0, None)
-            };
-            let t = Instant::now();
-            let deadline = cfg
-                .page_timeout
-                .map(|d| d.as_millis().min(u32::MAX as u128) as u32);
-            // Too small to hold text; Tesseract is not given such images.
-            let found = if img.width < MIN_ENGINE_SIDE || img.height < MIN_ENGINE_SIDE {
-                Vec::new()
-            } else {
-                self.ocr_engine(cfg)?
-                    .recognize(&img, dpi, deadline)
-                    .map_err(|e| format!("page {page_no}: {e}"))?
-            };
-            timings.ocr_ms = ms(t);
-            let blocks: Vec<Block> = found
-                .into_iter()
-                .map(|b| Block {
-                    bbox: b.bbox,
-                    lines: b
-                        .lines
-                        .into_iter()
-                        .map(|l| {
-                            Line::new(
-                                l.bbox,
-                                l.words
-                                    .into_iter()
-                                    .map(|w| Word {
-                                        text: w.text,
-                                        bbox: w.bbox,
-                                        confidence: Some((w.confidence * 100.0).round() / 100.0),
-                                    })
-                                    .collect(),
-                            )
-                        })
-                        .collect(),
-                })
-                .collect();
-            let factor = (dpi / image_dpi.max(1)).max(1);
-            (
-                blocks,
-                TextSource::Ocr,
-                rotation,
-                osd,
-                downscale(&img, factor),
-                dpi / factor,
-            )
+            self.read_by_ocr(img, dpi, page_no, cfg, &mut timings)?
         };
-
-        let t = Instant::now();
-        let jpeg =
-            to_jpeg(&image, cfg.jpeg_quality).map_err(|e| format!("page {page_no}: image: {e}"))?;
-        let image_name = page_image_name(page_no);
-        write_atomic(&task.out_dir.join(&image_name), &jpeg)?;
-        timings.image_ms = ms(t);
-
-        let turned = rotation == 90 || rotation == 270;
-        let (width_pt, height_pt) = if turned {
-            (height_pt, width_pt)
-        } else {
-            (width_pt, height_pt)
-        };
-        let s = dpi as f32 / 72.0;
-        let text = blocks_text(&blocks);
-        let json = PageJson {
-            schema_version: PAGE_SCHEMA_VERSION,
-            citekey: task.citekey.clone(),
-            page: page_no,
-            page_count,
-            source,
-            width_pt: round2(width_pt),
-            height_pt: round2(height_pt),
-            width_px: (width_pt * s).round() as u32,
-            height_px: (height_pt * s).round() as u32,
+        let page_size = PageSize {
+            width_pt,
+            height_pt,
             dpi,
-            requested_dpi: (dpi != cfg.dpi).then_some(cfg.dpi),
-            rotation,
-            mean_confidence: mean_confidence(&blocks),
-            text,
-            blocks,
-            image: Some(PageImage {
-                file: image_name,
-                format: "jpeg".into(),
-                width: image.width,
-                height: image.height,
-                dpi: image_dpi,
-            }),
-            text_layer: verdict,
-            osd,
-            languages: cfg.languages.clone(),
-            engine: match source {
-                TextSource::Ocr => format!("tesseract {}", crate::tess::version()),
-                TextSource::TextLayer => format!("mupdf {MUPDF_VERSION}"),
-            },
-            timings: Timings {
-                total_ms: ms(start),
-                ..timings
-            },
         };
-        let bytes = serde_json::to_vec_pretty(&json).expect("page JSON serialises");
-        // The JSON goes last: its presence means the page is complete.
-        write_atomic(&json_path, &bytes)?;
-        Ok(PageSummary {
-            source,
-            chars: json.text.chars().filter(|c| !c.is_whitespace()).count(),
-            mean_confidence: json.mean_confidence,
+        write_page(
+            task, page_no, page_count, page_size, read, verdict, cfg, timings, start,
+        )
+    }
+
+    /// Turn the rendered page upright (when OSD is sure) and recognise it.
+    fn read_by_ocr(
+        &mut self,
+        img: GrayImage,
+        dpi: u32,
+        page_no: usize,
+        cfg: &OcrConfig,
+        timings: &mut Timings,
+    ) -> Result<Read, String> {
+        let (img, rotation, osd) = if cfg.detect_rotation {
+            let t = Instant::now();
+            let found = self.orientation(&img, dpi, cfg);
+            timings.osd_ms = ms(t);
+            match found {
+                Some(o) if o.rotate_cw != 0 && o.confidence >= cfg.osd_min_confidence => {
+                    let turned = rotate_cw(&img, o.rotate_cw);
+                    (turned, o.rotate_cw, Some(osd_record(&o, true)))
+                }
+                Some(o) => (img, 0, Some(osd_record(&o, false))),
+                None => (img, 0, None),
+            }
+        } else {
+            (img, 0, None)
+        };
+        let t = Instant::now();
+        let deadline = cfg
+            .page_timeout
+            .map(|d| d.as_millis().min(u32::MAX as u128) as u32);
+        // Too small to hold text; Tesseract is not given such images.
+        let found = if img.width < MIN_ENGINE_SIDE || img.height < MIN_ENGINE_SIDE {
+            Vec::new()
+        } else {
+            self.ocr_engine(cfg)?
+                .recognize(&img, dpi, deadline)
+                .map_err(|e| format!("page {page_no}: {e}"))?
+        };
+        timings.ocr_ms = ms(t);
+        let blocks = found.into_iter().map(block_from_engine).collect();
+        let factor = (dpi / cfg.image_dpi.min(dpi).max(1)).max(1);
+        Ok(Read {
+            blocks,
+            source: TextSource::Ocr,
             rotation,
-            resumed: false,
-            seconds: start.elapsed().as_secs_f64(),
+            osd,
+            image: downscale(&img, factor),
+            image_dpi: dpi / factor,
         })
     }
+
+    /// OSD's answer for the page; orientation needs far less detail than
+    /// recognition, so it looks at a copy near 150 dpi.
+    fn orientation(
+        &mut self,
+        img: &GrayImage,
+        dpi: u32,
+        cfg: &OcrConfig,
+    ) -> Option<crate::tess::Orientation> {
+        let factor = (dpi / 150).max(1);
+        let small = downscale(img, factor);
+        if small.width < MIN_ENGINE_SIDE || small.height < MIN_ENGINE_SIDE {
+            return None;
+        }
+        self.osd_engine(cfg)
+            .and_then(|e| e.detect_orientation(&small, dpi / factor))
+    }
+}
+
+/// What reading a page produced, before it is written.
+struct Read {
+    blocks: Vec<Block>,
+    source: TextSource,
+    rotation: u16,
+    osd: Option<Osd>,
+    image: GrayImage,
+    image_dpi: u32,
+}
+
+/// The page's size as the PDF gives it, and the resolution it was read at.
+#[derive(Clone, Copy)]
+struct PageSize {
+    width_pt: f32,
+    height_pt: f32,
+    dpi: u32,
+}
+
+/// The page's own resolution: the configured one unless that would make an
+/// image too large for the engines (a poster, a map, a huge `dpi`); boxes
+/// and images then use this one.
+fn page_dpi(
+    page: &crate::render::PdfPage,
+    task: &DocTask,
+    page_no: usize,
+    cfg: &OcrConfig,
+) -> Result<u32, String> {
+    let dpi = capped_dpi(page.width_pt, page.height_pt, cfg.dpi, cfg.max_megapixels).ok_or_else(
+        || {
+            format!(
+                "page {page_no}: unusable page size {} x {} pt",
+                page.width_pt, page.height_pt
+            )
+        },
+    )?;
+    if dpi != cfg.dpi {
+        tracing::info!(
+            "{} page {page_no}: {:.0} x {:.0} pt is over {} megapixels at {} dpi; rendered at {dpi} dpi",
+            task.citekey,
+            page.width_pt,
+            page.height_pt,
+            cfg.max_megapixels,
+            cfg.dpi
+        );
+    }
+    Ok(dpi)
+}
+
+fn osd_record(o: &crate::tess::Orientation, applied: bool) -> Osd {
+    Osd {
+        rotate: o.rotate_cw,
+        confidence: o.confidence,
+        applied,
+    }
+}
+
+fn block_from_engine(b: crate::tess::OcrBlock) -> Block {
+    Block {
+        bbox: b.bbox,
+        lines: b
+            .lines
+            .into_iter()
+            .map(|l| {
+                Line::new(
+                    l.bbox,
+                    l.words
+                        .into_iter()
+                        .map(|w| Word {
+                            text: w.text,
+                            bbox: w.bbox,
+                            confidence: Some((w.confidence * 100.0).round() / 100.0),
+                        })
+                        .collect(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Write the page image, then its JSON (its presence means "complete").
+#[allow(clippy::too_many_arguments)]
+fn write_page(
+    task: &DocTask,
+    page_no: usize,
+    page_count: usize,
+    size: PageSize,
+    read: Read,
+    verdict: crate::heuristic::TextLayerVerdict,
+    cfg: &OcrConfig,
+    timings: Timings,
+    start: Instant,
+) -> Result<PageSummary, String> {
+    let mut timings = timings;
+    let t = Instant::now();
+    let jpeg = to_jpeg(&read.image, cfg.jpeg_quality)
+        .map_err(|e| format!("page {page_no}: image: {e}"))?;
+    let image_name = page_image_name(page_no);
+    write_atomic(&task.out_dir.join(&image_name), &jpeg)?;
+    timings.image_ms = ms(t);
+
+    let turned = read.rotation == 90 || read.rotation == 270;
+    let (width_pt, height_pt) = if turned {
+        (size.height_pt, size.width_pt)
+    } else {
+        (size.width_pt, size.height_pt)
+    };
+    let dpi = size.dpi;
+    let s = dpi as f32 / 72.0;
+    let text = blocks_text(&read.blocks);
+    let json = PageJson {
+        schema_version: PAGE_SCHEMA_VERSION,
+        citekey: task.citekey.clone(),
+        page: page_no,
+        page_count,
+        source: read.source,
+        width_pt: round2(width_pt),
+        height_pt: round2(height_pt),
+        width_px: (width_pt * s).round() as u32,
+        height_px: (height_pt * s).round() as u32,
+        dpi,
+        requested_dpi: (dpi != cfg.dpi).then_some(cfg.dpi),
+        rotation: read.rotation,
+        mean_confidence: mean_confidence(&read.blocks),
+        text,
+        blocks: read.blocks,
+        image: Some(PageImage {
+            file: image_name,
+            format: "jpeg".into(),
+            width: read.image.width,
+            height: read.image.height,
+            dpi: read.image_dpi,
+        }),
+        text_layer: verdict,
+        osd: read.osd,
+        languages: cfg.languages.clone(),
+        engine: match read.source {
+            TextSource::Ocr => format!("tesseract {}", crate::tess::version()),
+            TextSource::TextLayer => format!("mupdf {MUPDF_VERSION}"),
+        },
+        timings: Timings {
+            total_ms: ms(start),
+            ..timings
+        },
+    };
+    let bytes = serde_json::to_vec_pretty(&json).expect("page JSON serialises");
+    let json_path = task.out_dir.join(page_json_name(page_no));
+    write_atomic(&json_path, &bytes)?;
+    Ok(PageSummary {
+        source: read.source,
+        chars: json.text.chars().filter(|c| !c.is_whitespace()).count(),
+        mean_confidence: json.mean_confidence,
+        rotation: read.rotation,
+        resumed: false,
+        seconds: start.elapsed().as_secs_f64(),
+    })
 }
 
 /// A page finished by an earlier run with the same settings: its JSON
