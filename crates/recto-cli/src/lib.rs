@@ -173,14 +173,20 @@ fn exit_status(err: &anyhow::Error) -> ExitStatus {
             .is_some_and(recto_registry::Error::is_not_found)
             || e.downcast_ref::<recto_steps::StepError>()
                 .is_some_and(recto_steps::StepError::is_not_found)
-            || e.downcast_ref::<commands::jobs::NotFound>().is_some()
+            || matches!(
+                e.downcast_ref::<commands::CliError>(),
+                Some(commands::CliError::NotFound(_))
+            )
     });
     let invalid = err.chain().any(|e| {
         e.downcast_ref::<recto_registry::Error>()
             .is_some_and(recto_registry::Error::is_invalid_input)
             || e.downcast_ref::<recto_steps::StepError>()
                 .is_some_and(recto_steps::StepError::is_invalid_input)
-            || e.downcast_ref::<commands::UsageError>().is_some()
+            || matches!(
+                e.downcast_ref::<commands::CliError>(),
+                Some(commands::CliError::Usage(_))
+            )
     });
     if not_found {
         ExitStatus::NotFound

@@ -29,7 +29,7 @@ pub fn run(cmd: JobsCommand, config: &Config) -> anyhow::Result<Outcome> {
             if json {
                 output::json(&jobs)?;
             } else if jobs.is_empty() {
-                anyhow::bail!(NotFound(format!(
+                anyhow::bail!(super::CliError::NotFound(format!(
                     "no job has processed citekey {citekey:?}"
                 )));
             } else {
@@ -42,18 +42,6 @@ pub fn run(cmd: JobsCommand, config: &Config) -> anyhow::Result<Outcome> {
     }
     Ok(Outcome::Success)
 }
-
-/// An error that maps to the "not found" exit code.
-#[derive(Debug)]
-pub struct NotFound(pub String);
-
-impl std::fmt::Display for NotFound {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for NotFound {}
 
 fn list(reg: &Registry, step: Option<&str>, json: bool, long: bool) -> anyhow::Result<()> {
     if json && long {

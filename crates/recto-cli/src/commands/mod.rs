@@ -22,15 +22,23 @@ pub enum Outcome {
     Partial,
 }
 
-/// An error in what the user gave that no library type describes (metadata
-/// that is not JSON); maps to the usage-error exit code.
+/// Errors the CLI finds itself (no library type describes them), with the
+/// exit code each maps to.
 #[derive(Debug)]
-pub struct UsageError(pub String);
+pub enum CliError {
+    /// Something asked for does not exist (exit code 4).
+    NotFound(String),
+    /// What the user gave is malformed, e.g. metadata that is not JSON
+    /// (exit code 2).
+    Usage(String),
+}
 
-impl std::fmt::Display for UsageError {
+impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            CliError::NotFound(m) | CliError::Usage(m) => f.write_str(m),
+        }
     }
 }
 
-impl std::error::Error for UsageError {}
+impl std::error::Error for CliError {}

@@ -44,7 +44,7 @@ pub fn run(cmd: StepCommand, config: &Config) -> anyhow::Result<Outcome> {
                 metadata.display().to_string()
             };
             let mut value: Value = serde_json::from_str(&text).map_err(|e| {
-                super::UsageError(format!("{source}: metadata is not valid JSON: {e}"))
+                super::CliError::Usage(format!("{source}: metadata is not valid JSON: {e}"))
             })?;
             // The process that records a running step is the one that called
             // recto, not this short-lived recto process.

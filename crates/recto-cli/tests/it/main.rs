@@ -114,3 +114,19 @@ pub fn s3_store(server: &recto_test_support::S3Server, prefix: &str) -> recto_st
     )
     .expect("open the test bucket")
 }
+
+/// The local store's file behind citekey `key` of upload job `src`, as the
+/// upload recorded it.
+pub fn stored_object(ctx: &TestContext, src: &str, key: &str) -> std::path::PathBuf {
+    let meta: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            ctx.data_dir()
+                .join(format!("sources/job_metadata/{src}.json")),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    ctx.data_dir()
+        .join("store")
+        .join(meta["objects"][key].as_str().unwrap())
+}

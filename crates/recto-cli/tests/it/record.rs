@@ -176,18 +176,7 @@ fn resume_without_the_password_keeps_the_encrypted_citekey_done() {
         ],
     );
     // Swap the stored object so that `tampered` fails its checksum.
-    let source: Value = serde_json::from_slice(
-        &std::fs::read(
-            ctx.data_dir()
-                .join(format!("sources/job_metadata/{src}.json")),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let obj = ctx
-        .data_dir()
-        .join("store")
-        .join(source["objects"]["tampered"].as_str().unwrap());
+    let obj = crate::stored_object(&ctx, &src, "tampered");
     let original = std::fs::read(&obj).unwrap();
     std::fs::write(&obj, text_pdf(&["Something else, swapped in."])).unwrap();
     let o = recto(
