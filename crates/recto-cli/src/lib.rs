@@ -113,15 +113,12 @@ fn init_logging(verbose: u8) {
 
 #[allow(clippy::print_stderr)]
 fn report(err: &anyhow::Error) {
-    eprintln!("error: {err}");
-    // object_store nests errors whose messages repeat their causes; print
-    // only causes that add something.
-    let mut shown = err.to_string();
-    for cause in err.chain().skip(1) {
-        let text = cause.to_string();
-        if !shown.contains(&text) {
+    let causes = recto_store::error_causes(err.as_ref());
+    for (i, text) in causes.iter().enumerate() {
+        if i == 0 {
+            eprintln!("error: {text}");
+        } else {
             eprintln!("  caused by: {text}");
-            shown.push_str(&text);
         }
     }
     if let Some(hint) = hint(err) {
@@ -133,6 +130,12 @@ fn report(err: &anyhow::Error) {
 /// errors name no flags, since their other callers (Python) have none.
 fn hint(err: &anyhow::Error) -> Option<String> {
     use recto_steps::StepError;
+    let store = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<recto_store::StoreError>());
+    if let Some(recto_store::StoreError::WrongRegion { .. }) = store {
+        return Some("give the bucket's region with --region (or RECTO_REGION)".into());
+    }
     let e = err.chain().find_map(|e| e.downcast_ref::<StepError>())?;
     Some(match e {
         StepError::NoCitekeys => "give --citekeys KEY[,KEY...]".into(),

@@ -31,7 +31,7 @@ pub enum StoreError {
     },
 
     #[error(
-        "{store} rejected the region {region:?}: give the bucket's region with --region or RECTO_REGION"
+        "{store} rejected the region {region:?}: the bucket's region must be given (RECTO_REGION, or the store's region setting)"
     )]
     WrongRegion {
         store: String,

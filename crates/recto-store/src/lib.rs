@@ -15,4 +15,6 @@ mod store;
 
 pub use config::{Credentials, StoreConfig, StoreLocation};
 pub use error::StoreError;
-pub use store::{MULTIPART_THRESHOLD, ObjectInfo, RetryPolicy, Store, error_chain, sha256_file};
+pub use store::{
+    MULTIPART_THRESHOLD, ObjectInfo, RetryPolicy, Store, error_causes, error_chain, sha256_file,
+};

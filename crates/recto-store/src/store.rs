@@ -601,20 +601,29 @@ pub async fn sha256_file(path: &Path) -> Result<(String, u64), StoreError> {
     .expect("hashing task panicked")
 }
 
-/// An error with its causes, `a: b: c`, leaving out causes whose text the
-/// message already holds (object_store's errors repeat their sources).
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
+/// An error's message, then those of its causes that add something: a
+/// cause whose text the messages so far already hold is left out
+/// (object_store's errors repeat their sources). The one formatter of error
+/// chains: [`error_chain`] joins it into a line for metadata, the CLI prints
+/// it as `error:` and `caused by:` lines.
+pub fn error_causes(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out = vec![e.to_string()];
+    let mut shown = out[0].clone();
     let mut cur = e.source();
     while let Some(c) = cur {
         let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
+        if !shown.contains(&t) {
+            shown.push_str(&t);
+            out.push(t);
         }
         cur = c.source();
     }
-    s
+    out
+}
+
+/// An error with its causes on one line, `a: b: c` (see [`error_causes`]).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    error_causes(e).join(": ")
 }
 
 /// The HTTP status in an object_store error's debug text (`status: 403`).
