@@ -632,21 +632,11 @@ fn write_fulltext(task: &DocTask, pages: usize) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// Write via a temp file and rename, so a killed process never leaves a
-/// half-written page; not fsynced per page (the OCR step syncs at its end).
+/// Write via a temp file and rename (recto's one atomic writer), so a
+/// killed process never leaves a half-written page; not fsynced per page:
+/// the OCR step syncs the filesystem once before it records the job.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = path.with_file_name(format!(
-        ".tmp-{name}-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("{}: {e}", path.display())
-        })
+    recto_fs::write_atomic(path, bytes, recto_fs::Durability::Renamed).map_err(|e| e.to_string())
 }
 
 fn ms(t: Instant) -> f64 {

@@ -10,60 +10,37 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// Temp files start with this prefix so that scans, which only read
-/// `*.json` files whose name is a job id, never pick them up.
-pub(crate) const TMP_PREFIX: &str = ".tmp-";
+pub(crate) use recto_fs::TMP_PREFIX;
+
+impl From<recto_fs::FsError> for Error {
+    fn from(e: recto_fs::FsError) -> Self {
+        Error::io(e.path, e.source)
+    }
+}
 
 pub(crate) fn create_dir_all(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
 }
 
 fn parent(path: &Path) -> &Path {
-    path.parent().unwrap_or(Path::new("."))
+    recto_fs::parent(path)
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
-    // Directories can be opened read-only and fsynced on Unix; elsewhere this
-    // is best effort.
-    match File::open(dir) {
-        Ok(f) => {
-            let _ = f.sync_all();
-            Ok(())
-        }
-        Err(e) => Err(Error::io(dir, e)),
-    }
+    Ok(recto_fs::sync_dir(dir)?)
 }
 
-/// Ordinary files are readable by all (subject to the umask), not 0600 as
-/// temp files are created.
-fn file_mode() -> fs::Permissions {
-    use std::os::unix::fs::PermissionsExt;
-    fs::Permissions::from_mode(0o644)
-}
-
-/// A temp file beside `path` holding `bytes`, not yet synced or renamed.
 fn write_temp(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
-    let dir = parent(path);
-    create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TMP_PREFIX)
-        .suffix(".tmp")
-        .permissions(file_mode())
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    Ok(tmp)
+    Ok(recto_fs::write_temp(path, bytes)?)
 }
 
 /// Write `bytes` to `path` atomically and durably.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = parent(path);
-    let tmp = write_temp(path, bytes)?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    sync_dir(dir)
+    Ok(recto_fs::write_atomic(
+        path,
+        bytes,
+        recto_fs::Durability::Synced,
+    )?)
 }
 
 /// Write many files atomically with one filesystem sync instead of one per
@@ -92,23 +69,8 @@ pub fn atomic_write_many(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
 /// Flush everything written to the filesystem holding `dir` (one `syncfs`
 /// instead of an fsync per file), e.g. all pages of a step before the step
 /// is recorded as completed.
-#[cfg(target_os = "linux")]
 pub fn sync_filesystem(dir: &Path) -> Result<()> {
-    use std::os::fd::AsRawFd;
-    let f = File::open(dir).map_err(|e| Error::io(dir, e))?;
-    // SAFETY: syncfs takes any open descriptor on the filesystem to sync.
-    let rc = unsafe { libc::syncfs(f.as_raw_fd()) };
-    if rc != 0 {
-        return Err(Error::io(dir, std::io::Error::last_os_error()));
-    }
-    Ok(())
-}
-
-#[cfg(all(unix, not(target_os = "linux")))]
-pub fn sync_filesystem(_dir: &Path) -> Result<()> {
-    // SAFETY: sync has no preconditions.
-    unsafe { libc::sync() };
-    Ok(())
+    Ok(recto_fs::sync_filesystem(dir)?)
 }
 
 /// Point `link` at `target` (a file name in the same folder), atomically.
