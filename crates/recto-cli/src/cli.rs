@@ -91,6 +91,32 @@ pub enum Command {
     ///   recto sync --step toc --job-id 2026-01-01_22-30-00
     #[command(verbatim_doc_comment)]
     Sync(SyncStepArgs),
+    /// The library: per citekey, its newest source and each step's state
+    /// (done, failed, stale, running, outdated, pending).
+    ///
+    /// Examples:
+    ///   recto status                      (every citekey, with a summary line)
+    ///   recto status smith2020 doe2019
+    ///   recto status --step ocr --json
+    #[command(verbatim_doc_comment)]
+    Status(StatusArgs),
+    /// Print a citekey's current text (its newest completed OCR result).
+    ///
+    /// Pages are separated by form feeds, as in fulltext.txt.
+    ///
+    /// Examples:
+    ///   recto text smith2020
+    ///   recto text smith2020 --pages 3-7 --markdown
+    ///   recto text smith2020 --job 2026-01-01_21-45-14
+    #[command(verbatim_doc_comment)]
+    Text(TextArgs),
+    /// Show where every artifact of a citekey is: its uploads, OCR results,
+    /// current links and synced copies.
+    Show {
+        citekey: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Query jobs: list, status, full registry, jobs of a citekey.
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -119,6 +145,43 @@ pub struct StoreArgs {
     /// endpoints on an IP address or localhost.
     #[arg(long)]
     pub path_style: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TextArgs {
+    pub citekey: String,
+    /// Pages, 1-based: `5` or `3-7` [default: all].
+    #[arg(long, value_name = "N|FIRST-LAST", value_parser = parse_pages)]
+    pub pages: Option<(usize, usize)>,
+    /// The OCR job to read (an id or `latest`) [default: the citekey's current result].
+    #[arg(long, value_name = "JOB")]
+    pub job: Option<String>,
+    /// A `## Page N` heading before each page instead of form feeds.
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+fn parse_pages(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("{s:?} is not a page or a range of pages (5, 3-7)");
+    let (a, b) = s.split_once('-').unwrap_or((s, s));
+    let a: usize = a.trim().parse().map_err(|_| bad())?;
+    let b: usize = b.trim().parse().map_err(|_| bad())?;
+    if a == 0 || b < a {
+        return Err(bad());
+    }
+    Ok((a, b))
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Citekeys to show [default: every citekey the registry knows].
+    pub citekeys: Vec<String>,
+    /// Only this step [default: the pipeline's steps].
+    #[arg(long, value_name = "STEP")]
+    pub step: Option<String>,
+    /// Print the states as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -170,7 +233,7 @@ pub struct OcrArgs {
     /// Tesseract languages, '+'-separated, e.g. eng, eng+deu+fra [default: eng+deu+fra].
     #[arg(long = "lang", value_name = "LANGS")]
     pub languages: Option<String>,
-    /// Resolution for OCR and for all boxes in the page JSON, 36-2400
+    /// Resolution for OCR and for all boxes in the page JSON, 70-1200
     /// [default: 300]. A page too large for --max-megapixels at this
     /// resolution is rendered at the highest one under the limit.
     #[arg(long, value_name = "N")]

@@ -73,6 +73,20 @@ impl Config {
         })
     }
 
+    /// An error when the data directory does not exist: a command that
+    /// only reads would otherwise answer "nothing", as if it were empty.
+    pub fn require_data_dir(&self) -> anyhow::Result<()> {
+        if self.data_dir.is_dir() {
+            Ok(())
+        } else {
+            Err(crate::commands::CliError::NotFound(format!(
+                "no data directory at {} (nothing recorded yet here; give --data-dir or set RECTO_DATA_DIR, or run `recto upload` first)",
+                self.data_dir.display()
+            ))
+            .into())
+        }
+    }
+
     pub fn registry(&self) -> Registry {
         Registry::open(&self.data_dir).with_pipeline(self.pipeline.clone())
     }

@@ -41,6 +41,12 @@ pub enum Error {
         jobs_with_step: Vec<String>,
     },
 
+    #[error("unknown citekey {citekey:?}{}", did_you_mean(.suggestions))]
+    CitekeyNotFound {
+        citekey: String,
+        suggestions: Vec<String>,
+    },
+
     #[error("no jobs recorded in {}", .data_dir.display())]
     NoJobs { data_dir: PathBuf },
 
@@ -80,6 +86,14 @@ pub enum Error {
     JobIdsExhausted { dir: PathBuf, tries: u32 },
 }
 
+fn did_you_mean(s: &[String]) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", s.join(" or "))
+    }
+}
+
 fn hint(items: &[String], what: &str) -> String {
     if items.is_empty() {
         String::new()
@@ -114,6 +128,7 @@ impl Error {
         matches!(
             self,
             Error::JobNotFound { .. }
+                | Error::CitekeyNotFound { .. }
                 | Error::StepNotFound { .. }
                 | Error::NoJobs { .. }
                 | Error::NoJobsForStep { .. }

@@ -19,7 +19,7 @@ use crate::record::{Record, RecordKind, read_record};
 use crate::trace::Lookup;
 
 /// Bumped when the tables change; an index of another version is rebuilt.
-const INDEX_VERSION: i64 = 3;
+const INDEX_VERSION: i64 = 4;
 
 #[derive(Debug)]
 pub(crate) struct Index {
@@ -39,6 +39,7 @@ const SCHEMA: &str = "
         timestamp TEXT NOT NULL,
         source_job_id TEXT,
         has_citekeys INTEGER NOT NULL,
+        whole_failed INTEGER NOT NULL,
         PRIMARY KEY (kind, job_id)
     ) WITHOUT ROWID;
     CREATE TABLE citekeys (
@@ -46,22 +47,48 @@ const SCHEMA: &str = "
         kind TEXT NOT NULL,
         job_id TEXT NOT NULL,
         failed INTEGER NOT NULL,
+        sha256 TEXT,
+        size INTEGER,
+        pages INTEGER,
+        confidence REAL,
+        reason TEXT,
+        source_job_id TEXT,
         PRIMARY KEY (citekey, kind, job_id)
     ) WITHOUT ROWID;";
 
 const SECONDARY_INDEXES: &str = "
     CREATE INDEX records_job ON records (job_id);
-    CREATE INDEX records_source ON records (source_job_id);";
+    CREATE INDEX records_source ON records (source_job_id);
+    CREATE INDEX citekeys_job ON citekeys (job_id);";
 
 const INSERT_RECORD: &str = "INSERT OR REPLACE INTO records
-    (kind, job_id, status, timestamp, source_job_id, has_citekeys)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    (kind, job_id, status, timestamp, source_job_id, has_citekeys, whole_failed)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
-const INSERT_CITEKEY: &str =
-    "INSERT OR IGNORE INTO citekeys (citekey, kind, job_id, failed) VALUES (?1, ?2, ?3, ?4)";
+const INSERT_CITEKEY: &str = "INSERT OR IGNORE INTO citekeys
+    (citekey, kind, job_id, failed, sha256, size, pages, confidence, reason, source_job_id)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 /// `(job_id, kind, status, source_job_id)` of one record.
 pub(crate) type SummaryRow = (String, String, String, Option<String>);
+
+/// One citekey in one record, with the record's status.
+#[derive(Debug, Clone)]
+pub(crate) struct StateRow {
+    pub citekey: String,
+    pub kind: String,
+    pub job_id: String,
+    pub failed: bool,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    pub pages: Option<u64>,
+    pub confidence: Option<f64>,
+    pub reason: Option<String>,
+    pub source_job_id: Option<String>,
+    pub status: String,
+    pub timestamp: String,
+    pub whole_failed: bool,
+}
 
 /// One row of `find_jobs_for_citekey`.
 #[derive(Debug, Clone)]
@@ -154,24 +181,24 @@ impl Index {
             // Inserting in key order keeps every B-tree append-only.
             let mut sorted: Vec<&Arc<Record>> = records.iter().collect();
             sorted.sort_by(|a, b| (a.kind.key(), &a.job_id).cmp(&(b.kind.key(), &b.job_id)));
-            let mut keys: Vec<(&str, &str, &str, bool)> = Vec::new();
+            let mut keys: Vec<(&str, &str, &str, crate::record::CitekeyRow<'_>)> = Vec::new();
             {
                 let mut st = tx.prepare(INSERT_RECORD).map_err(err)?;
                 for r in &sorted {
                     let p = record_params(r);
                     st.execute(rusqlite::params_from_iter(p.iter().map(|b| b.as_ref())))
                         .map_err(err)?;
-                    for (c, failed) in r.citekey_rows() {
-                        keys.push((c, r.kind.key(), r.job_id.as_str(), failed));
+                    for row in r.citekey_rows() {
+                        keys.push((row.citekey, r.kind.key(), r.job_id.as_str(), row));
                     }
                 }
             }
-            keys.sort_unstable();
-            keys.dedup();
+            keys.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+            keys.dedup_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2));
             {
                 let mut st = tx.prepare(INSERT_CITEKEY).map_err(err)?;
-                for (c, k, j, failed) in keys {
-                    st.execute(params![c, k, j, failed]).map_err(err)?;
+                for (_, k, j, row) in keys {
+                    st.execute(citekey_params(&row, k, j)).map_err(err)?;
                 }
             }
             tx.execute_batch(SECONDARY_INDEXES).map_err(err)?;
@@ -276,6 +303,85 @@ impl Index {
     /// Records that name `citekey` in their `citekeys.list`, plus records
     /// without a list of their own that belong to those jobs or hang below
     /// them (a sync step that records no citekeys covers its OCR job's).
+    /// Every row of the citekeys table with its record's status and time,
+    /// for the given citekeys or all of them, ordered by citekey, step, job.
+    pub fn state_rows(&self, citekeys: Option<&[String]>) -> Result<Vec<StateRow>> {
+        // A record without a citekey list (a sync written by hand, say)
+        // covers the citekeys of its own job's other records, or else of its
+        // upstream job's, as in `citekey_hits`.
+        const SELECT: &str = "WITH rows AS (
+                SELECT c.citekey, c.kind, c.job_id, c.failed, c.sha256, c.size, c.pages,
+                       c.confidence, c.reason, c.source_job_id, r.status, r.timestamp,
+                       r.whole_failed
+                FROM citekeys c JOIN records r ON r.kind = c.kind AND r.job_id = c.job_id
+                UNION ALL
+                SELECT DISTINCT c.citekey, r.kind, r.job_id, 0, NULL, NULL, NULL, NULL, NULL,
+                       r.source_job_id, r.status, r.timestamp, r.whole_failed
+                FROM records r JOIN citekeys c ON c.job_id = CASE
+                    WHEN EXISTS (SELECT 1 FROM records o WHERE o.job_id = r.job_id AND o.has_citekeys = 1)
+                    THEN r.job_id ELSE r.source_job_id END
+                WHERE r.has_citekeys = 0
+             ) SELECT citekey, kind, job_id, failed, sha256, size, pages, confidence, reason,
+                      source_job_id, status, timestamp, whole_failed FROM rows";
+        let map = |r: &rusqlite::Row<'_>| {
+            Ok(StateRow {
+                citekey: r.get(0)?,
+                kind: r.get(1)?,
+                job_id: r.get(2)?,
+                failed: r.get(3)?,
+                sha256: r.get(4)?,
+                size: r.get::<_, Option<i64>>(5)?.map(|v| v as u64),
+                pages: r.get::<_, Option<i64>>(6)?.map(|v| v as u64),
+                confidence: r.get(7)?,
+                reason: r.get(8)?,
+                source_job_id: r.get(9)?,
+                status: r.get(10)?,
+                timestamp: r.get(11)?,
+                whole_failed: r.get(12)?,
+            })
+        };
+        let mut out = Vec::new();
+        match citekeys {
+            None => {
+                let mut st = self
+                    .conn
+                    .prepare_cached(&format!("{SELECT} ORDER BY citekey, kind, job_id"))
+                    .map_err(self.err())?;
+                for row in st.query_map([], map).map_err(self.err())? {
+                    out.push(row.map_err(self.err())?);
+                }
+            }
+            Some(keys) => {
+                let mut st = self
+                    .conn
+                    .prepare_cached(&format!(
+                        "{SELECT} WHERE citekey = ?1 ORDER BY kind, job_id"
+                    ))
+                    .map_err(self.err())?;
+                for k in keys {
+                    for row in st.query_map([k], map).map_err(self.err())? {
+                        out.push(row.map_err(self.err())?);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every citekey the index knows, sorted.
+    pub fn all_citekeys(&self) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT DISTINCT citekey FROM citekeys ORDER BY citekey")
+            .map_err(self.err())?;
+        let rows = st
+            .query_map([], |r| r.get(0))
+            .map_err(self.err())?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
     pub fn citekey_hits(&self, citekey: &str) -> Result<Vec<CitekeyHit>> {
         let map = |r: &rusqlite::Row<'_>| {
             Ok(CitekeyHit {
@@ -294,7 +400,7 @@ impl Index {
                     // job that failed on other citekeys completed this one.
                     "SELECT r.kind, r.job_id,
                             CASE WHEN r.status IN ('completed', 'failed')
-                                 THEN (CASE WHEN c.failed THEN 'failed' ELSE 'completed' END)
+                                 THEN (CASE WHEN c.failed OR r.whole_failed THEN 'failed' ELSE 'completed' END)
                                  ELSE r.status END,
                             r.timestamp, r.source_job_id
                      FROM citekeys c JOIN records r ON r.kind = c.kind AND r.job_id = c.job_id
@@ -348,6 +454,7 @@ fn record_params(r: &Record) -> Vec<Box<dyn rusqlite::ToSql + '_>> {
         Box::new(r.timestamp.as_str()),
         Box::new(r.source_job_id.as_ref().map(JobId::as_str)),
         Box::new(r.names_citekeys()),
+        Box::new(r.failed_as_a_whole()),
     ]
 }
 
@@ -356,10 +463,29 @@ fn insert(tx: &rusqlite::Transaction<'_>, r: &Record) -> rusqlite::Result<()> {
     tx.prepare_cached(INSERT_RECORD)?
         .execute(rusqlite::params_from_iter(p.iter().map(|b| b.as_ref())))?;
     let mut st = tx.prepare_cached(INSERT_CITEKEY)?;
-    for (c, failed) in r.citekey_rows() {
-        st.execute(params![c, r.kind.key(), r.job_id.as_str(), failed])?;
+    for row in r.citekey_rows() {
+        st.execute(citekey_params(&row, r.kind.key(), r.job_id.as_str()))?;
     }
     Ok(())
+}
+
+fn citekey_params<'a>(
+    row: &'a crate::record::CitekeyRow<'a>,
+    kind: &'a str,
+    job: &'a str,
+) -> impl rusqlite::Params + 'a {
+    (
+        row.citekey,
+        kind,
+        job,
+        row.failed,
+        row.sha256,
+        row.size.map(|s| s as i64),
+        row.pages.map(|p| p as i64),
+        row.confidence,
+        row.reason,
+        row.source_job_id,
+    )
 }
 
 impl Lookup for Index {

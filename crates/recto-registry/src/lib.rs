@@ -13,6 +13,7 @@ mod fsutil;
 mod ids;
 mod index;
 mod layout;
+mod library;
 mod process;
 mod record;
 mod registry;
@@ -23,6 +24,7 @@ pub use error::{Error, Result};
 pub use fsutil::{atomic_write, sync_filesystem};
 pub use ids::{JOB_ID_FORMAT, JobId, Status, StepName};
 pub use layout::{Layout, relative_metadata_path};
+pub use library::{CitekeyState, STATE_ORDER, SourceState, StepOnCitekey};
 pub use process::{hostname, process_alive};
 pub use record::{RecordKind, SCHEMA_VERSION, SOURCE_STEP_LABEL, now_timestamp};
 pub use registry::{

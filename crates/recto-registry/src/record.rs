@@ -67,6 +67,20 @@ impl RecordKind {
     }
 }
 
+/// What one record says of one citekey (the index's `citekeys` table).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CitekeyRow<'a> {
+    pub citekey: &'a str,
+    pub failed: bool,
+    pub sha256: Option<&'a str>,
+    pub size: Option<u64>,
+    pub pages: Option<u64>,
+    pub confidence: Option<f64>,
+    pub reason: Option<&'a str>,
+    /// The upload this record read the citekey from.
+    pub source_job_id: Option<&'a str>,
+}
+
 /// A parsed metadata file.
 #[derive(Debug, Clone)]
 pub struct Record {
@@ -150,26 +164,55 @@ impl Record {
         })
     }
 
-    /// `(citekey, failed)` for every citekey this record names, in its
-    /// `citekeys.list` or its `failures`.
-    /// Names that are not valid citekeys (files written by hand, keys of
-    /// other things in `failures`) are left out.
-    pub(crate) fn citekey_rows(&self) -> Vec<(&str, bool)> {
+    /// One row per citekey this record names, in its `citekeys.list` or
+    /// its `failures`, with what the record says of it. Names that are not
+    /// valid citekeys (files written by hand, keys of other things in
+    /// `failures`) are left out.
+    pub(crate) fn citekey_rows(&self) -> Vec<CitekeyRow<'_>> {
         let valid = |c: &&String| Citekey::parse(c).is_ok();
-        let failed = |c: &str| self.failed_citekeys.iter().any(|f| f == c);
-        let mut rows: Vec<(&str, bool)> = self
-            .citekeys
-            .iter()
-            .flatten()
-            .filter(valid)
-            .map(|c| (c.as_str(), failed(c)))
-            .collect();
+        let mut names: Vec<&String> = self.citekeys.iter().flatten().filter(valid).collect();
         for f in self.failed_citekeys.iter().filter(valid) {
-            if !rows.iter().any(|(c, _)| c == f) {
-                rows.push((f.as_str(), true));
+            if !names.contains(&f) {
+                names.push(f);
             }
         }
-        rows
+        let per = self.meta.get("per_citekey").and_then(Value::as_object);
+        let field = |map: &str, k: &str| self.meta.get(map).and_then(|m| m.get(k));
+        names
+            .into_iter()
+            .map(|c| {
+                let mine = per.and_then(|p| p.get(c.as_str()));
+                let reason = field("failures", c).and_then(Value::as_str);
+                CitekeyRow {
+                    citekey: c,
+                    failed: self.failed_citekeys.iter().any(|f| f == c),
+                    // An upload's checksum and size of the citekey's PDF; a
+                    // step's own record of the source it read, if it has one.
+                    sha256: field("checksums", c)
+                        .or_else(|| mine.and_then(|m| m.get("sha256")))
+                        .and_then(Value::as_str),
+                    size: field("sizes", c).and_then(Value::as_u64),
+                    pages: mine.and_then(|m| m.get("pages")).and_then(Value::as_u64),
+                    confidence: mine
+                        .and_then(|m| m.get("mean_confidence"))
+                        .and_then(Value::as_f64),
+                    reason,
+                    source_job_id: mine
+                        .and_then(|m| m.get("source_job_id"))
+                        .and_then(Value::as_str)
+                        .filter(|s| JobId::parse(s).is_ok())
+                        .or(self.source_job_id.as_ref().map(JobId::as_str)),
+                }
+            })
+            .collect()
+    }
+
+    /// A failed record with no per-citekey failures, or with an `error`:
+    /// the step failed as a whole, so none of its citekeys is done.
+    pub(crate) fn failed_as_a_whole(&self) -> bool {
+        self.status == Status::Failed
+            && (self.failed_citekeys.is_empty()
+                || self.meta.get("error").is_some_and(|e| !e.is_null()))
     }
 
     /// Whether this record says which citekeys it covers.

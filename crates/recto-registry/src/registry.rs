@@ -1,6 +1,6 @@
 //! The registry API: the spec's functions over one data directory.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -112,6 +112,11 @@ pub struct PipelineStatus {
     pub steps_running: Vec<String>,
     pub steps_stale: Vec<String>,
     pub steps: Vec<StepState>,
+    /// For each pipeline step, the job's citekeys that are not `done` for
+    /// it in the library view, with their state (`pending`, `failed`,
+    /// `outdated`, ...): a job-level `completed` does not hide a PDF that
+    /// was never processed.
+    pub citekeys_missing: BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl Registry {
@@ -613,6 +618,7 @@ impl Registry {
             steps_running: vec![],
             steps_stale: vec![],
             steps: vec![],
+            citekeys_missing: BTreeMap::new(),
         };
         let empty = Map::new();
         let steps = reg
@@ -674,6 +680,17 @@ impl Registry {
                 && !st.steps_pending.iter().any(|s| s == name)
             {
                 st.steps_pending.push(name.to_owned());
+            }
+        }
+        let keys = job_citekeys(&reg);
+        if !keys.is_empty() {
+            for c in self.citekey_states(&keys, None)? {
+                for s in c.steps.into_iter().filter(|s| s.state != "done") {
+                    st.citekeys_missing
+                        .entry(s.step)
+                        .or_default()
+                        .push((c.citekey.clone(), s.state));
+                }
             }
         }
         Ok(st)
@@ -795,6 +812,66 @@ impl Registry {
         Ok(out)
     }
 
+    /// The library view: each citekey's newest source and the state of each
+    /// of `steps` (default: the pipeline) on it; all known citekeys when
+    /// `citekeys` is empty. An unknown citekey is an error suggesting the
+    /// nearest known ones.
+    pub fn citekey_states(
+        &self,
+        citekeys: &[String],
+        steps: Option<&[StepName]>,
+    ) -> Result<Vec<crate::library::CitekeyState>> {
+        for k in citekeys {
+            Citekey::parse(k)?;
+        }
+        let steps: Vec<String> = steps
+            .unwrap_or(&self.pipeline)
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if !self.exists() {
+            return match citekeys.first() {
+                Some(k) => Err(Error::CitekeyNotFound {
+                    citekey: k.clone(),
+                    suggestions: vec![],
+                }),
+                None => Ok(vec![]),
+            };
+        }
+        let guard = self.index()?;
+        let index = guard.as_ref().expect("index is open");
+        let rows = if citekeys.is_empty() {
+            index.state_rows(None)?
+        } else {
+            let rows = index.state_rows(Some(citekeys))?;
+            if let Some(missing) = citekeys
+                .iter()
+                .find(|k| !rows.iter().any(|r| &r.citekey == *k))
+            {
+                let known = index.all_citekeys()?;
+                return Err(Error::CitekeyNotFound {
+                    citekey: missing.clone(),
+                    suggestions: crate::library::suggestions(missing, &known),
+                });
+            }
+            let mut rows = rows;
+            rows.sort_by(|a, b| {
+                (&a.citekey, &a.kind, &a.job_id).cmp(&(&b.citekey, &b.kind, &b.job_id))
+            });
+            rows
+        };
+        drop(guard);
+        let stale = |kind: &str, job: &str| {
+            let (Ok(kind), Ok(job)) = (RecordKind::from_key(kind), JobId::parse(job)) else {
+                return None;
+            };
+            self.read_metadata(&kind, &job)
+                .ok()
+                .and_then(|m| process::stale_reason(&m))
+        };
+        Ok(crate::library::states(&rows, &steps, &stale))
+    }
+
     fn is_stale(&self, kind_key: &str, job_id: &str) -> bool {
         let (Ok(kind), Ok(job)) = (RecordKind::from_key(kind_key), JobId::parse(job_id)) else {
             return false;
@@ -847,6 +924,38 @@ impl Registry {
         let index = guard.as_ref().expect("index is open");
         Ok(index.latest_job(step)?.and_then(|s| JobId::parse(&s).ok()))
     }
+}
+
+/// The citekeys a job is about: those its own records list, else its
+/// source upload's.
+fn job_citekeys(reg: &Value) -> Vec<String> {
+    let list = |v: &Value| -> Vec<String> {
+        v.get("citekeys")
+            .and_then(|c| c.get("list"))
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .filter(|k| Citekey::parse(k).is_ok())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut keys: BTreeSet<String> = BTreeSet::new();
+    if let Some(steps) = reg.get("pipeline_steps").and_then(Value::as_object) {
+        for info in steps.values() {
+            if info.get("trace_relation").and_then(Value::as_str) == Some("own") {
+                keys.extend(list(info));
+            }
+        }
+    }
+    if keys.is_empty()
+        && let Some(src) = reg.get("source")
+    {
+        keys.extend(list(src));
+    }
+    keys.into_iter().collect()
 }
 
 /// Refuse to read or write metadata through a symlinked folder or file:

@@ -31,6 +31,13 @@ pub enum StepError {
     #[error("no job has a {step} step yet")]
     NoJobForStep { step: String },
 
+    #[error("{citekey} has no {step} result yet ({step}: {state})")]
+    NoResult {
+        citekey: String,
+        step: String,
+        state: String,
+    },
+
     #[error("source job {job} does not hold citekey(s) {}", .citekeys.join(", "))]
     NotInSource { job: JobId, citekeys: Vec<String> },
 
@@ -99,7 +106,9 @@ impl StepError {
         match self {
             StepError::Registry(e) => e.is_not_found(),
             StepError::Store(e) => matches!(**e, recto_store::StoreError::NotFound { .. }),
-            StepError::NoJobForStep { .. } | StepError::NotInSource { .. } => true,
+            StepError::NoJobForStep { .. }
+            | StepError::NotInSource { .. }
+            | StepError::NoResult { .. } => true,
             StepError::NoCommonSource { holders } => holders.iter().any(|(_, j)| j.is_empty()),
             _ => false,
         }

@@ -123,6 +123,34 @@ pub fn output_dir(base: &Path, citekey: &Citekey, job: &JobId) -> PathBuf {
     base.join(citekey.file_stem()).join(job.as_str())
 }
 
+/// The name of the link, in each citekey's folder of a step, to the newest
+/// completed result: `data/analytics/ocr/<citekey>/current/`.
+pub const CURRENT: &str = "current";
+
+/// Point `<base>/<citekey>/current` at `job`'s folder (a relative symlink,
+/// replaced atomically), unless it already points at a newer job: resuming
+/// an old job never moves `current` back.
+pub fn point_current(base: &Path, citekey: &Citekey, job: &JobId) -> Result<(), StepError> {
+    let dir = base.join(citekey.file_stem());
+    let link = dir.join(CURRENT);
+    if let Ok(target) = std::fs::read_link(&link)
+        && let Some(existing) = target.to_str().and_then(|t| JobId::parse(t).ok())
+        && existing > *job
+        && dir.join(existing.as_str()).is_dir()
+    {
+        return Ok(());
+    }
+    let io = |e: std::io::Error| StepError::Input {
+        path: link.clone(),
+        reason: e.to_string(),
+    };
+    let tmp = dir.join(format!(".tmp-current-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(job.as_str(), &tmp).map_err(io)?;
+    std::fs::rename(&tmp, &link).map_err(io)?;
+    Ok(())
+}
+
 /// The default output base of step `S`: `data/analytics/<step>`.
 pub fn default_output_base<S: Step>(registry: &Registry) -> PathBuf {
     registry.layout().analytics_dir().join(S::NAME)

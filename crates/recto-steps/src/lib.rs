@@ -10,6 +10,7 @@ pub mod ocr;
 pub mod progress;
 pub mod sources;
 pub mod sync;
+pub mod text;
 pub mod upload;
 
 pub use error::StepError;

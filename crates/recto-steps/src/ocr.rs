@@ -65,8 +65,12 @@ pub struct OcrRequest {
     pub cache_dir: PathBuf,
 }
 
-/// Resolutions accepted for `dpi` and `image_dpi`.
-pub const DPI_RANGE: std::ops::RangeInclusive<u32> = 36..=2400;
+/// Resolutions accepted for `dpi`: below 70 Tesseract reads little, above
+/// 1200 no scan has more detail to give (and the megapixel cap applies).
+pub const DPI_RANGE: std::ops::RangeInclusive<u32> = 70..=1200;
+
+/// Resolutions accepted for the page images (`image_dpi`, at most `dpi`).
+pub const IMAGE_DPI_RANGE: std::ops::RangeInclusive<u32> = 20..=1200;
 
 /// The settings an OCR job records under `config`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,6 +119,12 @@ pub struct CitekeyResult {
     pub ocr: usize,
     pub mean_confidence: Option<f64>,
     pub dir: String,
+    /// The upload the citekey's PDF was read from, and its checksum: what
+    /// `recto status` compares with the newest upload to call it outdated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_job_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// What a finished OCR job records besides the common header.
@@ -245,7 +255,20 @@ pub async fn run_ocr(
     let citekeys = Citekeys::new(list)
         .count("successful", successful)
         .count("failed", failures.len());
+    let done: Vec<Citekey> = plan
+        .keys
+        .iter()
+        .filter(|k| !failures.contains_key(k.as_str()))
+        .cloned()
+        .collect();
     let metadata = run.finish(Some(&plan.source_job), citekeys, failures.clone(), body)?;
+    // Only once the record says so: `current` never points at a result the
+    // record does not call done.
+    for k in &done {
+        if let Err(e) = harness::point_current(&plan.output, k, &job) {
+            tracing::warn!("{k}: could not update its current link: {e}");
+        }
+    }
     Ok(OcrOutcome::Ran {
         job_id: job,
         metadata,
@@ -263,10 +286,26 @@ fn all_cores() -> usize {
 fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome>, StepError> {
     let given = &req.options;
     if let Some(dpi) = given.dpi {
-        check_dpi("dpi", dpi)?;
+        check_range("dpi", dpi, &DPI_RANGE)?;
     }
     if let Some(dpi) = given.image_dpi {
-        check_dpi("image_dpi", dpi)?;
+        check_range("image_dpi", dpi, &IMAGE_DPI_RANGE)?;
+    }
+    if let (Some(image), dpi) = (
+        given.image_dpi,
+        given.dpi.unwrap_or(OcrConfig::default().dpi),
+    ) && image > dpi
+    {
+        return Err(StepError::InvalidSetting {
+            name: "image_dpi".into(),
+            reason: format!("{image} is above the OCR resolution dpi {dpi}"),
+        });
+    }
+    if req.workers == Some(0) {
+        return Err(StepError::InvalidSetting {
+            name: "workers".into(),
+            reason: "must be at least 1".into(),
+        });
     }
     if let Some(mp) = given.max_megapixels
         && !(1.0..=recto_ocr::HARD_MAX_MEGAPIXELS).contains(&mp)
@@ -426,10 +465,10 @@ fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
     let defaults = OcrConfig::default();
     let settings = OcrSettings {
         dpi: given.dpi.unwrap_or(defaults.dpi),
+        // The default image resolution follows a lower --dpi down.
         image_dpi: given
             .image_dpi
-            .unwrap_or(defaults.image_dpi)
-            .min(given.dpi.unwrap_or(defaults.dpi)),
+            .unwrap_or_else(|| defaults.image_dpi.min(given.dpi.unwrap_or(defaults.dpi))),
         languages: given
             .languages
             .clone()
@@ -473,17 +512,17 @@ fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
 /// The languages a new job reads when none are given.
 pub const DEFAULT_LANGUAGES: &str = "eng+deu+fra";
 
-fn check_dpi(name: &str, dpi: u32) -> Result<(), StepError> {
-    if DPI_RANGE.contains(&dpi) {
+fn check_range(
+    name: &str,
+    value: u32,
+    range: &std::ops::RangeInclusive<u32>,
+) -> Result<(), StepError> {
+    if range.contains(&value) {
         Ok(())
     } else {
         Err(StepError::InvalidSetting {
             name: name.into(),
-            reason: format!(
-                "{dpi} is outside {}..={}",
-                DPI_RANGE.start(),
-                DPI_RANGE.end()
-            ),
+            reason: format!("{value} is outside {}-{}", range.start(), range.end()),
         })
     }
 }
@@ -594,6 +633,13 @@ fn summarise(
                 ocr: oc,
                 mean_confidence: mean,
                 dir: dir.display().to_string(),
+                source_job_id: Some(plan.source_job.to_string()),
+                sha256: plan
+                    .source_meta
+                    .get("checksums")
+                    .and_then(|c| c.get(&r.citekey))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
             },
         );
     }

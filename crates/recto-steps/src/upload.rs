@@ -419,7 +419,16 @@ fn summarise(
         checksums: per(&|r| r.sha256.clone()),
         objects: per(&|r| r.key.clone()),
         sizes: stored.iter().map(|r| (r.citekey.clone(), r.size)).collect(),
-        files: per(&|r| r.path.as_ref().map(|p| p.display().to_string())),
+        // The user's own file, absolute, so that later messages about this
+        // source can name it wherever they are run from.
+        files: per(&|r| {
+            r.path.as_ref().map(|p| {
+                std::fs::canonicalize(p)
+                    .unwrap_or_else(|_| p.clone())
+                    .display()
+                    .to_string()
+            })
+        }),
         bytes_uploaded: files
             .iter()
             .filter(|f| f.outcome == FileOutcome::Uploaded)

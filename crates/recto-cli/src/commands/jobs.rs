@@ -10,7 +10,10 @@ use crate::output;
 pub fn run(cmd: JobsCommand, config: &Config) -> anyhow::Result<Outcome> {
     let reg = config.registry();
     match cmd {
-        JobsCommand::List { step, json, long } => list(&reg, step.as_deref(), json, long)?,
+        JobsCommand::List { step, json, long } => {
+            config.require_data_dir()?;
+            list(&reg, step.as_deref(), json, long)?
+        }
         JobsCommand::Latest { json } => {
             let latest = reg.resolve_job("latest")?;
             if json {
@@ -92,6 +95,23 @@ fn status(reg: &Registry, job: &str, json: bool) -> anyhow::Result<()> {
     out.push_str(&format!("completed: {}\n", list(&st.steps_completed)));
     out.push_str(&format!("pending:   {}\n", list(&st.steps_pending)));
     out.push_str(&format!("failed:    {}\n", list(&st.steps_failed)));
+    for (step, keys) in &st.citekeys_missing {
+        let shown: Vec<String> = keys
+            .iter()
+            .take(20)
+            .map(|(k, state)| format!("{k} ({state})"))
+            .collect();
+        let more = keys.len().saturating_sub(shown.len());
+        out.push_str(&format!(
+            "not done:  {step}: {}{}\n",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more (recto status --step {step})")
+            } else {
+                String::new()
+            }
+        ));
+    }
     if !st.steps.is_empty() {
         out.push_str("steps:\n");
         let width = st.steps.iter().map(|s| s.step.len()).max().unwrap_or(0);

@@ -3,8 +3,10 @@
 pub mod jobs;
 pub mod ocr;
 pub mod registry;
+pub mod status;
 pub mod step;
 pub mod sync;
+pub mod text;
 pub mod upload;
 
 /// The one tokio runtime builder of the commands that talk to stores.

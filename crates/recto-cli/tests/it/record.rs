@@ -344,6 +344,26 @@ fn exit_codes_tell_not_found_from_malformed() {
         code(&["ocr", "--citekeys", "a2020", "--max-megapixels", "9999"]),
         Some(2)
     );
+    assert_eq!(
+        code(&["ocr", "--citekeys", "a2020", "--dpi", "50"]),
+        Some(2)
+    );
+    assert_eq!(
+        code(&["ocr", "--citekeys", "a2020", "--workers", "0"]),
+        Some(2)
+    );
+    assert_eq!(
+        code(&[
+            "ocr",
+            "--citekeys",
+            "a2020",
+            "--dpi",
+            "150",
+            "--image-dpi",
+            "200"
+        ]),
+        Some(2)
+    );
     // `latest` works for --source-job-id; `upload` names the source step.
     let o = recto(
         &ctx,
@@ -424,7 +444,7 @@ fn huge_pages_and_resolutions_do_not_crash() {
     let o = recto(&ctx, &["ocr", "--citekeys", "small", "--dpi", "6000"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("6000 is outside 36..=2400"),
+        stderr(&o).contains("6000 is outside 70-1200"),
         "{}",
         stderr(&o)
     );

@@ -1,0 +1,258 @@
+//! The library view: per citekey, its newest source and the state of each
+//! pipeline step on it, derived from the index (the job record stays the
+//! truth). This answers "which of my papers are done, which failed and
+//! why", without knowing job ids.
+//!
+//! A step's state on a citekey comes from the newest job of that step that
+//! names the citekey:
+//!
+//! - `running` / `stale`: that job is still recorded as running (`stale`
+//!   when its process is gone);
+//! - `failed`: the job failed on this citekey (with the reason), or failed
+//!   as a whole;
+//! - `outdated`: it completed, but on a source whose sha256 differs from the
+//!   citekey's newest upload;
+//! - `done`: it completed on the newest source;
+//! - `pending`: no job of the step names the citekey.
+//!
+//! The citekey's own state is the first of failed, stale, running,
+//! outdated, pending that any step has, else done.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::index::StateRow;
+use crate::record::SOURCE_KEY;
+
+/// The newest upload of a citekey.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SourceState {
+    pub job_id: String,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+}
+
+/// One step's state on one citekey.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StepOnCitekey {
+    pub step: String,
+    /// `done`, `failed`, `outdated`, `running`, `stale` or `pending`.
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_confidence: Option<f64>,
+    /// Why it failed, or why it is outdated or stale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A citekey's state across the pipeline.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CitekeyState {
+    pub citekey: String,
+    pub state: String,
+    pub source: Option<SourceState>,
+    pub steps: Vec<StepOnCitekey>,
+}
+
+/// The states in the order they win for a citekey as a whole.
+pub const STATE_ORDER: [&str; 6] = ["failed", "stale", "running", "outdated", "pending", "done"];
+
+/// Derive the states of the citekeys in `rows` (ordered by citekey, step,
+/// job) for `steps`. `stale` says whether a running record's process is
+/// gone (it reads the record's metadata, so it is only asked for running
+/// records).
+pub(crate) fn states(
+    rows: &[StateRow],
+    steps: &[String],
+    stale: &dyn Fn(&str, &str) -> Option<String>,
+) -> Vec<CitekeyState> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let key = &rows[i].citekey;
+        let end = rows[i..]
+            .iter()
+            .position(|r| &r.citekey != key)
+            .map_or(rows.len(), |n| i + n);
+        out.push(one(key, &rows[i..end], steps, stale));
+        i = end;
+    }
+    out
+}
+
+fn one(
+    citekey: &str,
+    rows: &[StateRow],
+    steps: &[String],
+    stale: &dyn Fn(&str, &str) -> Option<String>,
+) -> CitekeyState {
+    // Uploads that stored this citekey, by job; the newest is current.
+    let sources: BTreeMap<&str, &StateRow> = rows
+        .iter()
+        .filter(|r| r.kind == SOURCE_KEY && !r.failed && r.status != "running")
+        .map(|r| (r.job_id.as_str(), r))
+        .collect();
+    let newest = sources.iter().next_back().map(|(_, r)| *r);
+    // Which upload each job read this citekey from, following the chain
+    // (toc -> ocr -> upload).
+    let upstream: HashMap<&str, &str> = rows
+        .iter()
+        .filter(|r| r.kind != SOURCE_KEY)
+        .filter_map(|r| Some((r.job_id.as_str(), r.source_job_id.as_deref()?)))
+        .collect();
+    let source_of = |job: &str| -> Option<String> {
+        let mut j = job;
+        for _ in 0..8 {
+            if sources.contains_key(j) {
+                return Some(j.to_owned());
+            }
+            j = upstream.get(j)?;
+        }
+        None
+    };
+
+    let mut states = Vec::new();
+    for step in steps {
+        let Some(r) = rows.iter().rev().find(|r| &r.kind == step) else {
+            states.push(StepOnCitekey {
+                step: step.clone(),
+                state: "pending".into(),
+                job_id: None,
+                timestamp: None,
+                pages: None,
+                mean_confidence: None,
+                reason: None,
+            });
+            continue;
+        };
+        let mut reason = None;
+        let state = match r.status.as_str() {
+            "running" => match stale(&r.kind, &r.job_id) {
+                Some(why) => {
+                    reason = Some(why);
+                    "stale"
+                }
+                None => "running",
+            },
+            "pending" => "pending",
+            _ if r.failed => {
+                reason = r.reason.clone();
+                "failed"
+            }
+            _ if r.whole_failed => {
+                reason = Some(format!("{} job {} failed as a whole", r.kind, r.job_id));
+                "failed"
+            }
+            _ => {
+                let read = r
+                    .source_job_id
+                    .as_deref()
+                    .map(|s| source_of(s).unwrap_or_else(|| s.to_owned()));
+                match (newest, read) {
+                    (Some(n), Some(read)) if n.job_id != read => {
+                        let old_sha = sources.get(read.as_str()).and_then(|s| s.sha256.as_deref());
+                        if old_sha.is_some() && old_sha == n.sha256.as_deref() {
+                            "done"
+                        } else {
+                            reason = Some(format!(
+                                "ran on upload {read}; upload {} has a newer version",
+                                n.job_id
+                            ));
+                            "outdated"
+                        }
+                    }
+                    _ => "done",
+                }
+            }
+        };
+        states.push(StepOnCitekey {
+            step: step.clone(),
+            state: state.into(),
+            job_id: Some(r.job_id.clone()),
+            timestamp: Some(r.timestamp.clone()),
+            pages: r.pages,
+            mean_confidence: r.confidence,
+            reason,
+        });
+    }
+    let state = STATE_ORDER
+        .iter()
+        .find(|s| states.iter().any(|st| st.state == **s))
+        .copied()
+        .unwrap_or("done");
+    CitekeyState {
+        citekey: citekey.to_owned(),
+        state: state.into(),
+        source: newest.map(|r| SourceState {
+            job_id: r.job_id.clone(),
+            sha256: r.sha256.clone(),
+            size: r.size,
+        }),
+        steps: states,
+    }
+}
+
+/// Known citekeys closest to `unknown` (edit distance at most a third of
+/// its length, at least 2), best first; for "did you mean".
+pub(crate) fn suggestions(unknown: &str, known: &[String]) -> Vec<String> {
+    let limit = (unknown.chars().count() / 3).max(2);
+    let mut scored: Vec<(usize, &String)> = known
+        .iter()
+        .map(|k| (distance(unknown, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, k)| k.clone()).collect()
+}
+
+/// Damerau-Levenshtein distance (optimal string alignment): a swap of two
+/// neighbours (`linn1958` for `linn1985`) counts as one edit.
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
+    }
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_are_suggested() {
+        let known: Vec<String> = ["linn1985", "smith2020", "doe2019"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(suggestions("linn1958", &known), ["linn1985"]);
+        assert_eq!(suggestions("smyth2020", &known), ["smith2020"]);
+        assert!(suggestions("zzz", &known).is_empty());
+        assert_eq!(distance("ab", "ba"), 1);
+        assert_eq!(distance("", "abc"), 3);
+    }
+}

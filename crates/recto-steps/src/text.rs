@@ -1,0 +1,128 @@
+//! The text of a citekey at hand: its current OCR result (the newest OCR
+//! job that completed it), page by page, read from the page JSON.
+
+use std::path::PathBuf;
+
+use recto_page::{PageJson, page_json_name};
+use recto_registry::{Citekey, JobId, Registry, StepName};
+use serde_json::Value;
+
+use crate::StepError;
+use crate::harness;
+
+/// Pages of a citekey's text.
+#[derive(Debug, Clone)]
+pub struct CitekeyText {
+    pub citekey: String,
+    pub job_id: JobId,
+    /// The folder of the OCR result.
+    pub dir: PathBuf,
+    /// `(page, text)`, 1-based, in order.
+    pub pages: Vec<(usize, String)>,
+    pub page_count: usize,
+}
+
+impl CitekeyText {
+    /// Pages separated by form feeds, as in `fulltext.txt`.
+    pub fn joined(&self) -> String {
+        self.pages
+            .iter()
+            .map(|(_, t)| t.as_str())
+            .collect::<Vec<_>>()
+            .join("\u{c}")
+    }
+}
+
+/// The OCR text of `citekey`: from `job` (an id or `latest`), or else from
+/// its newest OCR job that completed it; `pages` (first, last), 1-based and
+/// inclusive, or all.
+pub fn citekey_text(
+    registry: &Registry,
+    citekey: &str,
+    job: Option<&str>,
+    pages: Option<(usize, usize)>,
+) -> Result<CitekeyText, StepError> {
+    let key = Citekey::parse(citekey)?;
+    let ocr = StepName::parse("ocr").expect("valid");
+    let job = match job {
+        Some(j) => harness::resolve_job(registry, "ocr", j)?,
+        None => {
+            let state = registry
+                .citekey_states(&[citekey.to_owned()], Some(std::slice::from_ref(&ocr)))?
+                .remove(0);
+            let step = &state.steps[0];
+            match (&step.job_id, step.state.as_str()) {
+                (Some(j), "done" | "outdated") => JobId::parse(j)?,
+                _ => {
+                    return Err(StepError::NoResult {
+                        citekey: citekey.to_owned(),
+                        step: "ocr".into(),
+                        state: step.state.clone(),
+                    });
+                }
+            }
+        }
+    };
+    let meta = registry.get_step_metadata(&ocr, &job)?;
+    let dir = meta
+        .get("per_citekey")
+        .and_then(|p| p.get(citekey))
+        .and_then(|c| c.get("dir"))
+        .and_then(Value::as_str)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let base = meta
+                .get("output_dir")
+                .and_then(Value::as_str)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| registry.layout().analytics_dir().join("ocr"));
+            harness::output_dir(&base, &key, &job)
+        });
+    let read = |n: usize| -> Result<Option<PageJson>, StepError> {
+        let path = dir.join(page_json_name(n));
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| StepError::Input {
+                    path,
+                    reason: format!("not a page JSON: {e}"),
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StepError::Input {
+                path,
+                reason: e.to_string(),
+            }),
+        }
+    };
+    let page_count = match read(1)? {
+        Some(p) => p.page_count,
+        None => meta
+            .get("per_citekey")
+            .and_then(|p| p.get(citekey))
+            .and_then(|c| c.get("pages"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as usize,
+    };
+    let (first, last) = pages.unwrap_or((1, page_count));
+    if first == 0 || first > last || last > page_count {
+        return Err(StepError::InvalidSetting {
+            name: "pages".into(),
+            reason: format!(
+                "{first}-{last} is not within 1-{page_count} ({citekey} has {page_count} pages)"
+            ),
+        });
+    }
+    let mut out = Vec::new();
+    for n in first..=last {
+        // A page that failed has no JSON: it is an empty page, so page N
+        // stays the Nth (as in fulltext.txt).
+        out.push((n, read(n)?.map(|p| p.text).unwrap_or_default()));
+    }
+    Ok(CitekeyText {
+        citekey: citekey.to_owned(),
+        job_id: job,
+        dir,
+        pages: out,
+        page_count,
+    })
+}
