@@ -7,6 +7,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # The real S3 server the storage tests start (built once, then cached).
 "$here/scripts/garage.sh" install
 cd "$here"
+if [[ ! -d ${RECTO_CORPUS_DIR:-$here/../shared/corpus} ]]; then
+  echo "test.sh: the shared corpus (../shared/corpus or RECTO_CORPUS_DIR) is absent: the tests that need it pass as skipped (see SKIPPED lines with -- --nocapture)" >&2
+fi
 # --release: the same profile as the binary and the wheel, so MuPDF and the
 # other C dependencies are built once (see scripts/setup.sh).
 cargo test --release --workspace --locked --all-targets

@@ -34,6 +34,10 @@ __all__ = [
     "rebuild_central_registry",
     "new_job_id",
     "run_cli",
+    "get_text",
+    "citekey_status",
+    "run_ocr",
+    "sync_ocr",
 ]
 
 
@@ -123,3 +127,64 @@ def run_cli(argv: List[str]) -> int:
     """Run the ``recto`` command line in this process (``argv`` without the
     program name); returns its exit code."""
     return _native.run_cli(["recto", *argv])
+
+
+def get_text(citekey: str, pages: Any = None, job_id: Optional[str] = None) -> str:
+    """The current OCR text of ``citekey`` (its newest completed OCR job, or
+    ``job_id``), pages separated by form feeds. ``pages`` is a page number,
+    a ``(first, last)`` pair (1-based, inclusive) or a ``range``."""
+    first = last = None
+    if isinstance(pages, int):
+        first = last = pages
+    elif isinstance(pages, range):
+        first, last = pages.start, pages.stop - 1
+    elif pages is not None:
+        first, last = pages
+    doc = json.loads(_call(_native.get_text, _data_dir(), _pipeline(), citekey, first, last, job_id))
+    return "\f".join(text for _, text in doc["pages"])
+
+
+def citekey_status(citekey: Optional[str] = None) -> Any:
+    """The library view: for ``citekey`` (a dict) or every known citekey (a
+    list of dicts), its ``state`` (done, failed, stale, running, outdated,
+    pending), newest ``source`` and per-step ``steps``."""
+    keys = [citekey] if citekey is not None else []
+    states = json.loads(_call(_native.citekey_status, _data_dir(), _pipeline(), keys))
+    return states[0] if citekey is not None else states
+
+
+def _run_json(argv: List[str]) -> Dict[str, Any]:
+    code, out = _native.run_cli_captured(["recto", "--data-dir", _data_dir(), *argv, "--json"])
+    if code not in (0, 3) or not out.strip():
+        raise RectoError(f"recto {' '.join(argv)} failed with exit code {code} (see stderr)")
+    result = json.loads(out)
+    result["exit_code"] = code
+    return result
+
+
+def run_ocr(citekeys: Optional[List[str]] = None, *, resume: Optional[str] = None,
+            source_job_id: Optional[str] = None, lang: Optional[str] = None,
+            extra: Optional[List[str]] = None) -> Dict[str, Any]:
+    """Run the OCR step in this process; returns the new job's id, status,
+    citekey and page counts, failures and per-citekey results (``exit_code``
+    3 when some citekeys failed). ``extra`` takes other ``recto ocr`` flags."""
+    argv = ["ocr"]
+    if citekeys:
+        argv += ["--citekeys", ",".join(citekeys)]
+    if resume:
+        argv += ["--resume", resume]
+    if source_job_id:
+        argv += ["--source-job-id", source_job_id]
+    if lang:
+        argv += ["--lang", lang]
+    return _run_json(argv + list(extra or []))
+
+
+def sync_ocr(job_id: str = "latest", *, skip_images: bool = False,
+             extra: Optional[List[str]] = None) -> Dict[str, Any]:
+    """Sync an OCR job's results to its bucket; returns the job id, status
+    and file counts (``uploaded``, ``skipped``, ``failed``, ``verified``)."""
+    argv = ["sync-ocr", "--job-id", job_id]
+    if skip_images:
+        argv.append("--skip-images")
+    return _run_json(argv + list(extra or []))

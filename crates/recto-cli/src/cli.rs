@@ -211,6 +211,10 @@ pub struct UploadArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the outcome as one JSON object (job id, status, counts), for
+    /// scripts; progress is not shown.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -272,6 +276,10 @@ pub struct OcrArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the outcome as one JSON object (job id, status, counts), for
+    /// scripts; progress is not shown.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -296,6 +304,10 @@ pub struct SyncArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the outcome as one JSON object (job id, status, counts), for
+    /// scripts; progress is not shown.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

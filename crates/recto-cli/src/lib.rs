@@ -76,6 +76,16 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
+/// [`run_cli`], returning what it would print on stdout instead of
+/// printing it (errors and progress still go to stderr).
+pub fn run_cli_captured<I, T>(args: I) -> (u8, String)
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    output::captured(|| run_cli(args))
+}
+
 /// Debian's libtesseract uses OpenMP, which reads `OMP_THREAD_LIMIT` once,
 /// when the library loads: setting it from `main` would be too late. So the
 /// binary re-executes itself with the variable set; recto's parallelism is

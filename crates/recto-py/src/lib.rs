@@ -166,8 +166,63 @@ fn run_cli(py: Python<'_>, argv: Vec<String>) -> u8 {
     py.allow_threads(|| recto_cli::run_cli(argv))
 }
 
+/// Run the CLI in-process with its stdout captured: `(exit code, stdout)`.
+#[pyfunction]
+fn run_cli_captured(py: Python<'_>, argv: Vec<String>) -> (u8, String) {
+    py.allow_threads(|| recto_cli::run_cli_captured(argv))
+}
+
+fn step_err(e: recto_steps::StepError) -> PyErr {
+    match e {
+        recto_steps::StepError::Registry(e) => py_err(e),
+        e if e.is_not_found() => NotFoundError::new_err(e.to_string()),
+        e if e.is_invalid_input() => InvalidInputError::new_err(e.to_string()),
+        e => RectoError::new_err(e.to_string()),
+    }
+}
+
+/// The current text of a citekey: JSON `{citekey, job_id, dir, pages: [[n, text]]}`.
+#[pyfunction]
+#[pyo3(signature = (data_dir, pipeline, citekey, first=None, last=None, job_id=None))]
+fn get_text(
+    py: Python<'_>,
+    data_dir: &str,
+    pipeline: Option<&str>,
+    citekey: &str,
+    first: Option<usize>,
+    last: Option<usize>,
+    job_id: Option<&str>,
+) -> PyResult<String> {
+    let reg = registry(data_dir, pipeline)?;
+    let pages = first.map(|f| (f, last.unwrap_or(f)));
+    py.allow_threads(|| recto_steps::text::citekey_text(&reg, citekey, job_id, pages))
+        .map_err(step_err)
+        .map(|t| {
+            json(&serde_json::json!({
+                "citekey": t.citekey, "job_id": t.job_id.as_str(),
+                "dir": t.dir.display().to_string(), "page_count": t.page_count,
+                "pages": t.pages,
+            }))
+        })
+}
+
+/// The library view of the given citekeys (all when empty), as JSON.
+#[pyfunction]
+fn citekey_status(
+    py: Python<'_>,
+    data_dir: &str,
+    pipeline: Option<&str>,
+    citekeys: Vec<String>,
+) -> PyResult<String> {
+    let reg = registry(data_dir, pipeline)?;
+    call(py, || reg.citekey_states(&citekeys, None).map(|s| json(&s)))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(run_cli_captured, m)?)?;
+    m.add_function(wrap_pyfunction!(get_text, m)?)?;
+    m.add_function(wrap_pyfunction!(citekey_status, m)?)?;
     m.add("RectoError", m.py().get_type::<RectoError>())?;
     m.add("NotFoundError", m.py().get_type::<NotFoundError>())?;
     m.add("InvalidInputError", m.py().get_type::<InvalidInputError>())?;

@@ -36,11 +36,15 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
         store: config.store(&args.store),
         cache_dir: config.data_dir.join("cache").join("sources"),
     };
-    let progress = CliProgress::new(args.quiet, "pages");
+    let progress = CliProgress::new(args.quiet || args.json, "pages");
     let outcome = super::runtime()?.block_on(run_ocr(&registry, req, &progress))?;
     let (job_id, m, failures) = match outcome {
         OcrOutcome::AlreadyCompleted { job_id } => {
-            if !args.quiet {
+            if args.json {
+                output::json(&serde_json::json!({
+                    "job_id": job_id.as_str(), "status": "completed", "already_completed": true,
+                }))?;
+            } else if !args.quiet {
                 output::line(format!(
                     "ocr job {job_id} is already completed; nothing to resume"
                 ))?;
@@ -61,7 +65,17 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
             "hint: give the password of encrypted PDFs with --password (or RECTO_PDF_PASSWORD), then `recto ocr --resume {job_id}`"
         );
     }
-    if !args.quiet {
+    if args.json {
+        output::json(&serde_json::json!({
+            "job_id": job_id.as_str(),
+            "status": m["status"],
+            "citekeys": m["citekeys"],
+            "pages": m["pages"],
+            "failures": m["failures"],
+            "per_citekey": m["per_citekey"],
+            "duration_seconds": m["duration_seconds"],
+        }))?;
+    } else if !args.quiet {
         output::line(format!(
             "ocr job {}: {} citekeys ({} failed), {} pages ({} text layer, {} OCR, {} failed) in {} s",
             job_id,

@@ -20,7 +20,7 @@ pub fn run(step: &str, args: SyncArgs, config: &Config) -> anyhow::Result<Outcom
         store: config.store(&args.store),
         allow_incomplete: args.allow_incomplete,
     };
-    let progress = CliProgress::new(args.quiet, "files");
+    let progress = CliProgress::new(args.quiet || args.json, "files");
     let rt = super::runtime()?;
     let out = rt.block_on(run_sync(&registry, &req, &progress))?;
     for (key, why) in &out.failures {
@@ -29,8 +29,22 @@ pub fn run(step: &str, args: SyncArgs, config: &Config) -> anyhow::Result<Outcom
     for m in &out.mismatches {
         tracing::error!("verify: {m}");
     }
+    if args.json {
+        output::json(&serde_json::json!({
+            "job_id": out.job_id.as_str(),
+            "step": step,
+            "status": out.metadata.as_ref().and_then(|m| m.get("status")),
+            "dry_run": args.dry_run,
+            "target": out.target,
+            "uploaded": out.uploaded.len(),
+            "skipped": out.skipped,
+            "failed": out.failures.len(),
+            "images_skipped": out.images_skipped,
+            "verified": !args.dry_run && out.failures.is_empty() && out.mismatches.is_empty(),
+        }))?;
+    }
     if args.dry_run {
-        if !args.quiet {
+        if !args.quiet && !args.json {
             for f in &out.uploaded {
                 output::line(format!("upload {} ({} bytes)", f.key, f.size))?;
             }
@@ -45,7 +59,7 @@ pub fn run(step: &str, args: SyncArgs, config: &Config) -> anyhow::Result<Outcom
         }
         return Ok(Outcome::Success);
     }
-    if !args.quiet {
+    if !args.quiet && !args.json {
         output::line(format!(
             "sync of job {} to {}: {} uploaded, {} unchanged, {} failed, {}",
             out.job_id,

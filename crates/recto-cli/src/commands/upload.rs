@@ -23,7 +23,7 @@ pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
     let cwd = std::env::current_dir()?;
     let store = Store::open(&store_config, &cwd)?;
     let registry = config.registry();
-    let progress = CliProgress::new(args.quiet, "files");
+    let progress = CliProgress::new(args.quiet || args.json, "files");
     let opts = UploadOptions {
         dry_run: args.dry_run,
         concurrency: args.concurrency,
@@ -34,7 +34,7 @@ pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
     for (key, why) in report.failed() {
         tracing::error!("{key}: {why}");
     }
-    if args.dry_run && !args.quiet {
+    if args.dry_run && !args.quiet && !args.json {
         for f in &report.files {
             let what = match &f.outcome {
                 FileOutcome::WouldUpload => "upload",
@@ -51,7 +51,20 @@ pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
     let would = report.count(|o| *o == FileOutcome::WouldUpload);
     let skipped = report.count(|o| *o == FileOutcome::Skipped);
     let failed = report.count(|o| matches!(o, FileOutcome::Failed(_)));
-    if !args.quiet {
+    if args.json {
+        let failures: std::collections::BTreeMap<&str, &str> = report.failed().collect();
+        output::json(&serde_json::json!({
+            "job_id": report.job_id.as_ref().map(|j| j.as_str()),
+            "status": report.metadata.as_ref().and_then(|m| m.get("status")),
+            "store": store.url(),
+            "dry_run": args.dry_run,
+            "uploaded": uploaded,
+            "would_upload": would,
+            "skipped": skipped,
+            "failed": failed,
+            "failures": failures,
+        }))?;
+    } else if !args.quiet {
         match &report.job_id {
             Some(job) => output::line(format!(
                 "upload job {job} to {}: {uploaded} uploaded, {skipped} skipped, {failed} failed",
