@@ -2,6 +2,7 @@
 //! directories, output compared with snapshots.
 
 mod invariants;
+mod library;
 mod ocr;
 mod record;
 mod registry_cmds;
