@@ -161,6 +161,13 @@ pub struct TextArgs {
     pub markdown: bool,
 }
 
+fn parse_path_map(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((from, to)) if !from.is_empty() => Ok((from.to_owned(), to.to_owned())),
+        _ => Err(format!("{s:?} is not FROM=TO")),
+    }
+}
+
 fn parse_pages(s: &str) -> Result<(usize, usize), String> {
     let bad = || format!("{s:?} is not a page or a range of pages (5, 3-7)");
     let (a, b) = s.split_once('-').unwrap_or((s, s));
@@ -185,21 +192,30 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["from", "bib"])))]
 pub struct UploadArgs {
     /// Citekeys to upload from --from DIR (DIR/<citekey>.pdf), comma-separated.
     #[arg(long, value_delimiter = ',', requires = "from", value_name = "KEY,...")]
     pub citekeys: Vec<String>,
-    /// Folder of <citekey>.pdf files; without --citekeys, every PDF in it.
-    #[arg(
-        long,
-        value_name = "DIR",
-        conflicts_with = "bib",
-        required_unless_present = "bib"
-    )]
+    /// Folder of <citekey>.pdf files, subfolders included (Zotero's storage
+    /// folder has one per item); without --citekeys, every PDF in it.
+    #[arg(long, value_name = "DIR", conflicts_with = "bib")]
     pub from: Option<PathBuf>,
-    /// A BibTeX/BibLaTeX file (Zotero + Better BibTeX): citekeys and their `file` field.
+    /// With --from: only the PDFs directly in DIR, not in its subfolders.
+    #[arg(long, requires = "from")]
+    pub no_recursive: bool,
+    /// A BibTeX/BibLaTeX file (Zotero + Better BibTeX): citekeys and their
+    /// `file` field. Entries without a PDF are skipped, with the reason.
     #[arg(long, value_name = "FILE")]
     pub bib: Option<PathBuf>,
+    /// With --bib: resolve the `file` field's relative paths against DIR
+    /// [default: the .bib file's folder].
+    #[arg(long, value_name = "DIR", requires = "bib")]
+    pub bib_base_dir: Option<PathBuf>,
+    /// With --bib: rewrite paths starting with FROM to start with TO, for a
+    /// .bib exported on another machine (e.g. /home/ana/Zotero=/data/zotero).
+    #[arg(long, value_name = "FROM=TO", requires = "bib", value_parser = parse_path_map)]
+    pub bib_path_map: Vec<(String, String)>,
     #[command(flatten)]
     pub store: StoreArgs,
     /// Files uploaded at once.

@@ -86,6 +86,54 @@ where
     output::captured(|| run_cli(args))
 }
 
+static HANDLE_INTERRUPTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Make Ctrl-C and SIGTERM end a running step cleanly: its record says
+/// `interrupted`, the message says how to resume, the exit code is 130.
+/// The binary turns this on; a host process (Python) keeps its own
+/// signal handling.
+pub fn handle_interrupts() {
+    HANDLE_INTERRUPTS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Watch for Ctrl-C / SIGTERM on `rt` while a step command runs.
+pub(crate) fn watch_interrupts(rt: &tokio::runtime::Runtime) {
+    if !HANDLE_INTERRUPTS.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    rt.spawn(async {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => return,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        let runs = recto_steps::harness::record_interrupted();
+        report_interrupt(&runs);
+        std::process::exit(130);
+    });
+}
+
+#[allow(clippy::print_stderr)]
+fn report_interrupt(runs: &[(String, recto_registry::JobId)]) {
+    eprintln!("interrupted");
+    for (step, job) in runs {
+        let resume = match step.as_str() {
+            "ocr" => format!("recto ocr --resume {job}"),
+            "source" => "run the same `recto upload` again (stored files are skipped)".to_owned(),
+            s if s.starts_with("sync_") => format!(
+                "run the same sync again (recto sync --step {} --job-id {job})",
+                &s[5..]
+            ),
+            _ => format!("run it again for job {job}"),
+        };
+        eprintln!("  {step} job {job} is recorded as interrupted; to finish it: {resume}");
+    }
+}
+
 /// Debian's libtesseract uses OpenMP, which reads `OMP_THREAD_LIMIT` once,
 /// when the library loads: setting it from `main` would be too late. So the
 /// binary re-executes itself with the variable set; recto's parallelism is
@@ -170,7 +218,7 @@ fn hint(err: &anyhow::Error) -> Option<String> {
             "leave those options out to resume the job as recorded, or start a new job without --resume".into()
         }
         StepError::Ocr(recto_ocr::OcrError::Language { .. }) => {
-            "install the language's Tesseract data (Debian: tesseract-ocr-<lang>) or choose installed ones with --lang".into()
+            "--lang takes Tesseract codes joined with + (eng, deu, fra, eng+fra); `tesseract --list-langs` lists those installed, Debian packages others as tesseract-ocr-<code>".into()
         }
         StepError::Registry(recto_registry::Error::JobBusy { .. }) => {
             "wait for the other run to end; `recto jobs status JOB` shows it".into()

@@ -17,7 +17,7 @@ pub enum OcrError {
     #[error("{}: the PDF has no pages", .path.display())]
     NoPages { path: PathBuf },
 
-    #[error("unknown or missing OCR language(s) {languages:?}: {reason}")]
+    #[error("unknown language {languages:?}: {reason}")]
     Language { languages: String, reason: String },
 
     #[error("Tesseract: {what}")]

@@ -157,23 +157,72 @@ pub trait PageObserver {
 /// Check the languages before any work: each must be installed, and an
 /// engine must load them.
 pub fn validate_languages(cfg: &OcrConfig) -> Result<(), OcrError> {
+    let langs = &cfg.languages;
+    let bad_form = langs.is_empty()
+        || langs
+            .split('+')
+            .any(|l| l.is_empty() || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    if bad_form {
+        return Err(OcrError::Language {
+            languages: langs.clone(),
+            reason: "languages are Tesseract codes joined with +, e.g. eng or eng+fra".into(),
+        });
+    }
     let installed = installed_languages(cfg.tessdata.as_deref());
-    let missing: Vec<&str> = cfg
-        .languages
+    let missing: Vec<&str> = langs
         .split('+')
-        .filter(|l| l.is_empty() || !installed.iter().any(|i| i == l))
+        .filter(|l| !installed.iter().any(|i| i == l))
         .collect();
     if !missing.is_empty() && !installed.is_empty() {
-        return Err(OcrError::Language {
-            languages: cfg.languages.clone(),
-            reason: format!(
+        // A language's name instead of its code: say the code.
+        let named: Vec<String> = missing
+            .iter()
+            .filter_map(|m| language_code(m).map(|c| format!("use {c} for {m}")))
+            .collect();
+        let reason = if named.len() == missing.len() {
+            format!(
+                "{} (languages are Tesseract codes joined with +, e.g. eng+fra)",
+                named.join(", ")
+            )
+        } else {
+            format!(
                 "not installed: {}; installed: {}",
                 missing.join(", "),
                 installed.join(", ")
-            ),
+            )
+        };
+        return Err(OcrError::Language {
+            languages: langs.clone(),
+            reason,
         });
     }
-    Tesseract::new(cfg.tessdata.as_deref(), &cfg.languages).map(drop)
+    Tesseract::new(cfg.tessdata.as_deref(), langs).map(drop)
+}
+
+/// The Tesseract code of a language named as people (and BibTeX's
+/// `langid` / `language` fields) name it: `german` -> `deu`.
+pub fn language_code(name: &str) -> Option<&'static str> {
+    let n = name.trim().to_lowercase();
+    Some(match n.as_str() {
+        "english" | "american" | "british" | "en" | "en-us" | "en-gb" | "eng" => "eng",
+        "german" | "ngerman" | "deutsch" | "austrian" | "naustrian" | "de" | "de-de" | "deu" => {
+            "deu"
+        }
+        "french" | "francais" | "français" | "fr" | "fr-fr" | "fra" => "fra",
+        "italian" | "italiano" | "it" | "ita" => "ita",
+        "spanish" | "español" | "espanol" | "es" | "spa" => "spa",
+        "portuguese" | "portuges" | "brazilian" | "pt" | "por" => "por",
+        "dutch" | "nederlands" | "nl" | "nld" => "nld",
+        "latin" | "la" | "lat" => "lat",
+        "greek" | "el" | "ell" => "ell",
+        "russian" | "ru" | "rus" => "rus",
+        "polish" | "pl" | "pol" => "pol",
+        "swedish" | "sv" | "swe" => "swe",
+        "danish" | "da" | "dan" => "dan",
+        "norwegian" | "norsk" | "nb" | "nor" => "nor",
+        "czech" | "cs" | "ces" => "ces",
+        _ => return None,
+    })
 }
 
 /// Process every page of every task. Documents that cannot be opened are

@@ -9,14 +9,14 @@
 //! - `running` / `stale`: that job is still recorded as running (`stale`
 //!   when its process is gone);
 //! - `failed`: the job failed on this citekey (with the reason), or failed
-//!   as a whole;
+//!   as a whole (`interrupted` when Ctrl-C or SIGTERM ended it);
 //! - `outdated`: it completed, but on a source whose sha256 differs from the
 //!   citekey's newest upload;
 //! - `done`: it completed on the newest source;
 //! - `pending`: no job of the step names the citekey.
 //!
-//! The citekey's own state is the first of failed, stale, running,
-//! outdated, pending that any step has, else done.
+//! The citekey's own state is the first of failed, interrupted, stale,
+//! running, outdated, pending that any step has, else done.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -62,7 +62,26 @@ pub struct CitekeyState {
 }
 
 /// The states in the order they win for a citekey as a whole.
-pub const STATE_ORDER: [&str; 6] = ["failed", "stale", "running", "outdated", "pending", "done"];
+pub const STATE_ORDER: [&str; 7] = [
+    "failed",
+    "interrupted",
+    "stale",
+    "running",
+    "outdated",
+    "pending",
+    "done",
+];
+
+/// What the registry reads from a record's file for the library view, for
+/// the few records that need it (running or failed as a whole).
+pub(crate) struct RecordDetail {
+    /// Why a running record's process is known to be gone.
+    pub stale: Option<String>,
+    /// Ctrl-C or SIGTERM ended it (`interrupted: true`).
+    pub interrupted: bool,
+    /// The record's `error`, for a step that failed as a whole.
+    pub error: Option<String>,
+}
 
 /// Derive the states of the citekeys in `rows` (ordered by citekey, step,
 /// job) for `steps`. `stale` says whether a running record's process is
@@ -71,7 +90,7 @@ pub const STATE_ORDER: [&str; 6] = ["failed", "stale", "running", "outdated", "p
 pub(crate) fn states(
     rows: &[StateRow],
     steps: &[String],
-    stale: &dyn Fn(&str, &str) -> Option<String>,
+    detail: &dyn Fn(&str, &str) -> RecordDetail,
 ) -> Vec<CitekeyState> {
     let mut out = Vec::new();
     let mut i = 0;
@@ -81,7 +100,7 @@ pub(crate) fn states(
             .iter()
             .position(|r| &r.citekey != key)
             .map_or(rows.len(), |n| i + n);
-        out.push(one(key, &rows[i..end], steps, stale));
+        out.push(one(key, &rows[i..end], steps, detail));
         i = end;
     }
     out
@@ -91,7 +110,7 @@ fn one(
     citekey: &str,
     rows: &[StateRow],
     steps: &[String],
-    stale: &dyn Fn(&str, &str) -> Option<String>,
+    detail: &dyn Fn(&str, &str) -> RecordDetail,
 ) -> CitekeyState {
     // Uploads that stored this citekey, by job; the newest is current.
     let sources: BTreeMap<&str, &StateRow> = rows
@@ -134,7 +153,7 @@ fn one(
         };
         let mut reason = None;
         let state = match r.status.as_str() {
-            "running" => match stale(&r.kind, &r.job_id) {
+            "running" => match detail(&r.kind, &r.job_id).stale {
                 Some(why) => {
                     reason = Some(why);
                     "stale"
@@ -147,8 +166,16 @@ fn one(
                 "failed"
             }
             _ if r.whole_failed => {
-                reason = Some(format!("{} job {} failed as a whole", r.kind, r.job_id));
-                "failed"
+                let d = detail(&r.kind, &r.job_id);
+                reason =
+                    Some(d.error.unwrap_or_else(|| {
+                        format!("{} job {} failed as a whole", r.kind, r.job_id)
+                    }));
+                if d.interrupted {
+                    "interrupted"
+                } else {
+                    "failed"
+                }
             }
             _ => {
                 let read = r

@@ -641,19 +641,23 @@ impl Registry {
             } else {
                 None
             };
+            let interrupted = status == Status::Failed.as_str()
+                && info.get("interrupted").and_then(Value::as_bool) == Some(true);
             let shown = if stale_reason.is_some() {
                 "stale"
+            } else if interrupted {
+                "interrupted"
             } else {
                 status
             };
             match shown {
                 "completed" => st.steps_completed.push(name.clone()),
-                "failed" => st.steps_failed.push(name.clone()),
+                "failed" | "interrupted" => st.steps_failed.push(name.clone()),
                 "running" => st.steps_running.push(name.clone()),
                 "stale" => st.steps_stale.push(name.clone()),
                 _ => {}
             }
-            if shown != "completed" && shown != "failed" {
+            if shown != "completed" && shown != "failed" && shown != "interrupted" {
                 st.steps_pending.push(name.clone());
             }
             st.steps.push(StepState {
@@ -789,6 +793,8 @@ impl Registry {
             // whose process is gone is stale, in every listing.
             let status = if status == Status::Running.as_str() && self.is_stale(&kind, &job_id) {
                 "stale".to_owned()
+            } else if status == Status::Failed.as_str() && self.is_interrupted(&kind, &job_id) {
+                "interrupted".to_owned()
             } else {
                 status
             };
@@ -861,15 +867,29 @@ impl Registry {
             rows
         };
         drop(guard);
-        let stale = |kind: &str, job: &str| {
-            let (Ok(kind), Ok(job)) = (RecordKind::from_key(kind), JobId::parse(job)) else {
-                return None;
-            };
-            self.read_metadata(&kind, &job)
+        let detail = |kind: &str, job: &str| {
+            let meta = RecordKind::from_key(kind)
                 .ok()
-                .and_then(|m| process::stale_reason(&m))
+                .zip(JobId::parse(job).ok())
+                .and_then(|(kind, job)| self.read_metadata(&kind, &job).ok())
+                .unwrap_or_default();
+            crate::library::RecordDetail {
+                stale: process::stale_reason(&meta),
+                interrupted: meta.get("interrupted").and_then(Value::as_bool) == Some(true),
+                error: meta.get("error").and_then(Value::as_str).map(str::to_owned),
+            }
         };
-        Ok(crate::library::states(&rows, &steps, &stale))
+        Ok(crate::library::states(&rows, &steps, &detail))
+    }
+
+    fn is_interrupted(&self, kind_key: &str, job_id: &str) -> bool {
+        let (Ok(kind), Ok(job)) = (RecordKind::from_key(kind_key), JobId::parse(job_id)) else {
+            return false;
+        };
+        self.read_metadata(&kind, &job)
+            .ok()
+            .and_then(|m| m.get("interrupted").and_then(Value::as_bool))
+            == Some(true)
     }
 
     fn is_stale(&self, kind_key: &str, job_id: &str) -> bool {

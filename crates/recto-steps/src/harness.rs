@@ -156,6 +156,52 @@ pub fn default_output_base<S: Step>(registry: &Registry) -> PathBuf {
     registry.layout().analytics_dir().join(S::NAME)
 }
 
+/// The runs of this process that have begun and not ended: what an
+/// interrupt (Ctrl-C) must record before the process exits.
+static ACTIVE: std::sync::Mutex<Vec<ActiveRun>> = std::sync::Mutex::new(Vec::new());
+
+#[derive(Debug, Clone)]
+struct ActiveRun {
+    data_dir: PathBuf,
+    pipeline: Vec<recto_registry::StepName>,
+    kind: RecordKind,
+    job: JobId,
+}
+
+/// Record every run of this process that has not ended as interrupted:
+/// `status` `failed`, `interrupted: true` and an `error` saying so (a
+/// `running` record would show as stale, as if the process had been
+/// killed). Returns `(step, job)` of each, for the message. Called by the
+/// CLI's Ctrl-C handler just before it exits.
+pub fn record_interrupted() -> Vec<(String, JobId)> {
+    let active = std::mem::take(&mut *ACTIVE.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut out = Vec::new();
+    for run in active {
+        let registry = Registry::open(&run.data_dir).with_pipeline(run.pipeline.clone());
+        let Ok((_, mut meta)) = registry.metadata_by_name(run.kind.key(), run.job.as_str()) else {
+            continue;
+        };
+        meta.insert("status".into(), Status::Failed.as_str().into());
+        meta.insert("interrupted".into(), true.into());
+        meta.insert(
+            "error".into(),
+            "interrupted (Ctrl-C or SIGTERM) before it finished".into(),
+        );
+        for k in ["host", "pid", "pid_start_time", "timestamp"] {
+            meta.remove(k);
+        }
+        let value = Value::Object(meta);
+        let saved = match &run.kind {
+            RecordKind::Source => registry.save_source_metadata(&run.job, value),
+            RecordKind::Step(s) => registry.save_step_metadata(s, &run.job, value),
+        };
+        if saved.is_ok() {
+            out.push((run.kind.key().to_owned(), run.job));
+        }
+    }
+    out
+}
+
 /// One run of a step on one job, from `running` to its end.
 #[derive(Debug)]
 pub struct StepRun<'r> {
@@ -244,6 +290,15 @@ impl<'r> StepRun<'r> {
             run.finished = true;
             return Err(e);
         }
+        ACTIVE
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(ActiveRun {
+                data_dir: registry.data_dir().to_owned(),
+                pipeline: registry.pipeline().to_vec(),
+                kind: run.kind.clone(),
+                job: run.job.clone(),
+            });
         Ok(run)
     }
 
@@ -322,6 +377,14 @@ impl<'r> StepRun<'r> {
         error
     }
 
+    /// This run is no longer one an interrupt has to record.
+    fn deactivate(&self) {
+        ACTIVE
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|a| !(a.kind == self.kind && a.job == self.job));
+    }
+
     fn end<B: Serialize>(
         &mut self,
         status: Status,
@@ -332,6 +395,7 @@ impl<'r> StepRun<'r> {
         body: B,
     ) -> Result<Map<String, Value>, StepError> {
         self.finished = true;
+        self.deactivate();
         let meta = StepMetadata {
             status,
             source_job_id: source_job_id.map(|j| j.to_string()),
@@ -351,6 +415,7 @@ impl Drop for StepRun<'_> {
         if self.finished {
             return;
         }
+        self.deactivate();
         // A panic or an early return that skipped `finish` / `abort`: the
         // record must not say `running` while nothing runs. Keep what the
         // running record says and mark it failed.

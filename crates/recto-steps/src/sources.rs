@@ -16,6 +16,29 @@ use crate::StepError;
 pub struct SourceInput {
     pub citekey: String,
     pub file: Result<PathBuf, String>,
+    /// The entry has no PDF at all (a BibTeX entry without a `file` field,
+    /// or whose files are not PDFs): skipped with the reason in `file`, not
+    /// a failure, so a real library export can complete.
+    pub no_pdf: bool,
+}
+
+impl SourceInput {
+    fn new(citekey: String, file: Result<PathBuf, String>) -> Self {
+        SourceInput {
+            citekey,
+            file,
+            no_pdf: false,
+        }
+    }
+}
+
+/// How the `file` paths of a .bib file are read.
+#[derive(Debug, Clone, Default)]
+pub struct BibPaths {
+    /// Relative paths are relative to this folder (default: the .bib's).
+    pub base_dir: Option<PathBuf>,
+    /// Prefix rewrites `(from, to)` for a .bib exported on another machine.
+    pub rewrites: Vec<(String, String)>,
 }
 
 /// `DIR/<citekey>.pdf` for each citekey (or the file named by the key's
@@ -37,31 +60,33 @@ pub fn from_citekeys(dir: &Path, citekeys: &[String]) -> Vec<SourceInput> {
                     }
                     Err(_) => Ok(plain),
                 };
-                SourceInput {
-                    citekey: k.clone(),
-                    file,
-                }
+                SourceInput::new(k.clone(), file)
             })
             .collect(),
     )
 }
 
-/// Every `*.pdf` in `dir` (not recursive); the citekey is the file stem.
-pub fn from_dir(dir: &Path) -> Result<Vec<SourceInput>, StepError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| StepError::Input {
-        path: dir.to_owned(),
-        reason: e.to_string(),
-    })?;
+/// Every `*.pdf` in `dir` and, with `recursive`, in its subfolders (hidden
+/// ones left out); the citekey is the file stem.
+pub fn from_dir(dir: &Path, recursive: bool) -> Result<Vec<SourceInput>, StepError> {
+    let mut files = Vec::new();
+    let mut nested = 0;
+    walk(dir, recursive, &mut files, &mut nested)?;
+    if files.is_empty() {
+        let reason = if nested > 0 {
+            format!(
+                "no PDFs directly in this folder; {nested} are in its subfolders (leave out --no-recursive to take them)"
+            )
+        } else {
+            "no PDF files here (looked for *.pdf, subfolders included)".to_owned()
+        };
+        return Err(StepError::Input {
+            path: dir.to_owned(),
+            reason,
+        });
+    }
     let mut out = Vec::new();
-    for e in entries.flatten() {
-        let path = e.path();
-        let is_pdf = path
-            .extension()
-            .and_then(|x| x.to_str())
-            .is_some_and(|x| x.eq_ignore_ascii_case("pdf"));
-        if !is_pdf || !path.is_file() {
-            continue;
-        }
+    for path in files {
         let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
             continue;
         };
@@ -72,27 +97,73 @@ pub fn from_dir(dir: &Path) -> Result<Vec<SourceInput>, StepError> {
             Ok(c) if stem.contains('%') && c.file_stem() == stem => c.as_str().to_owned(),
             _ => stem.to_owned(),
         };
-        out.push(SourceInput {
-            citekey,
-            file: Ok(path),
-        });
+        out.push(SourceInput::new(citekey, Ok(path)));
     }
     out.sort_by(|a, b| a.citekey.cmp(&b.citekey));
     Ok(dedup(out))
 }
 
+fn walk(
+    dir: &Path,
+    recursive: bool,
+    out: &mut Vec<PathBuf>,
+    nested: &mut usize,
+) -> Result<(), StepError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| StepError::Input {
+        path: dir.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let mut subdirs = Vec::new();
+    for e in entries.flatten() {
+        let path = e.path();
+        let hidden = e.file_name().to_str().is_none_or(|n| n.starts_with('.'));
+        if path.is_dir() {
+            if !hidden {
+                subdirs.push(path);
+            }
+            continue;
+        }
+        let is_pdf = path
+            .extension()
+            .and_then(|x| x.to_str())
+            .is_some_and(|x| x.eq_ignore_ascii_case("pdf"));
+        if is_pdf && path.is_file() && !hidden {
+            out.push(path);
+        }
+    }
+    subdirs.sort();
+    for sub in subdirs {
+        if recursive {
+            walk(&sub, true, out, nested)?;
+        } else {
+            let mut inner = Vec::new();
+            let mut deeper = 0;
+            walk(&sub, true, &mut inner, &mut deeper)?;
+            *nested += inner.len();
+        }
+    }
+    Ok(())
+}
+
 /// The entries of a BibTeX/BibLaTeX file with their PDF from the `file`
-/// field; relative paths are relative to the .bib file's folder. A key
-/// that appears twice fails its later entries (named as duplicates), the
-/// others go on.
-pub fn from_bib(bib: &Path) -> Result<Vec<SourceInput>, StepError> {
+/// field; relative paths are relative to the .bib file's folder (or
+/// `paths.base_dir`), after `paths.rewrites`. A key that appears twice
+/// fails its later entries (named as duplicates); an entry without a PDF is
+/// skipped with the reason; the others go on.
+pub fn from_bib(bib: &Path, paths: &BibPaths) -> Result<Vec<SourceInput>, StepError> {
     let err = |reason: String| StepError::Input {
         path: bib.to_owned(),
         reason,
     };
     let text = std::fs::read_to_string(bib).map_err(|e| err(e.to_string()))?;
-    let raw =
-        RawBibliography::parse(&text).map_err(|e| err(format!("not a valid BibTeX file: {e}")))?;
+    let at = |e: &biblatex::ParseError| {
+        let (line, col) = line_col(&text, e.span.start);
+        format!(
+            "not a valid BibTeX file: line {line}, column {col}: {}",
+            e.kind
+        )
+    };
+    let raw = RawBibliography::parse(&text).map_err(|e| err(at(&e)))?;
     let mut seen = BTreeSet::new();
     let mut duplicates = Vec::new();
     let mut unique = Vec::new();
@@ -108,31 +179,62 @@ pub fn from_bib(bib: &Path) -> Result<Vec<SourceInput>, StepError> {
         entries: unique,
         abbreviations: raw.abbreviations,
     })
-    .map_err(|e| err(format!("not a valid BibTeX file: {e}")))?;
-    let base = bib.parent().unwrap_or(Path::new("."));
+    .map_err(|e| err(at(&e)))?;
+    let base = paths
+        .base_dir
+        .clone()
+        .unwrap_or_else(|| bib.parent().unwrap_or(Path::new(".")).to_owned());
     let mut out = Vec::new();
     for entry in parsed.iter() {
-        let file = match entry.get("file") {
-            None => Err("the BibTeX entry has no file field".to_owned()),
-            Some(chunks) => pdf_from_file_field(&chunks.format_verbatim())
-                .map(|p| if p.is_absolute() { p } else { base.join(p) })
-                .ok_or_else(|| "the file field names no PDF".to_owned()),
+        let mut input = match entry.get("file") {
+            None => SourceInput::new(
+                entry.key.clone(),
+                Err("the BibTeX entry has no file field".to_owned()),
+            ),
+            Some(chunks) => match pdf_from_file_field(&chunks.format_verbatim()) {
+                Some(p) => {
+                    let p = rewrite(&p, &paths.rewrites);
+                    let p = if p.is_absolute() { p } else { base.join(p) };
+                    SourceInput::new(entry.key.clone(), Ok(p))
+                }
+                None => SourceInput::new(
+                    entry.key.clone(),
+                    Err("the file field names no PDF".to_owned()),
+                ),
+            },
         };
-        out.push(SourceInput {
-            citekey: entry.key.clone(),
-            file,
-        });
+        input.no_pdf = input.file.is_err();
+        out.push(input);
     }
     for key in duplicates {
-        out.push(SourceInput {
-            citekey: key.clone(),
-            file: Err(format!(
+        out.push(SourceInput::new(
+            key.clone(),
+            Err(format!(
                 "duplicate key {key:?} in {}: only its first entry is used",
                 bib.display()
             )),
-        });
+        ));
     }
     Ok(out)
+}
+
+/// The first of `rewrites` whose prefix `path` starts with, applied.
+fn rewrite(path: &Path, rewrites: &[(String, String)]) -> PathBuf {
+    let s = path.to_string_lossy();
+    for (from, to) in rewrites {
+        if let Some(rest) = s.strip_prefix(from.as_str()) {
+            return PathBuf::from(format!("{to}{rest}"));
+        }
+    }
+    path.to_owned()
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, col)
 }
 
 /// The PDF in a Zotero / Better BibTeX `file` field:
@@ -179,12 +281,17 @@ fn split_unescaped(s: &str, sep: char) -> Vec<String> {
 
 /// Keep the first input of each citekey; later ones fail with a reason.
 fn dedup(inputs: Vec<SourceInput>) -> Vec<SourceInput> {
-    let mut seen = BTreeSet::new();
+    let mut first: std::collections::BTreeMap<String, PathBuf> = Default::default();
     inputs
         .into_iter()
         .map(|mut i| {
-            if !seen.insert(i.citekey.clone()) {
-                i.file = Err("duplicate citekey: only its first PDF is uploaded".to_owned());
+            if let Some(kept) = first.get(&i.citekey) {
+                i.file = Err(format!(
+                    "duplicate citekey: only its first PDF ({}) is uploaded",
+                    kept.display()
+                ));
+            } else if let Ok(p) = &i.file {
+                first.insert(i.citekey.clone(), p.clone());
             }
             i
         })
@@ -235,20 +342,32 @@ mod tests {
 "#,
         )
         .unwrap();
-        let got = from_bib(&bib).unwrap();
+        let got = from_bib(&bib, &BibPaths::default()).unwrap();
         assert_eq!(got.len(), 3);
         assert_eq!(got[0].citekey, "smith2020");
         assert_eq!(got[0].file, Ok(dir.path().join("pdfs/smith2020.pdf")));
         assert_eq!(got[1].citekey, "doe:2019");
         assert_eq!(got[1].file, Ok(PathBuf::from("/abs/doe.pdf")));
         assert!(got[2].file.as_ref().unwrap_err().contains("no file field"));
+        assert!(got[2].no_pdf && !got[0].no_pdf);
+        // Another machine's paths, remapped; relative ones from another base.
+        let paths = BibPaths {
+            base_dir: Some(PathBuf::from("/library")),
+            rewrites: vec![("/abs".into(), "/mnt/zotero".into())],
+        };
+        let got = from_bib(&bib, &paths).unwrap();
+        assert_eq!(
+            got[0].file,
+            Ok(PathBuf::from("/library/pdfs/smith2020.pdf"))
+        );
+        assert_eq!(got[1].file, Ok(PathBuf::from("/mnt/zotero/doe.pdf")));
         // A duplicate key fails its later entry only, naming the key.
         std::fs::write(
             &bib,
             "@article{a1, file={x.pdf}}\n@article{b2, file={z.pdf}}\n@article{a1, file={y.pdf}}\n",
         )
         .unwrap();
-        let got = from_bib(&bib).unwrap();
+        let got = from_bib(&bib, &BibPaths::default()).unwrap();
         assert_eq!(got.len(), 3);
         assert_eq!(got[0].file, Ok(dir.path().join("x.pdf")));
         assert_eq!(got[1].file, Ok(dir.path().join("z.pdf")));
@@ -263,7 +382,7 @@ mod tests {
         for name in ["A.pdf", "%41.pdf", "smith%3A2020.pdf"] {
             std::fs::write(dir.path().join(name), b"%PDF-1.4").unwrap();
         }
-        let keys: Vec<String> = from_dir(dir.path())
+        let keys: Vec<String> = from_dir(dir.path(), true)
             .unwrap()
             .into_iter()
             .map(|i| {
@@ -275,11 +394,36 @@ mod tests {
     }
 
     #[test]
+    fn folders_are_walked_and_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let item = dir.path().join("storage/AB12CD34");
+        std::fs::create_dir_all(&item).unwrap();
+        std::fs::create_dir_all(dir.path().join(".hidden")).unwrap();
+        std::fs::write(item.join("smith2020.pdf"), b"%PDF-1.4").unwrap();
+        std::fs::write(dir.path().join(".hidden/x.pdf"), b"%PDF-1.4").unwrap();
+        let got = from_dir(dir.path(), true).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].citekey, "smith2020");
+        let err = from_dir(dir.path(), false).unwrap_err().to_string();
+        assert!(err.contains("1 are in its subfolders"), "{err}");
+        let empty = tempfile::tempdir().unwrap();
+        let err = from_dir(empty.path(), true).unwrap_err().to_string();
+        assert!(err.contains("no PDF files here"), "{err}");
+    }
+
+    #[test]
     fn broken_bib_is_an_error_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let bib = dir.path().join("bad.bib");
-        std::fs::write(&bib, "@article{x, title = {unclosed").unwrap();
-        let err = from_bib(&bib).unwrap_err().to_string();
+        std::fs::write(
+            &bib,
+            "@article{ok, title = {fine}}\n\n@article{x, title = {unclosed",
+        )
+        .unwrap();
+        let err = from_bib(&bib, &BibPaths::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("bad.bib"), "{err}");
+        assert!(err.contains("line 3, column"), "{err}");
     }
 }

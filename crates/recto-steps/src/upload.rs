@@ -52,6 +52,9 @@ pub enum FileOutcome {
     Skipped,
     /// `--dry-run`: would be uploaded.
     WouldUpload,
+    /// The entry has no PDF (a BibTeX entry without a file): not uploaded,
+    /// not a failure.
+    NoPdf(String),
     Failed(String),
 }
 
@@ -120,6 +123,9 @@ pub struct UploadBody {
     pub sizes: BTreeMap<String, u64>,
     pub files: BTreeMap<String, Option<String>>,
     pub bytes_uploaded: u64,
+    /// Entries without a PDF, skipped: `{citekey: reason}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub no_pdf: BTreeMap<String, String>,
 }
 
 /// Run the upload step.
@@ -282,7 +288,20 @@ impl FileCtx<'_> {
         input: &SourceInput,
         r: &mut FileResult,
     ) -> Result<FileOutcome, String> {
-        let citekey = Citekey::parse(&input.citekey).map_err(|e| e.to_string())?;
+        if input.no_pdf {
+            return Ok(FileOutcome::NoPdf(
+                input.file.clone().err().unwrap_or_default(),
+            ));
+        }
+        let citekey = Citekey::parse(&input.citekey).map_err(|e| match &input.file {
+            // A file whose name is not a citekey: say how to make it one.
+            Ok(p) => format!(
+                "{}: the file name is not a valid citekey ({e}); rename it (e.g. {}.pdf) or map it with a BibTeX file (--bib)",
+                p.display(),
+                suggested_name(&input.citekey)
+            ),
+            Err(_) => e.to_string(),
+        })?;
         let path = input.file.clone()?;
         r.size = check_pdf(&path).await?;
         let (sha, _) = self.hashes.sha256(&path).await.map_err(|e| e.to_string())?;
@@ -335,6 +354,22 @@ impl FileCtx<'_> {
         }
         why
     }
+}
+
+/// A citekey-safe name for a file stem: `Dupont 1962` -> `Dupont_1962`.
+fn suggested_name(stem: &str) -> String {
+    let mut out = String::new();
+    for c in stem.chars() {
+        if c.is_whitespace() || matches!(c, '/' | '\\') || c.is_control() {
+            if !out.ends_with('_') {
+                out.push('_');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    let out = out.replace("..", ".");
+    out.trim_matches('_').to_owned()
 }
 
 /// Check that `path` is a non-empty PDF; returns its size.
@@ -410,6 +445,13 @@ fn summarise(
     }
     .count("uploaded", count(FileOutcome::Uploaded))
     .count("skipped", count(FileOutcome::Skipped))
+    .count(
+        "no_pdf",
+        files
+            .iter()
+            .filter(|f| matches!(f.outcome, FileOutcome::NoPdf(_)))
+            .count(),
+    )
     .count("failed", failures.len());
     let per = |f: &dyn Fn(&FileResult) -> Option<String>| -> BTreeMap<String, Option<String>> {
         stored.iter().map(|r| (r.citekey.clone(), f(r))).collect()
@@ -434,6 +476,13 @@ fn summarise(
             .filter(|f| f.outcome == FileOutcome::Uploaded)
             .map(|f| f.size)
             .sum(),
+        no_pdf: files
+            .iter()
+            .filter_map(|f| match &f.outcome {
+                FileOutcome::NoPdf(why) => Some((f.citekey.clone(), why.clone())),
+                _ => None,
+            })
+            .collect(),
     };
     (citekeys, failures, body)
 }

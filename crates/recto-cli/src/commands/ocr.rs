@@ -37,7 +37,9 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
         cache_dir: config.data_dir.join("cache").join("sources"),
     };
     let progress = CliProgress::new(args.quiet || args.json, "pages");
-    let outcome = super::runtime()?.block_on(run_ocr(&registry, req, &progress))?;
+    let rt = super::runtime()?;
+    crate::watch_interrupts(&rt);
+    let outcome = rt.block_on(run_ocr(&registry, req, &progress))?;
     let (job_id, m, failures) = match outcome {
         OcrOutcome::AlreadyCompleted { job_id } => {
             if args.json {

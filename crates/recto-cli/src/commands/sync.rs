@@ -22,6 +22,7 @@ pub fn run(step: &str, args: SyncArgs, config: &Config) -> anyhow::Result<Outcom
     };
     let progress = CliProgress::new(args.quiet || args.json, "files");
     let rt = super::runtime()?;
+    crate::watch_interrupts(&rt);
     let out = rt.block_on(run_sync(&registry, &req, &progress))?;
     for (key, why) in &out.failures {
         tracing::error!("{key}: {why}");

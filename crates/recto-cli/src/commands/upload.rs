@@ -12,12 +12,20 @@ use crate::progress::CliProgress;
 
 pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
     let inputs = match (&args.bib, &args.from) {
-        (Some(bib), _) => sources::from_bib(bib)?,
+        (Some(bib), _) => sources::from_bib(
+            bib,
+            &sources::BibPaths {
+                base_dir: args.bib_base_dir.clone(),
+                rewrites: args.bib_path_map.clone(),
+            },
+        )?,
         (None, Some(dir)) if !args.citekeys.is_empty() => {
             sources::from_citekeys(dir, &args.citekeys)
         }
-        (None, Some(dir)) => sources::from_dir(dir)?,
-        (None, None) => anyhow::bail!("give --from DIR or --bib FILE"),
+        (None, Some(dir)) => sources::from_dir(dir, !args.no_recursive)?,
+        (None, None) => anyhow::bail!(super::CliError::Usage(
+            "give --from DIR (a folder of PDFs) or --bib FILE (a BibTeX export)".into()
+        )),
     };
     let store_config = config.store_or_default(&args.store);
     let cwd = std::env::current_dir()?;
@@ -29,6 +37,7 @@ pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
         concurrency: args.concurrency,
     };
     let rt = super::runtime()?;
+    crate::watch_interrupts(&rt);
     let report = rt.block_on(upload(&registry, &store, inputs, &opts, &progress))?;
 
     for (key, why) in report.failed() {
@@ -41,6 +50,7 @@ pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
                 FileOutcome::Skipped => "skip (already stored)",
                 FileOutcome::Failed(why) => &format!("fail: {why}"),
                 FileOutcome::Uploaded => "uploaded",
+                FileOutcome::NoPdf(why) => &format!("skip (no PDF: {why})"),
             };
             output::line(
                 format!("{}: {what} {}", f.citekey, f.key.as_deref().unwrap_or("")).trim_end(),
@@ -51,6 +61,17 @@ pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
     let would = report.count(|o| *o == FileOutcome::WouldUpload);
     let skipped = report.count(|o| *o == FileOutcome::Skipped);
     let failed = report.count(|o| matches!(o, FileOutcome::Failed(_)));
+    let no_pdf: std::collections::BTreeMap<&str, &str> = report
+        .files
+        .iter()
+        .filter_map(|f| match &f.outcome {
+            FileOutcome::NoPdf(why) => Some((f.citekey.as_str(), why.as_str())),
+            _ => None,
+        })
+        .collect();
+    for (k, why) in &no_pdf {
+        tracing::warn!("{k}: skipped: {why}");
+    }
     if args.json {
         let failures: std::collections::BTreeMap<&str, &str> = report.failed().collect();
         output::json(&serde_json::json!({
@@ -62,13 +83,19 @@ pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
             "would_upload": would,
             "skipped": skipped,
             "failed": failed,
+            "no_pdf": no_pdf,
             "failures": failures,
         }))?;
     } else if !args.quiet {
         match &report.job_id {
             Some(job) => output::line(format!(
-                "upload job {job} to {}: {uploaded} uploaded, {skipped} skipped, {failed} failed",
-                store.url()
+                "upload job {job} to {}: {uploaded} uploaded, {skipped} skipped, {}{failed} failed",
+                store.url(),
+                if no_pdf.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} without a PDF, ", no_pdf.len())
+                }
             ))?,
             None => output::line(format!(
                 "dry run against {}: {would} to upload, {skipped} to skip, {failed} failing",

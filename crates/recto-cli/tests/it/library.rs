@@ -162,3 +162,132 @@ fn status_text_and_show_answer_per_citekey() {
             .any(|r| r["dir"].as_str().is_some_and(|d| d.ends_with(&job)))
     );
 }
+
+#[test]
+fn ctrl_c_records_interrupted_and_says_how_to_resume() {
+    let ctx = TestContext::new();
+    let long = crate::ocr::long_pdf(&ctx, 400);
+    let dir = ctx.root().join("in");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(&long, dir.join("long.pdf")).unwrap();
+    json(&recto(
+        &ctx,
+        &["upload", "--from", dir.to_str().unwrap(), "--json"],
+    ));
+    let child = crate::recto_command(
+        &ctx,
+        &[
+            "ocr",
+            "--citekeys",
+            "long",
+            "--lang",
+            "eng",
+            "--mode",
+            "text-layer-only",
+            "--workers",
+            "1",
+            "--image-dpi",
+            "200",
+            "--quiet",
+        ],
+        &[],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let pages = ctx.data_dir().join("analytics/ocr/long");
+    let t = std::time::Instant::now();
+    let written = || {
+        std::fs::read_dir(&pages)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| std::fs::read_dir(e.ok()?.path()).ok())
+            .map_or(0, |d| d.count())
+    };
+    while written() < 10 {
+        assert!(t.elapsed().as_secs() < 60, "no pages written");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // SAFETY: sending SIGINT to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
+    assert!(
+        stderr(&o).contains(&format!("to finish it: recto ocr --resume {job}")),
+        "{}",
+        stderr(&o)
+    );
+    let m: Value = serde_json::from_slice(
+        &std::fs::read(
+            ctx.data_dir()
+                .join(format!("analytics/ocr/job_metadata/{job}.json")),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (m["status"].as_str(), m["interrupted"].as_bool()),
+        (Some("failed"), Some(true))
+    );
+    let list = stdout(&recto(&ctx, &["jobs", "list"]));
+    assert!(list.contains(&format!("{job}  ocr: interrupted")), "{list}");
+    let s = json(&recto(&ctx, &["status", "long", "--step", "ocr", "--json"]));
+    assert_eq!(s[0]["state"], "interrupted");
+    // And it resumes to completion.
+    let o = recto(&ctx, &["ocr", "--resume", &job, "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = json(&recto(&ctx, &["status", "long", "--step", "ocr", "--json"]));
+    assert_eq!(s[0]["state"], "done");
+}
+
+#[test]
+fn upload_walks_folders_and_explains_what_it_cannot_take() {
+    let ctx = TestContext::new();
+    // Zotero's storage: one folder per item.
+    let storage = ctx.root().join("Zotero/storage");
+    for (item, name) in [("AB12CD34", "smith2020"), ("EF56GH78", "Dupont 1962")] {
+        std::fs::create_dir_all(storage.join(item)).unwrap();
+        std::fs::write(
+            storage.join(item).join(format!("{name}.pdf")),
+            text_pdf(&[&format!("The paper {name}, long enough.")]),
+        )
+        .unwrap();
+    }
+    let o = recto(&ctx, &["upload"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--from") && stderr(&o).contains("--bib"),
+        "{}",
+        stderr(&o)
+    );
+    let from = storage.to_str().unwrap();
+    let o = recto(&ctx, &["upload", "--from", from, "--no-recursive"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("2 are in its subfolders"),
+        "{}",
+        stderr(&o)
+    );
+    let o = recto(&ctx, &["upload", "--from", from, "--json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let up: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(up["uploaded"], 1);
+    let why = up["failures"]["Dupont 1962"].as_str().unwrap();
+    assert!(why.contains("rename it (e.g. Dupont_1962.pdf)"), "{why}");
+
+    // Language names get their code; a malformed list is a usage error.
+    let o = recto(
+        &ctx,
+        &["ocr", "--citekeys", "smith2020", "--lang", "french"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown language \"french\": use fra"),
+        "{}",
+        stderr(&o)
+    );
+    let o = recto(&ctx, &["ocr", "--citekeys", "smith2020", "--lang", "fra+"]);
+    assert_eq!(o.status.code(), Some(2));
+}
