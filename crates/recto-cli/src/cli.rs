@@ -234,15 +234,34 @@ pub struct UploadArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("which")
+        .required(true)
+        .multiple(true)
+        .args(["citekeys", "citekeys_from", "bib", "pending", "all", "resume"])
+))]
 pub struct OcrArgs {
-    /// Citekeys to process, comma-separated (with --resume: taken from the job).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "KEY,...",
-        required_unless_present = "resume"
-    )]
+    /// Citekeys to process, comma-separated; each is read from its newest
+    /// upload unless --source-job-id names one.
+    #[arg(long, value_delimiter = ',', value_name = "KEY,...")]
     pub citekeys: Vec<String>,
+    /// Citekeys from a file, one a line (`-` for stdin; blank lines and
+    /// lines starting with # are ignored).
+    #[arg(long, value_name = "FILE|-")]
+    pub citekeys_from: Option<PathBuf>,
+    /// The citekeys of a BibTeX file (entries never uploaded are skipped).
+    #[arg(long, value_name = "FILE")]
+    pub bib: Option<PathBuf>,
+    /// Every uploaded citekey whose OCR is pending or outdated.
+    #[arg(long)]
+    pub pending: bool,
+    /// Every uploaded citekey.
+    #[arg(long)]
+    pub all: bool,
+    /// Say what would be done (citekeys, sources, pages, estimated time);
+    /// record and write nothing.
+    #[arg(long, conflicts_with = "resume")]
+    pub dry_run: bool,
     /// The upload job to read from, or `latest` [default: the newest one
     /// holding every citekey].
     #[arg(long, value_name = "JOB")]

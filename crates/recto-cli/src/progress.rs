@@ -32,6 +32,8 @@ pub struct Bars {
 #[derive(Debug)]
 pub struct Lines {
     label: Mutex<String>,
+    /// The last item finished (`smith2020 p12`, a file's key).
+    last_item: Mutex<String>,
     unit: &'static str,
     total: AtomicU64,
     done: AtomicU64,
@@ -56,6 +58,7 @@ impl CliProgress {
         } else {
             CliProgress::Lines(Lines {
                 label: Mutex::new(String::new()),
+                last_item: Mutex::new(String::new()),
                 unit,
                 total: AtomicU64::new(0),
                 done: AtomicU64::new(0),
@@ -71,15 +74,22 @@ impl Lines {
     fn line(&self) -> String {
         let done = self.done.load(Ordering::Relaxed);
         let secs = self.started.elapsed().as_secs_f64().max(1e-9);
-        format!(
-            "{}: {done}/{} {}, {:.1} MB, {:.1} {}/s",
+        let bytes = self.bytes.load(Ordering::Relaxed);
+        let last = self.last_item.lock().expect("not poisoned").clone();
+        let mut s = format!(
+            "{}: {done}/{} {}",
             self.label.lock().expect("not poisoned"),
             self.total.load(Ordering::Relaxed),
             self.unit,
-            self.bytes.load(Ordering::Relaxed) as f64 / 1e6,
-            done as f64 / secs,
-            self.unit,
-        )
+        );
+        if !last.is_empty() {
+            s.push_str(&format!(" (last: {last})"));
+        }
+        s.push_str(&format!(", {:.1} {}/s", done as f64 / secs, self.unit));
+        if bytes > 0 {
+            s.push_str(&format!(", {:.1} MB sent", bytes as f64 / 1e6));
+        }
+        s
     }
 
     fn maybe_print(&self) {
@@ -98,11 +108,11 @@ impl Progress for CliProgress {
             CliProgress::Bar(b) => {
                 let template = match bytes {
                     Some(_) => format!(
-                        "{label} [{{bar:30}}] {{pos}}/{{len}} {} {{msg}} {{per_sec}} eta {{eta}}",
+                        "{label} [{{bar:30}}] {{pos}}/{{len}} {} {{msg}} {{per_sec}} eta {{eta}} {{prefix}}",
                         b.unit
                     ),
                     None => format!(
-                        "{label} [{{bar:30}}] {{pos}}/{{len}} {} {{per_sec}} eta {{eta}}",
+                        "{label} [{{bar:30}}] {{pos}}/{{len}} {} {{per_sec}} eta {{eta}} {{prefix}}",
                         b.unit
                     ),
                 };
@@ -143,11 +153,19 @@ impl Progress for CliProgress {
         }
     }
 
-    fn item_done(&self, _item: &str, _ok: bool) {
+    fn item_done(&self, item: &str, ok: bool) {
         match self {
             CliProgress::Quiet => {}
-            CliProgress::Bar(b) => b.items.inc(1),
+            CliProgress::Bar(b) => {
+                b.items.inc(1);
+                b.items.set_prefix(item.to_owned());
+            }
             CliProgress::Lines(l) => {
+                *l.last_item.lock().expect("not poisoned") = if ok {
+                    item.to_owned()
+                } else {
+                    format!("{item}, failed")
+                };
                 l.done.fetch_add(1, Ordering::Relaxed);
                 l.maybe_print();
             }

@@ -225,6 +225,22 @@ pub fn language_code(name: &str) -> Option<&'static str> {
     })
 }
 
+/// Pages of a PDF, and how many have a text layer usable without OCR (for
+/// a dry run's estimate; about a millisecond a page).
+pub fn count_text_layer_pages(
+    path: &Path,
+    password: Option<&str>,
+) -> Result<(usize, usize), OcrError> {
+    let pdf = Pdf::open(path, password)?;
+    let n = pdf.page_count();
+    let mut usable = 0;
+    for i in 1..=n {
+        let layer = pdf.page(i)?.text_layer(72)?;
+        usable += usize::from(assess(&blocks_text(&layer)).usable);
+    }
+    Ok((n, usable))
+}
+
 /// Process every page of every task. Documents that cannot be opened are
 /// reported, and the others go on.
 pub fn run(tasks: &[DocTask], cfg: &OcrConfig, observer: &dyn PageObserver) -> Vec<DocReport> {

@@ -52,6 +52,13 @@ pub struct StepOnCitekey {
     pub reason: Option<String>,
 }
 
+impl StepOnCitekey {
+    /// Never run on the citekey's newest upload: `pending` or `outdated`.
+    pub fn needs_run(&self) -> bool {
+        self.state == "pending" || self.state == "outdated"
+    }
+}
+
 /// A citekey's state across the pipeline.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CitekeyState {

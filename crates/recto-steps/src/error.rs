@@ -25,6 +25,9 @@ pub enum StepError {
     #[error("no citekeys given")]
     NoCitekeys,
 
+    #[error("nothing to do: {what}")]
+    NothingToDo { what: String },
+
     #[error("no source PDFs given")]
     NoSources,
 

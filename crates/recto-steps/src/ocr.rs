@@ -46,9 +46,29 @@ pub struct OcrOptions {
     pub max_megapixels: Option<f64>,
 }
 
+/// Which citekeys a new OCR job takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Selection {
+    /// Exactly these (an unknown one is an error naming the nearest known).
+    #[default]
+    Given,
+    /// These, leaving out (with a warning) those never uploaded, as a
+    /// BibTeX export lists entries without a PDF.
+    GivenSkippingUnknown,
+    /// Every uploaded citekey whose OCR is pending or outdated (never run
+    /// on its newest upload).
+    Pending,
+    /// Every uploaded citekey.
+    All,
+}
+
 #[derive(Debug, Clone)]
 pub struct OcrRequest {
     pub citekeys: Vec<String>,
+    /// How `citekeys` is read, or which citekeys to take instead.
+    pub selection: Selection,
+    /// Only say what would be done: no job, no pages.
+    pub dry_run: bool,
     /// An upload job id or `latest`.
     pub source_job_id: Option<String>,
     /// `data/analytics/ocr` by default; pages go to `<output>/<citekey>/<job>/`.
@@ -99,6 +119,13 @@ fn default_megapixels() -> f64 {
 pub struct OcrRunning {
     pub config: OcrSettings,
     pub output_dir: String,
+    /// The upload each citekey is read from (a job may take citekeys from
+    /// several upload batches: each from its newest upload).
+    #[serde(default)]
+    pub sources: BTreeMap<String, String>,
+    /// Every upload job read from; `source_job_id` is the newest of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_job_ids: Vec<String>,
 }
 
 /// Page counts of a job.
@@ -125,6 +152,10 @@ pub struct CitekeyResult {
     pub source_job_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// The citekey whose identical PDF (same sha256) was read once for both;
+    /// this citekey's folder links to that result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_as: Option<String>,
 }
 
 /// What a finished OCR job records besides the common header.
@@ -137,6 +168,10 @@ pub struct OcrBody {
     #[serde(default)]
     pub per_citekey: BTreeMap<String, CitekeyResult>,
     pub output_dir: String,
+    #[serde(default)]
+    pub sources: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_job_ids: Vec<String>,
     #[serde(default)]
     pub source_store: Option<String>,
     #[serde(default)]
@@ -153,6 +188,32 @@ pub enum OcrOutcome {
     },
     /// `--resume` of a job that is already completed: nothing was done.
     AlreadyCompleted { job_id: JobId },
+    /// `--dry-run`: what a run would do.
+    DryRun(DryRun),
+}
+
+/// What a run would do, per citekey.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRun {
+    pub citekeys: Vec<DryRunCitekey>,
+    pub pages: usize,
+    pub pages_text_layer: usize,
+    pub pages_ocr: usize,
+    /// A rough estimate on `workers` cores: 0.01 s a text-layer page,
+    /// 1.6 s an OCRed one (as measured on the corpus, docs/benchmarks.md).
+    pub estimated_seconds: f64,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRunCitekey {
+    pub citekey: String,
+    pub source_job_id: String,
+    pub pages: Option<usize>,
+    pub text_layer: Option<usize>,
+    /// Why the PDF could not be looked at (not fetched yet, encrypted, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Everything a run needs, decided before any work.
@@ -164,8 +225,12 @@ struct Plan {
     kept: BTreeMap<String, CitekeyResult>,
     settings: OcrSettings,
     output: PathBuf,
+    /// The upload each citekey is read from.
+    sources: BTreeMap<String, JobId>,
+    /// Those uploads' metadata.
+    source_metas: BTreeMap<JobId, Map<String, Value>>,
+    /// The newest of them: the job's `source_job_id`.
     source_job: JobId,
-    source_meta: Map<String, Value>,
 }
 
 /// Run the OCR step.
@@ -190,20 +255,46 @@ pub async fn run_ocr(
         ..OcrConfig::default()
     };
     recto_ocr::validate_languages(&engine)?;
-    let store = match &req.store {
-        Some(cfg) => Store::open(cfg, Path::new("."))?,
-        None => Store::open(
-            &recorded_store(&plan.source_meta, &plan.source_job)?,
-            Path::new("."),
-        )?,
-    };
+    // One store per distinct recorded store (usually one for all).
+    let mut stores: BTreeMap<JobId, Store> = BTreeMap::new();
+    for (job, meta) in &plan.source_metas {
+        let store = match &req.store {
+            Some(cfg) => Store::open(cfg, Path::new("."))?,
+            None => Store::open(&recorded_store(meta, job)?, Path::new("."))?,
+        };
+        stores.insert(job.clone(), store);
+    }
+    if req.dry_run {
+        return Ok(OcrOutcome::DryRun(
+            dry_run(
+                &plan,
+                &stores,
+                &req.cache_dir,
+                engine.workers,
+                req.password.as_deref(),
+            )
+            .await,
+        ));
+    }
     let mut settings = plan.settings.clone();
     settings.workers = engine.workers;
 
     let list: Vec<String> = plan.keys.iter().map(|k| k.as_str().to_owned()).collect();
+    let sources: BTreeMap<String, String> = plan
+        .sources
+        .iter()
+        .map(|(k, j)| (k.clone(), j.to_string()))
+        .collect();
+    let source_job_ids: Vec<String> = plan.source_metas.keys().map(|j| j.to_string()).collect();
     let running = OcrRunning {
         config: settings.clone(),
         output_dir: plan.output.display().to_string(),
+        sources: sources.clone(),
+        source_job_ids: if source_job_ids.len() > 1 {
+            source_job_ids.clone()
+        } else {
+            Vec::new()
+        },
     };
     let run = StepRun::begin::<Ocr, _>(
         registry,
@@ -226,12 +317,11 @@ pub async fn run_ocr(
             todo.len()
         );
     }
-    let (tasks, mut failures) = fetch_sources(
-        &store,
-        &plan.source_meta,
+    let (tasks, mut failures, dups) = fetch_sources(
+        &plan,
+        &stores,
         &todo,
         &req.cache_dir,
-        &plan.output,
         &job,
         req.password.as_deref(),
     )
@@ -250,7 +340,11 @@ pub async fn run_ocr(
         let list = Citekeys::new(list);
         return Err(run.abort(Some(&plan.source_job), list, running, e.into()));
     }
-    let body = summarise(&plan, &reports, &mut failures, settings, &store, &run);
+    let store_url = stores.values().next().map(Store::url);
+    let mut body = summarise(&plan, &reports, &mut failures, settings, store_url, &run);
+    body.sources = running.sources.clone();
+    body.source_job_ids = running.source_job_ids.clone();
+    link_duplicates(&plan, &job, &dups, &mut body, &mut failures);
     let successful = list.len() - failures.len();
     let citekeys = Citekeys::new(list)
         .count("successful", successful)
@@ -434,7 +528,17 @@ fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome
     } else {
         BTreeMap::new()
     };
-    let source_meta = registry.get_source_metadata(&source_job)?;
+    // Each citekey from the upload the job recorded for it (older records
+    // name one upload for all).
+    let mut sources = BTreeMap::new();
+    for k in &keys {
+        let job = match recorded.body.sources.get(k.as_str()) {
+            Some(j) => JobId::parse(j)?,
+            None => source_job.clone(),
+        };
+        sources.insert(k.as_str().to_owned(), job);
+    }
+    let source_metas = load_sources(registry, &sources)?;
     tracing::debug!(
         "resuming job {job} ({}), source {source_job}, settings as recorded",
         status.map_or("unknown", Status::as_str)
@@ -445,22 +549,14 @@ fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome
         kept,
         settings,
         output,
+        sources,
+        source_metas,
         source_job,
-        source_meta,
     }))
 }
 
 fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
-    if req.citekeys.is_empty() {
-        return Err(StepError::NoCitekeys);
-    }
-    let mut keys: Vec<Citekey> = Vec::new();
-    for k in &req.citekeys {
-        let k = Citekey::parse(k)?;
-        if !keys.contains(&k) {
-            keys.push(k);
-        }
-    }
+    let (keys, sources) = select(registry, req)?;
     let given = &req.options;
     let defaults = OcrConfig::default();
     let settings = OcrSettings {
@@ -489,12 +585,12 @@ fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
         .expect("object")
         .clone(),
     };
-    let named = req
-        .source_job_id
-        .as_deref()
-        .map(|s| harness::resolve_job(registry, "source", s))
-        .transpose()?;
-    let (source_job, source_meta) = find_source(registry, &keys, named.as_ref())?;
+    let source_metas = load_sources(registry, &sources)?;
+    let source_job = source_metas
+        .keys()
+        .next_back()
+        .cloned()
+        .expect("at least one citekey, so one source");
     Ok(Plan {
         start: Start::New,
         keys,
@@ -504,9 +600,189 @@ fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
             .output
             .clone()
             .unwrap_or_else(|| harness::default_output_base::<Ocr>(registry)),
+        sources,
+        source_metas,
         source_job,
-        source_meta,
     })
+}
+
+/// The citekeys of a new job and the upload each is read from: the one
+/// named, or each citekey's newest upload (several batches may meet in
+/// one job).
+fn select(
+    registry: &Registry,
+    req: &OcrRequest,
+) -> Result<(Vec<Citekey>, BTreeMap<String, JobId>), StepError> {
+    let ocr = [recto_registry::StepName::parse(Ocr::NAME).expect("valid")];
+    let mut keys: Vec<Citekey> = Vec::new();
+    match req.selection {
+        Selection::Pending | Selection::All => {
+            for s in registry.citekey_states(&[], Some(&ocr))? {
+                let wanted = s.source.is_some()
+                    && (req.selection == Selection::All || s.steps[0].needs_run());
+                if wanted {
+                    keys.push(Citekey::parse(&s.citekey)?);
+                }
+            }
+            if keys.is_empty() {
+                return Err(StepError::NothingToDo {
+                    what: if req.selection == Selection::All {
+                        "no uploaded citekeys".into()
+                    } else {
+                        "every uploaded citekey's OCR is done on its newest upload".into()
+                    },
+                });
+            }
+        }
+        Selection::Given | Selection::GivenSkippingUnknown => {
+            if req.citekeys.is_empty() {
+                return Err(StepError::NoCitekeys);
+            }
+            for k in &req.citekeys {
+                let k = Citekey::parse(k)?;
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+        }
+    }
+    let named = req
+        .source_job_id
+        .as_deref()
+        .map(|s| harness::resolve_job(registry, "source", s))
+        .transpose()?;
+    let mut sources = BTreeMap::new();
+    if let Some(job) = named {
+        let meta = registry.get_source_metadata(&job)?;
+        let missing: Vec<String> = keys
+            .iter()
+            .filter(|k| !holds(&meta, k))
+            .map(|k| k.as_str().to_owned())
+            .collect();
+        if !missing.is_empty() {
+            return Err(StepError::NotInSource {
+                job,
+                citekeys: missing,
+            });
+        }
+        tracing::debug!(
+            "source: upload job {job}, as named, for all {} citekeys",
+            keys.len()
+        );
+        for k in &keys {
+            sources.insert(k.as_str().to_owned(), job.clone());
+        }
+        return Ok((keys, sources));
+    }
+    // Each citekey's newest upload, from the index (unknown citekeys are an
+    // error with the nearest known ones, or skipped for a BibTeX list).
+    let mut known = Vec::new();
+    for k in keys {
+        match registry.citekey_states(&[k.as_str().to_owned()], Some(&[])) {
+            Ok(mut st) => match st.remove(0).source {
+                Some(src) => {
+                    tracing::debug!("source of {k}: upload job {}, its newest", src.job_id);
+                    sources.insert(k.as_str().to_owned(), JobId::parse(&src.job_id)?);
+                    known.push(k);
+                }
+                None if req.selection == Selection::GivenSkippingUnknown => {
+                    tracing::warn!("{k}: skipped: no upload holds it");
+                }
+                None => {
+                    return Err(StepError::NoCommonSource {
+                        holders: vec![(k.as_str().to_owned(), vec![])],
+                    });
+                }
+            },
+            Err(recto_registry::Error::CitekeyNotFound { .. })
+                if req.selection == Selection::GivenSkippingUnknown =>
+            {
+                tracing::warn!("{k}: skipped: never uploaded");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if known.is_empty() {
+        return Err(StepError::NothingToDo {
+            what: "none of the listed citekeys has been uploaded".into(),
+        });
+    }
+    Ok((known, sources))
+}
+
+/// The metadata of every upload in `sources`.
+fn load_sources(
+    registry: &Registry,
+    sources: &BTreeMap<String, JobId>,
+) -> Result<BTreeMap<JobId, Map<String, Value>>, StepError> {
+    let mut out = BTreeMap::new();
+    for job in sources.values() {
+        if !out.contains_key(job) {
+            out.insert(job.clone(), registry.get_source_metadata(job)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Open each source PDF the plan can see without downloading (local
+/// stores, or copies already in the cache) and count its pages and those
+/// with a usable text layer.
+async fn dry_run(
+    plan: &Plan,
+    stores: &BTreeMap<JobId, Store>,
+    cache: &Path,
+    workers: usize,
+    password: Option<&str>,
+) -> DryRun {
+    let mut out = Vec::new();
+    for k in &plan.keys {
+        let job = &plan.sources[k.as_str()];
+        let meta = &plan.source_metas[job];
+        let local = meta
+            .get("objects")
+            .and_then(|o| o.get(k.as_str()))
+            .and_then(Value::as_str)
+            .and_then(|obj| stores[job].local_path(obj).ok().flatten())
+            .or_else(|| {
+                let sha = meta.get("checksums")?.get(k.as_str())?.as_str()?;
+                let p = cache.join(format!("{sha}.pdf"));
+                p.is_file().then_some(p)
+            });
+        let mut item = DryRunCitekey {
+            citekey: k.as_str().to_owned(),
+            source_job_id: job.to_string(),
+            pages: None,
+            text_layer: None,
+            note: None,
+        };
+        match local {
+            None => item.note = Some("not fetched yet: pages unknown".into()),
+            Some(p) => match recto_ocr::count_text_layer_pages(&p, password) {
+                Ok((pages, tl)) => {
+                    let tl = match plan.settings.mode {
+                        Mode::ForceOcr => 0,
+                        Mode::TextLayerOnly => pages,
+                        Mode::Auto => tl,
+                    };
+                    item.pages = Some(pages);
+                    item.text_layer = Some(tl);
+                }
+                Err(e) => item.note = Some(e.to_string()),
+            },
+        }
+        out.push(item);
+    }
+    let pages: usize = out.iter().filter_map(|c| c.pages).sum();
+    let tl: usize = out.iter().filter_map(|c| c.text_layer).sum();
+    let est = (tl as f64 * 0.01 + (pages - tl) as f64 * 1.6) / workers.max(1) as f64;
+    DryRun {
+        citekeys: out,
+        pages,
+        pages_text_layer: tl,
+        pages_ocr: pages - tl,
+        estimated_seconds: round2(est),
+        workers,
+    }
 }
 
 /// The languages a new job reads when none are given.
@@ -544,31 +820,118 @@ fn same_path(a: &Path, b: &Path) -> bool {
 
 /// Fetch and verify each source; a failure here fails that citekey only.
 async fn fetch_sources(
-    store: &Store,
-    source_meta: &Map<String, Value>,
+    plan: &Plan,
+    stores: &BTreeMap<JobId, Store>,
     keys: &[&Citekey],
     cache_dir: &Path,
-    output: &Path,
     job: &JobId,
     password: Option<&str>,
-) -> (Vec<DocTask>, BTreeMap<String, String>) {
+) -> (
+    Vec<DocTask>,
+    BTreeMap<String, String>,
+    Vec<(Citekey, Citekey)>,
+) {
     let mut failures = BTreeMap::new();
     let mut tasks = Vec::new();
+    // Identical PDFs under several citekeys are read once.
+    let mut by_sha: BTreeMap<String, Citekey> = BTreeMap::new();
+    let mut dups = Vec::new();
     for k in keys {
-        match fetch_source(store, source_meta, k, cache_dir).await {
-            Ok(pdf) => tasks.push(DocTask {
-                citekey: k.as_str().to_owned(),
-                pdf,
-                password: password.map(str::to_owned),
-                out_dir: harness::output_dir(output, k, job),
-            }),
+        let src = &plan.sources[k.as_str()];
+        let meta = &plan.source_metas[src];
+        let sha = meta
+            .get("checksums")
+            .and_then(|c| c.get(k.as_str()))
+            .and_then(Value::as_str);
+        let twin = sha.and_then(|sha| by_sha.get(sha)).cloned();
+        match fetch_source(&stores[src], meta, k, cache_dir).await {
+            // Verified like any source, then read once with its twin.
+            Ok(_) if twin.is_some() => {
+                let first = twin.expect("checked");
+                tracing::info!("{k}: the same PDF as {first}; read once");
+                dups.push(((*k).clone(), first));
+            }
+            Ok(pdf) => {
+                if let Some(sha) = sha {
+                    by_sha.insert(sha.to_owned(), (*k).clone());
+                }
+                tasks.push(DocTask {
+                    citekey: k.as_str().to_owned(),
+                    pdf,
+                    password: password.map(str::to_owned),
+                    out_dir: harness::output_dir(&plan.output, k, job),
+                })
+            }
             Err(why) => {
+                // Name the user's own file too: the stored copy's path means
+                // little to them.
+                let why = match meta
+                    .get("files")
+                    .and_then(|f| f.get(k.as_str()))
+                    .and_then(Value::as_str)
+                {
+                    Some(orig) => format!("{why} (uploaded from {orig})"),
+                    None => why,
+                };
                 tracing::warn!("{k}: {why}");
                 failures.insert(k.as_str().to_owned(), why);
             }
         }
     }
-    (tasks, failures)
+    (tasks, failures, dups)
+}
+
+/// Each duplicate's folder becomes a link to its twin's result (or fails
+/// with its twin), and its record entry a copy naming the twin.
+fn link_duplicates(
+    plan: &Plan,
+    job: &JobId,
+    dups: &[(Citekey, Citekey)],
+    body: &mut OcrBody,
+    failures: &mut BTreeMap<String, String>,
+) {
+    for (dup, first) in dups {
+        if let Some(why) = failures.get(first.as_str()).cloned() {
+            failures.insert(
+                dup.as_str().to_owned(),
+                format!("the same PDF as {first}, which failed: {why}"),
+            );
+            continue;
+        }
+        let Some(result) = body.per_citekey.get(first.as_str()).cloned() else {
+            continue;
+        };
+        let dir = harness::output_dir(&plan.output, dup, job);
+        let target = PathBuf::from("..")
+            .join(first.file_stem())
+            .join(job.as_str());
+        let linked = dir
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| match std::fs::symlink_metadata(&dir) {
+                Ok(_) => Ok(()),
+                Err(_) => std::os::unix::fs::symlink(&target, &dir),
+            });
+        if let Err(e) = linked {
+            failures.insert(
+                dup.as_str().to_owned(),
+                format!("{}: could not link to {first}'s result: {e}", dir.display()),
+            );
+            continue;
+        }
+        body.pages.total += result.pages;
+        body.pages.text_layer += result.text_layer;
+        body.pages.ocr += result.ocr;
+        body.per_citekey.insert(
+            dup.as_str().to_owned(),
+            CitekeyResult {
+                dir: dir.display().to_string(),
+                same_as: Some(first.as_str().to_owned()),
+                source_job_id: plan.sources.get(dup.as_str()).map(|j| j.to_string()),
+                ..result
+            },
+        );
+    }
 }
 
 /// Turn the engine's reports (and the citekeys a resume kept) into the record.
@@ -577,7 +940,7 @@ fn summarise(
     reports: &[DocReport],
     failures: &mut BTreeMap<String, String>,
     settings: OcrSettings,
-    store: &Store,
+    store_url: Option<String>,
     run: &StepRun<'_>,
 ) -> OcrBody {
     let mut pages = PageCounts::default();
@@ -612,7 +975,17 @@ fn summarise(
         pages.ocr += oc;
         pages.failed += pf.len();
         if let Some(e) = &r.error {
-            failures.insert(r.citekey.clone(), e.clone());
+            // Name the user's own file besides the stored copy.
+            let orig = plan
+                .sources
+                .get(&r.citekey)
+                .and_then(|j| plan.source_metas.get(j))
+                .and_then(|m| m.get("files")?.get(&r.citekey)?.as_str());
+            let e = match orig {
+                Some(o) => format!("{e} (uploaded from {o})"),
+                None => e.clone(),
+            };
+            failures.insert(r.citekey.clone(), e);
         } else if !pf.is_empty() {
             failures.insert(
                 r.citekey.clone(),
@@ -633,13 +1006,14 @@ fn summarise(
                 ocr: oc,
                 mean_confidence: mean,
                 dir: dir.display().to_string(),
-                source_job_id: Some(plan.source_job.to_string()),
+                source_job_id: plan.sources.get(&r.citekey).map(|j| j.to_string()),
                 sha256: plan
-                    .source_meta
-                    .get("checksums")
-                    .and_then(|c| c.get(&r.citekey))
-                    .and_then(Value::as_str)
+                    .sources
+                    .get(&r.citekey)
+                    .and_then(|j| plan.source_metas.get(j))
+                    .and_then(|m| m.get("checksums")?.get(&r.citekey)?.as_str())
                     .map(str::to_owned),
+                same_as: None,
             },
         );
     }
@@ -657,7 +1031,9 @@ fn summarise(
         page_failures,
         per_citekey,
         output_dir: plan.output.display().to_string(),
-        source_store: Some(store.url()),
+        sources: BTreeMap::new(),
+        source_job_ids: Vec::new(),
+        source_store: store_url,
         pages_per_second: if seconds > 0.0 {
             round2(done_now as f64 / seconds)
         } else {
@@ -686,59 +1062,6 @@ fn holds(meta: &Map<String, Value>, k: &Citekey) -> bool {
             .get("objects")
             .and_then(|o| o.get(k.as_str()))
             .is_some()
-}
-
-/// The source upload to read from: the one named, or the newest that holds
-/// every citekey.
-fn find_source(
-    registry: &Registry,
-    keys: &[Citekey],
-    named: Option<&JobId>,
-) -> Result<(JobId, Map<String, Value>), StepError> {
-    if let Some(job) = named {
-        let meta = registry.get_source_metadata(job)?;
-        let missing: Vec<String> = keys
-            .iter()
-            .filter(|k| !holds(&meta, k))
-            .map(|k| k.as_str().to_owned())
-            .collect();
-        if !missing.is_empty() {
-            return Err(StepError::NotInSource {
-                job: job.clone(),
-                citekeys: missing,
-            });
-        }
-        tracing::debug!("source: upload job {job}, as named");
-        return Ok((job.clone(), meta));
-    }
-    let mut jobs = registry.list_all_jobs(Some("source"))?;
-    jobs.reverse();
-    let mut holders: Vec<(String, Vec<String>)> = keys
-        .iter()
-        .map(|k| (k.as_str().to_owned(), Vec::new()))
-        .collect();
-    for job in &jobs {
-        let Ok(meta) = registry.get_source_metadata(job) else {
-            continue;
-        };
-        if meta.get("status").and_then(Value::as_str) == Some(Status::Running.as_str()) {
-            tracing::debug!("source: skipping upload job {job}, still running");
-            continue;
-        }
-        if keys.iter().all(|k| holds(&meta, k)) {
-            tracing::debug!(
-                "source: upload job {job}, the newest holding all {} citekeys",
-                keys.len()
-            );
-            return Ok((job.clone(), meta));
-        }
-        for (k, jobs) in holders.iter_mut() {
-            if holds(&meta, &Citekey::parse(k)?) {
-                jobs.push(job.to_string());
-            }
-        }
-    }
-    Err(StepError::NoCommonSource { holders })
 }
 
 /// The store an upload job recorded (its URL, endpoint, region, addressing).

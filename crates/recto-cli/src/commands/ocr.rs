@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use recto_ocr::Mode;
-use recto_steps::ocr::{OcrOptions, OcrOutcome, OcrRequest, run_ocr};
+use recto_steps::ocr::{DryRun, OcrOptions, OcrOutcome, OcrRequest, Selection, run_ocr};
 
 use super::Outcome;
 use crate::cli::{OcrArgs, OcrMode};
@@ -13,8 +13,11 @@ use crate::progress::CliProgress;
 
 pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
     let registry = config.registry();
+    let (citekeys, selection) = selection(&args)?;
     let req = OcrRequest {
-        citekeys: args.citekeys.clone(),
+        citekeys,
+        selection,
+        dry_run: args.dry_run,
         source_job_id: args.source_job_id.clone(),
         output: args.output.clone(),
         resume: args.resume.clone(),
@@ -39,8 +42,23 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
     let progress = CliProgress::new(args.quiet || args.json, "pages");
     let rt = super::runtime()?;
     crate::watch_interrupts(&rt);
-    let outcome = rt.block_on(run_ocr(&registry, req, &progress))?;
+    let outcome = match rt.block_on(run_ocr(&registry, req, &progress)) {
+        // `--pending` with nothing pending is not an error: scripts loop.
+        Err(recto_steps::StepError::NothingToDo { what }) => {
+            if args.json {
+                output::json(&serde_json::json!({"job_id": null, "nothing_to_do": what}))?;
+            } else if !args.quiet {
+                output::line(format!("nothing to do: {what}"))?;
+            }
+            return Ok(Outcome::Success);
+        }
+        r => r?,
+    };
     let (job_id, m, failures) = match outcome {
+        OcrOutcome::DryRun(plan) => {
+            print_dry_run(&plan, args.json)?;
+            return Ok(Outcome::Success);
+        }
         OcrOutcome::AlreadyCompleted { job_id } => {
             if args.json {
                 output::json(&serde_json::json!({
@@ -89,10 +107,93 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
             m["pages"]["failed"],
             m["duration_seconds"],
         ))?;
+        print_where(&m)?;
     }
     Ok(if failures.is_empty() {
         Outcome::Success
     } else {
         Outcome::Partial
     })
+}
+
+/// The citekeys the flags name, and how to read them.
+fn selection(args: &OcrArgs) -> anyhow::Result<(Vec<String>, Selection)> {
+    if args.pending {
+        return Ok((Vec::new(), Selection::Pending));
+    }
+    if args.all {
+        return Ok((Vec::new(), Selection::All));
+    }
+    if let Some(bib) = &args.bib {
+        let keys = recto_steps::sources::from_bib(bib, &Default::default())?
+            .into_iter()
+            .map(|i| i.citekey)
+            .collect();
+        return Ok((keys, Selection::GivenSkippingUnknown));
+    }
+    if let Some(from) = &args.citekeys_from {
+        let text = if from.as_os_str() == "-" {
+            std::io::read_to_string(std::io::stdin())?
+        } else {
+            std::fs::read_to_string(from).map_err(|e| {
+                super::CliError::Usage(format!("--citekeys-from {}: {e}", from.display()))
+            })?
+        };
+        let keys = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect();
+        return Ok((keys, Selection::Given));
+    }
+    Ok((args.citekeys.clone(), Selection::Given))
+}
+
+fn print_dry_run(plan: &DryRun, json: bool) -> anyhow::Result<()> {
+    if json {
+        return output::json(plan);
+    }
+    for c in &plan.citekeys {
+        let what = match (c.pages, c.text_layer) {
+            (Some(p), Some(t)) => format!("{p} pages ({t} text layer, {} to OCR)", p - t),
+            _ => c.note.clone().unwrap_or_default(),
+        };
+        output::line(format!(
+            "{}: from upload {}: {what}",
+            c.citekey, c.source_job_id
+        ))?;
+    }
+    output::line(format!(
+        "dry run: {} citekeys, {} pages ({} text layer, {} to OCR), about {:.0} s on {} workers; nothing recorded",
+        plan.citekeys.len(),
+        plan.pages,
+        plan.pages_text_layer,
+        plan.pages_ocr,
+        plan.estimated_seconds,
+        plan.workers
+    ))
+}
+
+/// Where each citekey's result is, with its mean confidence (at most 20
+/// lines; `recto status` has the rest).
+fn print_where(m: &serde_json::Map<String, serde_json::Value>) -> anyhow::Result<()> {
+    let Some(per) = m.get("per_citekey").and_then(|p| p.as_object()) else {
+        return Ok(());
+    };
+    for (k, r) in per.iter().take(20) {
+        let conf = r["mean_confidence"]
+            .as_f64()
+            .map(|c| format!(", mean confidence {c:.1}"))
+            .unwrap_or_default();
+        output::line(format!(
+            "  {k}: {} pages{conf} -> {}",
+            r["pages"],
+            r["dir"].as_str().unwrap_or("")
+        ))?;
+    }
+    if per.len() > 20 {
+        output::line(format!("  ... and {} more (recto status)", per.len() - 20))?;
+    }
+    Ok(())
 }

@@ -291,3 +291,120 @@ fn upload_walks_folders_and_explains_what_it_cannot_take() {
     let o = recto(&ctx, &["ocr", "--citekeys", "smith2020", "--lang", "fra+"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn whole_library_runs_across_upload_batches() {
+    let ctx = TestContext::new();
+    let a = write_pdfs(
+        &ctx,
+        "batch1",
+        &[
+            ("alpha2001", "Alpha's paper, in the first batch."),
+            ("twin2002", "A paper filed under two citekeys."),
+        ],
+    );
+    let b = write_pdfs(
+        &ctx,
+        "batch2",
+        &[
+            ("beta2003", "Beta's paper, in the second batch."),
+            ("twin2004", "A paper filed under two citekeys."),
+        ],
+    );
+    let first = json(&recto(&ctx, &["upload", "--from", &a, "--json"]))["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = json(&recto(&ctx, &["upload", "--from", &b, "--json"]))["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A dry run says what would be done and records nothing.
+    let dry = json(&recto(&ctx, &["ocr", "--pending", "--dry-run", "--json"]));
+    assert_eq!(dry["citekeys"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        (dry["pages"].as_u64(), dry["pages_text_layer"].as_u64()),
+        (Some(4), Some(4))
+    );
+    assert!(!ctx.data_dir().join("analytics/ocr").exists());
+
+    // Citekeys from a file, across both batches, each from its own upload.
+    std::fs::write(
+        ctx.root().join("keys.txt"),
+        "alpha2001\n# a comment\n\nbeta2003\n",
+    )
+    .unwrap();
+    let o = json(&recto(
+        &ctx,
+        &[
+            "ocr",
+            "--citekeys-from",
+            ctx.root().join("keys.txt").to_str().unwrap(),
+            "--lang",
+            "eng",
+            "--json",
+        ],
+    ));
+    let job = o["job_id"].as_str().unwrap().to_owned();
+    let m: Value = serde_json::from_slice(
+        &std::fs::read(
+            ctx.data_dir()
+                .join(format!("analytics/ocr/job_metadata/{job}.json")),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["sources"]["alpha2001"], first.as_str());
+    assert_eq!(m["sources"]["beta2003"], second.as_str());
+    assert_eq!(m["source_job_id"], second.as_str(), "the newest upload");
+    assert_eq!(m["source_job_ids"], serde_json::json!([first, second]));
+
+    // --pending takes the rest; the identical PDFs are read once.
+    let o = json(&recto(
+        &ctx,
+        &["ocr", "--pending", "--lang", "eng", "--json"],
+    ));
+    assert_eq!(o["citekeys"]["total"], 2);
+    let twin_job = o["job_id"].as_str().unwrap().to_owned();
+    let per = &o["per_citekey"];
+    let (t1, t2) = (&per["twin2002"], &per["twin2004"]);
+    assert_eq!(t2["same_as"], "twin2002", "{per}");
+    assert_eq!(t1["pages"], t2["pages"]);
+    let link = ctx
+        .data_dir()
+        .join(format!("analytics/ocr/twin2004/{twin_job}"));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(stdout(&recto(&ctx, &["text", "twin2004"])).contains("two citekeys"));
+    // Nothing is pending any more: not an error.
+    let o = recto(&ctx, &["ocr", "--pending"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("nothing to do"), "{}", stdout(&o));
+
+    // A BibTeX list skips entries never uploaded; --all redoes everything.
+    let bib = ctx.root().join("lib.bib");
+    std::fs::write(
+        &bib,
+        "@article{alpha2001, title={A}}\n@book{ghost1999, title={G}}\n",
+    )
+    .unwrap();
+    let o = json(&recto(
+        &ctx,
+        &[
+            "ocr",
+            "--bib",
+            bib.to_str().unwrap(),
+            "--lang",
+            "eng",
+            "--json",
+        ],
+    ));
+    assert_eq!(o["citekeys"]["list"], serde_json::json!(["alpha2001"]));
+    let o = json(&recto(&ctx, &["ocr", "--all", "--lang", "eng", "--json"]));
+    assert_eq!(o["citekeys"]["total"], 4);
+}

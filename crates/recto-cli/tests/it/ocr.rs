@@ -165,11 +165,27 @@ fn source_selection_errors_name_citekeys_and_jobs() {
         &ctx,
         &["ocr", "--citekeys", "born2020,nobody", "--lang", "eng"],
     );
-    // A citekey in no upload is "not found" (4), with a hint in the CLI's terms.
+    // A citekey in no upload is "not found" (4), named; each known citekey
+    // is read from its own newest upload (batches may meet in one job).
+    assert_eq!(o.status.code(), Some(4));
+    let err = stderr(&o);
+    assert!(err.contains("unknown citekey \"nobody\""), "{err}");
+    let o = recto(
+        &ctx,
+        &[
+            "ocr",
+            "--citekeys",
+            "nobody",
+            "--source-job-id",
+            &a,
+            "--lang",
+            "eng",
+        ],
+    );
     assert_eq!(o.status.code(), Some(4));
     let err = stderr(&o);
     assert!(
-        err.contains(&format!("born2020: in {a}")) && err.contains("nobody: in no upload job"),
+        err.contains(&format!("source job {a} does not hold citekey(s) nobody")),
         "{err}"
     );
     assert!(

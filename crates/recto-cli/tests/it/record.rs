@@ -268,7 +268,10 @@ fn verbose_logs_say_what_was_decided() {
     let o = recto(&ctx, &["-v", "ocr", "--citekeys", "a2020", "--lang", "eng"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains(&format!("source: upload job {src}")), "{err}");
+    assert!(
+        err.contains(&format!("upload job {src}")) && err.contains("source of a2020"),
+        "{err}"
+    );
     assert!(err.contains("reading") && err.contains("in place"), "{err}");
     // RECTO_LOG does the same, and a resume says which pages it kept.
     let job = job_of(&stdout(&o));

@@ -30,6 +30,8 @@ fn memory_store(name: &str) -> Store {
 fn ocr_request(ctx: &TestContext, citekeys: &[&str]) -> OcrRequest {
     OcrRequest {
         citekeys: citekeys.iter().map(|s| s.to_string()).collect(),
+        selection: Default::default(),
+        dry_run: false,
         source_job_id: None,
         output: None,
         resume: None,
