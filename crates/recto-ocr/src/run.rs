@@ -119,6 +119,9 @@ pub struct DocTask {
     pub password: Option<String>,
     /// Where `page_NNNN.json`, `page_NNNN.jpg` and `fulltext.txt` go.
     pub out_dir: PathBuf,
+    /// This document's Tesseract languages, when not the run's (a BibTeX
+    /// entry's `langid`).
+    pub languages: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -329,7 +332,8 @@ pub fn run(tasks: &[DocTask], cfg: &OcrConfig, observer: &dyn PageObserver) -> V
 #[derive(Default)]
 struct Worker {
     doc: Option<(usize, Pdf)>,
-    ocr: Option<Tesseract>,
+    /// One engine per language set met so far (usually one).
+    ocr: std::collections::HashMap<String, Tesseract>,
     /// `Some(None)`: OSD was tried and is not available.
     osd: Option<Option<Tesseract>>,
 }
@@ -345,13 +349,12 @@ impl Worker {
     }
 
     fn ocr_engine(&mut self, cfg: &OcrConfig) -> Result<&mut Tesseract, String> {
-        if self.ocr.is_none() {
-            self.ocr = Some(
-                Tesseract::new(cfg.tessdata.as_deref(), &cfg.languages)
-                    .map_err(|e| e.to_string())?,
-            );
+        if !self.ocr.contains_key(&cfg.languages) {
+            let engine = Tesseract::new(cfg.tessdata.as_deref(), &cfg.languages)
+                .map_err(|e| e.to_string())?;
+            self.ocr.insert(cfg.languages.clone(), engine);
         }
-        Ok(self.ocr.as_mut().expect("created"))
+        Ok(self.ocr.get_mut(&cfg.languages).expect("created"))
     }
 
     fn osd_engine(&mut self, cfg: &OcrConfig) -> Option<&mut Tesseract> {
@@ -375,6 +378,18 @@ impl Worker {
         page_count: usize,
         cfg: &OcrConfig,
     ) -> Result<PageSummary, String> {
+        // A document with languages of its own reads with those.
+        let own;
+        let cfg = match &task.languages {
+            Some(l) if *l != cfg.languages => {
+                own = OcrConfig {
+                    languages: l.clone(),
+                    ..cfg.clone()
+                };
+                &own
+            }
+            _ => cfg,
+        };
         let json_path = task.out_dir.join(page_json_name(page_no));
         if let Some(done) = resumable(&json_path, &task.out_dir, page_no, cfg) {
             return Ok(done);

@@ -126,6 +126,10 @@ pub struct OcrRunning {
     /// Every upload job read from; `source_job_id` is the newest of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub source_job_ids: Vec<String>,
+    /// Citekeys read with languages other than `config.languages`: from
+    /// their BibTeX entry's `langid` when no languages were given.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub citekey_languages: BTreeMap<String, String>,
 }
 
 /// Page counts of a job.
@@ -172,6 +176,8 @@ pub struct OcrBody {
     pub sources: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub source_job_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub citekey_languages: BTreeMap<String, String>,
     #[serde(default)]
     pub source_store: Option<String>,
     #[serde(default)]
@@ -231,6 +237,8 @@ struct Plan {
     source_metas: BTreeMap<JobId, Map<String, Value>>,
     /// The newest of them: the job's `source_job_id`.
     source_job: JobId,
+    /// Citekeys read with their own languages (BibTeX `langid`).
+    languages: BTreeMap<String, String>,
 }
 
 /// Run the OCR step.
@@ -295,6 +303,7 @@ pub async fn run_ocr(
         } else {
             Vec::new()
         },
+        citekey_languages: plan.languages.clone(),
     };
     let run = StepRun::begin::<Ocr, _>(
         registry,
@@ -344,6 +353,7 @@ pub async fn run_ocr(
     let mut body = summarise(&plan, &reports, &mut failures, settings, store_url, &run);
     body.sources = running.sources.clone();
     body.source_job_ids = running.source_job_ids.clone();
+    body.citekey_languages = running.citekey_languages.clone();
     link_duplicates(&plan, &job, &dups, &mut body, &mut failures);
     let successful = list.len() - failures.len();
     let citekeys = Citekeys::new(list)
@@ -539,6 +549,7 @@ fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome
         sources.insert(k.as_str().to_owned(), job);
     }
     let source_metas = load_sources(registry, &sources)?;
+    let languages = recorded.body.citekey_languages.clone();
     tracing::debug!(
         "resuming job {job} ({}), source {source_job}, settings as recorded",
         status.map_or("unknown", Status::as_str)
@@ -552,6 +563,7 @@ fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome
         sources,
         source_metas,
         source_job,
+        languages,
     }))
 }
 
@@ -591,6 +603,11 @@ fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
         .next_back()
         .cloned()
         .expect("at least one citekey, so one source");
+    let languages = if req.options.languages.is_none() {
+        entry_languages(&keys, &sources, &source_metas)
+    } else {
+        BTreeMap::new()
+    };
     Ok(Plan {
         start: Start::New,
         keys,
@@ -603,7 +620,48 @@ fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
         sources,
         source_metas,
         source_job,
+        languages,
     })
+}
+
+/// The languages of citekeys whose upload recorded one (a BibTeX `langid`):
+/// that language with English (scholarly texts quote it), or English alone.
+/// A language whose Tesseract data is not installed is left out, with a
+/// warning: the citekey is read with the job's languages.
+fn entry_languages(
+    keys: &[Citekey],
+    sources: &BTreeMap<String, JobId>,
+    metas: &BTreeMap<JobId, Map<String, Value>>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for k in keys {
+        let Some(code) = sources
+            .get(k.as_str())
+            .and_then(|j| metas.get(j))
+            .and_then(|m| m.get("languages")?.get(k.as_str())?.as_str())
+        else {
+            continue;
+        };
+        let langs = if code == "eng" {
+            "eng".to_owned()
+        } else {
+            format!("{code}+eng")
+        };
+        let cfg = OcrConfig {
+            languages: langs.clone(),
+            ..OcrConfig::default()
+        };
+        match recto_ocr::validate_languages(&cfg) {
+            Ok(()) => {
+                tracing::debug!("{k}: read with {langs}, from its BibTeX entry's language");
+                out.insert(k.as_str().to_owned(), langs);
+            }
+            Err(e) => tracing::warn!(
+                "{k}: its entry's language is not usable ({e}); read with the job's languages"
+            ),
+        }
+    }
+    out
 }
 
 /// The citekeys of a new job and the upload each is read from: the one
@@ -860,6 +918,7 @@ async fn fetch_sources(
                     pdf,
                     password: password.map(str::to_owned),
                     out_dir: harness::output_dir(&plan.output, k, job),
+                    languages: plan.languages.get(k.as_str()).cloned(),
                 })
             }
             Err(why) => {
@@ -1033,6 +1092,7 @@ fn summarise(
         output_dir: plan.output.display().to_string(),
         sources: BTreeMap::new(),
         source_job_ids: Vec::new(),
+        citekey_languages: BTreeMap::new(),
         source_store: store_url,
         pages_per_second: if seconds > 0.0 {
             round2(done_now as f64 / seconds)

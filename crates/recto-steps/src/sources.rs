@@ -20,6 +20,9 @@ pub struct SourceInput {
     /// or whose files are not PDFs): skipped with the reason in `file`, not
     /// a failure, so a real library export can complete.
     pub no_pdf: bool,
+    /// The Tesseract code of the entry's `langid` / `language` field, when
+    /// it names a known language (BibTeX input only).
+    pub language: Option<String>,
 }
 
 impl SourceInput {
@@ -28,6 +31,7 @@ impl SourceInput {
             citekey,
             file,
             no_pdf: false,
+            language: None,
         }
     }
 }
@@ -204,6 +208,11 @@ pub fn from_bib(bib: &Path, paths: &BibPaths) -> Result<Vec<SourceInput>, StepEr
             },
         };
         input.no_pdf = input.file.is_err();
+        input.language = ["langid", "language"]
+            .iter()
+            .filter_map(|f| entry.get(f))
+            .find_map(|chunks| recto_ocr::language_code(&chunks.format_verbatim()))
+            .map(str::to_owned);
         out.push(input);
     }
     for key in duplicates {
@@ -337,7 +346,7 @@ mod tests {
         std::fs::write(
             &bib,
             r#"@article{smith2020, title = {A}, file = {Full Text:pdfs/smith2020.pdf:application/pdf}}
-@book{doe:2019, title = {B}, file = {/abs/doe.pdf}}
+@book{doe:2019, title = {B}, file = {/abs/doe.pdf}, langid = {ngerman}}
 @misc{nofile, title = {C}}
 "#,
         )
@@ -350,6 +359,8 @@ mod tests {
         assert_eq!(got[1].file, Ok(PathBuf::from("/abs/doe.pdf")));
         assert!(got[2].file.as_ref().unwrap_err().contains("no file field"));
         assert!(got[2].no_pdf && !got[0].no_pdf);
+        assert_eq!(got[1].language.as_deref(), Some("deu"));
+        assert_eq!(got[0].language, None);
         // Another machine's paths, remapped; relative ones from another base.
         let paths = BibPaths {
             base_dir: Some(PathBuf::from("/library")),

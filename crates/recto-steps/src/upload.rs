@@ -61,6 +61,7 @@ pub enum FileOutcome {
 #[derive(Debug, Clone)]
 pub struct FileResult {
     pub citekey: String,
+    pub language: Option<String>,
     pub path: Option<PathBuf>,
     pub sha256: Option<String>,
     pub size: u64,
@@ -123,6 +124,10 @@ pub struct UploadBody {
     pub sizes: BTreeMap<String, u64>,
     pub files: BTreeMap<String, Option<String>>,
     pub bytes_uploaded: u64,
+    /// The Tesseract language of each citekey whose BibTeX entry names one
+    /// (`langid` / `language`); OCR reads with it when no language is given.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub languages: BTreeMap<String, String>,
     /// Entries without a PDF, skipped: `{citekey: reason}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub no_pdf: BTreeMap<String, String>,
@@ -268,6 +273,7 @@ impl FileCtx<'_> {
     async fn one(&self, input: SourceInput) -> FileResult {
         let mut r = FileResult {
             citekey: input.citekey.clone(),
+            language: input.language.clone(),
             path: input.file.as_ref().ok().cloned(),
             sha256: None,
             size: 0,
@@ -476,6 +482,10 @@ fn summarise(
             .filter(|f| f.outcome == FileOutcome::Uploaded)
             .map(|f| f.size)
             .sum(),
+        languages: stored
+            .iter()
+            .filter_map(|r| Some((r.citekey.clone(), r.language.clone()?)))
+            .collect(),
         no_pdf: files
             .iter()
             .filter_map(|f| match &f.outcome {

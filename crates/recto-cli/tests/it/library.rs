@@ -408,3 +408,89 @@ fn whole_library_runs_across_upload_batches() {
     let o = json(&recto(&ctx, &["ocr", "--all", "--lang", "eng", "--json"]));
     assert_eq!(o["citekeys"]["total"], 4);
 }
+
+#[test]
+fn a_bibtex_language_picks_the_ocr_language() {
+    let ctx = TestContext::new();
+    let dir = ctx.root().join("pdfs");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("a.pdf"),
+        text_pdf(&["Ein deutscher Aufsatz, lang genug."]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b.pdf"),
+        text_pdf(&["An English paper, long enough."]),
+    )
+    .unwrap();
+    let bib = ctx.root().join("lib.bib");
+    std::fs::write(
+        &bib,
+        "@article{mueller2001, langid={ngerman}, file={Full Text:pdfs/a.pdf:application/pdf}}\n\
+         @article{smith2002, file={pdfs/b.pdf}}\n",
+    )
+    .unwrap();
+    let up = json(&recto(
+        &ctx,
+        &["upload", "--bib", bib.to_str().unwrap(), "--json"],
+    ));
+    let src: Value = serde_json::from_slice(
+        &std::fs::read(ctx.data_dir().join(format!(
+            "sources/job_metadata/{}.json",
+            up["job_id"].as_str().unwrap()
+        )))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(src["languages"], serde_json::json!({"mueller2001": "deu"}));
+    // No --lang: the entry's language is used for its citekey.
+    let o = json(&recto(
+        &ctx,
+        &[
+            "ocr",
+            "--bib",
+            bib.to_str().unwrap(),
+            "--mode",
+            "force-ocr",
+            "--json",
+        ],
+    ));
+    let job = o["job_id"].as_str().unwrap();
+    let page = |k: &str| -> Value {
+        serde_json::from_slice(
+            &std::fs::read(
+                ctx.data_dir()
+                    .join(format!("analytics/ocr/{k}/{job}/page_0001.json")),
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(page("mueller2001")["languages"], "deu+eng");
+    assert_eq!(page("smith2002")["languages"], "eng+deu+fra");
+    // With --lang, that is used for all.
+    let o = json(&recto(
+        &ctx,
+        &[
+            "ocr",
+            "--citekeys",
+            "mueller2001",
+            "--lang",
+            "eng",
+            "--mode",
+            "force-ocr",
+            "--json",
+        ],
+    ));
+    let job = o["job_id"].as_str().unwrap();
+    let p: Value = serde_json::from_slice(
+        &std::fs::read(
+            ctx.data_dir()
+                .join(format!("analytics/ocr/mueller2001/{job}/page_0001.json")),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(p["languages"], "eng");
+}

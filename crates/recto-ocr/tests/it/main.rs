@@ -43,6 +43,7 @@ fn task(ctx: &TestContext, key: &str, pdf: PathBuf) -> DocTask {
         pdf,
         password: None,
         out_dir: ctx.root().join("out").join(key),
+        languages: None,
     }
 }
 
