@@ -1,7 +1,10 @@
 //! The typed configuration every command gets, built once from the flags,
-//! the environment (clap reads `RECTO_*`) and `./recto.toml`, in that order.
+//! the environment (clap reads `RECTO_*`), `./recto.toml` (the project's),
+//! then the user's `$XDG_CONFIG_HOME/recto/config.toml` (default
+//! `~/.config/recto/config.toml`), in that order: the first that sets a key
+//! wins, key by key.
 //!
-//! `recto.toml` keys (all optional):
+//! Keys of both files (all optional):
 //!
 //! ```toml
 //! data_dir = "data"
@@ -53,7 +56,11 @@ struct FileStore {
 
 impl Config {
     pub fn from_args(args: &GlobalArgs) -> anyhow::Result<Self> {
-        let file = load_file(Path::new("recto.toml"))?;
+        let project = load_file(Path::new("recto.toml"))?;
+        let file = match user_config_path() {
+            Some(p) => project.over(load_file(&p)?),
+            None => project,
+        };
         let data_dir = args
             .data_dir
             .clone()
@@ -120,6 +127,31 @@ impl Config {
             url: self.data_dir.join("store").display().to_string(),
             ..Default::default()
         })
+    }
+}
+
+/// `$XDG_CONFIG_HOME/recto/config.toml`, else `~/.config/recto/config.toml`.
+fn user_config_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("recto").join("config.toml"))
+}
+
+impl FileConfig {
+    /// `self` where it sets a key, else `under`.
+    fn over(self, under: FileConfig) -> FileConfig {
+        FileConfig {
+            data_dir: self.data_dir.or(under.data_dir),
+            pipeline: self.pipeline.or(under.pipeline),
+            store: FileStore {
+                url: self.store.url.or(under.store.url),
+                endpoint_url: self.store.endpoint_url.or(under.store.endpoint_url),
+                region: self.store.region.or(under.store.region),
+                path_style: self.store.path_style.or(under.store.path_style),
+            },
+        }
     }
 }
 

@@ -419,9 +419,14 @@ impl Worker {
             let t = Instant::now();
             let image = page.render_gray(image_dpi).map_err(|e| e.to_string())?;
             timings.render_ms = ms(t);
+            let source = if cfg.mode == Mode::TextLayerOnly && verdict.chars == 0 {
+                TextSource::NoText
+            } else {
+                TextSource::TextLayer
+            };
             Read {
                 blocks: layer,
-                source: TextSource::TextLayer,
+                source,
                 rotation: 0,
                 osd: None,
                 image,
@@ -648,7 +653,7 @@ fn write_page(
         languages: cfg.languages.clone(),
         engine: match read.source {
             TextSource::Ocr => format!("tesseract {}", crate::tess::version()),
-            TextSource::TextLayer => format!("mupdf {MUPDF_VERSION}"),
+            TextSource::TextLayer | TextSource::NoText => format!("mupdf {MUPDF_VERSION}"),
         },
         timings: Timings {
             total_ms: ms(start),

@@ -53,6 +53,9 @@ pub struct Block {
 pub enum TextSource {
     TextLayer,
     Ocr,
+    /// `text-layer-only` on a page that has no text layer: recorded as
+    /// such (and counted), not passed off as an empty text page.
+    NoText,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -140,6 +140,9 @@ pub struct PageCounts {
     pub ocr: usize,
     pub failed: usize,
     pub resumed: usize,
+    /// `text-layer-only` pages that had no text layer (no text recorded).
+    #[serde(default)]
+    pub no_text: usize,
 }
 
 /// One citekey's result.
@@ -148,6 +151,8 @@ pub struct CitekeyResult {
     pub pages: usize,
     pub text_layer: usize,
     pub ocr: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub no_text: usize,
     pub mean_confidence: Option<f64>,
     pub dir: String,
     /// The upload the citekey's PDF was read from, and its checksum: what
@@ -1014,13 +1019,14 @@ fn summarise(
     for r in reports {
         pages.total += r.page_count;
         let mut pf = BTreeMap::new();
-        let (mut tl, mut oc, mut confs) = (0, 0, Vec::new());
+        let (mut tl, mut oc, mut nt, mut confs) = (0, 0, 0, Vec::new());
         for p in &r.pages {
             match &p.result {
                 Ok(s) => {
                     match s.source {
                         recto_ocr::page::TextSource::TextLayer => tl += 1,
                         recto_ocr::page::TextSource::Ocr => oc += 1,
+                        recto_ocr::page::TextSource::NoText => nt += 1,
                     }
                     resumed += usize::from(s.resumed);
                     confs.extend(s.mean_confidence);
@@ -1032,6 +1038,7 @@ fn summarise(
         }
         pages.text_layer += tl;
         pages.ocr += oc;
+        pages.no_text += nt;
         pages.failed += pf.len();
         if let Some(e) = &r.error {
             // Name the user's own file besides the stored copy.
@@ -1063,6 +1070,7 @@ fn summarise(
                 pages: r.page_count,
                 text_layer: tl,
                 ocr: oc,
+                no_text: nt,
                 mean_confidence: mean,
                 dir: dir.display().to_string(),
                 source_job_id: plan.sources.get(&r.citekey).map(|j| j.to_string()),
@@ -1197,6 +1205,10 @@ async fn fetch_source(
         Err(recto_store::StoreError::ChecksumMismatch { actual, .. }) => Err(mismatch(&actual)),
         Err(e) => Err(error_chain(&e)),
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn round2(v: f64) -> f64 {

@@ -107,6 +107,11 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
             m["pages"]["failed"],
             m["duration_seconds"],
         ))?;
+        if let Some(n) = m["pages"]["no_text"].as_u64().filter(|n| *n > 0) {
+            output::line(format!(
+                "  {n} pages have no text layer and were not OCRed (--mode text-layer-only)"
+            ))?;
+        }
         print_where(&m)?;
     }
     Ok(if failures.is_empty() {

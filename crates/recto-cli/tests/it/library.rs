@@ -494,3 +494,94 @@ fn a_bibtex_language_picks_the_ocr_language() {
     .unwrap();
     assert_eq!(p["languages"], "eng");
 }
+
+#[test]
+fn text_layer_only_marks_pages_without_text() {
+    let ctx = TestContext::new();
+    let dir = ctx.root().join("pdfs");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A "scan": an image and no text layer.
+    let gray: Vec<u8> = (0..200 * 100)
+        .map(|i| if i % 7 == 0 { 0 } else { 255 })
+        .collect();
+    std::fs::write(
+        dir.join("scan2001.pdf"),
+        recto_test_support::image_pdf(&gray, 200, 100, 100),
+    )
+    .unwrap();
+    json(&recto(
+        &ctx,
+        &["upload", "--from", dir.to_str().unwrap(), "--json"],
+    ));
+    let o = recto(
+        &ctx,
+        &["ocr", "--citekeys", "scan2001", "--mode", "text-layer-only"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("1 pages have no text layer"),
+        "{}",
+        stdout(&o)
+    );
+    let job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
+    let m: Value = serde_json::from_slice(
+        &std::fs::read(
+            ctx.data_dir()
+                .join(format!("analytics/ocr/job_metadata/{job}.json")),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["pages"]["no_text"], 1);
+    assert_eq!(m["pages"]["text_layer"], 0);
+    let p: Value = serde_json::from_slice(
+        &std::fs::read(
+            ctx.data_dir()
+                .join(format!("analytics/ocr/scan2001/{job}/page_0001.json")),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(p["source"], "no_text");
+}
+
+#[test]
+fn a_user_config_file_is_read_below_the_projects() {
+    let ctx = TestContext::new();
+    let xdg = ctx.root().join("xdg");
+    std::fs::create_dir_all(xdg.join("recto")).unwrap();
+    let user_data = ctx.root().join("user-data");
+    std::fs::write(
+        xdg.join("recto/config.toml"),
+        format!(
+            "data_dir = {:?}\npipeline = [\"ocr\"]\n",
+            user_data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        crate::recto_command(
+            &ctx,
+            args,
+            &[("XDG_CONFIG_HOME", xdg.display().to_string())],
+        )
+        .env_remove("RECTO_DATA_DIR")
+        .output()
+        .unwrap()
+    };
+    let o = run(&["jobs", "new-id"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        user_data.join(".recto/job-ids").is_dir(),
+        "the user's data_dir was used"
+    );
+    // The project's recto.toml wins where it sets a key.
+    std::fs::write(
+        ctx.root().join("recto.toml"),
+        "data_dir = \"project-data\"\n",
+    )
+    .unwrap();
+    let o = run(&["jobs", "new-id"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(ctx.root().join("project-data/.recto/job-ids").is_dir());
+}

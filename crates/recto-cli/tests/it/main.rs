@@ -33,7 +33,9 @@ pub fn recto_command(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_recto"));
     cmd.args(args)
         .current_dir(ctx.root())
-        .env("RECTO_DATA_DIR", ctx.data_dir());
+        .env("RECTO_DATA_DIR", ctx.data_dir())
+        // No user-level config of whoever runs the tests.
+        .env("XDG_CONFIG_HOME", ctx.root().join("no-user-config"));
     for var in [
         "RECTO_PIPELINE",
         "RECTO_LOG",
