@@ -306,23 +306,21 @@ impl Index {
     /// Every row of the citekeys table with its record's status and time,
     /// for the given citekeys or all of them, ordered by citekey, step, job.
     pub fn state_rows(&self, citekeys: Option<&[String]>) -> Result<Vec<StateRow>> {
-        // A record without a citekey list (a sync written by hand, say)
-        // covers the citekeys of its own job's other records, or else of its
-        // upstream job's, as in `citekey_hits`.
-        const SELECT: &str = "WITH rows AS (
-                SELECT c.citekey, c.kind, c.job_id, c.failed, c.sha256, c.size, c.pages,
-                       c.confidence, c.reason, c.source_job_id, r.status, r.timestamp,
-                       r.whole_failed
-                FROM citekeys c JOIN records r ON r.kind = c.kind AND r.job_id = c.job_id
-                UNION ALL
-                SELECT DISTINCT c.citekey, r.kind, r.job_id, 0, NULL, NULL, NULL, NULL, NULL,
-                       r.source_job_id, r.status, r.timestamp, r.whole_failed
-                FROM records r JOIN citekeys c ON c.job_id = CASE
-                    WHEN EXISTS (SELECT 1 FROM records o WHERE o.job_id = r.job_id AND o.has_citekeys = 1)
-                    THEN r.job_id ELSE r.source_job_id END
-                WHERE r.has_citekeys = 0
-             ) SELECT citekey, kind, job_id, failed, sha256, size, pages, confidence, reason,
-                      source_job_id, status, timestamp, whole_failed FROM rows";
+        // Rows of records that list their citekeys come in key order
+        // straight from the table's primary key; a record without a citekey
+        // list (a sync written by hand, say) covers the citekeys of its own
+        // job's other records, or else of its upstream job's, as in
+        // `citekey_hits`. Those are few, fetched apart and merged.
+        const LISTED: &str = "SELECT c.citekey, c.kind, c.job_id, c.failed, c.sha256, c.size,
+                c.pages, c.confidence, c.reason, c.source_job_id, r.status, r.timestamp,
+                r.whole_failed
+             FROM citekeys c JOIN records r ON r.kind = c.kind AND r.job_id = c.job_id";
+        const UNLISTED: &str = "SELECT DISTINCT c.citekey, r.kind, r.job_id, 0, NULL, NULL, NULL,
+                NULL, NULL, r.source_job_id, r.status, r.timestamp, r.whole_failed
+             FROM records r JOIN citekeys c ON c.job_id = CASE
+                 WHEN EXISTS (SELECT 1 FROM records o WHERE o.job_id = r.job_id AND o.has_citekeys = 1)
+                 THEN r.job_id ELSE r.source_job_id END
+             WHERE r.has_citekeys = 0";
         let map = |r: &rusqlite::Row<'_>| {
             Ok(StateRow {
                 citekey: r.get(0)?,
@@ -341,27 +339,37 @@ impl Index {
             })
         };
         let mut out = Vec::new();
+        let query = |out: &mut Vec<StateRow>, sql: &str, key: Option<&str>| -> Result<()> {
+            let mut st = self.conn.prepare_cached(sql).map_err(self.err())?;
+            let rows = match key {
+                Some(k) => st.query_map([k], map),
+                None => st.query_map([], map),
+            }
+            .map_err(self.err())?;
+            for row in rows {
+                out.push(row.map_err(self.err())?);
+            }
+            Ok(())
+        };
         match citekeys {
             None => {
-                let mut st = self
-                    .conn
-                    .prepare_cached(&format!("{SELECT} ORDER BY citekey, kind, job_id"))
-                    .map_err(self.err())?;
-                for row in st.query_map([], map).map_err(self.err())? {
-                    out.push(row.map_err(self.err())?);
+                query(
+                    &mut out,
+                    &format!("{LISTED} ORDER BY c.citekey, c.kind, c.job_id"),
+                    None,
+                )?;
+                let n = out.len();
+                query(&mut out, UNLISTED, None)?;
+                if out.len() > n {
+                    out.sort_by(|a, b| {
+                        (&a.citekey, &a.kind, &a.job_id).cmp(&(&b.citekey, &b.kind, &b.job_id))
+                    });
                 }
             }
             Some(keys) => {
-                let mut st = self
-                    .conn
-                    .prepare_cached(&format!(
-                        "{SELECT} WHERE citekey = ?1 ORDER BY kind, job_id"
-                    ))
-                    .map_err(self.err())?;
                 for k in keys {
-                    for row in st.query_map([k], map).map_err(self.err())? {
-                        out.push(row.map_err(self.err())?);
-                    }
+                    query(&mut out, &format!("{LISTED} WHERE c.citekey = ?1"), Some(k))?;
+                    query(&mut out, &format!("{UNLISTED} AND c.citekey = ?1"), Some(k))?;
                 }
             }
         }
