@@ -19,5 +19,7 @@ echo "== status of $job"
 $recto jobs status "$job"
 echo "== jobs that touched linn1985"
 $recto jobs citekey linn1985
-echo "== first lines of linn1985, page 1 (data/analytics/ocr/linn1985/$job/page_0001.json)"
-head -c 400 "data/analytics/ocr/linn1985/$job/fulltext.txt"; echo
+echo "== the library, per citekey"
+$recto status
+echo "== first lines of linn1985's text (data/analytics/ocr/linn1985/current/)"
+$recto text linn1985 --pages 1 | head -c 400; echo

@@ -11,8 +11,15 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use recto_steps::Progress;
 
-/// How often a non-terminal run prints a progress line.
-const LINE_EVERY: Duration = Duration::from_secs(10);
+/// How often a non-terminal run prints a progress line (seconds in
+/// `RECTO_PROGRESS_INTERVAL`, default 10).
+fn line_every() -> Duration {
+    std::env::var("RECTO_PROGRESS_INTERVAL")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(Duration::from_secs(10), Duration::from_secs_f64)
+}
 
 #[derive(Debug)]
 pub enum CliProgress {
@@ -94,7 +101,7 @@ impl Lines {
 
     fn maybe_print(&self) {
         let mut last = self.last.lock().expect("not poisoned");
-        if last.elapsed() >= LINE_EVERY {
+        if last.elapsed() >= line_every() {
             *last = Instant::now();
             eprintln!("{}", self.line());
         }
@@ -177,7 +184,7 @@ impl Progress for CliProgress {
             CliProgress::Quiet => {}
             CliProgress::Bar(b) => b.items.finish_and_clear(),
             CliProgress::Lines(l) => {
-                if l.started.elapsed() >= LINE_EVERY {
+                if l.started.elapsed() >= line_every() {
                     eprintln!("{}", l.line());
                 }
             }

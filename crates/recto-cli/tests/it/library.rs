@@ -585,3 +585,23 @@ fn a_user_config_file_is_read_below_the_projects() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(ctx.root().join("project-data/.recto/job-ids").is_dir());
 }
+
+#[test]
+fn progress_lines_name_the_item_not_bytes() {
+    let ctx = TestContext::new();
+    let dir = write_pdfs(
+        &ctx,
+        "p",
+        &[("a2020", "A paper with some text, long enough.")],
+    );
+    json(&recto(&ctx, &["upload", "--from", &dir, "--json"]));
+    let o = crate::recto_env(
+        &ctx,
+        &["ocr", "--citekeys", "a2020", "--lang", "eng"],
+        &[("RECTO_PROGRESS_INTERVAL", "0".into())],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("ocr: 1/1 pages (last: a2020 p1)"), "{err}");
+    assert!(!err.contains("MB"), "{err}");
+}

@@ -251,6 +251,11 @@ fn checksum_mismatch_and_encryption_fail_that_citekey_only() {
         err.contains("enc2020:") && err.contains("encrypted and no password was given"),
         "{err}"
     );
+    // ... naming the user's own file besides the stored copy.
+    assert!(
+        err.contains("(uploaded from ") && err.contains("enc2020.pdf)"),
+        "{err}"
+    );
     assert!(
         err.contains("hint: give the password") && err.contains("--password"),
         "{err}"
