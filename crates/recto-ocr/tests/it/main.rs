@@ -155,7 +155,8 @@ fn force_ocr_and_text_layer_only() {
         &Quiet,
     );
     let p = page_json(&t, 1);
-    assert_eq!(p.source, TextSource::TextLayer);
+    // Recorded as a page without text, not passed off as an empty text page.
+    assert_eq!(p.source, TextSource::NoText);
     assert_eq!(p.text, "");
     assert!(!p.text_layer.usable);
 }
