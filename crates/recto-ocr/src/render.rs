@@ -181,13 +181,26 @@ impl PdfPage {
                     }
                     current.clear();
                 };
+                let mut prev: Option<mupdf::Rect> = None;
                 for ch in line.chars() {
                     let Some(c) = ch.char() else { continue };
                     if c.is_whitespace() {
                         flush(&mut current, &mut bounds);
+                        prev = None;
                         continue;
                     }
                     let r = mupdf::Rect::from(ch.quad());
+                    // MuPDF puts runs that share a baseline in one line even
+                    // when nothing separates them but a gap (a table cell,
+                    // a margin note drawn between two halves of a line):
+                    // a gap wider than a tenth of the font size, or a jump
+                    // backwards, ends the word, as pdftotext decides.
+                    if let Some(p) = prev
+                        && gap_ends_word(&p, &r, ch.size())
+                    {
+                        flush(&mut current, &mut bounds);
+                    }
+                    prev = Some(r);
                     bounds = Some(match bounds {
                         Some(b) => b.union(&r),
                         None => r,
@@ -208,6 +221,19 @@ impl PdfPage {
         }
         Ok(blocks)
     }
+}
+
+/// Whether the gap between two neighbouring glyphs of a line separates
+/// words: wider than 0.1 em, or going back more than half an em (a run
+/// drawn out of order). Vertical text is left as MuPDF groups it.
+fn gap_ends_word(prev: &mupdf::Rect, next: &mupdf::Rect, size: f32) -> bool {
+    let em = if size > 0.0 {
+        size
+    } else {
+        (next.y1 - next.y0).abs()
+    };
+    let gap = next.x0 - prev.x1;
+    gap > 0.1 * em || gap < -0.5 * em - (prev.x1 - prev.x0)
 }
 
 fn mupdf_reason(e: &mupdf::Error) -> String {

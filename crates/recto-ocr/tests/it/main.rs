@@ -358,3 +358,96 @@ fn a_page_over_its_time_limit_fails_alone() {
     );
     assert!(r[1].pages[0].result.is_ok());
 }
+
+/// A one-page PDF whose content stream draws `runs` (x, y, text) in the
+/// order given, in Helvetica 12, each as its own text object: what a
+/// thesis with margin notes or table cells on the baseline of a line
+/// looks like inside.
+fn runs_pdf(runs: &[(f32, f32, &str)]) -> Vec<u8> {
+    let mut stream = String::new();
+    for (x, y, t) in runs {
+        stream.push_str(&format!("BT /F1 12 Tf {x} {y} Td ({t}) Tj ET\n"));
+    }
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [4 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn text_layer_words_are_not_fused_across_gaps_or_interleaved_runs() {
+    let ctx = TestContext::new();
+    let pdf = ctx.root().join("thesis.pdf");
+    // A body line in two runs with a margin note drawn between them on the
+    // same baseline, then a table row whose cells touch no space character.
+    std::fs::write(
+        &pdf,
+        runs_pdf(&[
+            (72.0, 700.0, "Der Unterschied zwischen den Matrikelnum"),
+            (480.0, 700.0, "headline"),
+            (300.29, 700.0, "mern ist klein."),
+            // 1.6 pt apart (Helvetica 12: "unterschied" is 62.03 pt wide,
+            // "brit" 16.67 pt): pdftotext reads these apart, and so must we.
+            (72.0, 650.0, "unterschied"),
+            (72.0 + 62.03 + 1.6, 650.0, "10bp"),
+            (200.0, 650.0, "brit"),
+            (200.0 + 16.67 + 1.6, 650.0, "american"),
+        ]),
+    )
+    .unwrap();
+    let t = task(&ctx, "thesis", pdf);
+    run(
+        std::slice::from_ref(&t),
+        &OcrConfig {
+            mode: Mode::TextLayerOnly,
+            ..cfg()
+        },
+        &Quiet,
+    );
+    let p = page_json(&t, 1);
+    let words: Vec<&str> = p
+        .blocks
+        .iter()
+        .flat_map(|b| &b.lines)
+        .flat_map(|l| &l.words)
+        .map(|w| w.text.as_str())
+        .collect();
+    for fused in [
+        "unterschied10bp",
+        "britamerican",
+        "Matrikelnumheadline",
+        "headlinemern",
+    ] {
+        assert!(
+            !words.iter().any(|w| w.contains(fused)),
+            "{fused} in {words:?}"
+        );
+    }
+    for w in ["unterschied", "10bp", "brit", "american", "headline"] {
+        assert!(words.contains(&w), "{w} missing from {words:?}");
+    }
+}
