@@ -8,10 +8,14 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # System packages (Debian). Only installed when missing, so a second run is fast.
 packages=(
   pkg-config curl openssl python3 bc
-  # Tesseract 5 through its C API (bindgen needs libclang), with the
-  # languages recto's default uses and orientation detection.
+  # Tesseract 5 through its C API (bindgen needs libclang), with
+  # orientation detection and the languages scholars need most (docs/ocr.md):
+  # English, German, French, Italian, Spanish, Latin, Dutch, and Fraktur
+  # (the `frk` language and the `Fraktur` script model).
   clang libclang-dev libtesseract-dev libleptonica-dev
-  tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-osd
+  tesseract-ocr-osd tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra
+  tesseract-ocr-ita tesseract-ocr-spa tesseract-ocr-lat tesseract-ocr-nld
+  tesseract-ocr-frk tesseract-ocr-script-frak
   # The tests encrypt generated PDFs with qpdf.
   qpdf
 )

@@ -269,9 +269,11 @@ pub struct OcrArgs {
     /// Where page results go [default: <data dir>/analytics/ocr].
     #[arg(long, value_name = "DIR")]
     pub output: Option<std::path::PathBuf>,
-    /// Tesseract languages, '+'-separated, e.g. eng, eng+deu+fra [default: eng+deu+fra].
-    #[arg(long = "lang", value_name = "LANGS")]
-    pub languages: Option<String>,
+    /// Tesseract languages, '+'-separated, e.g. eng, eng+deu+fra
+    /// [default: eng+deu+fra, or a BibTeX entry's langid]; repeat as
+    /// CITEKEY=LANGS for one citekey (--lang smith2020=deu+frk).
+    #[arg(long = "lang", value_name = "[CITEKEY=]LANGS")]
+    pub languages: Vec<String>,
     /// Resolution for OCR and for all boxes in the page JSON, 70-1200
     /// [default: 300]. A page too large for --max-megapixels at this
     /// resolution is rendered at the highest one under the limit.

@@ -188,9 +188,11 @@ pub fn validate_languages(cfg: &OcrConfig) -> Result<(), OcrError> {
                 named.join(", ")
             )
         } else {
+            let packages: Vec<String> = missing.iter().map(|m| debian_package(m)).collect();
             format!(
-                "not installed: {}; installed: {}",
+                "not installed: {} (Debian: apt-get install {}); installed: {}",
                 missing.join(", "),
+                packages.join(" "),
                 installed.join(", ")
             )
         };
@@ -200,6 +202,18 @@ pub fn validate_languages(cfg: &OcrConfig) -> Result<(), OcrError> {
         });
     }
     Tesseract::new(cfg.tessdata.as_deref(), langs).map(drop)
+}
+
+/// The Debian package holding a Tesseract language or script model:
+/// `nld` -> `tesseract-ocr-nld`, `script/Fraktur` -> `tesseract-ocr-script-frak`.
+pub fn debian_package(code: &str) -> String {
+    match code.strip_prefix("script/") {
+        Some(script) => {
+            let short: String = script.chars().take(4).collect::<String>().to_lowercase();
+            format!("tesseract-ocr-script-{short}")
+        }
+        None => format!("tesseract-ocr-{}", code.to_lowercase().replace('_', "-")),
+    }
 }
 
 /// The Tesseract code of a language named as people (and BibTeX's

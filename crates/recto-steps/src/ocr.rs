@@ -38,6 +38,8 @@ impl Step for Ocr {
 #[derive(Debug, Clone, Default)]
 pub struct OcrOptions {
     pub languages: Option<String>,
+    /// Languages of single citekeys (`--lang smith2020=deu+frk`).
+    pub citekey_languages: BTreeMap<String, String>,
     pub dpi: Option<u32>,
     pub image_dpi: Option<u32>,
     pub mode: Option<Mode>,
@@ -331,6 +333,22 @@ pub async fn run_ocr(
             todo.len()
         );
     }
+    // A citekey whose own languages are not installed fails alone.
+    let mut lang_failures = BTreeMap::new();
+    for (k, l) in &plan.languages {
+        let cfg = OcrConfig {
+            languages: l.clone(),
+            ..engine.clone()
+        };
+        if let Err(e) = recto_ocr::validate_languages(&cfg) {
+            tracing::warn!("{k}: {e}");
+            lang_failures.insert(k.clone(), e.to_string());
+        }
+    }
+    let todo: Vec<&Citekey> = todo
+        .into_iter()
+        .filter(|k| !lang_failures.contains_key(k.as_str()))
+        .collect();
     let (tasks, mut failures, dups) = fetch_sources(
         &plan,
         &stores,
@@ -340,6 +358,7 @@ pub async fn run_ocr(
         req.password.as_deref(),
     )
     .await;
+    failures.extend(lang_failures);
 
     let observer = Observer(progress);
     let reports = tokio::task::block_in_place(|| recto_ocr::run(&tasks, &engine, &observer));
@@ -466,6 +485,15 @@ fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome
     }
     if let Some(v) = &given.languages {
         differs("languages", v.clone(), settings.languages.clone());
+    }
+    for (k, l) in &given.citekey_languages {
+        let recorded = recorded
+            .body
+            .citekey_languages
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| settings.languages.clone());
+        differs(&format!("languages of {k}"), l.clone(), recorded);
     }
     if let Some(v) = given.dpi {
         differs("dpi", v.to_string(), settings.dpi.to_string());
@@ -608,11 +636,22 @@ fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
         .next_back()
         .cloned()
         .expect("at least one citekey, so one source");
-    let languages = if req.options.languages.is_none() {
+    // A citekey's own --lang first, else (with no --lang for all) its
+    // BibTeX entry's language.
+    let mut languages = if req.options.languages.is_none() {
         entry_languages(&keys, &sources, &source_metas)
     } else {
         BTreeMap::new()
     };
+    for (k, l) in &req.options.citekey_languages {
+        if !keys.iter().any(|c| c.as_str() == k) {
+            return Err(StepError::InvalidSetting {
+                name: "lang".into(),
+                reason: format!("{k}={l} names a citekey this job does not take"),
+            });
+        }
+        languages.insert(k.clone(), l.clone());
+    }
     Ok(Plan {
         start: Start::New,
         keys,
@@ -631,8 +670,8 @@ fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
 
 /// The languages of citekeys whose upload recorded one (a BibTeX `langid`):
 /// that language with English (scholarly texts quote it), or English alone.
-/// A language whose Tesseract data is not installed is left out, with a
-/// warning: the citekey is read with the job's languages.
+/// A language whose Tesseract data is not installed fails that citekey
+/// alone, naming the package to install.
 fn entry_languages(
     keys: &[Citekey],
     sources: &BTreeMap<String, JobId>,
@@ -652,19 +691,8 @@ fn entry_languages(
         } else {
             format!("{code}+eng")
         };
-        let cfg = OcrConfig {
-            languages: langs.clone(),
-            ..OcrConfig::default()
-        };
-        match recto_ocr::validate_languages(&cfg) {
-            Ok(()) => {
-                tracing::debug!("{k}: read with {langs}, from its BibTeX entry's language");
-                out.insert(k.as_str().to_owned(), langs);
-            }
-            Err(e) => tracing::warn!(
-                "{k}: its entry's language is not usable ({e}); read with the job's languages"
-            ),
-        }
+        tracing::debug!("{k}: read with {langs}, from its BibTeX entry's language");
+        out.insert(k.as_str().to_owned(), langs);
     }
     out
 }

@@ -14,6 +14,20 @@ use crate::progress::CliProgress;
 pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
     let registry = config.registry();
     let (citekeys, selection) = selection(&args)?;
+    let mut default_languages = None;
+    let mut citekey_languages = std::collections::BTreeMap::new();
+    for l in &args.languages {
+        match l.split_once('=') {
+            Some((k, langs)) => {
+                citekey_languages.insert(k.to_owned(), langs.to_owned());
+            }
+            None if default_languages.is_none() => default_languages = Some(l.clone()),
+            None => anyhow::bail!(super::CliError::Usage(format!(
+                "--lang {l}: the languages for all citekeys are already {}; join languages with + (eng+deu)",
+                default_languages.as_deref().unwrap_or_default()
+            ))),
+        }
+    }
     let req = OcrRequest {
         citekeys,
         selection,
@@ -23,7 +37,8 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
         resume: args.resume.clone(),
         password: args.password.clone(),
         options: OcrOptions {
-            languages: args.languages.clone(),
+            languages: default_languages,
+            citekey_languages,
             dpi: args.dpi,
             image_dpi: args.image_dpi,
             mode: args.mode.map(|m| match m {

@@ -605,3 +605,66 @@ fn progress_lines_name_the_item_not_bytes() {
     assert!(err.contains("ocr: 1/1 pages (last: a2020 p1)"), "{err}");
     assert!(!err.contains("MB"), "{err}");
 }
+
+#[test]
+fn languages_per_citekey_and_missing_ones_fail_alone() {
+    let ctx = TestContext::new();
+    let dir = write_pdfs(
+        &ctx,
+        "p",
+        &[
+            ("dutch2001", "Een Nederlandse typoscript, lang genoeg."),
+            ("thai2002", "A paper someone marked as Thai."),
+            ("plain2003", "An ordinary English paper, long enough."),
+        ],
+    );
+    json(&recto(&ctx, &["upload", "--from", &dir, "--json"]));
+    // A language that is not installed, for one citekey: that one fails,
+    // naming the package; the others are read.
+    let o = recto(
+        &ctx,
+        &[
+            "ocr",
+            "--citekeys",
+            "dutch2001,thai2002,plain2003",
+            "--lang",
+            "eng",
+            "--lang",
+            "dutch2001=nld+eng",
+            "--lang",
+            "thai2002=tha",
+            "--mode",
+            "force-ocr",
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let why = r["failures"]["thai2002"].as_str().unwrap();
+    assert!(why.contains("apt-get install tesseract-ocr-tha"), "{why}");
+    assert_eq!(r["citekeys"]["successful"], 2);
+    let job = r["job_id"].as_str().unwrap();
+    let page: Value = serde_json::from_slice(
+        &std::fs::read(
+            ctx.data_dir()
+                .join(format!("analytics/ocr/dutch2001/{job}/page_0001.json")),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(page["languages"], "nld+eng");
+    // The same language for the whole run stops before any work.
+    let o = recto(&ctx, &["ocr", "--citekeys", "plain2003", "--lang", "tha"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("apt-get install tesseract-ocr-tha"),
+        "{}",
+        stderr(&o)
+    );
+    // A per-citekey language for a citekey the job does not take.
+    let o = recto(
+        &ctx,
+        &["ocr", "--citekeys", "plain2003", "--lang", "nobody=deu"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
