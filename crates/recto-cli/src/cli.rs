@@ -307,6 +307,10 @@ pub struct OcrArgs {
     /// Do not detect and undo 90/180/270-degree page rotation.
     #[arg(long)]
     pub no_rotate: bool,
+    /// Read scans at --dpi even when the scan itself is finer (by default
+    /// a 600 dpi scan is read at 600 dpi, up to 1200).
+    #[arg(long)]
+    pub no_native_resolution: bool,
     /// Read sources from this store instead of the one their upload recorded.
     #[command(flatten)]
     pub store: StoreArgs,

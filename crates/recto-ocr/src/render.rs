@@ -144,6 +144,35 @@ impl PdfPage {
         })
     }
 
+    /// The resolution of the page's scan: when the page is one image
+    /// covering at least 80% of it, the image's pixels per inch (the
+    /// smaller of its two axes); `None` otherwise.
+    pub fn scan_dpi(&self) -> Option<u32> {
+        let tp = self
+            .page
+            .to_text_page(TextPageFlags::PRESERVE_IMAGES)
+            .ok()?;
+        let page_area = f64::from(self.width_pt) * f64::from(self.height_pt);
+        let mut found = None;
+        for block in tp.blocks() {
+            if block.r#type() != TextBlockType::Image {
+                continue;
+            }
+            let b = block.bounds();
+            let (w, h) = (f64::from(b.x1 - b.x0), f64::from(b.y1 - b.y0));
+            if w * h < 0.8 * page_area {
+                continue;
+            }
+            if found.is_some() {
+                return None; // two full-page images: not a plain scan
+            }
+            let img = block.image()?;
+            let dpi = (f64::from(img.width()) * 72.0 / w).min(f64::from(img.height()) * 72.0 / h);
+            found = Some(dpi.round() as u32);
+        }
+        found
+    }
+
     /// The text layer as blocks, lines and words, boxes in pixels at `dpi`.
     pub fn text_layer(&self, dpi: u32) -> Result<Vec<Block>, OcrError> {
         let s = dpi as f32 / 72.0;

@@ -57,7 +57,13 @@ pub struct OcrConfig {
     /// The largest image rendered for a page, in millions of pixels; a
     /// larger page is rendered at the highest resolution under it.
     pub max_megapixels: f64,
+    /// Read a scanned page at its scan's resolution when that is higher
+    /// than `dpi`.
+    pub native_resolution: bool,
 }
+
+/// The highest native resolution a scan is read at.
+pub const MAX_NATIVE_DPI: u32 = 1200;
 
 /// The default cap on rendered pages: an A0 sheet at 250 dpi, ~100 MB of
 /// grayscale. Leptonica refuses images of 2^31 bytes or more (and Tesseract
@@ -103,6 +109,7 @@ impl Default for OcrConfig {
             detect_rotation: true,
             osd_min_confidence: 2.0,
             max_megapixels: DEFAULT_MAX_MEGAPIXELS,
+            native_resolution: true,
         }
     }
 }
@@ -412,7 +419,7 @@ impl Worker {
         let mut timings = Timings::default();
         let pdf = self.pdf(doc, task)?;
         let page = pdf.page(page_no).map_err(|e| e.to_string())?;
-        let dpi = page_dpi(&page, task, page_no, cfg)?;
+        let mut dpi = page_dpi(&page, task, page_no, cfg)?;
         let (width_pt, height_pt) = (page.width_pt, page.height_pt);
 
         let t = Instant::now();
@@ -447,6 +454,22 @@ impl Worker {
                 image_dpi,
             }
         } else {
+            // A scan finer than the configured resolution is read at its
+            // own (rendering a 600 dpi bilevel scan at 300 loses strokes),
+            // up to 1200 dpi and under the megapixel cap.
+            if cfg.native_resolution
+                && let Some(native) = page.scan_dpi()
+                && native > dpi
+            {
+                let want = native.min(MAX_NATIVE_DPI);
+                dpi = capped_dpi(width_pt, height_pt, want, cfg.max_megapixels)
+                    .unwrap_or(dpi)
+                    .max(dpi);
+                tracing::debug!(
+                    "{} page {page_no}: a {native} dpi scan, read at {dpi} dpi",
+                    task.citekey
+                );
+            }
             let t = Instant::now();
             let img = page.render_gray(dpi).map_err(|e| e.to_string())?;
             drop(page);

@@ -100,10 +100,12 @@ pub struct PageJson {
     pub width_px: u32,
     pub height_px: u32,
     /// The resolution of every box on this page, as used: the configured
-    /// one, or less for a page too large for it (see `requested_dpi`).
+    /// one, a scan's own higher one, or less for a page too large for it
+    /// (see `requested_dpi`).
     pub dpi: u32,
-    /// The configured resolution, when the page was rendered at a lower
-    /// one to stay under the megapixel limit.
+    /// The configured resolution, when the page was read at another one:
+    /// a scan's own higher resolution, or a lower one under the megapixel
+    /// limit.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub requested_dpi: Option<u32>,
     /// Degrees recto turned the page clockwise to read it (0, 90, 180, 270),

@@ -46,6 +46,7 @@ pub struct OcrOptions {
     pub page_timeout: Option<Duration>,
     pub detect_rotation: Option<bool>,
     pub max_megapixels: Option<f64>,
+    pub native_resolution: Option<bool>,
 }
 
 /// Which citekeys a new OCR job takes.
@@ -108,8 +109,15 @@ pub struct OcrSettings {
     pub detect_rotation: bool,
     #[serde(default = "default_megapixels")]
     pub max_megapixels: f64,
+    /// Scans finer than `dpi` are read at their own resolution.
+    #[serde(default = "yes")]
+    pub native_resolution: bool,
     #[serde(default)]
     pub engines: Map<String, Value>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_megapixels() -> f64 {
@@ -267,6 +275,7 @@ pub async fn run_ocr(
         page_timeout: plan.settings.page_timeout_seconds.map(Duration::from_secs),
         detect_rotation: plan.settings.detect_rotation,
         max_megapixels: plan.settings.max_megapixels,
+        native_resolution: plan.settings.native_resolution,
         ..OcrConfig::default()
     };
     recto_ocr::validate_languages(&engine)?;
@@ -520,6 +529,13 @@ fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome
                 .map_or("none".into(), |s| s.to_string()),
         );
     }
+    if let Some(v) = given.native_resolution {
+        differs(
+            "native_resolution",
+            v.to_string(),
+            settings.native_resolution.to_string(),
+        );
+    }
     if let Some(v) = given.max_megapixels {
         differs(
             "max_megapixels",
@@ -622,6 +638,7 @@ fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
             .map(|d| d.as_secs()),
         detect_rotation: given.detect_rotation.unwrap_or(true),
         max_megapixels: given.max_megapixels.unwrap_or(defaults.max_megapixels),
+        native_resolution: given.native_resolution.unwrap_or(true),
         engines: serde_json::json!({
             "tesseract": recto_ocr::tess::version(),
             "mupdf": recto_ocr::render::MUPDF_VERSION,

@@ -451,3 +451,51 @@ fn text_layer_words_are_not_fused_across_gaps_or_interleaved_runs() {
         assert!(words.contains(&w), "{w} missing from {words:?}");
     }
 }
+
+#[test]
+fn a_finer_scan_is_read_at_its_own_resolution() {
+    let ctx = TestContext::new();
+    // The text page as a 600 dpi grayscale scan.
+    let born = ctx.root().join("born.pdf");
+    std::fs::write(&born, text_pdf(&[TEXT])).unwrap();
+    let img = Pdf::open(&born, None)
+        .unwrap()
+        .page(1)
+        .unwrap()
+        .render_gray(600)
+        .unwrap();
+    let packed: Vec<u8> = (0..img.height as usize)
+        .flat_map(|y| img.data[y * img.stride..][..img.width as usize].to_vec())
+        .collect();
+    let scan = ctx.root().join("scan600.pdf");
+    std::fs::write(&scan, image_pdf(&packed, img.width, img.height, 600)).unwrap();
+    assert_eq!(
+        Pdf::open(&scan, None).unwrap().page(1).unwrap().scan_dpi(),
+        Some(600)
+    );
+    let t = task(&ctx, "fine", scan.clone());
+    let cfg = OcrConfig {
+        dpi: 200,
+        detect_rotation: false,
+        ..cfg()
+    };
+    run(std::slice::from_ref(&t), &cfg, &Quiet);
+    let p = page_json(&t, 1);
+    assert_eq!((p.dpi, p.requested_dpi), (600, Some(200)));
+    assert_eq!(p.width_px, 5100);
+    assert!(words(&p.text).contains("scholarly library"), "{}", p.text);
+    // Turned off, the configured resolution is used.
+    let t = DocTask {
+        out_dir: ctx.root().join("out/coarse"),
+        ..task(&ctx, "coarse", scan)
+    };
+    run(
+        std::slice::from_ref(&t),
+        &OcrConfig {
+            native_resolution: false,
+            ..cfg
+        },
+        &Quiet,
+    );
+    assert_eq!(page_json(&t, 1).dpi, 200);
+}
