@@ -307,6 +307,9 @@ pub struct OcrArgs {
     /// Do not detect and undo 90/180/270-degree page rotation.
     #[arg(long)]
     pub no_rotate: bool,
+    /// Do not find and level small-angle skew on OCRed pages.
+    #[arg(long)]
+    pub no_deskew: bool,
     /// Read scans at --dpi even when the scan itself is finer (by default
     /// a 600 dpi scan is read at 600 dpi, up to 1200).
     #[arg(long)]

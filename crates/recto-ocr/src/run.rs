@@ -17,7 +17,7 @@ use crate::OcrError;
 use crate::heuristic::assess;
 use crate::image::{downscale, rotate_cw, to_jpeg};
 use crate::page::{
-    Block, Line, Osd, PAGE_SCHEMA_VERSION, PageImage, PageJson, TextSource, Timings, Word,
+    Block, Line, Osd, PAGE_SCHEMA_VERSION, PageImage, PageJson, Skew, TextSource, Timings, Word,
     blocks_text, mean_confidence, page_image_name, page_json_name,
 };
 use crate::render::{MUPDF_VERSION, Pdf};
@@ -60,6 +60,8 @@ pub struct OcrConfig {
     /// Read a scanned page at its scan's resolution when that is higher
     /// than `dpi`.
     pub native_resolution: bool,
+    /// Find small-angle skew on OCRed pages and level them first.
+    pub deskew: bool,
 }
 
 /// The highest native resolution a scan is read at.
@@ -110,6 +112,7 @@ impl Default for OcrConfig {
             osd_min_confidence: 2.0,
             max_megapixels: DEFAULT_MAX_MEGAPIXELS,
             native_resolution: true,
+            deskew: true,
         }
     }
 }
@@ -450,6 +453,7 @@ impl Worker {
                 source,
                 rotation: 0,
                 osd: None,
+                skew: None,
                 image,
                 image_dpi,
             }
@@ -511,6 +515,32 @@ impl Worker {
             (img, 0, None)
         };
         let t = Instant::now();
+        let (img, skew) = if cfg.deskew {
+            match crate::deskew::find_skew(&img, dpi) {
+                Some(e) => {
+                    let apply = e.confidence >= crate::deskew::MIN_CONFIDENCE
+                        && e.degrees.abs() >= crate::deskew::MIN_DEGREES;
+                    let img = if apply {
+                        crate::deskew::rotate_level(&img, e.degrees)
+                    } else {
+                        img
+                    };
+                    (
+                        img,
+                        Some(Skew {
+                            degrees: e.degrees,
+                            confidence: e.confidence,
+                            applied: apply,
+                        }),
+                    )
+                }
+                None => (img, None),
+            }
+        } else {
+            (img, None)
+        };
+        timings.deskew_ms = ms(t);
+        let t = Instant::now();
         let deadline = cfg
             .page_timeout
             .map(|d| d.as_millis().min(u32::MAX as u128) as u32);
@@ -530,6 +560,7 @@ impl Worker {
             source: TextSource::Ocr,
             rotation,
             osd,
+            skew,
             image: downscale(&img, factor),
             image_dpi: dpi / factor,
         })
@@ -559,6 +590,7 @@ struct Read {
     source: TextSource,
     rotation: u16,
     osd: Option<Osd>,
+    skew: Option<Skew>,
     image: GrayImage,
     image_dpi: u32,
 }
@@ -687,6 +719,7 @@ fn write_page(
         }),
         text_layer: verdict,
         osd: read.osd,
+        skew: read.skew,
         languages: cfg.languages.clone(),
         engine: match read.source {
             TextSource::Ocr => format!("tesseract {}", crate::tess::version()),

@@ -77,11 +77,21 @@ pub struct Osd {
     pub applied: bool,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skew {
+    /// Degrees the text lines descended to the right (negative: rose).
+    pub degrees: f32,
+    pub confidence: f32,
+    pub applied: bool,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
     pub text_layer_ms: f64,
     pub render_ms: f64,
     pub osd_ms: f64,
+    #[serde(default)]
+    pub deskew_ms: f64,
     pub ocr_ms: f64,
     pub image_ms: f64,
     pub total_ms: f64,
@@ -121,6 +131,11 @@ pub struct PageJson {
     pub text_layer: TextLayerVerdict,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub osd: Option<Osd>,
+    /// The small-angle skew found on an OCRed page (and whether it was
+    /// rotated away before recognition; boxes are then in the coordinates
+    /// of the levelled page, which is the image written beside the JSON).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub skew: Option<Skew>,
     pub languages: String,
     pub engine: String,
     pub timings: Timings,

@@ -47,6 +47,7 @@ pub struct OcrOptions {
     pub detect_rotation: Option<bool>,
     pub max_megapixels: Option<f64>,
     pub native_resolution: Option<bool>,
+    pub deskew: Option<bool>,
 }
 
 /// Which citekeys a new OCR job takes.
@@ -112,6 +113,9 @@ pub struct OcrSettings {
     /// Scans finer than `dpi` are read at their own resolution.
     #[serde(default = "yes")]
     pub native_resolution: bool,
+    /// OCRed pages are levelled (small-angle skew) before recognition.
+    #[serde(default = "yes")]
+    pub deskew: bool,
     #[serde(default)]
     pub engines: Map<String, Value>,
 }
@@ -276,6 +280,7 @@ pub async fn run_ocr(
         detect_rotation: plan.settings.detect_rotation,
         max_megapixels: plan.settings.max_megapixels,
         native_resolution: plan.settings.native_resolution,
+        deskew: plan.settings.deskew,
         ..OcrConfig::default()
     };
     recto_ocr::validate_languages(&engine)?;
@@ -529,6 +534,9 @@ fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome
                 .map_or("none".into(), |s| s.to_string()),
         );
     }
+    if let Some(v) = given.deskew {
+        differs("deskew", v.to_string(), settings.deskew.to_string());
+    }
     if let Some(v) = given.native_resolution {
         differs(
             "native_resolution",
@@ -639,6 +647,7 @@ fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
         detect_rotation: given.detect_rotation.unwrap_or(true),
         max_megapixels: given.max_megapixels.unwrap_or(defaults.max_megapixels),
         native_resolution: given.native_resolution.unwrap_or(true),
+        deskew: given.deskew.unwrap_or(true),
         engines: serde_json::json!({
             "tesseract": recto_ocr::tess::version(),
             "mupdf": recto_ocr::render::MUPDF_VERSION,

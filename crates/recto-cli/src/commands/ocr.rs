@@ -49,6 +49,7 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
             page_timeout: args.page_timeout.map(Duration::from_secs),
             detect_rotation: args.no_rotate.then_some(false),
             native_resolution: args.no_native_resolution.then_some(false),
+            deskew: args.no_deskew.then_some(false),
             max_megapixels: args.max_megapixels,
         },
         workers: args.workers,

@@ -499,3 +499,61 @@ fn a_finer_scan_is_read_at_its_own_resolution() {
     );
     assert_eq!(page_json(&t, 1).dpi, 200);
 }
+
+#[test]
+fn a_skewed_scan_is_levelled_and_read() {
+    let ctx = TestContext::new();
+    let born = ctx.root().join("born.pdf");
+    // A full page of full-width lines, as a scanned book page is.
+    let line = "Recto reads every page of the scholarly library, quick brown foxes jump over dogs";
+    let long_text = vec![line; 36].join("\n");
+    std::fs::write(&born, text_pdf(&[&long_text])).unwrap();
+    let page = Pdf::open(&born, None)
+        .unwrap()
+        .page(1)
+        .unwrap()
+        .render_gray(200)
+        .unwrap();
+    for angle in [1.5f32, -2.0] {
+        // Lines descending by `angle` degrees, as a scanner feeds a page.
+        let img = recto_ocr::deskew::rotate_level(&page, -angle);
+        let packed: Vec<u8> = (0..img.height as usize)
+            .flat_map(|y| img.data[y * img.stride..][..img.width as usize].to_vec())
+            .collect();
+        let name = format!("skew{angle}");
+        let scan = ctx.root().join(format!("{name}.pdf"));
+        std::fs::write(&scan, image_pdf(&packed, img.width, img.height, 200)).unwrap();
+        let t = task(&ctx, &name, scan);
+        run(
+            std::slice::from_ref(&t),
+            &OcrConfig {
+                detect_rotation: false,
+                ..cfg()
+            },
+            &Quiet,
+        );
+        let p = page_json(&t, 1);
+        let skew = p.skew.as_ref().expect("skew recorded");
+        assert!((skew.degrees - angle).abs() <= 0.2, "{angle}: {skew:?}");
+        assert!(skew.applied, "{skew:?}");
+        assert!(
+            words(&p.text).contains("quick brown foxes jump"),
+            "{}",
+            p.text
+        );
+    }
+    // Turned off: nothing measured, nothing applied.
+    let t = DocTask {
+        out_dir: ctx.root().join("out/plain"),
+        ..task(&ctx, "plain", scan_fixture(ctx.root(), "plain", 0))
+    };
+    run(
+        std::slice::from_ref(&t),
+        &OcrConfig {
+            deskew: false,
+            ..cfg()
+        },
+        &Quiet,
+    );
+    assert_eq!(page_json(&t, 1).skew, None);
+}
