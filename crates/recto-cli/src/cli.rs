@@ -307,6 +307,9 @@ pub struct OcrArgs {
     /// Do not detect and undo 90/180/270-degree page rotation.
     #[arg(long)]
     pub no_rotate: bool,
+    /// Tesseract's binarisation [default: otsu] (docs/benchmarks.md).
+    #[arg(long, value_enum)]
+    pub thresholding: Option<ThresholdingArg>,
     /// Do not find and level small-angle skew on OCRed pages.
     #[arg(long)]
     pub no_deskew: bool,
@@ -361,6 +364,13 @@ pub struct SyncStepArgs {
     pub step: String,
     #[command(flatten)]
     pub sync: SyncArgs,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ThresholdingArg {
+    Otsu,
+    LeptonicaOtsu,
+    Sauvola,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

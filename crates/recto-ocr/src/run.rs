@@ -62,6 +62,31 @@ pub struct OcrConfig {
     pub native_resolution: bool,
     /// Find small-angle skew on OCRed pages and level them first.
     pub deskew: bool,
+    /// Tesseract's binarisation (`thresholding_method`).
+    pub thresholding: Thresholding,
+}
+
+/// Tesseract 5's binarisation methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Thresholding {
+    /// Tesseract's own Otsu (its default).
+    #[default]
+    Otsu,
+    /// Leptonica's adaptive Otsu (tiled).
+    LeptonicaOtsu,
+    /// Sauvola's local thresholding.
+    Sauvola,
+}
+
+impl Thresholding {
+    pub fn code(self) -> u8 {
+        match self {
+            Thresholding::Otsu => 0,
+            Thresholding::LeptonicaOtsu => 1,
+            Thresholding::Sauvola => 2,
+        }
+    }
 }
 
 /// The highest native resolution a scan is read at.
@@ -113,6 +138,7 @@ impl Default for OcrConfig {
             max_megapixels: DEFAULT_MAX_MEGAPIXELS,
             native_resolution: true,
             deskew: true,
+            thresholding: Thresholding::default(),
         }
     }
 }
@@ -378,7 +404,9 @@ impl Worker {
                 .map_err(|e| e.to_string())?;
             self.ocr.insert(cfg.languages.clone(), engine);
         }
-        Ok(self.ocr.get_mut(&cfg.languages).expect("created"))
+        let engine = self.ocr.get_mut(&cfg.languages).expect("created");
+        engine.set_thresholding(cfg.thresholding.code());
+        Ok(engine)
     }
 
     fn osd_engine(&mut self, cfg: &OcrConfig) -> Option<&mut Tesseract> {

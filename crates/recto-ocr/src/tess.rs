@@ -64,6 +64,13 @@ impl Tesseract {
     /// An engine for `languages` (`eng+deu`); `datapath` is the tessdata
     /// folder, or `None` for the library's default.
     pub fn new(datapath: Option<&str>, languages: &str) -> Result<Self, OcrError> {
+        // Leptonica (under Tesseract) prints its own diagnostics to stderr,
+        // which `debug_file` does not catch; recto reports problems itself.
+        static QUIET: std::sync::Once = std::sync::Once::new();
+        // SAFETY: sets a process-wide severity level; no other effect.
+        QUIET.call_once(|| unsafe {
+            leptonica_sys::setMsgSeverity(leptonica_sys::L_SEVERITY_NONE as _);
+        });
         // SAFETY: Create has no preconditions; a null result is handled.
         let api =
             NonNull::new(unsafe { ts::TessBaseAPICreate() }).ok_or_else(|| OcrError::Engine {
@@ -107,6 +114,20 @@ impl Tesseract {
             });
         }
         Ok(engine)
+    }
+
+    /// Tesseract 5's binarisation: `0` Otsu, `1` Leptonica's Otsu, `2`
+    /// Sauvola (the `thresholding_method` variable).
+    pub fn set_thresholding(&mut self, method: u8) {
+        let value = CString::new(method.to_string()).expect("digits");
+        // SAFETY: valid handle and NUL-terminated strings.
+        unsafe {
+            ts::TessBaseAPISetVariable(
+                self.api.as_ptr(),
+                c"thresholding_method".as_ptr(),
+                value.as_ptr(),
+            );
+        }
     }
 
     fn set_image(&mut self, img: &GrayImage, dpi: u32) {

@@ -48,6 +48,7 @@ pub struct OcrOptions {
     pub max_megapixels: Option<f64>,
     pub native_resolution: Option<bool>,
     pub deskew: Option<bool>,
+    pub thresholding: Option<recto_ocr::Thresholding>,
 }
 
 /// Which citekeys a new OCR job takes.
@@ -116,6 +117,9 @@ pub struct OcrSettings {
     /// OCRed pages are levelled (small-angle skew) before recognition.
     #[serde(default = "yes")]
     pub deskew: bool,
+    /// Tesseract's binarisation.
+    #[serde(default)]
+    pub thresholding: recto_ocr::Thresholding,
     #[serde(default)]
     pub engines: Map<String, Value>,
 }
@@ -281,6 +285,7 @@ pub async fn run_ocr(
         max_megapixels: plan.settings.max_megapixels,
         native_resolution: plan.settings.native_resolution,
         deskew: plan.settings.deskew,
+        thresholding: plan.settings.thresholding,
         ..OcrConfig::default()
     };
     recto_ocr::validate_languages(&engine)?;
@@ -534,6 +539,13 @@ fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome
                 .map_or("none".into(), |s| s.to_string()),
         );
     }
+    if let Some(v) = given.thresholding {
+        differs(
+            "thresholding",
+            format!("{v:?}"),
+            format!("{:?}", settings.thresholding),
+        );
+    }
     if let Some(v) = given.deskew {
         differs("deskew", v.to_string(), settings.deskew.to_string());
     }
@@ -648,6 +660,7 @@ fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
         max_megapixels: given.max_megapixels.unwrap_or(defaults.max_megapixels),
         native_resolution: given.native_resolution.unwrap_or(true),
         deskew: given.deskew.unwrap_or(true),
+        thresholding: given.thresholding.unwrap_or_default(),
         engines: serde_json::json!({
             "tesseract": recto_ocr::tess::version(),
             "mupdf": recto_ocr::render::MUPDF_VERSION,

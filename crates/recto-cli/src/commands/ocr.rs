@@ -50,6 +50,13 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
             detect_rotation: args.no_rotate.then_some(false),
             native_resolution: args.no_native_resolution.then_some(false),
             deskew: args.no_deskew.then_some(false),
+            thresholding: args.thresholding.map(|t| match t {
+                crate::cli::ThresholdingArg::Otsu => recto_ocr::Thresholding::Otsu,
+                crate::cli::ThresholdingArg::LeptonicaOtsu => {
+                    recto_ocr::Thresholding::LeptonicaOtsu
+                }
+                crate::cli::ThresholdingArg::Sauvola => recto_ocr::Thresholding::Sauvola,
+            }),
             max_megapixels: args.max_megapixels,
         },
         workers: args.workers,
