@@ -46,13 +46,18 @@ for lang in eng deu fra; do
 done
 t_recto=$(echo "$(now) - $t0" | bc)
 
-# ocrmypdf, file by file, N jobs each.
+# ocrmypdf, file by file, N jobs each, as people run it on scans
+# (--deskew), and without --deskew as earlier runs of this bench did.
 t0=$(now)
 for f in "${files[@]}"; do
-  ocrmypdf -q --skip-text --rotate-pages -j "$N" -l "$(lang_of "$f")" --output-type pdf --optimize 0 \
+  ocrmypdf -q --skip-text --rotate-pages --deskew -j "$N" -l "$(lang_of "$f")" --output-type pdf --optimize 0 \
     --sidecar "$work/$f.ocrmypdf.txt" "$work/pdfs/$f.pdf" "$work/$f.ocrmypdf.pdf" 2>/dev/null || true
 done
 t_ocrmypdf=$(echo "$(now) - $t0" | bc)
+for f in "${files[@]}"; do
+  ocrmypdf -q --skip-text --rotate-pages -j "$N" -l "$(lang_of "$f")" --output-type pdf --optimize 0 \
+    --sidecar "$work/$f.nodeskew.txt" "$work/pdfs/$f.pdf" "$work/$f.nodeskew.pdf" 2>/dev/null || true
+done
 
 # The floor: tesseract alone on pre-rendered 300 dpi grayscale pages.
 mkdir -p "$work/png"
@@ -67,20 +72,20 @@ t_floor=$(echo "($(now) - $t0) / $N" | bc -l)
 printf '\n%s scanned pages (%s files), 300 dpi, %s workers\n\n' "$pages" "${#files[@]}" "$N"
 echo "| run | seconds | pages/s | vs recto |"
 echo "|---|---:|---:|---:|"
-for row in "recto ocr:$t_recto" "ocrmypdf:$t_ocrmypdf" "floor (tesseract / $N):$t_floor"; do
+for row in "recto ocr:$t_recto" "ocrmypdf --deskew:$t_ocrmypdf" "floor (tesseract / $N):$t_floor"; do
   name=${row%%:*}; t=${row##*:}
   printf '| %s | %.1f | %.2f | %.2fx |\n' "$name" "$t" "$(echo "$pages / $t" | bc -l)" "$(echo "$t / $t_recto" | bc -l)"
 done
 
 echo
-echo "| file | pages | recto CER | ocrmypdf CER |"
-echo "|---|---:|---:|---:|"
+echo "| file | pages | recto CER | ocrmypdf --deskew CER | ocrmypdf CER | recto word F1 | ocrmypdf --deskew word F1 |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+score() { [[ -f $3 ]] && python3 "$here/bench/cer.py" $1 "$2" "$3" || echo "n/a"; }
 for f in "${files[@]}"; do
   rtext=$(ls "$RECTO_DATA_DIR"/analytics/ocr/"$f"/*/fulltext.txt | tail -1)
-  r=$(python3 "$here/bench/cer.py" "$corpus/gt/$f.txt" "$rtext")
-  o=$( [[ -f $work/$f.ocrmypdf.txt ]] && python3 "$here/bench/cer.py" "$corpus/gt/$f.txt" "$work/$f.ocrmypdf.txt" || echo "n/a")
+  gt=$corpus/gt/$f.txt
   p=$(pdfinfo "$work/pdfs/$f.pdf" | awk '/^Pages:/ {print $2}')
-  echo "| $f | $p | $r | $o |"
+  echo "| $f | $p | $(score "" "$gt" "$rtext") | $(score "" "$gt" "$work/$f.ocrmypdf.txt") | $(score "" "$gt" "$work/$f.nodeskew.txt") | $(score --f1 "$gt" "$rtext") | $(score --f1 "$gt" "$work/$f.ocrmypdf.txt") |"
 done
 
 # Text-layer pages: the 117-page born-digital lecture notes.
