@@ -242,6 +242,12 @@ pub fn text_pdf_sized(pages: &[&str], width: f32, height: f32) -> Vec<u8> {
             stream.len()
         ));
     }
+    pdf_from_objects(&objects)
+}
+
+/// A PDF of `objects` (bodies of objects 1, 2, ...; object 1 the catalog)
+/// with a correct cross-reference table.
+pub fn pdf_from_objects(objects: &[String]) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
@@ -263,6 +269,24 @@ pub fn text_pdf_sized(pages: &[&str], width: f32, height: f32) -> Vec<u8> {
         .as_bytes(),
     );
     out
+}
+
+/// A one-page letter PDF whose content stream draws `runs` (x, y, text) in
+/// the order given, in Helvetica 12, each as its own text object: what a
+/// thesis with margin notes or table cells on the baseline of a line
+/// looks like inside.
+pub fn runs_pdf(runs: &[(f32, f32, &str)]) -> Vec<u8> {
+    let mut stream = String::new();
+    for (x, y, t) in runs {
+        stream.push_str(&format!("BT /F1 12 Tf {x} {y} Td ({t}) Tj ET\n"));
+    }
+    pdf_from_objects(&[
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [4 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+    ])
 }
 
 /// An image-only PDF (a "scan"): one page showing a grayscale image of

@@ -219,14 +219,7 @@ fn ctrl_c_records_interrupted_and_says_how_to_resume() {
         "{}",
         stderr(&o)
     );
-    let m: Value = serde_json::from_slice(
-        &std::fs::read(
-            ctx.data_dir()
-                .join(format!("analytics/ocr/job_metadata/{job}.json")),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let m: Value = crate::step_meta(&ctx, "ocr", &job);
     assert_eq!(
         (m["status"].as_str(), m["interrupted"].as_bool()),
         (Some("failed"), Some(true))
@@ -347,14 +340,7 @@ fn whole_library_runs_across_upload_batches() {
         ],
     ));
     let job = o["job_id"].as_str().unwrap().to_owned();
-    let m: Value = serde_json::from_slice(
-        &std::fs::read(
-            ctx.data_dir()
-                .join(format!("analytics/ocr/job_metadata/{job}.json")),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let m: Value = crate::step_meta(&ctx, "ocr", &job);
     assert_eq!(m["sources"]["alpha2001"], first.as_str());
     assert_eq!(m["sources"]["beta2003"], second.as_str());
     assert_eq!(m["source_job_id"], second.as_str(), "the newest upload");
@@ -457,16 +443,7 @@ fn a_bibtex_language_picks_the_ocr_language() {
         ],
     ));
     let job = o["job_id"].as_str().unwrap();
-    let page = |k: &str| -> Value {
-        serde_json::from_slice(
-            &std::fs::read(
-                ctx.data_dir()
-                    .join(format!("analytics/ocr/{k}/{job}/page_0001.json")),
-            )
-            .unwrap(),
-        )
-        .unwrap()
-    };
+    let page = |k: &str| -> Value { crate::page_json(&ctx, k, job, 1) };
     assert_eq!(page("mueller2001")["languages"], "deu+eng");
     assert_eq!(page("smith2002")["languages"], "eng+deu+fra");
     // With --lang, that is used for all.
@@ -484,14 +461,7 @@ fn a_bibtex_language_picks_the_ocr_language() {
         ],
     ));
     let job = o["job_id"].as_str().unwrap();
-    let p: Value = serde_json::from_slice(
-        &std::fs::read(
-            ctx.data_dir()
-                .join(format!("analytics/ocr/mueller2001/{job}/page_0001.json")),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let p: Value = crate::page_json(&ctx, "mueller2001", job, 1);
     assert_eq!(p["languages"], "eng");
 }
 
@@ -524,24 +494,10 @@ fn text_layer_only_marks_pages_without_text() {
         stdout(&o)
     );
     let job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
-    let m: Value = serde_json::from_slice(
-        &std::fs::read(
-            ctx.data_dir()
-                .join(format!("analytics/ocr/job_metadata/{job}.json")),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let m: Value = crate::step_meta(&ctx, "ocr", &job);
     assert_eq!(m["pages"]["no_text"], 1);
     assert_eq!(m["pages"]["text_layer"], 0);
-    let p: Value = serde_json::from_slice(
-        &std::fs::read(
-            ctx.data_dir()
-                .join(format!("analytics/ocr/scan2001/{job}/page_0001.json")),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let p: Value = crate::page_json(&ctx, "scan2001", &job, 1);
     assert_eq!(p["source"], "no_text");
 }
 
@@ -644,14 +600,7 @@ fn languages_per_citekey_and_missing_ones_fail_alone() {
     assert!(why.contains("apt-get install tesseract-ocr-tha"), "{why}");
     assert_eq!(r["citekeys"]["successful"], 2);
     let job = r["job_id"].as_str().unwrap();
-    let page: Value = serde_json::from_slice(
-        &std::fs::read(
-            ctx.data_dir()
-                .join(format!("analytics/ocr/dutch2001/{job}/page_0001.json")),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let page: Value = crate::page_json(&ctx, "dutch2001", job, 1);
     assert_eq!(page["languages"], "nld+eng");
     // The same language for the whole run stops before any work.
     let o = recto(&ctx, &["ocr", "--citekeys", "plain2003", "--lang", "tha"]);

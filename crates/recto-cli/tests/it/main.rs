@@ -133,3 +133,21 @@ pub fn stored_object(ctx: &TestContext, src: &str, key: &str) -> std::path::Path
         .join("store")
         .join(meta["objects"][key].as_str().unwrap())
 }
+
+/// Page `n`'s JSON of citekey `key` in OCR job `job`.
+pub fn page_json(ctx: &TestContext, key: &str, job: &str, n: usize) -> serde_json::Value {
+    let p = ctx
+        .data_dir()
+        .join(format!("analytics/ocr/{key}/{job}/page_{n:04}.json"));
+    serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .unwrap()
+}
+
+/// The metadata of `step` in job `job`.
+pub fn step_meta(ctx: &TestContext, step: &str, job: &str) -> serde_json::Value {
+    let p = ctx
+        .data_dir()
+        .join(format!("analytics/{step}/job_metadata/{job}.json"));
+    serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .unwrap()
+}

@@ -429,14 +429,7 @@ fn huge_pages_and_resolutions_do_not_crash() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let job = job_of(&stdout(&o));
-    let page: Value = serde_json::from_slice(
-        &std::fs::read(
-            ctx.data_dir()
-                .join(format!("analytics/ocr/poster/{job}/page_0001.json")),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let page: Value = crate::page_json(&ctx, "poster", &job, 1);
     assert_eq!(page["requested_dpi"], 300);
     let (w, h) = (
         page["width_px"].as_f64().unwrap(),

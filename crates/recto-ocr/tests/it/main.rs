@@ -7,7 +7,9 @@ use recto_ocr::image::rotate_cw;
 use recto_ocr::page::{PageJson, TextSource};
 use recto_ocr::render::Pdf;
 use recto_ocr::{DocTask, Mode, OcrConfig, PageObserver, run};
-use recto_test_support::{TestContext, encrypted_pdf, image_pdf, text_pdf, text_pdf_sized};
+use recto_test_support::{
+    TestContext, encrypted_pdf, image_pdf, runs_pdf, text_pdf, text_pdf_sized,
+};
 
 struct Quiet;
 impl PageObserver for Quiet {}
@@ -357,45 +359,6 @@ fn a_page_over_its_time_limit_fails_alone() {
         "a failed page leaves no JSON"
     );
     assert!(r[1].pages[0].result.is_ok());
-}
-
-/// A one-page PDF whose content stream draws `runs` (x, y, text) in the
-/// order given, in Helvetica 12, each as its own text object: what a
-/// thesis with margin notes or table cells on the baseline of a line
-/// looks like inside.
-fn runs_pdf(runs: &[(f32, f32, &str)]) -> Vec<u8> {
-    let mut stream = String::new();
-    for (x, y, t) in runs {
-        stream.push_str(&format!("BT /F1 12 Tf {x} {y} Td ({t}) Tj ET\n"));
-    }
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [4 0 R] /Count 1 >>".to_owned(),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>".to_owned(),
-        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
-    ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
 }
 
 #[test]
