@@ -307,7 +307,9 @@ pub struct OcrArgs {
     /// Do not detect and undo 90/180/270-degree page rotation.
     #[arg(long)]
     pub no_rotate: bool,
-    /// Tesseract's binarisation [default: otsu] (docs/benchmarks.md).
+    /// Binarisation: one method for all pages, or auto (per page: sauvola
+    /// for faint ink on white paper, else otsu; better on typescripts,
+    /// worse on blurred scans) [default: otsu].
     #[arg(long, value_enum)]
     pub thresholding: Option<ThresholdingArg>,
     /// Do not find and level small-angle skew on OCRed pages.
@@ -368,6 +370,7 @@ pub struct SyncStepArgs {
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ThresholdingArg {
+    Auto,
     Otsu,
     LeptonicaOtsu,
     Sauvola,

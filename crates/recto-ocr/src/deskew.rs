@@ -112,7 +112,7 @@ pub fn find_skew(img: &GrayImage, dpi: u32) -> Option<SkewEstimate> {
 }
 
 /// Otsu's threshold of a grey histogram.
-fn otsu(hist: &[u32; 256], total: u32) -> u8 {
+pub(crate) fn otsu(hist: &[u32; 256], total: u32) -> u8 {
     let sum: f64 = hist
         .iter()
         .enumerate()

@@ -77,6 +77,17 @@ pub struct Osd {
     pub applied: bool,
 }
 
+/// How an OCRed page was binarised: the method, and under `auto` the
+/// page's ink and paper tones (0-255) that chose it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Binarisation {
+    pub method: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ink: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub paper: Option<f32>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Skew {
     /// Degrees the text lines descended to the right (negative: rose).
@@ -136,6 +147,8 @@ pub struct PageJson {
     /// of the levelled page, which is the image written beside the JSON).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub skew: Option<Skew>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub binarisation: Option<Binarisation>,
     pub languages: String,
     pub engine: String,
     pub timings: Timings,

@@ -51,6 +51,7 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
             native_resolution: args.no_native_resolution.then_some(false),
             deskew: args.no_deskew.then_some(false),
             thresholding: args.thresholding.map(|t| match t {
+                crate::cli::ThresholdingArg::Auto => recto_ocr::Thresholding::Auto,
                 crate::cli::ThresholdingArg::Otsu => recto_ocr::Thresholding::Otsu,
                 crate::cli::ThresholdingArg::LeptonicaOtsu => {
                     recto_ocr::Thresholding::LeptonicaOtsu
