@@ -17,8 +17,8 @@ use crate::OcrError;
 use crate::heuristic::assess;
 use crate::image::{downscale, rotate_cw, to_jpeg};
 use crate::page::{
-    Binarisation, Block, Line, Osd, PAGE_SCHEMA_VERSION, PageImage, PageJson, Skew, TextSource,
-    Timings, Word, blocks_text, mean_confidence, page_image_name, page_json_name,
+    Binarisation, Block, Line, Osd, PAGE_SCHEMA_VERSION, PageImage, PageJson, Retry, Skew,
+    TextSource, Timings, Word, blocks_text, mean_confidence, page_image_name, page_json_name,
 };
 use crate::render::{MUPDF_VERSION, Pdf};
 use crate::tess::{GrayImage, Tesseract, installed_languages};
@@ -64,7 +64,13 @@ pub struct OcrConfig {
     pub deskew: bool,
     /// Tesseract's binarisation (`thresholding_method`).
     pub thresholding: Thresholding,
+    /// Read a low-confidence page whose orientation was in doubt once more
+    /// the other way, keeping the better reading.
+    pub retry_low_confidence: bool,
 }
+
+/// Below this mean word confidence a page may be read a second time.
+pub const RETRY_BELOW: f32 = 60.0;
 
 /// Tesseract 5's binarisation methods, or a choice per page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
@@ -192,6 +198,7 @@ impl Default for OcrConfig {
             native_resolution: true,
             deskew: true,
             thresholding: Thresholding::default(),
+            retry_low_confidence: true,
         }
     }
 }
@@ -222,6 +229,9 @@ pub struct PageSummary {
     /// Found complete on disk from an earlier run, not redone.
     pub resumed: bool,
     pub seconds: f64,
+    /// Read a second time (low confidence), and how long that took.
+    pub retried: bool,
+    pub retry_seconds: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -534,6 +544,7 @@ impl Worker {
                 osd: None,
                 skew: None,
                 binarisation: None,
+                retry: None,
                 image,
                 image_dpi,
             }
@@ -579,20 +590,72 @@ impl Worker {
         cfg: &OcrConfig,
         timings: &mut Timings,
     ) -> Result<Read, String> {
-        let (img, rotation, osd) = if cfg.detect_rotation {
+        let (turn, osd, candidate) = if cfg.detect_rotation {
             let t = Instant::now();
             let found = self.orientation(&img, dpi, cfg);
             timings.osd_ms = ms(t);
             match found {
+                // Applied: the other candidate is the page as it came.
                 Some(o) if o.rotate_cw != 0 && o.confidence >= cfg.osd_min_confidence => {
-                    let turned = rotate_cw(&img, o.rotate_cw);
-                    (turned, o.rotate_cw, Some(osd_record(&o, true)))
+                    (o.rotate_cw, Some(osd_record(&o, true)), Some(0))
                 }
-                Some(o) => (img, 0, Some(osd_record(&o, false))),
-                None => (img, 0, None),
+                // Not sure enough to turn: the turn is the other candidate.
+                Some(o) if o.rotate_cw != 0 => (0, Some(osd_record(&o, false)), Some(o.rotate_cw)),
+                Some(o) => (0, Some(osd_record(&o, false)), None),
+                None => (0, None, None),
             }
         } else {
-            (img, 0, None)
+            (0, None, None)
+        };
+        let first = self.read_turned(&img, turn, dpi, page_no, cfg, timings)?;
+        let first_conf = mean_confidence(&first.blocks).unwrap_or(0.0);
+        // A page read with low confidence whose orientation was in doubt
+        // is read once more the other way; the better reading is kept.
+        let Some(other) =
+            candidate.filter(|_| cfg.retry_low_confidence && first_conf < RETRY_BELOW)
+        else {
+            return Ok(Read { osd, ..first });
+        };
+        let t = Instant::now();
+        let mut scratch = Timings::default();
+        let second = self.read_turned(&img, other, dpi, page_no, cfg, &mut scratch)?;
+        let second_conf = mean_confidence(&second.blocks).unwrap_or(0.0);
+        let keep_second = second_conf > first_conf;
+        let retry = Retry {
+            tried: format!("rotation {other}"),
+            confidence_first: first_conf,
+            confidence_retry: second_conf,
+            kept_retry: keep_second,
+            ms: ms(t),
+        };
+        timings.retry_ms = retry.ms;
+        let osd = osd.map(|o| Osd {
+            applied: if keep_second { other != 0 } else { o.applied },
+            ..o
+        });
+        let chosen = if keep_second { second } else { first };
+        Ok(Read {
+            osd,
+            retry: Some(retry),
+            ..chosen
+        })
+    }
+
+    /// Turn the page by `turn` degrees, level its skew, binarise and
+    /// recognise it.
+    fn read_turned(
+        &mut self,
+        img: &GrayImage,
+        turn: u16,
+        dpi: u32,
+        page_no: usize,
+        cfg: &OcrConfig,
+        timings: &mut Timings,
+    ) -> Result<Read, String> {
+        let img = if turn == 0 {
+            img.clone()
+        } else {
+            rotate_cw(img, turn)
         };
         let t = Instant::now();
         let (img, skew) = if cfg.deskew {
@@ -660,10 +723,11 @@ impl Worker {
         Ok(Read {
             blocks,
             source: TextSource::Ocr,
-            rotation,
-            osd,
+            rotation: turn,
+            osd: None,
             skew,
             binarisation: Some(binarisation),
+            retry: None,
             image: downscale(&img, factor),
             image_dpi: dpi / factor,
         })
@@ -695,6 +759,7 @@ struct Read {
     osd: Option<Osd>,
     skew: Option<Skew>,
     binarisation: Option<Binarisation>,
+    retry: Option<Retry>,
     image: GrayImage,
     image_dpi: u32,
 }
@@ -825,6 +890,7 @@ fn write_page(
         osd: read.osd,
         skew: read.skew,
         binarisation: read.binarisation,
+        retry: read.retry.clone(),
         languages: cfg.languages.clone(),
         engine: match read.source {
             TextSource::Ocr => format!("tesseract {}", crate::tess::version()),
@@ -845,6 +911,8 @@ fn write_page(
         rotation: read.rotation,
         resumed: false,
         seconds: start.elapsed().as_secs_f64(),
+        retried: read.retry.is_some(),
+        retry_seconds: read.retry.as_ref().map_or(0.0, |r| r.ms / 1000.0),
     })
 }
 
@@ -870,6 +938,8 @@ fn resumable(json_path: &Path, dir: &Path, page: usize, cfg: &OcrConfig) -> Opti
         rotation: json.rotation,
         resumed: true,
         seconds: 0.0,
+        retried: false,
+        retry_seconds: 0.0,
     })
 }
 

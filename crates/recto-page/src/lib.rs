@@ -77,6 +77,17 @@ pub struct Osd {
     pub applied: bool,
 }
 
+/// A second reading of a low-confidence page, and which was kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Retry {
+    /// What the second reading changed (`rotation 90`).
+    pub tried: String,
+    pub confidence_first: f32,
+    pub confidence_retry: f32,
+    pub kept_retry: bool,
+    pub ms: f64,
+}
+
 /// How an OCRed page was binarised: the method, and under `auto` the
 /// page's ink and paper tones (0-255) that chose it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,6 +114,8 @@ pub struct Timings {
     pub osd_ms: f64,
     #[serde(default)]
     pub deskew_ms: f64,
+    #[serde(default)]
+    pub retry_ms: f64,
     pub ocr_ms: f64,
     pub image_ms: f64,
     pub total_ms: f64,
@@ -149,6 +162,8 @@ pub struct PageJson {
     pub skew: Option<Skew>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub binarisation: Option<Binarisation>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub retry: Option<Retry>,
     pub languages: String,
     pub engine: String,
     pub timings: Timings,

@@ -49,6 +49,7 @@ pub struct OcrOptions {
     pub native_resolution: Option<bool>,
     pub deskew: Option<bool>,
     pub thresholding: Option<recto_ocr::Thresholding>,
+    pub retry_low_confidence: Option<bool>,
 }
 
 /// Which citekeys a new OCR job takes.
@@ -120,6 +121,10 @@ pub struct OcrSettings {
     /// Tesseract's binarisation.
     #[serde(default)]
     pub thresholding: recto_ocr::Thresholding,
+    /// Low-confidence pages whose orientation was in doubt are read once
+    /// more the other way.
+    #[serde(default = "yes")]
+    pub retry_low_confidence: bool,
     #[serde(default)]
     pub engines: Map<String, Value>,
 }
@@ -161,6 +166,9 @@ pub struct PageCounts {
     /// `text-layer-only` pages that had no text layer (no text recorded).
     #[serde(default)]
     pub no_text: usize,
+    /// Pages read a second time for low confidence (the other orientation).
+    #[serde(default)]
+    pub retried: usize,
 }
 
 /// One citekey's result.
@@ -205,6 +213,9 @@ pub struct OcrBody {
     pub source_store: Option<String>,
     #[serde(default)]
     pub pages_per_second: f64,
+    /// Seconds spent on second readings (`pages.retried`).
+    #[serde(default)]
+    pub retry_seconds: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -286,6 +297,7 @@ pub async fn run_ocr(
         native_resolution: plan.settings.native_resolution,
         deskew: plan.settings.deskew,
         thresholding: plan.settings.thresholding,
+        retry_low_confidence: plan.settings.retry_low_confidence,
         ..OcrConfig::default()
     };
     recto_ocr::validate_languages(&engine)?;
@@ -546,6 +558,13 @@ fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome
             format!("{:?}", settings.thresholding),
         );
     }
+    if let Some(v) = given.retry_low_confidence {
+        differs(
+            "retry_low_confidence",
+            v.to_string(),
+            settings.retry_low_confidence.to_string(),
+        );
+    }
     if let Some(v) = given.deskew {
         differs("deskew", v.to_string(), settings.deskew.to_string());
     }
@@ -661,6 +680,7 @@ fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
         native_resolution: given.native_resolution.unwrap_or(true),
         deskew: given.deskew.unwrap_or(true),
         thresholding: given.thresholding.unwrap_or_default(),
+        retry_low_confidence: given.retry_low_confidence.unwrap_or(true),
         engines: serde_json::json!({
             "tesseract": recto_ocr::tess::version(),
             "mupdf": recto_ocr::render::MUPDF_VERSION,
@@ -1083,6 +1103,7 @@ fn summarise(
         pages.ocr += kept.ocr;
     }
     let mut resumed = 0;
+    let mut retry_seconds = 0.0;
     for r in reports {
         pages.total += r.page_count;
         let mut pf = BTreeMap::new();
@@ -1096,6 +1117,8 @@ fn summarise(
                         recto_ocr::page::TextSource::NoText => nt += 1,
                     }
                     resumed += usize::from(s.resumed);
+                    pages.retried += usize::from(s.retried);
+                    retry_seconds += s.retry_seconds;
                     confs.extend(s.mean_confidence);
                 }
                 Err(why) => {
@@ -1174,6 +1197,7 @@ fn summarise(
         } else {
             0.0
         },
+        retry_seconds: round2(retry_seconds),
     }
 }
 

@@ -50,6 +50,7 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
             detect_rotation: args.no_rotate.then_some(false),
             native_resolution: args.no_native_resolution.then_some(false),
             deskew: args.no_deskew.then_some(false),
+            retry_low_confidence: args.no_retry.then_some(false),
             thresholding: args.thresholding.map(|t| match t {
                 crate::cli::ThresholdingArg::Auto => recto_ocr::Thresholding::Auto,
                 crate::cli::ThresholdingArg::Otsu => recto_ocr::Thresholding::Otsu,

@@ -520,3 +520,46 @@ fn a_skewed_scan_is_levelled_and_read() {
     );
     assert_eq!(page_json(&t, 1).skew, None);
 }
+
+#[test]
+fn a_low_confidence_page_is_read_again_the_other_way() {
+    let ctx = TestContext::new();
+    // A page upside down, with the orientation detector's answer not
+    // trusted (threshold out of reach): the first reading is upside down
+    // and poor (Tesseract reads sideways lines by itself, not inverted
+    // ones); the retry with the detector's candidate reads it upright.
+    let t = task(&ctx, "turned", scan_fixture(ctx.root(), "turned", 180));
+    let cfg = OcrConfig {
+        osd_min_confidence: 1000.0,
+        ..cfg()
+    };
+    let r = run(std::slice::from_ref(&t), &cfg, &Quiet);
+    let summary = r[0].pages[0].result.as_ref().unwrap();
+    assert!(summary.retried);
+    let p = page_json(&t, 1);
+    let retry = p.retry.as_ref().expect("retry recorded");
+    assert!(retry.kept_retry, "{retry:?}");
+    assert!(retry.confidence_retry > retry.confidence_first, "{retry:?}");
+    assert_eq!(p.rotation, 180);
+    assert!(p.osd.as_ref().unwrap().applied);
+    assert!(
+        words(&p.text).contains("quick brown foxes jump"),
+        "{}",
+        p.text
+    );
+    // Without the retry, the sideways reading stays.
+    let t = DocTask {
+        out_dir: ctx.root().join("out/noretry"),
+        ..task(&ctx, "noretry", scan_fixture(ctx.root(), "noretry", 180))
+    };
+    run(
+        std::slice::from_ref(&t),
+        &OcrConfig {
+            retry_low_confidence: false,
+            ..cfg
+        },
+        &Quiet,
+    );
+    let p = page_json(&t, 1);
+    assert_eq!((p.rotation, p.retry.is_none()), (0, true));
+}
