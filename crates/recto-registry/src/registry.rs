@@ -791,10 +791,16 @@ impl Registry {
             }
             // The same rule as `get_job_pipeline_status`: a running step
             // whose process is gone is stale, in every listing.
-            let status = if status == Status::Running.as_str() && self.is_stale(&kind, &job_id) {
-                "stale".to_owned()
-            } else if status == Status::Failed.as_str() && self.is_interrupted(&kind, &job_id) {
-                "interrupted".to_owned()
+            let running = status == Status::Running.as_str();
+            let status = if running || status == Status::Failed.as_str() {
+                let d = self.record_detail(&kind, &job_id);
+                if running && d.stale.is_some() {
+                    "stale".to_owned()
+                } else if !running && d.interrupted {
+                    "interrupted".to_owned()
+                } else {
+                    status
+                }
             } else {
                 status
             };
@@ -849,7 +855,16 @@ impl Registry {
         let rows = if citekeys.is_empty() {
             index.state_rows(None)?
         } else {
-            let rows = index.state_rows(Some(citekeys))?;
+            // Two queries a citekey for a few; one pass over the table for
+            // many (the citekeys of a large upload job).
+            let rows = if citekeys.len() > 64 {
+                let wanted: BTreeSet<&str> = citekeys.iter().map(String::as_str).collect();
+                let mut all = index.state_rows(None)?;
+                all.retain(|r| wanted.contains(r.citekey.as_str()));
+                all
+            } else {
+                index.state_rows(Some(citekeys))?
+            };
             if let Some(missing) = citekeys
                 .iter()
                 .find(|k| !rows.iter().any(|r| &r.citekey == *k))
@@ -867,39 +882,24 @@ impl Registry {
             rows
         };
         drop(guard);
-        let detail = |kind: &str, job: &str| {
-            let meta = RecordKind::from_key(kind)
-                .ok()
-                .zip(JobId::parse(job).ok())
-                .and_then(|(kind, job)| self.read_metadata(&kind, &job).ok())
-                .unwrap_or_default();
-            crate::library::RecordDetail {
-                stale: process::stale_reason(&meta),
-                interrupted: meta.get("interrupted").and_then(Value::as_bool) == Some(true),
-                error: meta.get("error").and_then(Value::as_str).map(str::to_owned),
-            }
-        };
+        let detail = |kind: &str, job: &str| self.record_detail(kind, job);
         Ok(crate::library::states(&rows, &steps, &detail))
     }
 
-    fn is_interrupted(&self, kind_key: &str, job_id: &str) -> bool {
-        let (Ok(kind), Ok(job)) = (RecordKind::from_key(kind_key), JobId::parse(job_id)) else {
-            return false;
-        };
-        self.read_metadata(&kind, &job)
+    /// What only a record's file says (its process's liveness, whether it
+    /// was interrupted, its `error`), for the listings that show it; read
+    /// only for running and failed records.
+    fn record_detail(&self, kind_key: &str, job_id: &str) -> crate::library::RecordDetail {
+        let meta = RecordKind::from_key(kind_key)
             .ok()
-            .and_then(|m| m.get("interrupted").and_then(Value::as_bool))
-            == Some(true)
-    }
-
-    fn is_stale(&self, kind_key: &str, job_id: &str) -> bool {
-        let (Ok(kind), Ok(job)) = (RecordKind::from_key(kind_key), JobId::parse(job_id)) else {
-            return false;
-        };
-        self.read_metadata(&kind, &job)
-            .ok()
-            .and_then(|m| process::stale_reason(&m))
-            .is_some()
+            .zip(JobId::parse(job_id).ok())
+            .and_then(|(kind, job)| self.read_metadata(&kind, &job).ok())
+            .unwrap_or_default();
+        crate::library::RecordDetail {
+            stale: process::stale_reason(&meta),
+            interrupted: meta.get("interrupted").and_then(Value::as_bool) == Some(true),
+            error: meta.get("error").and_then(Value::as_str).map(str::to_owned),
+        }
     }
 
     /// Hold job `job`'s `step` for this process until the returned guard is

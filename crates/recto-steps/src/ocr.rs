@@ -193,22 +193,17 @@ pub struct CitekeyResult {
     pub same_as: Option<String>,
 }
 
-/// What a finished OCR job records besides the common header.
+/// What a finished OCR job records besides the common header: what it
+/// recorded while running, and its results.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OcrBody {
     pub pages: PageCounts,
-    pub config: OcrSettings,
+    #[serde(flatten)]
+    pub running: OcrRunning,
     #[serde(default)]
     pub page_failures: BTreeMap<String, BTreeMap<String, String>>,
     #[serde(default)]
     pub per_citekey: BTreeMap<String, CitekeyResult>,
-    pub output_dir: String,
-    #[serde(default)]
-    pub sources: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub source_job_ids: Vec<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub citekey_languages: BTreeMap<String, String>,
     #[serde(default)]
     pub source_store: Option<String>,
     #[serde(default)]
@@ -365,15 +360,23 @@ pub async fn run_ocr(
         );
     }
     // A citekey whose own languages are not installed fails alone.
+    // Checked once per language set (loading an engine takes a while),
+    // not once per citekey.
+    let mut checked: BTreeMap<&str, Option<String>> = BTreeMap::new();
     let mut lang_failures = BTreeMap::new();
     for (k, l) in &plan.languages {
-        let cfg = OcrConfig {
-            languages: l.clone(),
-            ..engine.clone()
-        };
-        if let Err(e) = recto_ocr::validate_languages(&cfg) {
+        let problem = checked.entry(l.as_str()).or_insert_with(|| {
+            let cfg = OcrConfig {
+                languages: l.clone(),
+                ..engine.clone()
+            };
+            recto_ocr::validate_languages(&cfg)
+                .err()
+                .map(|e| e.to_string())
+        });
+        if let Some(e) = problem {
             tracing::warn!("{k}: {e}");
-            lang_failures.insert(k.clone(), e.to_string());
+            lang_failures.insert(k.clone(), e.clone());
         }
     }
     let todo: Vec<&Citekey> = todo
@@ -405,10 +408,7 @@ pub async fn run_ocr(
         return Err(run.abort(Some(&plan.source_job), list, running, e.into()));
     }
     let store_url = stores.values().next().map(Store::url);
-    let mut body = summarise(&plan, &reports, &mut failures, settings, store_url, &run);
-    body.sources = running.sources.clone();
-    body.source_job_ids = running.source_job_ids.clone();
-    body.citekey_languages = running.citekey_languages.clone();
+    let mut body = summarise(&plan, &reports, &mut failures, running, store_url, &run);
     link_duplicates(&plan, &job, &dups, &mut body, &mut failures);
     let successful = list.len() - failures.len();
     let citekeys = Citekeys::new(list)
@@ -824,32 +824,37 @@ fn select(
         }
         return Ok((keys, sources));
     }
-    // Each citekey's newest upload, from the index (unknown citekeys are an
-    // error with the nearest known ones, or skipped for a BibTeX list).
+    // Each citekey's newest upload, from one query of the index (unknown
+    // citekeys are an error with the nearest known ones, or skipped for a
+    // BibTeX list).
+    let newest: BTreeMap<String, Option<String>> = registry
+        .citekey_states(&[], Some(&[]))?
+        .into_iter()
+        .map(|s| (s.citekey, s.source.map(|src| src.job_id)))
+        .collect();
     let mut known = Vec::new();
     for k in keys {
-        match registry.citekey_states(&[k.as_str().to_owned()], Some(&[])) {
-            Ok(mut st) => match st.remove(0).source {
-                Some(src) => {
-                    tracing::debug!("source of {k}: upload job {}, its newest", src.job_id);
-                    sources.insert(k.as_str().to_owned(), JobId::parse(&src.job_id)?);
-                    known.push(k);
-                }
-                None if req.selection == Selection::GivenSkippingUnknown => {
-                    tracing::warn!("{k}: skipped: no upload holds it");
-                }
-                None => {
-                    return Err(StepError::NoCommonSource {
-                        holders: vec![(k.as_str().to_owned(), vec![])],
-                    });
-                }
-            },
-            Err(recto_registry::Error::CitekeyNotFound { .. })
-                if req.selection == Selection::GivenSkippingUnknown =>
-            {
-                tracing::warn!("{k}: skipped: never uploaded");
+        match newest.get(k.as_str()) {
+            Some(Some(job)) => {
+                tracing::debug!("source of {k}: upload job {job}, its newest");
+                sources.insert(k.as_str().to_owned(), JobId::parse(job)?);
+                known.push(k);
             }
-            Err(e) => return Err(e.into()),
+            _ if req.selection == Selection::GivenSkippingUnknown => {
+                tracing::warn!("{k}: skipped: no upload holds it");
+            }
+            Some(None) => {
+                return Err(StepError::NoCommonSource {
+                    holders: vec![(k.as_str().to_owned(), vec![])],
+                });
+            }
+            // Asked alone, the registry names the nearest known citekeys.
+            None => {
+                registry.citekey_states(&[k.as_str().to_owned()], Some(&[]))?;
+                return Err(StepError::NoCommonSource {
+                    holders: vec![(k.as_str().to_owned(), vec![])],
+                });
+            }
         }
     }
     if known.is_empty() {
@@ -1090,7 +1095,7 @@ fn summarise(
     plan: &Plan,
     reports: &[DocReport],
     failures: &mut BTreeMap<String, String>,
-    settings: OcrSettings,
+    running: OcrRunning,
     store_url: Option<String>,
     run: &StepRun<'_>,
 ) -> OcrBody {
@@ -1184,13 +1189,9 @@ fn summarise(
         - resumed;
     OcrBody {
         pages,
-        config: settings,
+        running,
         page_failures,
         per_citekey,
-        output_dir: plan.output.display().to_string(),
-        sources: BTreeMap::new(),
-        source_job_ids: Vec::new(),
-        citekey_languages: BTreeMap::new(),
         source_store: store_url,
         pages_per_second: if seconds > 0.0 {
             round2(done_now as f64 / seconds)

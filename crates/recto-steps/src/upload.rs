@@ -219,12 +219,10 @@ pub async fn upload(
 /// names) left by an upload that was killed mid-file. Removed when no other
 /// upload is running, since a live one may be writing them.
 fn remove_staging_leftovers(registry: &Registry, store: &Store, job: &JobId) {
-    let Ok(Some(probe)) = store.local_path("sources/x") else {
+    let recto_store::StoreLocation::Local { root } = store.location() else {
         return;
     };
-    let Some(sources) = probe.parent() else {
-        return;
-    };
+    let sources = root.join("sources");
     let others_running = registry
         .job_summaries(Some("source"))
         .map(|jobs| {
@@ -237,7 +235,7 @@ fn remove_staging_leftovers(registry: &Registry, store: &Store, job: &JobId) {
     if others_running {
         return;
     }
-    let Ok(folders) = std::fs::read_dir(sources) else {
+    let Ok(folders) = std::fs::read_dir(&sources) else {
         return;
     };
     for folder in folders.flatten() {

@@ -174,41 +174,8 @@ fn ctrl_c_records_interrupted_and_says_how_to_resume() {
         &ctx,
         &["upload", "--from", dir.to_str().unwrap(), "--json"],
     ));
-    let child = crate::recto_command(
-        &ctx,
-        &[
-            "ocr",
-            "--citekeys",
-            "long",
-            "--lang",
-            "eng",
-            "--mode",
-            "text-layer-only",
-            "--workers",
-            "1",
-            "--image-dpi",
-            "200",
-            "--quiet",
-        ],
-        &[],
-    )
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
-    let pages = ctx.data_dir().join("analytics/ocr/long");
-    let t = std::time::Instant::now();
-    let written = || {
-        std::fs::read_dir(&pages)
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|e| std::fs::read_dir(e.ok()?.path()).ok())
-            .map_or(0, |d| d.count())
-    };
-    while written() < 10 {
-        assert!(t.elapsed().as_secs() < 60, "no pages written");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let child = crate::spawn_slow_ocr(&ctx, "long");
+    crate::wait_for_pages(&ctx, "long", 10);
     // SAFETY: sending SIGINT to our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let o = child.wait_with_output().unwrap();

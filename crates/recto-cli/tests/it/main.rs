@@ -151,3 +151,57 @@ pub fn step_meta(ctx: &TestContext, step: &str, job: &str) -> serde_json::Value 
     serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
         .unwrap()
 }
+
+/// Page JSONs written so far in citekey `key`'s (first) OCR job folder.
+pub fn pages_written(ctx: &TestContext, key: &str) -> usize {
+    std::fs::read_dir(ctx.data_dir().join("analytics/ocr").join(key))
+        .ok()
+        .and_then(|mut d| d.next())
+        .and_then(|e| std::fs::read_dir(e.ok()?.path()).ok())
+        .map_or(0, |d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".json"))
+            })
+            .count()
+        })
+}
+
+/// Wait (at most a minute) until `n` pages of `key` are written.
+pub fn wait_for_pages(ctx: &TestContext, key: &str, n: usize) {
+    let t = std::time::Instant::now();
+    while pages_written(ctx, key) < n {
+        assert!(
+            t.elapsed().as_secs() < 60,
+            "{key}: fewer than {n} pages after a minute"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// A slow OCR run of `key` (text layer only, one worker, 200 dpi images),
+/// started, not awaited: for tests that interrupt or race it.
+pub fn spawn_slow_ocr(ctx: &TestContext, key: &str) -> std::process::Child {
+    recto_command(
+        ctx,
+        &[
+            "ocr",
+            "--citekeys",
+            key,
+            "--lang",
+            "eng",
+            "--mode",
+            "text-layer-only",
+            "--workers",
+            "1",
+            "--image-dpi",
+            "200",
+            "--quiet",
+        ],
+        &[],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("run recto")
+}

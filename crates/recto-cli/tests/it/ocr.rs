@@ -311,20 +311,7 @@ fn killed_run_is_stale_then_resumed() {
     .spawn()
     .unwrap();
     // Kill it once some pages are written.
-    let written = || {
-        std::fs::read_dir(ctx.data_dir().join("analytics/ocr/geotopo"))
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|e| std::fs::read_dir(e.ok()?.path()).ok())
-            .map(|d| {
-                d.filter(|e| {
-                    e.as_ref()
-                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".json"))
-                })
-                .count()
-            })
-            .unwrap_or(0)
-    };
+    let written = || crate::pages_written(&ctx, "geotopo");
     let t = std::time::Instant::now();
     while written() < 10 && t.elapsed().as_secs() < 60 {
         std::thread::sleep(std::time::Duration::from_millis(5));

@@ -567,28 +567,7 @@ fn saves_and_rebuilds_at_once_all_succeed() {
 fn two_runs_of_one_job_never_run_at_once() {
     let ctx = TestContext::new();
     upload(&ctx, &[("long", long_pdf(&ctx, 400))]);
-    let mut first = recto_command(
-        &ctx,
-        &[
-            "ocr",
-            "--citekeys",
-            "long",
-            "--lang",
-            "eng",
-            "--mode",
-            "text-layer-only",
-            "--workers",
-            "1",
-            "--image-dpi",
-            "200",
-            "--quiet",
-        ],
-        &[],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut first = crate::spawn_slow_ocr(&ctx, "long");
     // Wait until it has recorded itself as running.
     let t = std::time::Instant::now();
     let job = loop {
