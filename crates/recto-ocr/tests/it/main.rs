@@ -25,17 +25,22 @@ fn cfg() -> OcrConfig {
     }
 }
 
+/// An image-only PDF showing `img` at `dpi` (rows packed, stride dropped).
+fn scan_pdf(img: &recto_ocr::tess::GrayImage, dpi: u32) -> Vec<u8> {
+    let packed: Vec<u8> = (0..img.height as usize)
+        .flat_map(|y| img.data[y * img.stride..][..img.width as usize].to_vec())
+        .collect();
+    image_pdf(&packed, img.width, img.height, dpi)
+}
+
 /// A scanned-looking PDF of `TEXT`, turned clockwise by `turn` degrees.
 fn scan_fixture(dir: &Path, name: &str, turn: u16) -> PathBuf {
     let born = dir.join(format!("{name}-born.pdf"));
     std::fs::write(&born, text_pdf(&[TEXT])).unwrap();
     let pdf = Pdf::open(&born, None).unwrap();
     let img = rotate_cw(&pdf.page(1).unwrap().render_gray(200).unwrap(), turn);
-    let packed: Vec<u8> = (0..img.height as usize)
-        .flat_map(|y| img.data[y * img.stride..][..img.width as usize].to_vec())
-        .collect();
     let path = dir.join(format!("{name}.pdf"));
-    std::fs::write(&path, image_pdf(&packed, img.width, img.height, 200)).unwrap();
+    std::fs::write(&path, scan_pdf(&img, 200)).unwrap();
     path
 }
 
@@ -427,11 +432,8 @@ fn a_finer_scan_is_read_at_its_own_resolution() {
         .unwrap()
         .render_gray(600)
         .unwrap();
-    let packed: Vec<u8> = (0..img.height as usize)
-        .flat_map(|y| img.data[y * img.stride..][..img.width as usize].to_vec())
-        .collect();
     let scan = ctx.root().join("scan600.pdf");
-    std::fs::write(&scan, image_pdf(&packed, img.width, img.height, 600)).unwrap();
+    std::fs::write(&scan, scan_pdf(&img, 600)).unwrap();
     assert_eq!(
         Pdf::open(&scan, None).unwrap().page(1).unwrap().scan_dpi(),
         Some(600)
@@ -480,12 +482,9 @@ fn a_skewed_scan_is_levelled_and_read() {
     for angle in [1.5f32, -2.0] {
         // Lines descending by `angle` degrees, as a scanner feeds a page.
         let img = recto_ocr::deskew::rotate_level(&page, -angle);
-        let packed: Vec<u8> = (0..img.height as usize)
-            .flat_map(|y| img.data[y * img.stride..][..img.width as usize].to_vec())
-            .collect();
         let name = format!("skew{angle}");
         let scan = ctx.root().join(format!("{name}.pdf"));
-        std::fs::write(&scan, image_pdf(&packed, img.width, img.height, 200)).unwrap();
+        std::fs::write(&scan, scan_pdf(&img, 200)).unwrap();
         let t = task(&ctx, &name, scan);
         run(
             std::slice::from_ref(&t),
