@@ -7,6 +7,7 @@
 //! Debian's libtesseract is built with OpenMP: the process must run with
 //! `OMP_THREAD_LIMIT=1` so that N workers use N cores and no more.
 
+pub mod columns;
 pub mod deskew;
 mod error;
 pub mod heuristic;

@@ -84,6 +84,36 @@ impl Pdf {
             .unwrap_or(0)
     }
 
+    /// The outline (bookmarks) in reading order: `(level, title, physical
+    /// page 1-based)`, the page `None` for an item whose destination does
+    /// not resolve to a page of this document. Depth and size are bounded,
+    /// so a malformed outline cannot run away.
+    pub fn outline(&self) -> Result<Vec<OutlineItem>, String> {
+        let tree = self.doc.outlines().map_err(|e| mupdf_reason(&e))?;
+        let mut out = Vec::new();
+        flatten_outline(&tree, 1, &mut out);
+        Ok(out)
+    }
+
+    /// The PDF's /PageLabels, one per page, when it has them (MuPDF would
+    /// otherwise answer page numbers, which are not labels).
+    pub fn page_labels(&self) -> Option<Vec<String>> {
+        let pdf = mupdf::pdf::PdfDocument::try_from(self.doc.clone()).ok()?;
+        let has = pdf
+            .catalog()
+            .ok()?
+            .get_dict("PageLabels")
+            .ok()
+            .flatten()
+            .is_some_and(|o| !o.is_null().unwrap_or(true));
+        if !has {
+            return None;
+        }
+        (0..self.page_count())
+            .map(|i| pdf.page_label(i).ok())
+            .collect()
+    }
+
     /// Page `number` (1-based).
     pub fn page(&self, number: usize) -> Result<PdfPage, OcrError> {
         let page = self
@@ -99,6 +129,36 @@ impl Pdf {
             width_pt: bounds.x1 - bounds.x0,
             height_pt: bounds.y1 - bounds.y0,
         })
+    }
+}
+
+/// One outline item, flattened: its depth (1 = top), title and page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutlineItem {
+    pub level: usize,
+    pub title: String,
+    pub page: Option<usize>,
+}
+
+/// Outlines deeper or larger than this are cut there (MuPDF already
+/// breaks cycles; this bounds the rest).
+const MAX_OUTLINE_DEPTH: usize = 32;
+const MAX_OUTLINE_ITEMS: usize = 100_000;
+
+fn flatten_outline(items: &[mupdf::Outline], level: usize, out: &mut Vec<OutlineItem>) {
+    if level > MAX_OUTLINE_DEPTH {
+        return;
+    }
+    for item in items {
+        if out.len() >= MAX_OUTLINE_ITEMS {
+            return;
+        }
+        out.push(OutlineItem {
+            level,
+            title: item.title.trim().to_owned(),
+            page: item.dest.map(|d| d.loc.page_number as usize + 1),
+        });
+        flatten_outline(&item.down, level + 1, out);
     }
 }
 

@@ -17,8 +17,8 @@ use crate::OcrError;
 use crate::heuristic::assess;
 use crate::image::{downscale, rotate_cw, to_jpeg};
 use crate::page::{
-    Binarisation, Block, Line, Osd, PAGE_SCHEMA_VERSION, PageImage, PageJson, Retry, Skew,
-    TextSource, Timings, Word, blocks_text, mean_confidence, page_image_name, page_json_name,
+    Binarisation, Block, ColumnSplit, Line, Osd, PAGE_SCHEMA_VERSION, PageImage, PageJson, Retry,
+    Skew, TextSource, Timings, Word, blocks_text, mean_confidence, page_image_name, page_json_name,
 };
 use crate::render::{MUPDF_VERSION, Pdf};
 use crate::tess::{GrayImage, Tesseract, installed_languages};
@@ -546,6 +546,7 @@ impl Worker {
                 skew: None,
                 binarisation: None,
                 retry: None,
+                columns: None,
                 image,
                 image_dpi,
             }
@@ -724,6 +725,7 @@ impl Worker {
         };
         timings.ocr_ms = ms(t);
         let blocks = found.into_iter().map(block_from_engine).collect();
+        let (blocks, columns) = crate::columns::split_merged_columns(blocks);
         let factor = (dpi / cfg.image_dpi.min(dpi).max(1)).max(1);
         Ok(Read {
             blocks,
@@ -733,6 +735,7 @@ impl Worker {
             skew,
             binarisation: Some(binarisation),
             retry: None,
+            columns,
             image: downscale(&img, factor),
             image_dpi: dpi / factor,
         })
@@ -765,6 +768,7 @@ struct Read {
     skew: Option<Skew>,
     binarisation: Option<Binarisation>,
     retry: Option<Retry>,
+    columns: Option<ColumnSplit>,
     image: GrayImage,
     image_dpi: u32,
 }
@@ -896,6 +900,7 @@ fn write_page(
         skew: read.skew,
         binarisation: read.binarisation,
         retry: read.retry.clone(),
+        columns: read.columns,
         languages: cfg.languages.clone(),
         engine: match read.source {
             TextSource::Ocr => format!("tesseract {}", crate::tess::version()),

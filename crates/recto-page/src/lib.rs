@@ -107,6 +107,14 @@ pub struct Skew {
     pub applied: bool,
 }
 
+/// Columns Tesseract read across, cut at their gutter by recto: the
+/// gutter's x (page pixels) and how many lines were cut there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnSplit {
+    pub gutter_x: i32,
+    pub lines_cut: usize,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
     pub text_layer_ms: f64,
@@ -164,6 +172,10 @@ pub struct PageJson {
     pub binarisation: Option<Binarisation>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub retry: Option<Retry>,
+    /// Present when lines read across two columns were cut and the
+    /// columns put in reading order (OCR pages only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub columns: Option<ColumnSplit>,
     pub languages: String,
     pub engine: String,
     pub timings: Timings,
