@@ -80,6 +80,21 @@ pub enum Command {
     ///   recto sync-ocr --job-id 2026-01-01_21-45-14 --skip-images
     #[command(verbatim_doc_comment)]
     SyncOcr(SyncArgs),
+    /// Each citekey's table of contents, linked to physical pages and
+    /// printed page labels, from its OCR result and its PDF's outline.
+    ///
+    /// Sources, each checked against the others: the PDF outline; page
+    /// labels (the PDF's /PageLabels, or the numbers printed on the pages);
+    /// printed contents pages; headings when there is neither.
+    /// Output: <data dir>/analytics/toc/<citekey>/<job_id>/toc.json;
+    /// metadata: <data dir>/analytics/toc/job_metadata/<job_id>.json.
+    ///
+    /// Examples:
+    ///   recto toc --citekeys smith2020
+    ///   recto toc --pending
+    ///   recto toc --all --ocr-job-id 2026-01-01_21-45-14 --json
+    #[command(verbatim_doc_comment)]
+    Toc(TocArgs),
     /// Push any step's results to the bucket, incrementally, and verify
     /// (`recto sync --step ocr` is `recto sync-ocr`).
     ///
@@ -145,6 +160,34 @@ pub struct StoreArgs {
     /// endpoints on an IP address or localhost.
     #[arg(long)]
     pub path_style: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("which")
+        .required(true)
+        .args(["citekeys", "pending", "all"])
+))]
+pub struct TocArgs {
+    /// Citekeys, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "KEY,...")]
+    pub citekeys: Vec<String>,
+    /// Every citekey with an OCR result and no table of contents yet.
+    #[arg(long)]
+    pub pending: bool,
+    /// Every citekey with an OCR result.
+    #[arg(long)]
+    pub all: bool,
+    /// The OCR job to read (an id or `latest`) [default: each citekey's
+    /// newest OCR result].
+    #[arg(long, value_name = "JOB")]
+    pub ocr_job_id: Option<String>,
+    /// Print the job's result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress, no summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

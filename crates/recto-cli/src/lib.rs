@@ -67,6 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Ocr(args) => commands::ocr::run(args, &config),
         Command::SyncOcr(args) => commands::sync::run("ocr", args, &config),
         Command::Sync(args) => commands::sync::run(&args.step, args.sync, &config),
+        Command::Toc(args) => commands::toc::run(args, &config),
         Command::Status(args) => commands::status::run(args, &config),
         Command::Text(args) => commands::text::run(args, &config),
         Command::Show { citekey, json } => commands::text::show(&citekey, json, &config),
@@ -124,6 +125,7 @@ fn report_interrupt(runs: &[(String, recto_registry::JobId)]) {
         let resume = match step.as_str() {
             "ocr" => format!("recto ocr --resume {job}"),
             "source" => "run the same `recto upload` again (stored files are skipped)".to_owned(),
+            "toc" => "run `recto toc --pending`".to_owned(),
             s if s.starts_with("sync_") => format!(
                 "run the same sync again (recto sync --step {} --job-id {job})",
                 &s[5..]

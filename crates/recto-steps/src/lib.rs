@@ -1,6 +1,6 @@
 //! recto's pipeline steps, glued from the registry (what ran) and the store
-//! (where sources and results live): the source upload, OCR, and the sync
-//! of a step's results. Every step runs on the shared [`harness`]; steps
+//! (where sources and results live): the source upload, OCR, the table of
+//! contents, and the sync of a step's results. Every step runs on the shared [`harness`]; steps
 //! report progress through [`Progress`] and never print.
 
 mod error;
@@ -11,6 +11,7 @@ pub mod progress;
 pub mod sources;
 pub mod sync;
 pub mod text;
+pub mod toc;
 pub mod upload;
 
 pub use error::StepError;

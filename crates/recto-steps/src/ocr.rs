@@ -1248,7 +1248,7 @@ pub fn recorded_store(meta: &Map<String, Value>, job: &JobId) -> Result<StoreCon
 /// place from a local store, downloaded into the cache from S3. The object
 /// key comes from metadata, so it goes through the store's own key checks
 /// like any other key: a key that would leave the store is refused.
-async fn fetch_source(
+pub(crate) async fn fetch_source(
     store: &Store,
     meta: &Map<String, Value>,
     key: &Citekey,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use recto_page::{PageJson, page_json_name};
 use recto_registry::{Citekey, JobId, Registry, StepName};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::StepError;
 use crate::harness;
@@ -43,41 +43,15 @@ pub fn citekey_text(
     pages: Option<(usize, usize)>,
 ) -> Result<CitekeyText, StepError> {
     let key = Citekey::parse(citekey)?;
-    let ocr = StepName::parse("ocr").expect("valid");
     let job = match job {
-        Some(j) => harness::resolve_job(registry, "ocr", j)?,
-        None => {
-            let state = registry
-                .citekey_states(&[citekey.to_owned()], Some(std::slice::from_ref(&ocr)))?
-                .remove(0);
-            let step = &state.steps[0];
-            match (&step.job_id, step.state.as_str()) {
-                (Some(j), "done" | "outdated") => JobId::parse(j)?,
-                _ => {
-                    return Err(StepError::NoResult {
-                        citekey: citekey.to_owned(),
-                        step: "ocr".into(),
-                        state: step.state.clone(),
-                    });
-                }
-            }
-        }
+        Some(j) => Some(harness::resolve_job(registry, "ocr", j)?),
+        None => None,
     };
-    let meta = registry.get_step_metadata(&ocr, &job)?;
-    let dir = meta
-        .get("per_citekey")
-        .and_then(|p| p.get(citekey))
-        .and_then(|c| c.get("dir"))
-        .and_then(Value::as_str)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let base = meta
-                .get("output_dir")
-                .and_then(Value::as_str)
-                .map(PathBuf::from)
-                .unwrap_or_else(|| registry.layout().analytics_dir().join("ocr"));
-            harness::output_dir(&base, &key, &job)
-        });
+    let OcrResult {
+        job_id: job,
+        dir,
+        entry,
+    } = ocr_result(registry, &key, job.as_ref())?;
     let read = |n: usize| -> Result<Option<PageJson>, StepError> {
         let path = dir.join(page_json_name(n));
         match std::fs::read(&path) {
@@ -96,9 +70,8 @@ pub fn citekey_text(
     };
     let page_count = match read(1)? {
         Some(p) => p.page_count,
-        None => meta
-            .get("per_citekey")
-            .and_then(|p| p.get(citekey))
+        None => entry
+            .as_ref()
             .and_then(|c| c.get("pages"))
             .and_then(Value::as_u64)
             .unwrap_or(0) as usize,
@@ -124,5 +97,86 @@ pub fn citekey_text(
         dir,
         pages: out,
         page_count,
+    })
+}
+
+/// Where a citekey's OCR result is.
+#[derive(Debug, Clone)]
+pub struct OcrResult {
+    pub job_id: JobId,
+    /// The folder of its page JSON.
+    pub dir: PathBuf,
+    /// The job's `per_citekey` entry for it.
+    pub entry: Option<Map<String, Value>>,
+}
+
+/// The OCR result of `key`: in `job` when given (an error if that job did
+/// not complete it), else in the newest OCR job that completed it.
+pub fn ocr_result(
+    registry: &Registry,
+    key: &Citekey,
+    job: Option<&JobId>,
+) -> Result<OcrResult, StepError> {
+    let ocr = StepName::parse("ocr").expect("valid");
+    let citekey = key.as_str();
+    let job = match job {
+        Some(j) => j.clone(),
+        None => {
+            let state = registry
+                .citekey_states(&[citekey.to_owned()], Some(std::slice::from_ref(&ocr)))?
+                .remove(0);
+            let step = &state.steps[0];
+            match (&step.job_id, step.state.as_str()) {
+                (Some(j), "done" | "outdated") => JobId::parse(j)?,
+                _ => {
+                    return Err(StepError::NoResult {
+                        citekey: citekey.to_owned(),
+                        step: "ocr".into(),
+                        state: step.state.clone(),
+                    });
+                }
+            }
+        }
+    };
+    let meta = registry.get_step_metadata(&ocr, &job)?;
+    let entry = meta
+        .get("per_citekey")
+        .and_then(|p| p.get(citekey))
+        .and_then(Value::as_object)
+        .cloned();
+    let failed = meta.get("failures").and_then(|f| f.get(citekey)).is_some();
+    let listed = meta
+        .get("citekeys")
+        .and_then(|c| c.get("list"))
+        .and_then(Value::as_array)
+        .is_some_and(|l| l.iter().any(|v| v.as_str() == Some(citekey)));
+    if entry.is_none() && (failed || !listed) {
+        return Err(StepError::NoResult {
+            citekey: citekey.to_owned(),
+            step: "ocr".into(),
+            state: if failed {
+                format!("failed in job {job}")
+            } else {
+                format!("not in job {job}")
+            },
+        });
+    }
+    let dir = entry
+        .as_ref()
+        .and_then(|c| c.get("dir"))
+        .and_then(Value::as_str)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let base = meta
+                .get("output_dir")
+                .and_then(Value::as_str)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| registry.layout().analytics_dir().join("ocr"));
+            harness::output_dir(&base, key, &job)
+        });
+    Ok(OcrResult {
+        job_id: job,
+        dir,
+        entry,
     })
 }

@@ -7,6 +7,7 @@ pub mod status;
 pub mod step;
 pub mod sync;
 pub mod text;
+pub mod toc;
 pub mod upload;
 
 /// The one tokio runtime builder of the commands that talk to stores.

@@ -1,0 +1,418 @@
+//! The TOC step: each citekey's table of contents, linked to physical pages
+//! and printed page labels, from its OCR result (page JSON) and its source
+//! PDF's outline and /PageLabels. It does not OCR again.
+//!
+//! Writes `data/analytics/toc/<citekey>/<job>/toc.json` (see docs/toc.md)
+//! and records the job like every step: `source_job_id` is the OCR job read
+//! (when citekeys come from several OCR jobs, the newest of them; each
+//! citekey's own is in `per_citekey`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use recto_page::{PageJson, page_json_name};
+use recto_registry::{Citekey, JobId, Registry, StepName};
+use recto_store::Store;
+use recto_toc::{OutlineItem, PageView, Toc, TocInput, build_toc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::StepError;
+use crate::harness::{self, Citekeys, Start, Step, StepRun};
+use crate::progress::Progress;
+use crate::text::{OcrResult, ocr_result};
+
+/// The TOC step.
+#[derive(Debug)]
+pub struct TocStep;
+
+impl Step for TocStep {
+    const NAME: &'static str = "toc";
+    const INPUT: Option<&'static str> = Some("ocr");
+}
+
+/// Which citekeys a TOC job takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TocSelection {
+    Given(Vec<String>),
+    /// Citekeys with an OCR result and no table of contents from it yet.
+    Pending,
+    /// Every citekey with an OCR result.
+    All,
+}
+
+#[derive(Debug, Clone)]
+pub struct TocRequest {
+    pub selection: TocSelection,
+    /// An OCR job id or `latest`; by default each citekey's newest OCR
+    /// result.
+    pub ocr_job: Option<String>,
+    /// Where fetched source PDFs are kept (content-addressed).
+    pub cache_dir: PathBuf,
+}
+
+/// One citekey's result, in the step metadata.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TocCitekey {
+    /// The OCR job whose pages were read.
+    pub source_job_id: String,
+    pub dir: String,
+    pub pages: usize,
+    pub entries: usize,
+    /// `outline`, `printed_toc`, `headings` or `none`.
+    pub source: String,
+    pub toc_pages: Vec<usize>,
+    pub label_source: String,
+    pub label_coverage: f64,
+    pub verified: usize,
+    pub corrected: usize,
+    pub disagreements: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Why there are no entries, when there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The checksum of the PDF the OCR read, carried on so the library
+    /// view can tell a result built from an older upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// What a TOC job records besides the common header.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TocBody {
+    pub output_dir: String,
+    #[serde(default)]
+    pub per_citekey: BTreeMap<String, TocCitekey>,
+    #[serde(default)]
+    pub pages_per_second: f64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct TocOutcome {
+    pub job_id: JobId,
+    pub metadata: Map<String, Value>,
+    pub failures: BTreeMap<String, String>,
+}
+
+/// One citekey's input, found before the work.
+struct Planned {
+    key: Citekey,
+    ocr: OcrResult,
+    pdf: Result<PathBuf, String>,
+}
+
+/// Run the TOC step.
+pub async fn run_toc(
+    registry: &Registry,
+    req: TocRequest,
+    progress: &dyn Progress,
+) -> Result<TocOutcome, StepError> {
+    let ocr_job = match &req.ocr_job {
+        Some(j) => Some(harness::resolve_job(registry, "ocr", j)?),
+        None => None,
+    };
+    let keys = select(registry, &req.selection, ocr_job.as_ref())?;
+    if keys.is_empty() {
+        return Err(StepError::NothingToDo {
+            what: "no citekey has an OCR result without a table of contents".into(),
+        });
+    }
+    let mut failures = BTreeMap::new();
+    let mut planned = Vec::new();
+    for key in &keys {
+        match ocr_result(registry, key, ocr_job.as_ref()) {
+            Ok(ocr) => planned.push((key.clone(), ocr)),
+            Err(e) => {
+                tracing::warn!("{key}: {e}");
+                failures.insert(key.as_str().to_owned(), e.to_string());
+            }
+        }
+    }
+    // The OCR job recorded: the one given, else the newest read.
+    let source_job = ocr_job
+        .clone()
+        .or_else(|| planned.iter().map(|(_, o)| o.job_id.clone()).max());
+    let output = harness::default_output_base::<TocStep>(registry);
+    let list: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
+    let running = TocBody {
+        output_dir: output.display().to_string(),
+        ..TocBody::default()
+    };
+    let run = StepRun::begin::<TocStep, _>(
+        registry,
+        Start::New,
+        source_job.as_ref(),
+        Citekeys::new(list.clone()),
+        &running,
+    )?;
+    let job = run.job().clone();
+
+    // Source PDFs, for their outline and labels; a PDF that cannot be had
+    // leaves the pages to speak alone (a warning, not a failure).
+    let mut stores: BTreeMap<String, Store> = BTreeMap::new();
+    let mut work = Vec::new();
+    for (key, ocr) in planned {
+        let pdf = source_pdf(registry, &key, &ocr, &mut stores, &req.cache_dir).await;
+        work.push(Planned { key, ocr, pdf });
+    }
+
+    progress.begin("toc", work.len() as u64, None);
+    let started = Instant::now();
+    let results: Vec<(Citekey, Result<TocCitekey, String>)> = tokio::task::block_in_place(|| {
+        work.par_iter()
+            .map(|w| {
+                let r = toc_one(w, &output, &job);
+                progress.item_done(w.key.as_str(), r.is_ok());
+                (w.key.clone(), r)
+            })
+            .collect()
+    });
+    progress.end();
+    let mut body = running;
+    let mut pages = 0;
+    let mut done = Vec::new();
+    for (key, r) in results {
+        match r {
+            Ok(c) => {
+                pages += c.pages;
+                done.push(key.clone());
+                body.per_citekey.insert(key.as_str().to_owned(), c);
+            }
+            Err(why) => {
+                tracing::warn!("{key}: {why}");
+                failures.insert(key.as_str().to_owned(), why);
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    body.pages_per_second = if secs > 0.0 {
+        ((pages as f64 / secs) * 10.0).round() / 10.0
+    } else {
+        0.0
+    };
+    let with_entries = body.per_citekey.values().filter(|c| c.entries > 0).count();
+    let citekeys = Citekeys::new(list.clone())
+        .count("successful", list.len() - failures.len())
+        .count("with_entries", with_entries)
+        .count("failed", failures.len());
+    if !done.is_empty()
+        && let Err(e) = recto_registry::sync_filesystem(&output)
+    {
+        return Err(run.abort(source_job.as_ref(), Citekeys::new(list), body, e.into()));
+    }
+    let metadata = run.finish(source_job.as_ref(), citekeys, failures.clone(), body)?;
+    for k in &done {
+        if let Err(e) = harness::point_current(&output, k, &job) {
+            tracing::warn!("{k}: could not update its current link: {e}");
+        }
+    }
+    Ok(TocOutcome {
+        job_id: job,
+        metadata,
+        failures,
+    })
+}
+
+/// The citekeys a request names.
+fn select(
+    registry: &Registry,
+    selection: &TocSelection,
+    ocr_job: Option<&JobId>,
+) -> Result<Vec<Citekey>, StepError> {
+    let parse = |v: &[String]| -> Result<Vec<Citekey>, StepError> {
+        v.iter()
+            .map(|k| Citekey::parse(k).map_err(StepError::from))
+            .collect()
+    };
+    match selection {
+        TocSelection::Given(v) if v.is_empty() => Err(StepError::NoCitekeys),
+        TocSelection::Given(v) => {
+            let keys = parse(v)?;
+            // Unknown citekeys are an error naming the nearest known ones.
+            registry.citekey_states(v, Some(&[]))?;
+            Ok(keys)
+        }
+        TocSelection::All | TocSelection::Pending => {
+            if let Some(job) = ocr_job {
+                let meta =
+                    registry.get_step_metadata(&StepName::parse("ocr").expect("valid"), job)?;
+                let keys: Vec<String> = meta
+                    .get("per_citekey")
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default();
+                return parse(&keys);
+            }
+            let steps = [
+                StepName::parse("ocr").expect("valid"),
+                StepName::parse(TocStep::NAME).expect("valid"),
+            ];
+            let states = registry.citekey_states(&[], Some(&steps))?;
+            let keys: Vec<String> = states
+                .into_iter()
+                .filter(|s| matches!(s.steps[0].state.as_str(), "done" | "outdated"))
+                .filter(|s| *selection == TocSelection::All || s.steps[1].state != "done")
+                .map(|s| s.citekey)
+                .collect();
+            parse(&keys)
+        }
+    }
+}
+
+/// The source PDF the OCR read, verified against its checksum.
+async fn source_pdf(
+    registry: &Registry,
+    key: &Citekey,
+    ocr: &OcrResult,
+    stores: &mut BTreeMap<String, Store>,
+    cache: &Path,
+) -> Result<PathBuf, String> {
+    let upload = ocr
+        .entry
+        .as_ref()
+        .and_then(|e| e.get("source_job_id"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| {
+            let (_, meta) = registry.metadata_by_name("ocr", ocr.job_id.as_str()).ok()?;
+            meta.get("sources")
+                .and_then(|s| s.get(key.as_str()))
+                .or_else(|| meta.get("source_job_id"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .ok_or("the OCR job records no upload for it")?;
+    let job = JobId::parse(&upload).map_err(|e| e.to_string())?;
+    let (_, meta) = registry
+        .metadata_by_name("source", job.as_str())
+        .map_err(|e| e.to_string())?;
+    if !stores.contains_key(&upload) {
+        let cfg = crate::ocr::recorded_store(&meta, &job).map_err(|e| e.to_string())?;
+        let store = Store::open(&cfg, Path::new(".")).map_err(|e| e.to_string())?;
+        stores.insert(upload.clone(), store);
+    }
+    crate::ocr::fetch_source(&stores[&upload], &meta, key, cache).await
+}
+
+/// Read one citekey's pages and PDF, build and write its table of contents.
+fn toc_one(w: &Planned, output: &Path, job: &JobId) -> Result<TocCitekey, String> {
+    let (pages, page_count) = read_pages(&w.ocr.dir, w.ocr.entry.as_ref())?;
+    let mut warnings = Vec::new();
+    let (outline, pdf_labels) = match &w.pdf {
+        Ok(path) => match recto_ocr::render::Pdf::open(path, None) {
+            Ok(pdf) => {
+                let outline = match pdf.outline() {
+                    Ok(o) => o,
+                    Err(e) => {
+                        warnings.push(format!("the PDF's outline cannot be read: {e}"));
+                        Vec::new()
+                    }
+                };
+                let labels = pdf.page_labels();
+                if pdf.page_count() != page_count {
+                    warnings.push(format!(
+                        "the PDF has {} pages, its OCR result {page_count}; the PDF's outline and labels are not used",
+                        pdf.page_count()
+                    ));
+                    (Vec::new(), None)
+                } else {
+                    (outline, labels)
+                }
+            }
+            Err(e) => {
+                warnings.push(format!("the source PDF cannot be opened: {e}"));
+                (Vec::new(), None)
+            }
+        },
+        Err(why) => {
+            warnings.push(format!(
+                "the source PDF is not available ({why}); outline and PDF page labels are not used"
+            ));
+            (Vec::new(), None)
+        }
+    };
+    let input = TocInput {
+        citekey: w.key.as_str().to_owned(),
+        pages,
+        outline: outline
+            .into_iter()
+            .map(|o| OutlineItem {
+                level: o.level,
+                title: o.title,
+                page: o.page,
+            })
+            .collect(),
+        pdf_labels,
+    };
+    let mut toc: Toc = build_toc(&input);
+    toc.warnings.splice(0..0, warnings);
+    let dir = harness::output_dir(output, &w.key, job);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let bytes = serde_json::to_vec_pretty(&toc).expect("toc serialises");
+    recto_fs::write_atomic(&dir.join("toc.json"), &bytes, recto_fs::Durability::Renamed)
+        .map_err(|e| e.to_string())?;
+    for warning in &toc.warnings {
+        tracing::info!("{}: {warning}", w.key);
+    }
+    Ok(TocCitekey {
+        source_job_id: w.ocr.job_id.to_string(),
+        dir: dir.display().to_string(),
+        pages: page_count,
+        entries: toc.entries.len(),
+        source: toc.source.clone(),
+        toc_pages: toc.toc_pages.clone(),
+        label_source: toc.label_source.clone(),
+        label_coverage: toc.label_coverage,
+        verified: toc.checks.verified,
+        corrected: toc.checks.corrected,
+        disagreements: toc.checks.disagreements.len(),
+        warnings: toc.warnings.clone(),
+        reason: toc.reason.clone(),
+        sha256: w
+            .ocr
+            .entry
+            .as_ref()
+            .and_then(|e| e.get("sha256"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
+}
+
+/// Every page of an OCR result as the TOC reads it; a page without JSON
+/// (it failed) is an empty page, so page N stays the Nth.
+fn read_pages(
+    dir: &Path,
+    entry: Option<&Map<String, Value>>,
+) -> Result<(Vec<PageView>, usize), String> {
+    let read = |n: usize| -> Result<Option<PageJson>, String> {
+        let path = dir.join(page_json_name(n));
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| format!("{}: not a page JSON: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    };
+    let first = read(1)?;
+    let page_count = match &first {
+        Some(p) => p.page_count,
+        None => entry
+            .and_then(|c| c.get("pages"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as usize,
+    };
+    if page_count == 0 {
+        return Err(format!("no page JSON in {}", dir.display()));
+    }
+    let mut pages = Vec::with_capacity(page_count);
+    pages.push(first.map_or_else(|| PageView::empty(1), |p| PageView::from_page(&p)));
+    for n in 2..=page_count {
+        pages.push(read(n)?.map_or_else(|| PageView::empty(n), |p| PageView::from_page(&p)));
+    }
+    Ok((pages, page_count))
+}

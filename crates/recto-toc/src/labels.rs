@@ -1,0 +1,278 @@
+//! Printed page labels: the number printed on each page, found in its
+//! running head or foot and made into one consistent sequence.
+//!
+//! Every short edge row (first two and last two rows of a page) offers its
+//! first and last word as a candidate number. A candidate says "this
+//! document numbers page p as v", i.e. an offset v - p within a numbering
+//! (arabic, lower or upper roman). Runs of pages that agree on a numbering
+//! and an offset are the evidence; a chapter number or a year agrees with
+//! nothing and is dropped. Runs are taken in order of support; pages
+//! without a printed number (chapter openings, plates, blank versos) take
+//! the numbering of the run around them, so every page from the first
+//! counted one gets a label.
+
+use std::collections::BTreeMap;
+
+use crate::text::{NumberKind, format_label, parse_page_number};
+use crate::view::PageView;
+
+/// The largest gap, in pages, between two pages of one run.
+const MAX_GAP: usize = 12;
+
+/// What the labels came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelSource {
+    /// The PDF's /PageLabels.
+    Pdf,
+    /// Numbers printed on the pages.
+    Printed,
+    None,
+}
+
+impl LabelSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LabelSource::Pdf => "pdf",
+            LabelSource::Printed => "printed",
+            LabelSource::None => "none",
+        }
+    }
+}
+
+/// One candidate printed number: physical page (1-based) and value.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    page: usize,
+    value: u32,
+    kind: NumberKind,
+}
+
+/// A numbering that some pages agree on.
+#[derive(Debug, Clone)]
+struct Run {
+    kind: NumberKind,
+    /// value = page + offset.
+    offset: i64,
+    pages: Vec<usize>,
+}
+
+impl Run {
+    fn value_at(&self, page: usize) -> Option<u32> {
+        u32::try_from(page as i64 + self.offset)
+            .ok()
+            .filter(|&v| v >= 1)
+    }
+}
+
+/// Labels found on the pages: one per page (index 0 = page 1), and the
+/// pages whose own printed number was read (for checking other sources).
+#[derive(Debug, Clone, Default)]
+pub struct Printed {
+    pub labels: Vec<Option<String>>,
+    pub read: BTreeMap<usize, String>,
+}
+
+/// The printed page labels of `pages`.
+pub fn printed_labels(pages: &[PageView]) -> Printed {
+    let n = pages.len();
+    let mut cands = Vec::new();
+    for p in pages {
+        for (i, row) in p.rows.iter().enumerate() {
+            if !p.is_edge(i) {
+                continue;
+            }
+            let joined = row.words.concat();
+            let mut tokens = vec![row.words[0].as_str()];
+            if row.words.len() > 1 {
+                tokens.push(row.words[row.words.len() - 1].as_str());
+            }
+            // `- 4 -`, `[ 12 ]`.
+            if row.words.len() <= 3 {
+                tokens.push(&joined);
+            }
+            for t in tokens {
+                if let Some(num) = parse_page_number(t) {
+                    cands.push(Candidate {
+                        page: p.number,
+                        value: num.value,
+                        kind: num.kind,
+                    });
+                }
+            }
+        }
+    }
+    let runs = find_runs(&cands);
+    let mut owner: Vec<Option<usize>> = vec![None; n + 1];
+    // Claim each run's span, best supported first.
+    for (ri, run) in runs.iter().enumerate() {
+        let (first, last) = (run.pages[0], *run.pages.last().expect("non-empty"));
+        for slot in owner.iter_mut().take(last + 1).skip(first) {
+            if slot.is_none() {
+                *slot = Some(ri);
+            }
+        }
+    }
+    let mut labels = vec![None; n];
+    for page in 1..=n {
+        let run = match owner[page] {
+            Some(r) => Some(r),
+            None => fill(&owner, &runs, page),
+        };
+        labels[page - 1] = run.and_then(|r| {
+            runs[r]
+                .value_at(page)
+                .map(|v| format_label(v, runs[r].kind))
+        });
+    }
+    let mut read = BTreeMap::new();
+    for c in &cands {
+        if let Some(l) = &labels[c.page - 1]
+            && *l == format_label(c.value, c.kind)
+        {
+            read.insert(c.page, l.clone());
+        }
+    }
+    Printed { labels, read }
+}
+
+/// The run an unnumbered page belongs to: the one before it, unless that
+/// is front matter (roman) and the one after it counts this page already
+/// (the unnumbered first page of the body); before the first run, the
+/// first run counted backwards while it stays >= 1.
+fn fill(owner: &[Option<usize>], runs: &[Run], page: usize) -> Option<usize> {
+    let prev = owner[1..page].iter().rev().find_map(|o| *o);
+    let next = owner[page + 1..].iter().find_map(|o| *o);
+    match (prev, next) {
+        (Some(p), Some(n)) if p != n => {
+            let roman_then_arabic = runs[p].kind != NumberKind::Arabic
+                && runs[n].kind == NumberKind::Arabic
+                && runs[n].value_at(page).is_some();
+            Some(if roman_then_arabic { n } else { p })
+        }
+        (Some(p), _) => Some(p),
+        (None, Some(n)) => runs[n].value_at(page).map(|_| n),
+        (None, None) => None,
+    }
+}
+
+/// Runs of candidates that agree, best supported first. A run needs two
+/// pages, or one page for roman front matter (a lone `iii` whose row holds
+/// nothing else is rarely anything but a page number).
+fn find_runs(cands: &[Candidate]) -> Vec<Run> {
+    let mut groups: BTreeMap<(NumberKind, i64), Vec<usize>> = BTreeMap::new();
+    for c in cands {
+        groups
+            .entry((c.kind, i64::from(c.value) - c.page as i64))
+            .or_default()
+            .push(c.page);
+    }
+    let mut runs = Vec::new();
+    for ((kind, offset), mut pages) in groups {
+        pages.sort_unstable();
+        pages.dedup();
+        let mut current: Vec<usize> = Vec::new();
+        for p in pages {
+            if let Some(&last) = current.last()
+                && p - last > MAX_GAP
+            {
+                runs.push(Run {
+                    kind,
+                    offset,
+                    pages: std::mem::take(&mut current),
+                });
+            }
+            current.push(p);
+        }
+        if !current.is_empty() {
+            runs.push(Run {
+                kind,
+                offset,
+                pages: current,
+            });
+        }
+    }
+    runs.retain(|r| r.pages.len() >= 2 || (r.kind != NumberKind::Arabic && r.offset <= 0));
+    runs.sort_by_key(|r| std::cmp::Reverse(r.pages.len()));
+    runs
+}
+
+/// Whether the PDF's own labels agree with the numbers printed on the
+/// pages: at least 80% of the pages whose number was read (or nothing was
+/// read to contradict them).
+pub fn pdf_labels_consistent(pdf: &[String], printed: &Printed) -> bool {
+    if printed.read.is_empty() {
+        return true;
+    }
+    let agree = printed
+        .read
+        .iter()
+        .filter(|(page, label)| pdf.get(*page - 1).is_some_and(|l| l == *label))
+        .count();
+    agree as f64 >= 0.8 * printed.read.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::Row;
+
+    /// A page whose only printed edge text is `top` and `bottom`, with body
+    /// text between.
+    fn page(number: usize, top: Option<&str>, bottom: Option<&str>) -> PageView {
+        let mut rows = Vec::new();
+        let row = |text: &str, y: f32| Row::from_text(text, [100.0, y, 900.0, y + 20.0]);
+        if let Some(t) = top {
+            rows.push(row(t, 50.0));
+        }
+        for i in 0..10 {
+            rows.push(row(
+                "Body text of the page with several ordinary words 1914",
+                200.0 + 40.0 * i as f32,
+            ));
+        }
+        if let Some(b) = bottom {
+            rows.push(row(b, 1300.0));
+        }
+        PageView::from_rows(number, 1000.0, 1400.0, rows)
+    }
+
+    #[test]
+    fn a_book_gets_roman_front_matter_and_arabic_body() {
+        // 1 title (nothing), 2-3 front matter ii-iii at the foot, 4 chapter
+        // opening (unnumbered), 5-12 body 10-17 in the head beside a
+        // running title, 8 a plate (unnumbered), 10 with 15 misread `l5`.
+        let mut pages = vec![
+            page(1, None, None),
+            page(2, None, Some("ii")),
+            page(3, None, Some("iii")),
+            page(4, Some("1 Introduction"), None),
+        ];
+        for p in 5..=12 {
+            let v = p + 5;
+            let head = match p {
+                8 => None,
+                10 => Some("l5".to_owned()),
+                _ if p % 2 == 0 => Some(format!("{v} THE BOOK")),
+                _ => Some(format!("CHAPTER ONE {v}")),
+            };
+            pages.push(page(p, head.as_deref(), None));
+        }
+        let got = printed_labels(&pages);
+        let want: Vec<Option<String>> = [
+            "i", "ii", "iii", "9", "10", "11", "12", "13", "14", "15", "16", "17",
+        ]
+        .iter()
+        .map(|s| Some((*s).to_owned()))
+        .collect();
+        assert_eq!(got.labels, want);
+        assert_eq!(got.read.get(&10).map(String::as_str), Some("15"));
+        assert!(!got.read.contains_key(&8));
+    }
+
+    #[test]
+    fn no_numbers_no_labels() {
+        let pages: Vec<PageView> = (1..=5).map(|p| page(p, None, None)).collect();
+        let got = printed_labels(&pages);
+        assert!(got.labels.iter().all(Option::is_none));
+    }
+}

@@ -1,0 +1,514 @@
+//! A document's table of contents, linked to physical pages and printed
+//! page labels, from what recto already has: the page JSON of every page
+//! (text layer or OCR, with boxes) and, where the PDF has them, its outline
+//! and /PageLabels.
+//!
+//! Four sources, each checked against the others:
+//! 1. the PDF outline (bookmarks), each title looked for on its page;
+//! 2. page labels: the PDF's own when the printed numbers agree, else the
+//!    numbers printed on the pages ([`labels`]);
+//! 3. printed contents pages ([`printed`]), each entry's label mapped to a
+//!    physical page through the labels and the link verified by finding
+//!    the title on that page or near it (and corrected when found near);
+//! 4. headings ([`headings`]) when there is neither outline nor contents.
+//!
+//! This crate reads page JSON types only: no MuPDF, no Tesseract, no I/O.
+//! The caller reads the PDF's outline and labels and hands them in.
+
+pub mod headings;
+pub mod labels;
+pub mod printed;
+pub mod text;
+pub mod view;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::labels::LabelSource;
+use crate::text::{NumberKind, normalize, similarity};
+pub use crate::view::PageView;
+
+/// Version of the `toc.json` format.
+pub const TOC_SCHEMA_VERSION: u32 = 1;
+
+/// A title matches a row when their normalised forms are this similar.
+pub const TITLE_MATCH: f64 = 0.8;
+
+/// One item of the PDF's outline, as the PDF reader hands it in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutlineItem {
+    /// 1 for top-level items.
+    pub level: usize,
+    pub title: String,
+    /// Physical page (1-based) the item points to, if it resolves to one.
+    pub page: Option<usize>,
+}
+
+/// What the analysis reads.
+#[derive(Debug, Clone)]
+pub struct TocInput {
+    pub citekey: String,
+    /// Every physical page in order (an empty view for a page without JSON).
+    pub pages: Vec<PageView>,
+    pub outline: Vec<OutlineItem>,
+    /// The PDF's /PageLabels, one per page, when it has them.
+    pub pdf_labels: Option<Vec<String>>,
+}
+
+/// One entry of the table of contents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub level: usize,
+    pub title: String,
+    /// Physical page, 1-based.
+    pub page: Option<usize>,
+    /// The printed label of that page.
+    pub label: Option<String>,
+    /// `outline`, `printed_toc` or `headings`.
+    pub source: String,
+    /// 0..1: 1 for an outline entry whose title is on its page, lower for
+    /// links that could not be verified.
+    pub confidence: f32,
+}
+
+/// Where two sources disagreed, or a link could not be made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Disagreement {
+    pub title: String,
+    pub page: Option<usize>,
+    pub reason: String,
+}
+
+/// How the sources were checked against each other.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Checks {
+    /// Entries whose title was found on the page they link to.
+    pub verified: usize,
+    /// Printed contents entries whose link was moved to the page where
+    /// their title is.
+    pub corrected: usize,
+    /// With both an outline and printed contents: printed entries whose
+    /// title is in the outline, and of those, how many link to the same page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub printed_in_outline: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub printed_same_page: Option<usize>,
+    /// Whether the PDF's /PageLabels agreed with the printed numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdf_labels_consistent: Option<bool>,
+    pub disagreements: Vec<Disagreement>,
+}
+
+/// `toc.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Toc {
+    pub schema_version: u32,
+    pub citekey: String,
+    pub page_count: usize,
+    /// One per physical page: its printed label, or null.
+    pub page_labels: Vec<Option<String>>,
+    /// `pdf`, `printed` or `none`.
+    pub label_source: String,
+    /// Share of pages with a label.
+    pub label_coverage: f64,
+    /// Physical pages of the printed contents.
+    pub toc_pages: Vec<usize>,
+    /// The source the entries come from: `outline`, `printed_toc`,
+    /// `headings`, or `none`.
+    pub source: String,
+    pub entries: Vec<Entry>,
+    pub checks: Checks,
+    /// Why there are no entries, when there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Build the table of contents of one document.
+pub fn build_toc(input: &TocInput) -> Toc {
+    let pages = &input.pages;
+    let n = pages.len();
+    let mut warnings = Vec::new();
+    let mut checks = Checks::default();
+
+    // Labels.
+    let printed_labels = labels::printed_labels(pages);
+    let (page_labels, label_source) = match &input.pdf_labels {
+        Some(pdf) if pdf.len() == n => {
+            let ok = labels::pdf_labels_consistent(pdf, &printed_labels);
+            checks.pdf_labels_consistent = Some(ok);
+            if ok {
+                (
+                    pdf.iter()
+                        .map(|l| (!l.is_empty()).then(|| l.clone()))
+                        .collect(),
+                    LabelSource::Pdf,
+                )
+            } else {
+                warnings.push(
+                    "the PDF's page labels disagree with the printed page numbers; the printed ones are used"
+                        .to_owned(),
+                );
+                (printed_labels.labels.clone(), LabelSource::Printed)
+            }
+        }
+        _ if printed_labels.labels.iter().any(Option::is_some) => {
+            (printed_labels.labels.clone(), LabelSource::Printed)
+        }
+        _ => (vec![None; n], LabelSource::None),
+    };
+    let label_of = |p: Option<usize>| p.and_then(|p| page_labels.get(p - 1).cloned().flatten());
+
+    let printed = printed::find_printed_toc(pages);
+    let mut entries = Vec::new();
+    let source;
+    if !input.outline.is_empty() {
+        source = "outline";
+        for item in &input.outline {
+            let page = match item.page {
+                Some(p) if (1..=n).contains(&p) => Some(p),
+                Some(p) => {
+                    warnings.push(format!(
+                        "outline entry {:?} points to page {p}, beyond the document's {n} pages",
+                        item.title
+                    ));
+                    None
+                }
+                None => {
+                    warnings.push(format!(
+                        "outline entry {:?} has no destination in the document",
+                        item.title
+                    ));
+                    None
+                }
+            };
+            let found = page.is_some_and(|p| title_on_page(&pages[p - 1], &item.title));
+            if found {
+                checks.verified += 1;
+            } else if page.is_some() {
+                checks.disagreements.push(Disagreement {
+                    title: item.title.clone(),
+                    page,
+                    reason: "title not found on the page the outline links to".into(),
+                });
+            }
+            entries.push(Entry {
+                level: item.level.max(1),
+                title: item.title.trim().to_owned(),
+                page,
+                label: label_of(page),
+                source: "outline".into(),
+                confidence: match (page, found) {
+                    (Some(_), true) => 1.0,
+                    (Some(_), false) => 0.9,
+                    (None, _) => 0.0,
+                },
+            });
+        }
+        if !printed.entries.is_empty() {
+            let linked = link_printed(pages, &printed, &page_labels, &mut Checks::default());
+            let (mut same_title, mut same_page) = (0, 0);
+            for p in &linked {
+                let t = normalize(&p.title);
+                if let Some(o) = entries
+                    .iter()
+                    .find(|o| similarity(&normalize(&o.title), &t) >= TITLE_MATCH)
+                {
+                    same_title += 1;
+                    if o.page == p.page {
+                        same_page += 1;
+                    } else {
+                        checks.disagreements.push(Disagreement {
+                            title: p.title.clone(),
+                            page: p.page,
+                            reason: format!(
+                                "printed contents link it to page {:?}, the outline to page {:?}",
+                                p.page, o.page
+                            ),
+                        });
+                    }
+                }
+            }
+            checks.printed_in_outline = Some(same_title);
+            checks.printed_same_page = Some(same_page);
+        }
+    } else if !printed.entries.is_empty() {
+        source = "printed_toc";
+        entries = link_printed(pages, &printed, &page_labels, &mut checks);
+        for e in &entries {
+            if e.page.is_none() {
+                warnings.push(format!(
+                    "contents entry {:?} (page {}) could not be linked to a page of the document",
+                    e.title,
+                    e.label.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+    } else {
+        let found = headings::find_headings(pages);
+        if found.is_empty() {
+            source = "none";
+        } else {
+            source = "headings";
+            entries = found
+                .into_iter()
+                .map(|h| Entry {
+                    level: h.level,
+                    title: h.title,
+                    page: Some(h.page),
+                    label: label_of(Some(h.page)),
+                    source: "headings".into(),
+                    confidence: 0.5,
+                })
+                .collect();
+        }
+    }
+    let labelled = page_labels.iter().filter(|l| l.is_some()).count();
+    Toc {
+        schema_version: TOC_SCHEMA_VERSION,
+        citekey: input.citekey.clone(),
+        page_count: n,
+        label_coverage: if n == 0 {
+            0.0
+        } else {
+            ((labelled as f64 / n as f64) * 1000.0).round() / 1000.0
+        },
+        page_labels,
+        label_source: label_source.as_str().into(),
+        toc_pages: printed.pages.clone(),
+        source: source.into(),
+        reason: entries
+            .is_empty()
+            .then(|| "no outline, no printed contents and no headings were found".to_owned()),
+        entries,
+        checks,
+        warnings,
+    }
+}
+
+/// Whether `title` is printed on `page`: a row (or two rows read together,
+/// for a heading broken over lines) at least [`TITLE_MATCH`] similar, or a
+/// row that starts with the whole title.
+pub fn title_on_page(page: &PageView, title: &str) -> bool {
+    title_on_page_outside(page, title, 0..0)
+}
+
+/// [`title_on_page`], not counting the rows in `skip` (the contents
+/// printed on the page, which name every title).
+fn title_on_page_outside(page: &PageView, title: &str, skip: std::ops::Range<usize>) -> bool {
+    let t = normalize(title);
+    if t.is_empty() {
+        return false;
+    }
+    let rows: Vec<String> = page
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if skip.contains(&i) {
+                String::new()
+            } else {
+                normalize(&r.text())
+            }
+        })
+        .collect();
+    rows.iter().enumerate().any(|(i, r)| {
+        if r.is_empty() {
+            return false;
+        }
+        if similarity(r, &t) >= TITLE_MATCH || (r.starts_with(&t) && t.len() >= 6) {
+            return true;
+        }
+        match rows.get(i + 1) {
+            Some(next) if r.len() < t.len() => {
+                let two = format!("{r} {next}");
+                similarity(&two, &t) >= TITLE_MATCH || (two.starts_with(&t) && t.len() >= 6)
+            }
+            _ => false,
+        }
+    })
+}
+
+/// Pages either side of the expected one where a title is looked for.
+const LOOK_BEFORE: usize = 2;
+const LOOK_AFTER: usize = 3;
+
+/// Printed contents entries linked to physical pages: each label through
+/// the page labels (or, without labels, through the offset most titles
+/// agree with), then verified on the page or corrected to a page near it
+/// where the title is.
+fn link_printed(
+    pages: &[PageView],
+    toc: &printed::PrintedToc,
+    page_labels: &[Option<String>],
+    checks: &mut Checks,
+) -> Vec<Entry> {
+    let n = pages.len();
+    let after_toc = toc.pages.last().copied().unwrap_or(0);
+    let mut by_label: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, l) in page_labels.iter().enumerate() {
+        if let Some(l) = l {
+            by_label.entry(l.to_lowercase()).or_default().push(i + 1);
+        }
+    }
+    // On a contents page, only the rows outside the contents count (a
+    // chapter can begin below the contents on the same page).
+    let on_page = |q: usize, title: &str| {
+        let page = &pages[q - 1];
+        let skip = if toc.pages.contains(&q) {
+            printed::region(page)
+        } else {
+            0..0
+        };
+        title_on_page_outside(page, title, skip)
+    };
+    // Expected page of each entry from the labels.
+    let mut expected: Vec<Option<usize>> = toc
+        .entries
+        .iter()
+        .map(|e| {
+            let pages = by_label.get(&e.label.to_lowercase())?;
+            pages
+                .iter()
+                .copied()
+                .find(|&p| p > after_toc)
+                .or_else(|| pages.first().copied())
+        })
+        .collect();
+    // Entries the labels could not place: arabic numbers at the offset
+    // the placed ones agree on, or, with no labels at all, at the offset
+    // under which most titles are found on their pages.
+    let offsets: Vec<i64> = toc
+        .entries
+        .iter()
+        .zip(&expected)
+        .filter(|(e, p)| e.number.kind == NumberKind::Arabic && p.is_some())
+        .map(|(e, p)| p.expect("filtered") as i64 - i64::from(e.number.value))
+        .collect();
+    let offset = mode(&offsets).or_else(|| best_offset(pages, toc));
+    for (e, slot) in toc.entries.iter().zip(expected.iter_mut()) {
+        if slot.is_none()
+            && e.number.kind == NumberKind::Arabic
+            && let Some(o) = offset
+        {
+            let p = i64::from(e.number.value) + o;
+            *slot = usize::try_from(p).ok().filter(|p| (1..=n).contains(p));
+        }
+    }
+    // Verify: on the expected page, else the nearest page around it.
+    let mut found: Vec<Option<usize>> = Vec::with_capacity(expected.len());
+    for (e, exp) in toc.entries.iter().zip(&expected) {
+        let Some(p) = *exp else {
+            found.push(None);
+            continue;
+        };
+        let lo = p.saturating_sub(LOOK_BEFORE).max(1);
+        let hi = (p + LOOK_AFTER).min(n);
+        let mut order: Vec<usize> = (lo..=hi).collect();
+        order.sort_by_key(|&q| ((q as i64 - p as i64).abs(), std::cmp::Reverse(q)));
+        found.push(order.into_iter().find(|&q| on_page(q, &e.title)));
+    }
+    // A contents printed before the last revision is off by the same
+    // amount throughout: entries not found move by the shift most found
+    // ones needed.
+    let shifts: Vec<i64> = expected
+        .iter()
+        .zip(&found)
+        .filter_map(|(e, f)| Some(*f.as_ref()? as i64 - *e.as_ref()? as i64))
+        .collect();
+    let common = mode(&shifts)
+        .filter(|&s| s != 0 && shifts.iter().filter(|&&x| x == s).count() * 2 >= shifts.len());
+    let mut out = Vec::with_capacity(toc.entries.len());
+    for ((e, exp), f) in toc.entries.iter().zip(&expected).zip(&found) {
+        let (page, confidence) = match (exp, f) {
+            (Some(x), Some(y)) if x == y => {
+                checks.verified += 1;
+                (Some(*y), 0.95)
+            }
+            (Some(x), Some(y)) => {
+                checks.verified += 1;
+                checks.corrected += 1;
+                checks.disagreements.push(Disagreement {
+                    title: e.title.clone(),
+                    page: Some(*y),
+                    reason: format!(
+                        "printed contents say page {} (physical {x}); the title is on physical page {y}",
+                        e.label
+                    ),
+                });
+                (Some(*y), 0.85)
+            }
+            (Some(x), None) => {
+                let shifted = common
+                    .map(|s| *x as i64 + s)
+                    .and_then(|p| usize::try_from(p).ok())
+                    .filter(|p| (1..=n).contains(p));
+                checks.disagreements.push(Disagreement {
+                    title: e.title.clone(),
+                    page: shifted.or(Some(*x)),
+                    reason: "title not found on or near the page the contents give".into(),
+                });
+                (shifted.or(Some(*x)), 0.6)
+            }
+            (None, _) => (None, 0.0),
+        };
+        out.push(Entry {
+            level: e.level,
+            title: e.title.clone(),
+            page,
+            label: page
+                .and_then(|p| page_labels.get(p - 1).cloned().flatten())
+                .or_else(|| Some(e.label.clone())),
+            source: "printed_toc".into(),
+            confidence,
+        });
+    }
+    out
+}
+
+/// The most common value (the smallest of equally common ones).
+fn mode(values: &[i64]) -> Option<i64> {
+    let mut counts: BTreeMap<i64, usize> = BTreeMap::new();
+    for v in values {
+        *counts.entry(*v).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(v, c)| (c, std::cmp::Reverse(v)))
+        .map(|(v, _)| v)
+}
+
+/// Without page labels: the offset (physical page - printed number) under
+/// which the most contents titles are found on their pages.
+fn best_offset(pages: &[PageView], toc: &printed::PrintedToc) -> Option<i64> {
+    let n = pages.len() as i64;
+    let arabic: Vec<&printed::PrintedEntry> = toc
+        .entries
+        .iter()
+        .filter(|e| e.number.kind == NumberKind::Arabic)
+        .collect();
+    let mut best = (0usize, None);
+    for o in -5..=40i64 {
+        let hits = arabic
+            .iter()
+            .filter(|e| {
+                let p = i64::from(e.number.value) + o;
+                (1..=n).contains(&p)
+                    && title_on_page_outside(
+                        &pages[p as usize - 1],
+                        &e.title,
+                        if toc.pages.contains(&(p as usize)) {
+                            printed::region(&pages[p as usize - 1])
+                        } else {
+                            0..0
+                        },
+                    )
+            })
+            .count();
+        if hits > best.0 {
+            best = (hits, Some(o));
+        }
+    }
+    best.1
+}
