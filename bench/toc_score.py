@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Score tables of contents against the structure corpus's ground truth.
 
-usage: toc_score.py GT.json PRED.json [--pymupdf PDF]
+usage: toc_score.py GT.json|outline:PDF PRED.json|--pymupdf PDF
 
 GT is a `*.toc.json` ({entries: [{level, title, page}], page_labels}) or a
 `*.structure.json` ({toc: [...], page_labels}); PRED is recto's toc.json, or,
@@ -61,13 +61,20 @@ def f1(n_match, n_gt, n_pred):
 
 
 def main():
-    gt = json.load(open(sys.argv[1]))
+    if sys.argv[1].startswith("outline:"):
+        # A PDF whose outline is its ground truth (the corpus's outlined PDFs).
+        import pymupdf
+
+        doc = pymupdf.open(sys.argv[1][len("outline:"):])
+        gt = {"entries": [{"level": l, "title": t, "page": p} for l, t, p in doc.get_toc()], "page_labels": None}
+    else:
+        gt = json.load(open(sys.argv[1]))
     gt_entries = gt.get("entries") or gt.get("toc") or []
     gt_labels = gt.get("page_labels")
     if sys.argv[2] == "--pymupdf":
-        import fitz
+        import pymupdf
 
-        doc = fitz.open(sys.argv[3])
+        doc = pymupdf.open(sys.argv[3])
         pred_entries = [{"level": l, "title": t, "page": p if p > 0 else None} for l, t, p in doc.get_toc()]
         labels = None
         try:

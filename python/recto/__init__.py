@@ -34,6 +34,8 @@ __all__ = [
     "rebuild_central_registry",
     "new_job_id",
     "run_cli",
+    "extract_toc",
+    "get_toc",
     "get_text",
     "citekey_status",
     "run_ocr",
@@ -188,3 +190,35 @@ def sync_ocr(job_id: str = "latest", *, skip_images: bool = False,
     if skip_images:
         argv.append("--skip-images")
     return _run_json(argv + list(extra or []))
+
+
+def extract_toc(citekeys: Optional[List[str]] = None, *, pending: bool = False,
+                ocr_job_id: Optional[str] = None,
+                extra: Optional[List[str]] = None) -> Dict[str, Any]:
+    """Run the TOC step (``recto toc``) on ``citekeys``, or on every citekey
+    whose table of contents is pending (``pending=True``), or on all with an
+    OCR result (neither); returns the job id, status, ``per_citekey``
+    results and ``failures``. Each citekey's ``toc.json`` is in the folder
+    its result names (``dir``)."""
+    argv = ["toc"]
+    if citekeys:
+        argv += ["--citekeys", ",".join(citekeys)]
+    elif pending:
+        argv.append("--pending")
+    else:
+        argv.append("--all")
+    if ocr_job_id:
+        argv += ["--ocr-job-id", ocr_job_id]
+    return _run_json(argv + list(extra or []))
+
+
+def get_toc(citekey: str) -> Dict[str, Any]:
+    """A citekey's current table of contents: the ``toc.json`` of the
+    newest TOC job that completed it."""
+    for job_id in sorted(list_all_jobs("toc"), reverse=True):
+        meta = get_step_metadata("toc", job_id)
+        entry = (meta.get("per_citekey") or {}).get(citekey)
+        if entry and entry.get("dir"):
+            with open(os.path.join(entry["dir"], "toc.json"), encoding="utf-8") as f:
+                return json.load(f)
+    raise RectoError(f"{citekey} has no table of contents yet: run extract_toc([{citekey!r}])")

@@ -88,11 +88,28 @@ impl Pdf {
     /// page 1-based)`, the page `None` for an item whose destination does
     /// not resolve to a page of this document. Depth and size are bounded,
     /// so a malformed outline cannot run away.
+    ///
+    /// MuPDF resolves the outline (named destinations included) but gives
+    /// up on the whole of it when one item's destination is broken; then
+    /// the items are read from the PDF objects one by one, a broken one
+    /// kept without a page.
     pub fn outline(&self) -> Result<Vec<OutlineItem>, String> {
-        let tree = self.doc.outlines().map_err(|e| mupdf_reason(&e))?;
-        let mut out = Vec::new();
-        flatten_outline(&tree, 1, &mut out);
-        Ok(out)
+        match self.doc.outlines() {
+            Ok(tree) => {
+                let mut out = Vec::new();
+                flatten_outline(&tree, 1, &mut out);
+                Ok(out)
+            }
+            Err(e) => {
+                tracing::debug!(
+                    "MuPDF cannot resolve the outline ({}); reading it item by item",
+                    mupdf_reason(&e)
+                );
+                let pdf = mupdf::pdf::PdfDocument::try_from(self.doc.clone())
+                    .map_err(|e| mupdf_reason(&e))?;
+                outline_from_objects(&pdf).map_err(|e| mupdf_reason(&e))
+            }
+        }
     }
 
     /// The PDF's /PageLabels, one per page, when it has them (MuPDF would
@@ -160,6 +177,85 @@ fn flatten_outline(items: &[mupdf::Outline], level: usize, out: &mut Vec<Outline
         });
         flatten_outline(&item.down, level + 1, out);
     }
+}
+
+/// The outline read from the PDF objects: titles and destinations item by
+/// item, cycles broken, a destination that names no page kept as `None`
+/// (and an integer page index kept as given, for the caller to check).
+fn outline_from_objects(pdf: &mupdf::pdf::PdfDocument) -> Result<Vec<OutlineItem>, mupdf::Error> {
+    use mupdf::pdf::PdfObject;
+    let catalog = pdf.catalog()?;
+    let mut out = Vec::new();
+    let Some(outlines) = catalog.get_dict("Outlines")? else {
+        return Ok(out);
+    };
+    let named = |name: &PdfObject| -> Option<PdfObject> {
+        // /Dests in the catalog (PDF 1.1) or the /Names /Dests name tree.
+        let key = if name.is_name().ok()? {
+            String::from_utf8_lossy(&name.as_name().ok()?).into_owned()
+        } else {
+            name.as_string().ok()?
+        };
+        if let Some(d) = catalog.get_dict("Dests").ok().flatten()
+            && let Some(v) = d.get_dict(key.as_str()).ok().flatten()
+        {
+            return Some(v);
+        }
+        let tree = catalog.get_dict("Names").ok()??.get_dict("Dests").ok()??;
+        let flat = pdf.load_name_tree(tree).ok()?;
+        flat.get_dict(key.as_str()).ok().flatten()
+    };
+    let page_of = |dest: &PdfObject| -> Option<usize> {
+        let mut dest = dest.resolve().ok().flatten()?;
+        if dest.is_name().ok()? || dest.is_string().ok()? {
+            dest = named(&dest)?.resolve().ok().flatten()?;
+        }
+        if dest.is_dict().ok()? {
+            dest = dest.get_dict("D").ok()??.resolve().ok().flatten()?;
+        }
+        let first = dest.get_array(0).ok()??;
+        if first.is_int().ok()? {
+            return usize::try_from(first.as_int().ok()?).ok().map(|p| p + 1);
+        }
+        let n = pdf.lookup_page_number(&first).ok()?;
+        usize::try_from(n).ok().map(|p| p + 1)
+    };
+    // Depth-first, siblings through /Next; object numbers seen break cycles.
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<(PdfObject, usize)> = Vec::new();
+    if let Some(first) = outlines.get_dict("First")? {
+        stack.push((first, 1));
+    }
+    while let Some((item, level)) = stack.pop() {
+        if out.len() >= MAX_OUTLINE_ITEMS || level > MAX_OUTLINE_DEPTH {
+            break;
+        }
+        if item.is_indirect()? && !seen.insert(item.as_indirect()?) {
+            continue;
+        }
+        let title = item
+            .get_dict("Title")?
+            .and_then(|t| t.as_string().ok())
+            .unwrap_or_default();
+        let dest = match item.get_dict("Dest")? {
+            Some(d) => Some(d),
+            None => item
+                .get_dict("A")?
+                .and_then(|a| a.get_dict("D").ok().flatten()),
+        };
+        out.push(OutlineItem {
+            level,
+            title: title.trim().to_owned(),
+            page: dest.as_ref().and_then(page_of),
+        });
+        if let Some(next) = item.get_dict("Next")? {
+            stack.push((next, level));
+        }
+        if let Some(child) = item.get_dict("First")? {
+            stack.push((child, level + 1));
+        }
+    }
+    Ok(out)
 }
 
 /// A loaded page, in its displayed orientation (MuPDF applies /Rotate).

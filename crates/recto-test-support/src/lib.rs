@@ -228,19 +228,131 @@ pub fn text_pdf_sized(pages: &[&str], width: f32, height: f32) -> Vec<u8> {
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
             5 + 2 * i
         ));
-        let mut stream = format!("BT /F1 14 Tf 72 {} Td 18 TL\n", height - 72.0);
-        for line in text.lines() {
-            let escaped = line
-                .replace('\\', "\\\\")
-                .replace('(', "\\(")
-                .replace(')', "\\)");
-            stream.push_str(&format!("({escaped}) Tj T*\n"));
-        }
-        stream.push_str("ET");
+        let stream = page_stream(text, height);
         objects.push(format!(
             "<< /Length {} >>\nstream\n{stream}\nendstream",
             stream.len()
         ));
+    }
+    pdf_from_objects(&objects)
+}
+
+/// The content stream of a [`text_pdf`] page: `text`'s lines from the top.
+fn page_stream(text: &str, height: f32) -> String {
+    let mut stream = format!("BT /F1 14 Tf 72 {} Td 18 TL\n", height - 72.0);
+    for line in text.lines() {
+        let escaped = line
+            .replace('\\', "\\\\")
+            .replace('(', "\\(")
+            .replace(')', "\\)");
+        stream.push_str(&format!("({escaped}) Tj T*\n"));
+    }
+    stream.push_str("ET");
+    stream
+}
+
+/// One outline (bookmark) item of [`book_pdf`]: its depth (1 = top), title
+/// and target page (1-based; a page beyond the document makes a broken
+/// destination).
+#[derive(Debug, Clone)]
+pub struct Bookmark<'a> {
+    pub level: usize,
+    pub title: &'a str,
+    pub page: usize,
+}
+
+/// A text-layer PDF like [`text_pdf`] (one page per entry, lines split on
+/// newlines, Helvetica 14 from the top), with an outline of `bookmarks` and,
+/// when given, a /PageLabels number tree (e.g. `[0 << /S /r >> 2 << /S /D >>]`).
+pub fn book_pdf(pages: &[&str], bookmarks: &[Bookmark<'_>], page_labels: Option<&str>) -> Vec<u8> {
+    let n = pages.len();
+    let (width, height) = (612.0f32, 792.0f32);
+    // Objects: 1 catalog, 2 pages, 3 font, (page, content) per page, then
+    // the outline root and its items.
+    let outline_root = 4 + 2 * n;
+    let item = |i: usize| outline_root + 1 + i;
+    let mut objects: Vec<String> = Vec::new();
+    let mut catalog = "<< /Type /Catalog /Pages 2 0 R".to_owned();
+    if !bookmarks.is_empty() {
+        catalog.push_str(&format!(
+            " /Outlines {outline_root} 0 R /PageMode /UseOutlines"
+        ));
+    }
+    if let Some(nums) = page_labels {
+        catalog.push_str(&format!(" /PageLabels << /Nums {nums} >>"));
+    }
+    catalog.push_str(" >>");
+    objects.push(catalog);
+    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
+    objects.push(format!(
+        "<< /Type /Pages /Kids [{}] /Count {n} >>",
+        kids.join(" ")
+    ));
+    objects.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned());
+    for (i, text) in pages.iter().enumerate() {
+        objects.push(format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+            5 + 2 * i
+        ));
+        let stream = page_stream(text, height);
+        objects.push(format!(
+            "<< /Length {} >>\nstream\n{stream}\nendstream",
+            stream.len()
+        ));
+    }
+    if !bookmarks.is_empty() {
+        // Parent of each item: the nearest earlier item one level up.
+        let parent: Vec<Option<usize>> = (0..bookmarks.len())
+            .map(|i| {
+                (0..i)
+                    .rev()
+                    .find(|&j| bookmarks[j].level + 1 == bookmarks[i].level)
+                    .filter(|_| bookmarks[i].level > 1)
+            })
+            .collect();
+        let children = |p: Option<usize>| -> Vec<usize> {
+            (0..bookmarks.len()).filter(|&i| parent[i] == p).collect()
+        };
+        let top = children(None);
+        objects.push(format!(
+            "<< /Type /Outlines /First {} 0 R /Last {} 0 R /Count {} >>",
+            item(top[0]),
+            item(*top.last().expect("non-empty")),
+            bookmarks.len()
+        ));
+        for (i, b) in bookmarks.iter().enumerate() {
+            let siblings = children(parent[i]);
+            let at = siblings.iter().position(|&s| s == i).expect("own sibling");
+            let mut d = format!(
+                "<< /Title ({}) /Parent {} 0 R",
+                b.title,
+                parent[i].map_or(outline_root, item)
+            );
+            if at > 0 {
+                d.push_str(&format!(" /Prev {} 0 R", item(siblings[at - 1])));
+            }
+            if let Some(&next) = siblings.get(at + 1) {
+                d.push_str(&format!(" /Next {} 0 R", item(next)));
+            }
+            let kids = children(Some(i));
+            if !kids.is_empty() {
+                d.push_str(&format!(
+                    " /First {} 0 R /Last {} 0 R /Count {}",
+                    item(kids[0]),
+                    item(*kids.last().expect("non-empty")),
+                    kids.len()
+                ));
+            }
+            let target = if (1..=n).contains(&b.page) {
+                format!("{} 0 R", 4 + 2 * (b.page - 1))
+            } else {
+                // A page index past the end (some producers write page
+                // numbers instead of page references).
+                format!("{}", b.page - 1)
+            };
+            d.push_str(&format!(" /Dest [{target} /XYZ 0 {height} 0] >>"));
+            objects.push(d);
+        }
     }
     pdf_from_objects(&objects)
 }

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::labels::LabelSource;
-use crate::text::{NumberKind, normalize, similarity};
+use crate::text::{NumberKind, normalize, normalize_loose, similarity};
 pub use crate::view::PageView;
 
 /// Version of the `toc.json` format.
@@ -297,9 +297,32 @@ pub fn title_on_page(page: &PageView, title: &str) -> bool {
 /// [`title_on_page`], not counting the rows in `skip` (the contents
 /// printed on the page, which name every title).
 fn title_on_page_outside(page: &PageView, title: &str, skip: std::ops::Range<usize>) -> bool {
-    let t = normalize(title);
+    find_title(page, title, skip, false).is_some()
+}
+
+/// Where a title was found on a page.
+#[derive(Debug, Clone, PartialEq)]
+struct TitleMatch {
+    /// The row's own text.
+    text: String,
+    /// Whether the whole title matched (else the row matched the start of
+    /// the title: a contents title read with leader-dot noise after it).
+    whole: bool,
+}
+
+/// Find `title` on `page` outside the rows `skip`: a row (or two rows read
+/// together) at least [`TITLE_MATCH`] similar, or starting with the whole
+/// title; with `prefix`, also a heading row that matches the start of the
+/// title (OCR reads leader dots as words: `1.3 Stetigkeit EEE ba ue`).
+fn find_title(
+    page: &PageView,
+    title: &str,
+    skip: std::ops::Range<usize>,
+    prefix: bool,
+) -> Option<TitleMatch> {
+    let t = normalize_loose(title);
     if t.is_empty() {
-        return false;
+        return None;
     }
     let rows: Vec<String> = page
         .rows
@@ -309,11 +332,11 @@ fn title_on_page_outside(page: &PageView, title: &str, skip: std::ops::Range<usi
             if skip.contains(&i) {
                 String::new()
             } else {
-                normalize(&r.text())
+                normalize_loose(&r.text())
             }
         })
         .collect();
-    rows.iter().enumerate().any(|(i, r)| {
+    let whole = |i: usize, r: &String| -> bool {
         if r.is_empty() {
             return false;
         }
@@ -321,14 +344,72 @@ fn title_on_page_outside(page: &PageView, title: &str, skip: std::ops::Range<usi
             return true;
         }
         match rows.get(i + 1) {
-            Some(next) if r.len() < t.len() => {
+            Some(next) if r.len() < t.len() && !next.is_empty() => {
                 let two = format!("{r} {next}");
                 similarity(&two, &t) >= TITLE_MATCH || (two.starts_with(&t) && t.len() >= 6)
             }
             _ => false,
         }
-    })
+    };
+    let hit = |i: usize, whole: bool| {
+        Some(TitleMatch {
+            text: page.rows[i].text(),
+            whole,
+        })
+    };
+    // The heading itself before a running head that repeats it.
+    let body = |i: &usize| !page.is_edge(*i);
+    let edge = |i: &usize| page.is_edge(*i);
+    if let Some(i) = (0..rows.len()).filter(body).find(|&i| whole(i, &rows[i])) {
+        return hit(i, true);
+    }
+    if let Some(i) = (0..rows.len()).filter(edge).find(|&i| whole(i, &rows[i])) {
+        return hit(i, true);
+    }
+    if !prefix {
+        return None;
+    }
+    let t_chars: Vec<char> = t.chars().collect();
+    let starts_like = |i: usize| {
+        let r = &rows[i];
+        let n = r.chars().count();
+        if n < 8 || n >= t_chars.len() || page.rows[i].words.len() > 12 {
+            return false;
+        }
+        let head: String = t_chars[..n].iter().collect();
+        similarity(r, &head) >= PREFIX_MATCH
+    };
+    if let Some(i) = (0..rows.len()).filter(body).find(|&i| starts_like(i)) {
+        return hit(i, false);
+    }
+    // A heading with the same section number (`5.2`) whose words OCR read
+    // differently on one side.
+    let number = |s: &str| -> Option<String> {
+        let first = s.split_whitespace().next()?;
+        (first.len() >= 2 && first.chars().all(|c| c.is_ascii_digit())).then(|| first.to_owned())
+    };
+    let n_title = number(&t)?;
+    let rest = |s: &str| {
+        s.split_once(' ')
+            .map_or(String::new(), |(_, r)| r.to_owned())
+    };
+    (0..rows.len())
+        .filter(body)
+        .find(|&i| {
+            number(&rows[i]).as_deref() == Some(n_title.as_str())
+                && page.rows[i].words.len() <= 12
+                && similarity(&rest(&rows[i]), &rest(&t)) >= SAME_NUMBER_MATCH
+        })
+        .and_then(|i| hit(i, false))
 }
+
+/// With the same section number, the rest of a heading needs only this
+/// similarity to the contents title.
+const SAME_NUMBER_MATCH: f64 = 0.6;
+
+/// A heading row matches the start of a noisy contents title when this
+/// similar.
+const PREFIX_MATCH: f64 = 0.85;
 
 /// Pages either side of the expected one where a title is looked for.
 const LOOK_BEFORE: usize = 2;
@@ -361,7 +442,7 @@ fn link_printed(
         } else {
             0..0
         };
-        title_on_page_outside(page, title, skip)
+        find_title(page, title, skip, true)
     };
     // Expected page of each entry from the labels.
     let mut expected: Vec<Option<usize>> = toc
@@ -398,7 +479,8 @@ fn link_printed(
     }
     // Verify: on the expected page, else the nearest page around it.
     let mut found: Vec<Option<usize>> = Vec::with_capacity(expected.len());
-    for (e, exp) in toc.entries.iter().zip(&expected) {
+    let mut titles: Vec<String> = toc.entries.iter().map(|e| e.title.clone()).collect();
+    for ((e, exp), title) in toc.entries.iter().zip(&expected).zip(titles.iter_mut()) {
         let Some(p) = *exp else {
             found.push(None);
             continue;
@@ -407,7 +489,17 @@ fn link_printed(
         let hi = (p + LOOK_AFTER).min(n);
         let mut order: Vec<usize> = (lo..=hi).collect();
         order.sort_by_key(|&q| ((q as i64 - p as i64).abs(), std::cmp::Reverse(q)));
-        found.push(order.into_iter().find(|&q| on_page(q, &e.title)));
+        let hit = order
+            .into_iter()
+            .find_map(|q| on_page(q, &e.title).map(|m| (q, m)));
+        if let Some((_, m)) = &hit
+            && !m.whole
+        {
+            // The heading as printed on its page, for a contents title
+            // that came with noise.
+            *title = m.text.clone();
+        }
+        found.push(hit.map(|(q, _)| q));
     }
     // A contents printed before the last revision is off by the same
     // amount throughout: entries not found move by the shift most found
@@ -420,7 +512,7 @@ fn link_printed(
     let common = mode(&shifts)
         .filter(|&s| s != 0 && shifts.iter().filter(|&&x| x == s).count() * 2 >= shifts.len());
     let mut out = Vec::with_capacity(toc.entries.len());
-    for ((e, exp), f) in toc.entries.iter().zip(&expected).zip(&found) {
+    for (((e, exp), f), title) in toc.entries.iter().zip(&expected).zip(&found).zip(titles) {
         let (page, confidence) = match (exp, f) {
             (Some(x), Some(y)) if x == y => {
                 checks.verified += 1;
@@ -455,7 +547,7 @@ fn link_printed(
         };
         out.push(Entry {
             level: e.level,
-            title: e.title.clone(),
+            title,
             page,
             label: page
                 .and_then(|p| page_labels.get(p - 1).cloned().flatten())

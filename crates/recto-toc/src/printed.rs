@@ -78,8 +78,15 @@ pub struct PrintedToc {
 fn entry_row(row: &Row) -> Option<(Vec<String>, PageNumber, String)> {
     let mut words = row.words.clone();
     let mut conf = row.conf.clone();
-    let last = words.pop()?;
+    // `94.` or `12,`: punctuation after the number.
+    let last = words
+        .pop()?
+        .trim_end_matches(['.', ',', ':', ';'])
+        .to_owned();
     conf.pop();
+    if last.is_empty() {
+        return None;
+    }
     // `Räume.....12` or `.....12`: the number glued to its leaders, and
     // maybe the title's last word glued to them too.
     let leader_char = |c: char| is_leader(&c.to_string());
@@ -125,10 +132,17 @@ fn is_dotted(w: &str) -> bool {
     w.contains("..") || w.contains(". .") || w.contains('…') || is_leader(w)
 }
 
-/// After leader dots, a lone `l`, `I` or `|` is a 1 (and `O` a 0).
+/// After leader dots, the number OCR misread: a lone `l`, `I` or `|` is
+/// a 1, and in a token with a digit `A7` is 47, `S` 5, `B` 8, `G` 6, `Z` 2.
 fn misread_after_leaders(t: &str) -> Option<PageNumber> {
     let t = t.trim_matches(|c: char| !c.is_alphanumeric());
-    if t.is_empty() || t.len() > 4 || !t.chars().all(|c| "lI|Oo0123456789".contains(c)) {
+    let lone_one = matches!(t, "l" | "I" | "|");
+    let has_digit = t.chars().any(|c| c.is_ascii_digit());
+    if t.is_empty()
+        || t.len() > 4
+        || !(lone_one || has_digit)
+        || !t.chars().all(|c| "lI|OoASBGZ0123456789".contains(c))
+    {
         return None;
     }
     let fixed: String = t
@@ -136,6 +150,11 @@ fn misread_after_leaders(t: &str) -> Option<PageNumber> {
         .map(|c| match c {
             'l' | 'I' | '|' => '1',
             'O' | 'o' => '0',
+            'A' => '4',
+            'S' => '5',
+            'B' => '8',
+            'G' => '6',
+            'Z' => '2',
             c => c,
         })
         .collect();
@@ -148,8 +167,10 @@ fn misread_after_leaders(t: &str) -> Option<PageNumber> {
 
 /// OCR reads leader dots as dots, but also as strings of short
 /// low-confidence "words" (`à ss savons onu`): the title ends at the first
-/// leaders or very uncertain word, and uncertain short words or
-/// punctuation at its end are dropped.
+/// leaders, punctuation, repeated or uncertain short word, and uncertain
+/// short words at its end are dropped. (Long words are kept even when
+/// uncertain: a misread title word is still the title; what noise is left
+/// is replaced by the heading found on the page, see `link_printed`.)
 fn clean_title(words: Vec<String>, conf: &[f32]) -> Vec<String> {
     let mut end = words.len();
     for (i, w) in words.iter().enumerate().skip(1) {
@@ -162,7 +183,13 @@ fn clean_title(words: Vec<String>, conf: &[f32]) -> Vec<String> {
             conf.get(i).copied().unwrap_or(100.0)
         };
         let punct = !w.chars().any(char::is_alphanumeric);
-        if is_dotted(w) && !w.chars().any(char::is_alphabetic) || punct || c < 40.0 {
+        let short = w.chars().count() <= 3;
+        let repeated = short && words[i - 1] == *w;
+        if is_dotted(w) && !w.chars().any(char::is_alphabetic)
+            || punct
+            || repeated
+            || short && c < 50.0
+        {
             end = i;
             break;
         }
@@ -187,8 +214,28 @@ fn clean_title(words: Vec<String>, conf: &[f32]) -> Vec<String> {
     words
 }
 
-fn heading_kind(row: &Row) -> Option<bool> {
-    let n = normalize(&row.text());
+/// Whether row `i` of `page` is a contents heading (`Some(true)`), the
+/// heading of a list that is not contents (`Some(false)`), or neither.
+fn heading_kind(page: &PageView, i: usize) -> Option<bool> {
+    let row = &page.rows[i];
+    let exact = keyword_kind(&normalize(&row.text()));
+    if exact.is_some() || !page.is_edge(i) {
+        return exact;
+    }
+    // A running head on a later contents page (`2 Inhaltsverzeichnis`,
+    // `Contents 3`); only for contents: `Stichwortverzeichnis 111` at the
+    // top of the last contents page is an entry, not the index's heading.
+    let mut words: &[String] = &row.words;
+    if words.len() > 1 && parse_page_number(&words[0]).is_some() {
+        words = &words[1..];
+    }
+    if words.len() > 1 && parse_page_number(&words[words.len() - 1]).is_some() {
+        words = &words[..words.len() - 1];
+    }
+    keyword_kind(&normalize(&words.join(" "))).filter(|k| *k)
+}
+
+fn keyword_kind(n: &str) -> Option<bool> {
     if CONTENTS.iter().any(|h| n == *h) {
         Some(true)
     } else if NOT_CONTENTS.iter().any(|h| n == *h) {
@@ -210,7 +257,9 @@ struct PageScore {
 /// there is one (a title page can carry the contents below it), up to the
 /// heading of a list that is not contents (a list of tables after them).
 pub fn region(page: &PageView) -> std::ops::Range<usize> {
-    let kinds: Vec<Option<bool>> = page.rows.iter().map(heading_kind).collect();
+    let kinds: Vec<Option<bool>> = (0..page.rows.len())
+        .map(|i| heading_kind(page, i))
+        .collect();
     let start = kinds
         .iter()
         .position(|k| *k == Some(true))
@@ -223,12 +272,14 @@ pub fn region(page: &PageView) -> std::ops::Range<usize> {
 }
 
 fn score(page: &PageView) -> PageScore {
-    let heading = page
-        .rows
-        .iter()
-        .find_map(heading_kind)
-        .filter(|_| page.rows.iter().any(|r| heading_kind(r) == Some(true)))
-        .or_else(|| page.rows.iter().take(4).find_map(heading_kind));
+    let kinds: Vec<Option<bool>> = (0..page.rows.len())
+        .map(|i| heading_kind(page, i))
+        .collect();
+    let heading = if kinds.contains(&Some(true)) {
+        Some(true)
+    } else {
+        kinds.iter().take(4).find_map(|k| *k)
+    };
     let mut values = Vec::new();
     let mut rows = 0;
     for i in region(page) {
@@ -327,7 +378,7 @@ fn parse_page(page: &PageView, out: &mut Vec<PrintedEntry>) {
     let mut pending: Vec<&Row> = Vec::new();
     for i in region(page) {
         let row = &page.rows[i];
-        if heading_kind(row).is_some() {
+        if heading_kind(page, i).is_some() {
             pending.clear();
             continue;
         }
@@ -337,7 +388,14 @@ fn parse_page(page: &PageView, out: &mut Vec<PrintedEntry>) {
                 // column, each at most two line heights above the next.
                 let mut prefix: Vec<&Row> = Vec::new();
                 let mut top = row.bbox[1];
-                for p in pending.iter().rev() {
+                // A numbered entry starts its own title; rows read with
+                // little confidence are noise, not a title's first line.
+                let numbered = numbering_depth(&row.text()).is_some();
+                for p in pending.iter().rev().filter(|_| !numbered) {
+                    let mean = p.conf.iter().sum::<f32>() / p.conf.len().max(1) as f32;
+                    if mean < 50.0 {
+                        break;
+                    }
                     let same_column = p.bbox[0] < row.bbox[2] && row.bbox[0] < p.bbox[2];
                     let close = top - p.bbox[3] <= 2.0 * row.height().max(p.height());
                     if same_column && close && prefix.len() < 2 {

@@ -36,6 +36,15 @@ pub fn normalize(s: &str) -> String {
     out
 }
 
+/// [`normalize`] with diacritics dropped as well, for finding a title on a
+/// page: OCR loses accents in display type (`Etre uilises`).
+pub fn normalize_loose(s: &str) -> String {
+    normalize(s)
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect()
+}
+
 /// Levenshtein ratio of two normalised titles, 0..1.
 pub fn similarity(a: &str, b: &str) -> f64 {
     if a.is_empty() && b.is_empty() {

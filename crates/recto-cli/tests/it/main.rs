@@ -7,6 +7,7 @@ mod ocr;
 mod record;
 mod registry_cmds;
 mod sync;
+mod toc;
 mod upload;
 
 use std::path::Path;
