@@ -69,14 +69,24 @@ def spec_pipeline(workdir):
 
 def text_pdf(lines):
     """A one-page PDF with a Helvetica text layer."""
-    stream = "BT /F1 14 Tf 72 720 Td 18 TL\n" + "".join(f"({l}) Tj T*\n" for l in lines) + "ET"
+    return pages_pdf([lines])
+
+
+def pages_pdf(pages):
+    """A PDF with one page per list of lines, Helvetica from the top."""
+    n = len(pages)
     objs = [
         "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        "<< /Type /Pages /Kids [%s] /Count %d >>" % (" ".join(f"{4 + 2 * i} 0 R" for i in range(n)), n),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
-        f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
     ]
+    for i, lines in enumerate(pages):
+        stream = "BT /F1 14 Tf 72 720 Td 18 TL\n" + "".join(f"({l}) Tj T*\n" for l in lines) + "ET"
+        objs.append(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+            f"/Contents {5 + 2 * i} 0 R >>"
+        )
+        objs.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
     out = b"%PDF-1.4\n"
     offsets = []
     for i, body in enumerate(objs, 1):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JOB, REPO, SOURCE, recto_bin, text_pdf
+from conftest import JOB, REPO, SOURCE, pages_pdf, recto_bin, text_pdf
 
 
 def test_check_job_status(spec_pipeline, capsys):
@@ -151,11 +151,48 @@ def test_get_all_ocr_results_for_a_citekey_via_the_spec_scripts(workdir):
     assert get_central_registry(job_id)["pipeline_steps"]["sync_ocr"]["files_uploaded"] == 0
 
 
+def test_extract_toc_script_and_api(workdir):
+    """`extract_toc.py --citekeys` as the spec's scripts run, then the
+    Python API: the contents page found, its entries linked to pages."""
+    from recto import extract_toc, get_toc, run_cli
+    from scripts.etl_metadata import get_step_metadata, list_all_jobs
+
+    prose = [f"An ordinary line of prose, number {i}, on this page." for i in range(10)]
+    book = [
+        ["A Short Book"],
+        ["Contents", "", "1 Beginnings . . . . . . . . . 1", "2 Middles . . . . . . . . . . 2", "3 Endings . . . . . . . . . . 3", "", "ii"],
+        ["1 Beginnings", *prose, "", "1"],
+        ["2 Middles", *prose, "", "2"],
+        ["3 Endings", *prose, "", "3"],
+    ]
+    Path("pdfs").mkdir()
+    Path("pdfs/short2021.pdf").write_bytes(pages_pdf(book))
+    assert run_cli(["upload", "--from", "pdfs", "--quiet"]) == 0
+    assert run_cli(["ocr", "--citekeys", "short2021", "--quiet", "--lang", "eng"]) == 0
+    r = run_script(str(REPO / "scripts/extract_toc.py"), "--citekeys", "short2021")
+    assert r.returncode == 0, r.stderr
+    assert "short2021: 3 entries from printed_toc" in r.stdout
+    job = list_all_jobs(step_name="toc")[-1]
+    meta = get_step_metadata("toc", job)
+    assert meta["status"] == "completed"
+    assert meta["source_job_id"] == list_all_jobs(step_name="ocr")[-1]
+    toc = get_toc("short2021")
+    assert [(e["title"], e["page"], e["label"]) for e in toc["entries"]] == [
+        ("1 Beginnings", 3, "1"), ("2 Middles", 4, "2"), ("3 Endings", 5, "3")]
+    assert toc["page_labels"] == ["i", "ii", "1", "2", "3"]
+    # Again through the API: a new job, the same table of contents.
+    result = extract_toc(["short2021"])
+    assert result["status"] == "completed" and result["job_id"] != job
+    assert result["per_citekey"]["short2021"]["entries"] == 3
+    with pytest.raises(Exception, match="no table of contents"):
+        get_toc("nobody1999")
+
+
 def test_scripts_help():
-    for script in ("run_ocr.py", "sync_ocr.py"):
+    for script in ("run_ocr.py", "sync_ocr.py", "extract_toc.py"):
         r = run_script(str(REPO / "scripts" / script), "--help")
         assert r.returncode == 0
-        assert "--citekeys" in r.stdout or "--job-id" in r.stdout
+        assert "--citekeys" in r.stdout or "--job-id" in r.stdout or "--pending" in r.stdout
 
 
 def test_monitor_pipeline_progress(spec_pipeline, capsys):
@@ -261,7 +298,8 @@ def test_uv_run_works_from_the_repository(tmp_path):
     uv = shutil.which("uv")
     if uv is None:
         pytest.skip("uv is not installed (scripts/test.sh installs it)")
-    for script, flag in (("scripts/run_ocr.py", "--citekeys"), ("scripts/sync_ocr.py", "--skip-images")):
+    for script, flag in (("scripts/run_ocr.py", "--citekeys"), ("scripts/sync_ocr.py", "--skip-images"),
+                         ("scripts/extract_toc.py", "--pending")):
         r = subprocess.run([uv, "run", script, "--help"], cwd=REPO, capture_output=True, text=True, timeout=1800)
         assert r.returncode == 0, r.stderr[-3000:]
         assert flag in r.stdout

@@ -90,8 +90,15 @@ pub fn printed_labels(pages: &[PageView]) -> Printed {
             if row.words.len() <= 3 {
                 tokens.push(&joined);
             }
-            for t in tokens {
-                if let Some(num) = parse_page_number(t) {
+            // A lone `il` or `vil` under a page is `ii`, `vii` misread.
+            let roman_fix = (row.words.len() == 1 && row.words[0].contains('l'))
+                .then(|| row.words[0].replace('l', "i"));
+            let fixed = roman_fix
+                .as_deref()
+                .and_then(parse_page_number)
+                .filter(|n| n.kind == NumberKind::RomanLower);
+            for num in tokens.into_iter().filter_map(parse_page_number).chain(fixed) {
+                {
                     cands.push(Candidate {
                         page: p.number,
                         value: num.value,

@@ -236,9 +236,9 @@ fn heading_kind(page: &PageView, i: usize) -> Option<bool> {
 }
 
 fn keyword_kind(n: &str) -> Option<bool> {
-    if CONTENTS.iter().any(|h| n == *h) {
+    if CONTENTS.contains(&n) {
         Some(true)
-    } else if NOT_CONTENTS.iter().any(|h| n == *h) {
+    } else if NOT_CONTENTS.contains(&n) {
         Some(false)
     } else {
         None

@@ -89,6 +89,12 @@ fn layering_of_crates_holds() {
     }
     // The page JSON types need no native library.
     assert_eq!(dependencies("recto-page"), ["serde"]);
+    // The TOC analysis reads page JSON types only: no native library, no
+    // store, no registry.
+    assert_eq!(
+        dependencies("recto-toc"),
+        ["recto-page", "serde", "strsim", "unicode-normalization"]
+    );
     // Only the CLI (and the Python module, which wraps it) know clap.
     for name in [
         "recto-registry",
@@ -96,6 +102,7 @@ fn layering_of_crates_holds() {
         "recto-steps",
         "recto-ocr",
         "recto-page",
+        "recto-toc",
     ] {
         assert!(
             !dependencies(name)
