@@ -97,7 +97,11 @@ pub fn printed_labels(pages: &[PageView]) -> Printed {
                 .as_deref()
                 .and_then(parse_page_number)
                 .filter(|n| n.kind == NumberKind::RomanLower);
-            for num in tokens.into_iter().filter_map(parse_page_number).chain(fixed) {
+            for num in tokens
+                .into_iter()
+                .filter_map(parse_page_number)
+                .chain(fixed)
+            {
                 {
                     cands.push(Candidate {
                         page: p.number,

@@ -604,3 +604,154 @@ fn best_offset(pages: &[PageView], toc: &printed::PrintedToc) -> Option<i64> {
     }
     best.1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::Row;
+
+    fn row(text: &str, x: f32, y: f32, h: f32) -> Row {
+        Row::from_text(text, [x, y, x + 600.0, y + h])
+    }
+
+    /// A body page: an optional heading row (of height `hh`), prose, and
+    /// an optional printed number at the foot.
+    fn page(n: usize, heading: Option<(&str, f32)>, number: Option<&str>) -> PageView {
+        let mut rows = Vec::new();
+        if let Some((h, hh)) = heading {
+            rows.push(row(h, 100.0, 150.0, hh));
+        }
+        for i in 0..15 {
+            rows.push(row(
+                "plain prose words that fill a line of this page",
+                100.0,
+                250.0 + 40.0 * i as f32,
+                20.0,
+            ));
+        }
+        if let Some(num) = number {
+            rows.push(row(num, 480.0, 1320.0, 20.0));
+        }
+        PageView::from_rows(n, 1000.0, 1400.0, rows)
+    }
+
+    fn input(pages: Vec<PageView>) -> TocInput {
+        TocInput {
+            citekey: "k".into(),
+            pages,
+            outline: Vec::new(),
+            pdf_labels: None,
+        }
+    }
+
+    #[test]
+    fn without_printed_numbers_the_contents_are_placed_by_the_offset_titles_agree_on() {
+        let contents = PageView::from_rows(
+            2,
+            1000.0,
+            1400.0,
+            vec![
+                row("Contents", 100.0, 100.0, 20.0),
+                row("First Things . . . . . . 1", 100.0, 200.0, 20.0),
+                row("Second Things . . . . . . 2", 100.0, 240.0, 20.0),
+                row("Last Things . . . . . . 4", 100.0, 280.0, 20.0),
+            ],
+        );
+        let pages = vec![
+            page(1, Some(("A Title Page", 40.0)), None),
+            contents,
+            page(3, Some(("First Things", 20.0)), None),
+            page(4, Some(("Second Things", 20.0)), None),
+            page(5, None, None),
+            page(6, Some(("Last Things", 20.0)), None),
+        ];
+        let toc = build_toc(&input(pages));
+        assert_eq!(toc.label_source, "none");
+        assert_eq!(toc.source, "printed_toc");
+        let got: Vec<(&str, Option<usize>)> = toc
+            .entries
+            .iter()
+            .map(|e| (e.title.as_str(), e.page))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("First Things", Some(3)),
+                ("Second Things", Some(4)),
+                ("Last Things", Some(6)),
+            ]
+        );
+        assert_eq!(toc.checks.verified, 3);
+    }
+
+    #[test]
+    fn headings_stand_in_when_there_is_nothing_else() {
+        let pages = vec![
+            page(1, Some(("On the Nature of Things", 40.0)), Some("1")),
+            page(2, None, Some("2")),
+            page(3, Some(("Of Other Matters", 40.0)), Some("3")),
+            page(4, Some(("A Smaller Part", 28.0)), Some("4")),
+        ];
+        let toc = build_toc(&input(pages));
+        assert_eq!(toc.source, "headings");
+        let got: Vec<(usize, &str, Option<usize>, Option<&str>)> = toc
+            .entries
+            .iter()
+            .map(|e| (e.level, e.title.as_str(), e.page, e.label.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, "On the Nature of Things", Some(1), Some("1")),
+                (1, "Of Other Matters", Some(3), Some("3")),
+                (2, "A Smaller Part", Some(4), Some("4")),
+            ]
+        );
+    }
+
+    #[test]
+    fn pdf_labels_that_contradict_the_printed_numbers_are_not_used() {
+        let pages: Vec<PageView> = (1..=6)
+            .map(|n| page(n, None, Some(&(n + 10).to_string())))
+            .collect();
+        let mut inp = input(pages);
+        inp.pdf_labels = Some((1..=6).map(|n| n.to_string()).collect());
+        let toc = build_toc(&inp);
+        assert_eq!(toc.label_source, "printed");
+        assert_eq!(toc.checks.pdf_labels_consistent, Some(false));
+        assert_eq!(toc.page_labels[0].as_deref(), Some("11"));
+        assert!(toc.warnings[0].contains("disagree"), "{:?}", toc.warnings);
+        // The same labels printed on the pages are the PDF's to use.
+        inp.pdf_labels = Some((1..=6).map(|n| (n + 10).to_string()).collect());
+        assert_eq!(build_toc(&inp).label_source, "pdf");
+    }
+
+    #[test]
+    fn an_outline_pointing_outside_the_document_is_kept_without_a_page() {
+        let mut inp = input(vec![page(1, Some(("Real Heading", 40.0)), None)]);
+        inp.outline = vec![
+            OutlineItem {
+                level: 1,
+                title: "Real Heading".into(),
+                page: Some(1),
+            },
+            OutlineItem {
+                level: 2,
+                title: "Nowhere".into(),
+                page: Some(9),
+            },
+            OutlineItem {
+                level: 1,
+                title: "Broken".into(),
+                page: None,
+            },
+        ];
+        let toc = build_toc(&inp);
+        let pages: Vec<Option<usize>> = toc.entries.iter().map(|e| e.page).collect();
+        assert_eq!(pages, vec![Some(1), None, None]);
+        assert_eq!(toc.entries[0].confidence, 1.0);
+        assert_eq!(toc.checks.verified, 1);
+        assert_eq!(toc.warnings.len(), 2, "{:?}", toc.warnings);
+        assert!(toc.warnings[0].contains("beyond the document's 1 pages"));
+    }
+}
