@@ -355,8 +355,8 @@ pub struct OcrArgs {
     /// worse on blurred scans) [default: otsu].
     #[arg(long, value_enum)]
     pub thresholding: Option<ThresholdingArg>,
-    /// Do not read low-confidence pages a second time with the other
-    /// orientation candidate.
+    /// Do not read low-confidence pages a second time (the other way round,
+    /// or with the other binarisation).
     #[arg(long)]
     pub no_retry: bool,
     /// Do not find and level small-angle skew on OCRed pages.

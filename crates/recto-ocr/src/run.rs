@@ -64,9 +64,13 @@ pub struct OcrConfig {
     pub deskew: bool,
     /// Tesseract's binarisation (`thresholding_method`).
     pub thresholding: Thresholding,
-    /// Read a low-confidence page whose orientation was in doubt once more
-    /// the other way, keeping the better reading.
+    /// Read a low-confidence page once more (the other way round when its
+    /// orientation was in doubt, else with the other binarisation),
+    /// keeping the better reading.
     pub retry_low_confidence: bool,
+    /// The mean word confidence under which a page is read again
+    /// ([`RETRY_BELOW`]).
+    pub retry_below: f32,
 }
 
 /// Below this mean word confidence a page may be read a second time.
@@ -199,6 +203,7 @@ impl Default for OcrConfig {
             deskew: true,
             thresholding: Thresholding::default(),
             retry_low_confidence: true,
+            retry_below: RETRY_BELOW,
         }
     }
 }
@@ -609,26 +614,57 @@ impl Worker {
         } else {
             (0, None, None)
         };
-        // The page as rendered is kept only when a retry may need it.
-        let candidate = candidate.filter(|_| cfg.retry_low_confidence);
-        let original = candidate.map(|_| img.clone());
+        // The page as rendered is kept only when a retry may need it: to
+        // read it the other way round, or with the other binarisation.
+        let other_binarisation = match cfg.thresholding {
+            Thresholding::Otsu | Thresholding::LeptonicaOtsu => Some(Thresholding::Sauvola),
+            Thresholding::Sauvola => Some(Thresholding::Otsu),
+            Thresholding::Auto => None,
+        };
+        // A bilevel scan (CCITT, JBIG2) binarises the same either way.
+        let retry_with = match candidate {
+            Some(turn) => Some(RetryWith::Turn(turn)),
+            None if is_bilevel(&img) => None,
+            None => other_binarisation.map(RetryWith::Binarisation),
+        }
+        .filter(|_| cfg.retry_low_confidence);
+        let original = retry_with.map(|_| img.clone());
         let first = self.read_turned(img, turn, dpi, page_no, cfg, timings)?;
         let first_conf = mean_confidence(&first.blocks).unwrap_or(0.0);
-        // A page read with low confidence whose orientation was in doubt
-        // is read once more the other way; the better reading is kept.
-        let (Some(other), Some(original)) = (candidate, original) else {
+        // A page read with low confidence is read once more: the other
+        // way round when its orientation was in doubt, else with the other
+        // binarisation; the better reading (by confidence) is kept.
+        let (Some(with), Some(original)) = (retry_with, original) else {
             return Ok(Read { osd, ..first });
         };
-        if first_conf >= RETRY_BELOW {
+        if first_conf >= cfg.retry_below || first.blocks.is_empty() {
             return Ok(Read { osd, ..first });
         }
+        let (other, retry_cfg, tried) = match with {
+            RetryWith::Turn(other) => (other, None, format!("rotation {other}")),
+            RetryWith::Binarisation(method) => (
+                turn,
+                Some(OcrConfig {
+                    thresholding: method,
+                    ..cfg.clone()
+                }),
+                format!("binarisation {}", thresholding_name(method)),
+            ),
+        };
         let t = Instant::now();
         let mut scratch = Timings::default();
-        let second = self.read_turned(original, other, dpi, page_no, cfg, &mut scratch)?;
+        let second = self.read_turned(
+            original,
+            other,
+            dpi,
+            page_no,
+            retry_cfg.as_ref().unwrap_or(cfg),
+            &mut scratch,
+        )?;
         let second_conf = mean_confidence(&second.blocks).unwrap_or(0.0);
         let keep_second = second_conf > first_conf;
         let retry = Retry {
-            tried: format!("rotation {other}"),
+            tried,
             confidence_first: first_conf,
             confidence_retry: second_conf,
             kept_retry: keep_second,
@@ -757,6 +793,25 @@ impl Worker {
         self.osd_engine(cfg)
             .and_then(|e| e.detect_orientation(&small, dpi / factor))
     }
+}
+
+/// Whether a page image has only black and white (a bilevel scan), on a
+/// sample of its rows.
+fn is_bilevel(img: &GrayImage) -> bool {
+    let step = (img.height as usize / 200).max(1);
+    (0..img.height as usize).step_by(step).all(|y| {
+        img.data[y * img.stride..y * img.stride + img.width as usize]
+            .iter()
+            .all(|&v| v == 0 || v == 255)
+    })
+}
+
+/// What a low-confidence page is read again with.
+#[derive(Debug, Clone, Copy)]
+enum RetryWith {
+    /// The other orientation candidate (degrees clockwise).
+    Turn(u16),
+    Binarisation(Thresholding),
 }
 
 /// What reading a page produced, before it is written.

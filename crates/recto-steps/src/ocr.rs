@@ -121,8 +121,8 @@ pub struct OcrSettings {
     /// Tesseract's binarisation.
     #[serde(default)]
     pub thresholding: recto_ocr::Thresholding,
-    /// Low-confidence pages whose orientation was in doubt are read once
-    /// more the other way.
+    /// Low-confidence pages are read once more (the other way round when
+    /// their orientation was in doubt, else with the other binarisation).
     #[serde(default = "yes")]
     pub retry_low_confidence: bool,
     #[serde(default)]
