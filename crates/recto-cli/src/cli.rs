@@ -95,6 +95,20 @@ pub enum Command {
     ///   recto toc --all --ocr-job-id 2026-01-01_21-45-14 --json
     #[command(verbatim_doc_comment)]
     Toc(TocArgs),
+    /// Cut each citekey into its units (chapters, articles, front matter,
+    /// bibliography, index), give every line its role, and write clean
+    /// Markdown per unit: no running heads, page numbers or footnote marks
+    /// in the text, paragraphs whole, words broken at line ends joined.
+    ///
+    /// Reads the citekey's table of contents (recto toc) and the pages it
+    /// was read from. Output: <data dir>/analytics/segmentation/<citekey>/<job_id>/
+    /// segments.json, unit_NNN.md, document.md.
+    ///
+    /// Examples:
+    ///   recto segment --citekeys smith2020
+    ///   recto segment --pending
+    #[command(verbatim_doc_comment)]
+    Segment(SegmentArgs),
     /// Push any step's results to the bucket, incrementally, and verify
     /// (`recto sync --step ocr` is `recto sync-ocr`).
     ///
@@ -182,6 +196,43 @@ pub struct TocArgs {
     /// newest OCR result].
     #[arg(long, value_name = "JOB")]
     pub ocr_job_id: Option<String>,
+    /// Print the job's result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress, no summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("which")
+        .required(true)
+        .args(["citekeys", "pending", "all"])
+))]
+pub struct SegmentArgs {
+    /// Citekeys, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "KEY,...")]
+    pub citekeys: Vec<String>,
+    /// Every citekey with a table of contents and no segmentation yet.
+    #[arg(long)]
+    pub pending: bool,
+    /// Every citekey with a table of contents.
+    #[arg(long)]
+    pub all: bool,
+    /// The TOC job to read (an id or `latest`) [default: each citekey's
+    /// newest table of contents].
+    #[arg(long, value_name = "JOB")]
+    pub toc_job_id: Option<String>,
+    /// Where the Hunspell dictionaries are (they decide whether a hyphen at
+    /// a line end is a break or a real hyphen).
+    #[arg(
+        long,
+        env = "RECTO_HUNSPELL_DIR",
+        default_value = "/usr/share/hunspell",
+        value_name = "DIR"
+    )]
+    pub dictionaries: std::path::PathBuf,
     /// Print the job's result as JSON.
     #[arg(long)]
     pub json: bool,

@@ -68,6 +68,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::SyncOcr(args) => commands::sync::run("ocr", args, &config),
         Command::Sync(args) => commands::sync::run(&args.step, args.sync, &config),
         Command::Toc(args) => commands::toc::run(args, &config),
+        Command::Segment(args) => commands::segment::run(args, &config),
         Command::Status(args) => commands::status::run(args, &config),
         Command::Text(args) => commands::text::run(args, &config),
         Command::Show { citekey, json } => commands::text::show(&citekey, json, &config),
@@ -126,6 +127,7 @@ fn report_interrupt(runs: &[(String, recto_registry::JobId)]) {
             "ocr" => format!("recto ocr --resume {job}"),
             "source" => "run the same `recto upload` again (stored files are skipped)".to_owned(),
             "toc" => "run `recto toc --pending`".to_owned(),
+            "segmentation" => "run `recto segment --pending`".to_owned(),
             s if s.starts_with("sync_") => format!(
                 "run the same sync again (recto sync --step {} --job-id {job})",
                 &s[5..]

@@ -8,6 +8,7 @@ pub mod harness;
 pub mod hashcache;
 pub mod ocr;
 pub mod progress;
+pub mod segment;
 pub mod sources;
 pub mod sync;
 pub mod text;

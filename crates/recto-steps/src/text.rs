@@ -100,7 +100,7 @@ pub fn citekey_text(
     })
 }
 
-/// Where a citekey's OCR result is.
+/// Where a citekey's result of a step (OCR, TOC) is.
 #[derive(Debug, Clone)]
 pub struct OcrResult {
     pub job_id: JobId,
@@ -117,28 +117,40 @@ pub fn ocr_result(
     key: &Citekey,
     job: Option<&JobId>,
 ) -> Result<OcrResult, StepError> {
-    let ocr = StepName::parse("ocr").expect("valid");
+    step_result(registry, "ocr", key, job)
+}
+
+/// The result of step `step` for `key` (its job, folder and `per_citekey`
+/// entry): in `job` when given, else in the newest job of that step that
+/// completed it.
+pub fn step_result(
+    registry: &Registry,
+    step: &str,
+    key: &Citekey,
+    job: Option<&JobId>,
+) -> Result<OcrResult, StepError> {
+    let name = StepName::parse(step)?;
     let citekey = key.as_str();
     let job = match job {
         Some(j) => j.clone(),
         None => {
             let state = registry
-                .citekey_states(&[citekey.to_owned()], Some(std::slice::from_ref(&ocr)))?
+                .citekey_states(&[citekey.to_owned()], Some(std::slice::from_ref(&name)))?
                 .remove(0);
-            let step = &state.steps[0];
-            match (&step.job_id, step.state.as_str()) {
+            let on = &state.steps[0];
+            match (&on.job_id, on.state.as_str()) {
                 (Some(j), "done" | "outdated") => JobId::parse(j)?,
                 _ => {
                     return Err(StepError::NoResult {
                         citekey: citekey.to_owned(),
-                        step: "ocr".into(),
-                        state: step.state.clone(),
+                        step: step.into(),
+                        state: on.state.clone(),
                     });
                 }
             }
         }
     };
-    let meta = registry.get_step_metadata(&ocr, &job)?;
+    let meta = registry.get_step_metadata(&name, &job)?;
     let entry = meta
         .get("per_citekey")
         .and_then(|p| p.get(citekey))
@@ -153,7 +165,7 @@ pub fn ocr_result(
     if entry.is_none() && (failed || !listed) {
         return Err(StepError::NoResult {
             citekey: citekey.to_owned(),
-            step: "ocr".into(),
+            step: step.into(),
             state: if failed {
                 format!("failed in job {job}")
             } else {
@@ -171,7 +183,7 @@ pub fn ocr_result(
                 .get("output_dir")
                 .and_then(Value::as_str)
                 .map(PathBuf::from)
-                .unwrap_or_else(|| registry.layout().analytics_dir().join("ocr"));
+                .unwrap_or_else(|| registry.layout().analytics_dir().join(step));
             harness::output_dir(&base, key, &job)
         });
     Ok(OcrResult {

@@ -93,6 +93,18 @@ impl PageView {
     /// (or leaders) joins across any gap. A row that already ends in a page
     /// number is complete: the next piece starts another column's row.
     pub fn from_page(page: &PageJson) -> Self {
+        Self::from_page_ordered(page, false)
+    }
+
+    /// [`PageView::from_page`] with the rows in the page JSON's reading
+    /// order (each row where its first piece is) instead of top to bottom:
+    /// what reading a page's text needs, where the engine's order keeps
+    /// columns apart.
+    pub fn from_page_in_reading_order(page: &PageJson) -> Self {
+        Self::from_page_ordered(page, true)
+    }
+
+    fn from_page_ordered(page: &PageJson, reading: bool) -> Self {
         let pieces: Vec<Row> = page
             .blocks
             .iter()
@@ -166,11 +178,15 @@ impl PageView {
         // reading order (a contents page's page numbers can come as one
         // block after all titles); columns are told apart where it matters
         // (contents entries keep to their column).
-        rows.sort_by(|a, b| {
-            a.1.bbox[1]
-                .total_cmp(&b.1.bbox[1])
-                .then(a.1.bbox[0].total_cmp(&b.1.bbox[0]))
-        });
+        if reading {
+            rows.sort_by_key(|(first, _)| *first);
+        } else {
+            rows.sort_by(|a, b| {
+                a.1.bbox[1]
+                    .total_cmp(&b.1.bbox[1])
+                    .then(a.1.bbox[0].total_cmp(&b.1.bbox[0]))
+            });
+        }
         Self::from_rows(
             page.page,
             page.width_px.max(1) as f32,

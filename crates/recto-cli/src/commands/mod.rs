@@ -3,6 +3,7 @@
 pub mod jobs;
 pub mod ocr;
 pub mod registry;
+pub mod segment;
 pub mod status;
 pub mod step;
 pub mod sync;

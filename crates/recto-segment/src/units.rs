@@ -1,0 +1,165 @@
+//! Units: the top-level entries of the table of contents (each from the
+//! line its heading is on), the pages before the first one as front matter,
+//! a bibliography and an index known by their titles; a document without a
+//! table of contents is one unit.
+
+use recto_toc::{PageView, Toc};
+
+use crate::roles::{Labelled, Role};
+use crate::{Unit, line_id};
+
+/// Titles of bibliographies, normalised (first words).
+const BIBLIOGRAPHY: &[&str] = &[
+    "references",
+    "bibliography",
+    "works cited",
+    "literature",
+    "literaturverzeichnis",
+    "literatur",
+    "quellen",
+    "quellen und literatur",
+    "bibliographie",
+    "bibliografia",
+    "bibliografía",
+    "références",
+    "références bibliographiques",
+];
+
+/// Titles of indexes, normalised.
+const INDEX: &[&str] = &[
+    "index",
+    "register",
+    "stichwortverzeichnis",
+    "sachregister",
+    "personenregister",
+    "namensregister",
+    "index des noms",
+    "index nominum",
+    "indice",
+];
+
+/// Titles of appendices, normalised (first word).
+const APPENDIX: &[&str] = &["appendix", "anhang", "annexe", "annexes", "appendice"];
+
+/// The kind of a unit from its title.
+pub fn kind_of(title: &str) -> &'static str {
+    let n = recto_toc::text::normalize(title);
+    // Leading section numbers say nothing of the kind.
+    let n = n
+        .split_whitespace()
+        .skip_while(|w| w.chars().all(|c| c.is_ascii_digit()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let first = n.split_whitespace().next().unwrap_or("");
+    if BIBLIOGRAPHY
+        .iter()
+        .any(|b| n == *b || n.starts_with(&format!("{b} ")))
+    {
+        "bibliography"
+    } else if INDEX.contains(&n.as_str()) {
+        "index"
+    } else if APPENDIX.contains(&first) {
+        "appendix"
+    } else {
+        "chapter"
+    }
+}
+
+/// The units of a document.
+pub fn find_units(pages: &[PageView], labelled: &Labelled, toc: Option<&Toc>) -> Vec<Unit> {
+    let n = pages.len();
+    let mut starts: Vec<(usize, usize, Option<String>, usize)> = Vec::new(); // (page idx, row, title, level)
+    if let Some(t) = toc {
+        let top = t
+            .entries
+            .iter()
+            .filter(|e| e.page.is_some())
+            .map(|e| e.level)
+            .min();
+        for (ei, e) in t.entries.iter().enumerate() {
+            if Some(e.level) != top {
+                continue;
+            }
+            let Some(page) = e.page.filter(|p| (1..=n).contains(p)) else {
+                continue;
+            };
+            let (pi, row) = labelled
+                .entry_rows
+                .get(&ei)
+                .copied()
+                .unwrap_or_else(|| (page - 1, first_content_row(&labelled.roles[page - 1])));
+            starts.push((pi, row, Some(e.title.clone()), e.level));
+        }
+    }
+    starts.sort_by_key(|s| (s.0, s.1));
+    starts.dedup_by_key(|s| (s.0, s.1));
+    let mut units = Vec::new();
+    if starts.is_empty() {
+        // One unit: an article if it is short, else a book's one chapter.
+        units.push(Unit {
+            kind: if n <= 60 { "article" } else { "chapter" }.into(),
+            title: None,
+            level: 1,
+            first_page: 1,
+            last_page: n.max(1),
+            first_line: first_line(pages, labelled, 0),
+            file: String::new(),
+        });
+    } else {
+        // The last page (1-based) of what comes before a start: the page
+        // before it when the start opens its page, else the start's page.
+        let before = |pi: usize, row: usize| -> usize {
+            if row <= first_content_row(&labelled.roles[pi]) {
+                pi
+            } else {
+                pi + 1
+            }
+        };
+        let (pi0, row0) = (starts[0].0, starts[0].1);
+        if before(pi0, row0) >= 1 {
+            units.push(Unit {
+                kind: "front_matter".into(),
+                title: None,
+                level: 1,
+                first_page: 1,
+                last_page: before(pi0, row0),
+                first_line: first_line(pages, labelled, 0),
+                file: String::new(),
+            });
+        }
+        for (k, (pi, row, title, level)) in starts.iter().enumerate() {
+            let last_page = match starts.get(k + 1) {
+                Some((npi, nrow, _, _)) => before(*npi, *nrow),
+                None => n,
+            };
+            units.push(Unit {
+                kind: title.as_deref().map_or("chapter", kind_of).into(),
+                title: title.clone(),
+                level: *level,
+                first_page: pi + 1,
+                last_page: last_page.max(pi + 1),
+                first_line: Some(line_id(pi + 1, *row)),
+                file: String::new(),
+            });
+        }
+    }
+    for (i, u) in units.iter_mut().enumerate() {
+        u.file = format!("unit_{:03}.md", i + 1);
+    }
+    units
+}
+
+/// The first row of a page that is not furniture (0 if none).
+fn first_content_row(roles: &[Role]) -> usize {
+    roles.iter().position(|r| !r.is_furniture()).unwrap_or(0)
+}
+
+/// The id of the first non-furniture line from page index `from` on.
+fn first_line(pages: &[PageView], labelled: &Labelled, from: usize) -> Option<String> {
+    pages.iter().enumerate().skip(from).find_map(|(pi, p)| {
+        labelled.roles[pi]
+            .iter()
+            .position(|r| !r.is_furniture())
+            .map(|i| line_id(p.number, i))
+    })
+}

@@ -1,0 +1,397 @@
+//! The segmentation step: each citekey cut into units, each line given its
+//! role, clean Markdown per unit, from its table of contents (the TOC step)
+//! and the page JSON of the OCR result that TOC was read from.
+//!
+//! Writes `data/analytics/segmentation/<citekey>/<job>/segments.json`,
+//! `unit_NNN.md` and `document.md` (docs/segmentation.md); `source_job_id`
+//! is the TOC job read (the newest, when citekeys come from several).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use recto_page::{PageJson, page_json_name};
+use recto_registry::{Citekey, JobId, Registry, StepName};
+use recto_segment::{Lexicon, NoLexicon, SegInput, segment};
+use recto_toc::{PageView, Toc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::StepError;
+use crate::harness::{self, Citekeys, Start, Step, StepRun};
+use crate::progress::Progress;
+use crate::text::{OcrResult, ocr_result, step_result};
+
+/// The segmentation step.
+#[derive(Debug)]
+pub struct SegmentStep;
+
+impl Step for SegmentStep {
+    const NAME: &'static str = "segmentation";
+    const INPUT: Option<&'static str> = Some("toc");
+}
+
+/// Which citekeys a segmentation job takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SegmentSelection {
+    Given(Vec<String>),
+    /// Citekeys with a table of contents and no segmentation yet.
+    Pending,
+    /// Every citekey with a table of contents.
+    All,
+}
+
+#[derive(Debug, Clone)]
+pub struct SegmentRequest {
+    pub selection: SegmentSelection,
+    /// A TOC job id or `latest`; by default each citekey's newest.
+    pub toc_job: Option<String>,
+    /// Where the Hunspell dictionaries are (`/usr/share/hunspell`).
+    pub dictionaries: PathBuf,
+}
+
+/// One citekey's result, in the step metadata.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SegmentCitekey {
+    /// The TOC job read, and the OCR job whose pages it read.
+    pub source_job_id: String,
+    pub ocr_job_id: String,
+    pub dir: String,
+    pub pages: usize,
+    pub units: usize,
+    /// Lines per role.
+    pub lines: BTreeMap<String, usize>,
+    pub footnotes: usize,
+    pub dehyphenated: usize,
+    pub hyphens_kept: usize,
+    /// The dictionary that decided line-end hyphens (`fr_FR`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dictionary: Option<String>,
+}
+
+/// What a segmentation job records besides the common header.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SegmentBody {
+    pub output_dir: String,
+    #[serde(default)]
+    pub per_citekey: BTreeMap<String, SegmentCitekey>,
+    #[serde(default)]
+    pub pages_per_second: f64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct SegmentOutcome {
+    pub job_id: JobId,
+    pub metadata: Map<String, Value>,
+    pub failures: BTreeMap<String, String>,
+}
+
+/// Run the segmentation step.
+pub async fn run_segment(
+    registry: &Registry,
+    req: SegmentRequest,
+    progress: &dyn Progress,
+) -> Result<SegmentOutcome, StepError> {
+    let toc_job = match &req.toc_job {
+        Some(j) => Some(harness::resolve_job(registry, "toc", j)?),
+        None => None,
+    };
+    let keys = select(registry, &req.selection, toc_job.as_ref())?;
+    if keys.is_empty() {
+        return Err(StepError::NothingToDo {
+            what: "no citekey has a table of contents without a segmentation".into(),
+        });
+    }
+    let mut failures = BTreeMap::new();
+    let mut work: Vec<(Citekey, OcrResult, OcrResult)> = Vec::new();
+    for key in &keys {
+        let found = step_result(registry, "toc", key, toc_job.as_ref()).and_then(|toc| {
+            let ocr_job = toc
+                .entry
+                .as_ref()
+                .and_then(|e| e.get("source_job_id"))
+                .and_then(Value::as_str)
+                .map(JobId::parse)
+                .transpose()?;
+            let ocr = ocr_result(registry, key, ocr_job.as_ref())?;
+            Ok((toc, ocr))
+        });
+        match found {
+            Ok((toc, ocr)) => work.push((key.clone(), toc, ocr)),
+            Err(e) => {
+                tracing::warn!("{key}: {e}");
+                failures.insert(key.as_str().to_owned(), e.to_string());
+            }
+        }
+    }
+    let source_job = toc_job
+        .clone()
+        .or_else(|| work.iter().map(|(_, t, _)| t.job_id.clone()).max());
+    let output = harness::default_output_base::<SegmentStep>(registry);
+    let list: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
+    let running = SegmentBody {
+        output_dir: output.display().to_string(),
+        ..SegmentBody::default()
+    };
+    let run = StepRun::begin::<SegmentStep, _>(
+        registry,
+        Start::New,
+        source_job.as_ref(),
+        Citekeys::new(list.clone()),
+        &running,
+    )?;
+    let job = run.job().clone();
+    let dictionaries = Dictionaries::new(&req.dictionaries);
+
+    progress.begin("segmentation", work.len() as u64, None);
+    let started = Instant::now();
+    let results: Vec<(Citekey, Result<SegmentCitekey, String>)> =
+        tokio::task::block_in_place(|| {
+            work.par_iter()
+                .map(|(key, toc, ocr)| {
+                    let r = segment_one(key, toc, ocr, &output, &job, &dictionaries);
+                    progress.item_done(key.as_str(), r.is_ok());
+                    (key.clone(), r)
+                })
+                .collect()
+        });
+    progress.end();
+    let mut body = running;
+    let mut pages = 0;
+    let mut done = Vec::new();
+    for (key, r) in results {
+        match r {
+            Ok(c) => {
+                pages += c.pages;
+                done.push(key.clone());
+                body.per_citekey.insert(key.as_str().to_owned(), c);
+            }
+            Err(why) => {
+                tracing::warn!("{key}: {why}");
+                failures.insert(key.as_str().to_owned(), why);
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    body.pages_per_second = if secs > 0.0 {
+        ((pages as f64 / secs) * 10.0).round() / 10.0
+    } else {
+        0.0
+    };
+    let citekeys = Citekeys::new(list.clone())
+        .count("successful", list.len() - failures.len())
+        .count("failed", failures.len());
+    if !done.is_empty()
+        && let Err(e) = recto_registry::sync_filesystem(&output)
+    {
+        return Err(run.abort(source_job.as_ref(), Citekeys::new(list), body, e.into()));
+    }
+    let metadata = run.finish(source_job.as_ref(), citekeys, failures.clone(), body)?;
+    for k in &done {
+        if let Err(e) = harness::point_current(&output, k, &job) {
+            tracing::warn!("{k}: could not update its current link: {e}");
+        }
+    }
+    Ok(SegmentOutcome {
+        job_id: job,
+        metadata,
+        failures,
+    })
+}
+
+/// The citekeys a request names.
+fn select(
+    registry: &Registry,
+    selection: &SegmentSelection,
+    toc_job: Option<&JobId>,
+) -> Result<Vec<Citekey>, StepError> {
+    let parse = |v: &[String]| -> Result<Vec<Citekey>, StepError> {
+        v.iter()
+            .map(|k| Citekey::parse(k).map_err(StepError::from))
+            .collect()
+    };
+    match selection {
+        SegmentSelection::Given(v) if v.is_empty() => Err(StepError::NoCitekeys),
+        SegmentSelection::Given(v) => {
+            let keys = parse(v)?;
+            registry.citekey_states(v, Some(&[]))?;
+            Ok(keys)
+        }
+        SegmentSelection::All | SegmentSelection::Pending => {
+            if let Some(job) = toc_job {
+                let meta = registry.get_step_metadata(&StepName::parse("toc")?, job)?;
+                let keys: Vec<String> = meta
+                    .get("per_citekey")
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default();
+                return parse(&keys);
+            }
+            let steps = [StepName::parse("toc")?, StepName::parse(SegmentStep::NAME)?];
+            let states = registry.citekey_states(&[], Some(&steps))?;
+            let keys: Vec<String> = states
+                .into_iter()
+                .filter(|s| matches!(s.steps[0].state.as_str(), "done" | "outdated"))
+                .filter(|s| *selection == SegmentSelection::All || s.steps[1].state != "done")
+                .map(|s| s.citekey)
+                .collect();
+            parse(&keys)
+        }
+    }
+}
+
+/// Hunspell dictionaries, loaded once each when first needed.
+struct Dictionaries {
+    dir: PathBuf,
+    loaded: BTreeMap<&'static str, OnceLock<Option<Hunspell>>>,
+}
+
+/// Tesseract language codes and the Hunspell dictionary of each.
+const DICTIONARIES: &[(&str, &str)] = &[
+    ("eng", "en_US"),
+    ("deu", "de_DE"),
+    ("frk", "de_DE"),
+    ("fra", "fr_FR"),
+    ("ita", "it_IT"),
+    ("spa", "es_ES"),
+    ("nld", "nl_NL"),
+    ("por", "pt_PT"),
+];
+
+struct Hunspell(spellbook::Dictionary);
+
+impl Lexicon for Hunspell {
+    fn is_word(&self, word: &str) -> bool {
+        self.0.check(word)
+    }
+}
+
+impl Dictionaries {
+    fn new(dir: &Path) -> Self {
+        Dictionaries {
+            dir: dir.to_owned(),
+            loaded: DICTIONARIES
+                .iter()
+                .map(|(_, d)| (*d, OnceLock::new()))
+                .collect(),
+        }
+    }
+
+    /// The dictionary `name`, if it is installed and parses.
+    fn get(&self, name: &'static str) -> Option<&Hunspell> {
+        self.loaded
+            .get(name)?
+            .get_or_init(|| {
+                let read =
+                    |ext: &str| read_dictionary_file(&self.dir.join(format!("{name}.{ext}")));
+                let (aff, dic) = (read("aff")?, read("dic")?);
+                match spellbook::Dictionary::new(&aff, &dic) {
+                    Ok(d) => Some(Hunspell(d)),
+                    Err(e) => {
+                        tracing::warn!("the {name} dictionary cannot be read: {e}");
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+
+    /// The dictionary of the first of `languages` (Tesseract codes joined
+    /// by `+`) that has one installed.
+    fn for_languages(&self, languages: &str) -> Option<(&'static str, &Hunspell)> {
+        languages.split('+').find_map(|code| {
+            let (_, name) = DICTIONARIES.iter().find(|(c, _)| *c == code)?;
+            self.get(name).map(|d| (*name, d))
+        })
+    }
+}
+
+/// A dictionary file as text: UTF-8, or ISO 8859-1 (older Debian German
+/// dictionaries), decoded byte for byte.
+fn read_dictionary_file(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    Some(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => e.into_bytes().into_iter().map(char::from).collect(),
+    })
+}
+
+/// Segment one citekey and write its files.
+fn segment_one(
+    key: &Citekey,
+    toc_result: &OcrResult,
+    ocr: &OcrResult,
+    output: &Path,
+    job: &JobId,
+    dictionaries: &Dictionaries,
+) -> Result<SegmentCitekey, String> {
+    let toc_path = toc_result.dir.join("toc.json");
+    let toc: Toc = serde_json::from_slice(
+        &std::fs::read(&toc_path).map_err(|e| format!("{}: {e}", toc_path.display()))?,
+    )
+    .map_err(|e| format!("{}: not a toc.json: {e}", toc_path.display()))?;
+    let (pages, languages) = read_pages(&ocr.dir, toc.page_count)?;
+    let dictionary = dictionaries.for_languages(&languages);
+    let input = SegInput {
+        citekey: key.as_str().to_owned(),
+        pages,
+        toc: Some(&toc),
+        lexicon: dictionary
+            .map(|(_, d)| d as &dyn Lexicon)
+            .unwrap_or(&NoLexicon),
+    };
+    let out = segment(&input);
+    let dir = harness::output_dir(output, key, job);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let write = |name: &str, bytes: &[u8]| {
+        recto_fs::write_atomic(&dir.join(name), bytes, recto_fs::Durability::Renamed)
+            .map_err(|e| e.to_string())
+    };
+    for (unit, md) in out.segments.units.iter().zip(&out.units_markdown) {
+        write(&unit.file, md.as_bytes())?;
+    }
+    write("document.md", out.document_markdown.as_bytes())?;
+    write(
+        "segments.json",
+        &serde_json::to_vec_pretty(&out.segments).expect("segments serialise"),
+    )?;
+    let c = &out.segments.counts;
+    Ok(SegmentCitekey {
+        source_job_id: toc_result.job_id.to_string(),
+        ocr_job_id: ocr.job_id.to_string(),
+        dir: dir.display().to_string(),
+        pages: out.segments.page_count,
+        units: out.segments.units.len(),
+        lines: c.lines.clone(),
+        footnotes: out.segments.footnotes.len(),
+        dehyphenated: c.dehyphenated,
+        hyphens_kept: c.hyphens_kept,
+        dictionary: dictionary.map(|(n, _)| n.to_owned()),
+    })
+}
+
+/// Every page as segmentation reads it (rows in reading order; a page
+/// without JSON is an empty page), and the OCR languages.
+fn read_pages(dir: &Path, page_count: usize) -> Result<(Vec<PageView>, String), String> {
+    let mut pages = Vec::with_capacity(page_count);
+    let mut languages = String::new();
+    for n in 1..=page_count {
+        let path = dir.join(page_json_name(n));
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let p: PageJson = serde_json::from_slice(&bytes)
+                    .map_err(|e| format!("{}: not a page JSON: {e}", path.display()))?;
+                if languages.is_empty() {
+                    languages = p.languages.clone();
+                }
+                pages.push(PageView::from_page_in_reading_order(&p));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => pages.push(PageView::empty(n)),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+    }
+    Ok((pages, languages))
+}
