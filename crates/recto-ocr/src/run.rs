@@ -755,9 +755,11 @@ impl Worker {
         } else {
             let engine = self.ocr_engine(cfg)?;
             engine.set_thresholding(method.code());
-            engine
+            let mut found = engine
                 .recognize(&img, dpi, deadline)
-                .map_err(|e| format!("page {page_no}: {e}"))?
+                .map_err(|e| format!("page {page_no}: {e}"))?;
+            read_empty_bands(engine, &img, dpi, &mut found);
+            found
         };
         timings.ocr_ms = ms(t);
         let blocks = found.into_iter().map(block_from_engine).collect();
@@ -792,6 +794,102 @@ impl Worker {
         }
         self.osd_engine(cfg)
             .and_then(|e| e.detect_orientation(&small, dpi / factor))
+    }
+}
+
+/// The largest share of the page height, top and bottom, looked at again.
+const BAND: f32 = 0.15;
+
+/// Page numbers (and running heads) that the page's layout analysis
+/// dropped: Tesseract treats a lone small number in a wide margin as
+/// noise. The strip above the first word read (and below the last), within
+/// the page's outer bands, is read again on its own as one block when it
+/// has ink; words read there with confidence are kept.
+fn read_empty_bands(
+    engine: &mut crate::tess::Tesseract,
+    img: &GrayImage,
+    dpi: u32,
+    found: &mut Vec<crate::tess::OcrBlock>,
+) {
+    let h = img.height as i32;
+    let band = ((h as f32) * BAND) as i32;
+    let words = || found.iter().flat_map(|b| &b.lines).flat_map(|l| &l.words);
+    let (Some(top), Some(bottom)) = (
+        words().map(|w| w.bbox[1]).min(),
+        words().map(|w| w.bbox[3]).max(),
+    ) else {
+        return;
+    };
+    // A little clear of the words read, so none is read twice.
+    let gap = (dpi as i32) / 20;
+    let strips = [
+        (0, (top - gap).min(band), true),
+        ((bottom + gap).max(h - band), h, false),
+    ];
+    for (y0, y1, at_top) in strips {
+        if y1 - y0 < MIN_ENGINE_SIDE as i32 || !has_ink(img, y0 as usize, y1 as usize) {
+            continue;
+        }
+        let strip = crop_rows(img, y0 as usize, y1 as usize);
+        let Ok(blocks) = engine.recognize_block(&strip, dpi, Some(5_000)) else {
+            continue;
+        };
+        for mut b in blocks {
+            for l in &mut b.lines {
+                l.words
+                    .retain(|w| w.confidence >= 60.0 && w.text.chars().any(char::is_alphanumeric));
+            }
+            b.lines.retain(|l| !l.words.is_empty());
+            if b.lines.is_empty() {
+                continue;
+            }
+            let shift = |bb: &mut [i32; 4]| {
+                bb[1] += y0;
+                bb[3] += y0;
+            };
+            shift(&mut b.bbox);
+            for l in &mut b.lines {
+                shift(&mut l.bbox);
+                for w in &mut l.words {
+                    shift(&mut w.bbox);
+                }
+            }
+            if at_top {
+                found.insert(0, b);
+            } else {
+                found.push(b);
+            }
+        }
+    }
+}
+
+/// Whether rows `y0..y1` of the image hold some ink: on a sample of every
+/// other row and column, a dozen dark pixels (a lone `1` at 200 dpi has
+/// about 30; a speck one or two).
+fn has_ink(img: &GrayImage, y0: usize, y1: usize) -> bool {
+    let mut dark = 0usize;
+    for y in (y0..y1).step_by(2) {
+        let row = &img.data[y * img.stride..y * img.stride + img.width as usize];
+        dark += row.iter().step_by(2).filter(|&&v| v < 100).count();
+        if dark >= 12 {
+            return true;
+        }
+    }
+    false
+}
+
+/// Rows `y0..y1` of the image as an image of their own.
+fn crop_rows(img: &GrayImage, y0: usize, y1: usize) -> GrayImage {
+    let w = img.width as usize;
+    let mut data = Vec::with_capacity(w * (y1 - y0));
+    for y in y0..y1 {
+        data.extend_from_slice(&img.data[y * img.stride..y * img.stride + w]);
+    }
+    GrayImage {
+        width: img.width,
+        height: (y1 - y0) as u32,
+        stride: w,
+        data,
     }
 }
 

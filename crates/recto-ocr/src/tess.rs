@@ -200,10 +200,32 @@ impl Tesseract {
         dpi: u32,
         deadline_ms: Option<u32>,
     ) -> Result<Vec<OcrBlock>, OcrError> {
+        self.recognize_as(img, dpi, deadline_ms, ts::TessPageSegMode_PSM_AUTO)
+    }
+
+    /// Recognise the image as one block of text: for a strip of a page
+    /// (its head or foot) where the page's layout analysis found nothing,
+    /// since it drops a lone page number as noise.
+    pub fn recognize_block(
+        &mut self,
+        img: &GrayImage,
+        dpi: u32,
+        deadline_ms: Option<u32>,
+    ) -> Result<Vec<OcrBlock>, OcrError> {
+        self.recognize_as(img, dpi, deadline_ms, ts::TessPageSegMode_PSM_SINGLE_BLOCK)
+    }
+
+    fn recognize_as(
+        &mut self,
+        img: &GrayImage,
+        dpi: u32,
+        deadline_ms: Option<u32>,
+        psm: ts::TessPageSegMode,
+    ) -> Result<Vec<OcrBlock>, OcrError> {
         self.set_image(img, dpi);
         // SAFETY: valid handle; the monitor lives until after Recognize.
         let rc = unsafe {
-            ts::TessBaseAPISetPageSegMode(self.api.as_ptr(), ts::TessPageSegMode_PSM_AUTO);
+            ts::TessBaseAPISetPageSegMode(self.api.as_ptr(), psm);
             let monitor = ts::TessMonitorCreate();
             if let Some(ms) = deadline_ms {
                 ts::TessMonitorSetDeadlineMSecs(monitor, ms as c_int);

@@ -70,7 +70,7 @@ pub fn render(
     let mut counts = Counts::default();
     let mut writers: Vec<Writer<'_>> = units
         .iter()
-        .map(|_| Writer::new(lexicon, &vocab, labelled.body_height))
+        .map(|_| Writer::new(lexicon, &vocab, labelled.line_height))
         .collect();
     let mut footnotes = Vec::new();
     for (pi, page) in pages.iter().enumerate() {

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use recto_toc::text::{normalize_loose, parse_page_number, similarity};
+use recto_toc::view::Row;
 use recto_toc::{PageView, Toc};
 use serde::{Deserialize, Serialize};
 
@@ -61,12 +62,15 @@ pub struct Labelled {
     /// For each TOC entry (by index), the first row of its heading found on
     /// its page: (page index, row index).
     pub entry_rows: BTreeMap<usize, (usize, usize)>,
-    /// The median height of body rows.
+    /// The median type size (word height) of body rows.
     pub body_height: f32,
+    /// The median line height of body rows.
+    pub line_height: f32,
 }
 
-/// A heading row is at least this much taller than body rows.
-const TALL: f32 = 1.2;
+/// A display row's type is at least this much larger than body type (word
+/// heights; OCR's vary a good deal around their median).
+const TALL: f32 = 1.4;
 /// A footnote row is at most this much as tall as body rows.
 const SMALL: f32 = 0.88;
 /// Running heads and feet are found within this share of the page height.
@@ -76,7 +80,8 @@ const NEIGHBOURS: usize = 6;
 
 /// Classify every row of every page.
 pub fn classify(pages: &[PageView], toc: Option<&Toc>) -> Labelled {
-    let body_height = body_height(pages);
+    let body_height = median_height(pages, Row::text_height);
+    let line_height = median_height(pages, Row::height);
     let mut roles: Vec<Vec<Role>> = pages
         .iter()
         .map(|p| vec![Role::Body; p.rows.len()])
@@ -101,11 +106,36 @@ pub fn classify(pages: &[PageView], toc: Option<&Toc>) -> Labelled {
             let joined = row.words.concat();
             let t = joined.trim_matches(|c: char| !c.is_alphanumeric());
             let is_number = match &label {
-                Some(l) => t.eq_ignore_ascii_case(l),
+                // `il` for `ii`: OCR's l for a roman i.
+                Some(l) => t.eq_ignore_ascii_case(l) || t.replace('l', "i") == *l,
                 None => parse_page_number(&joined).is_some() && row.words.len() <= 2,
             };
             if is_number {
                 set(&mut roles, &mut fixed, pi, i, Role::PageNumber);
+            }
+        }
+    }
+
+    // Contents pages.
+    let mut levels = BTreeMap::new();
+    if let Some(t) = toc {
+        for &tp in &t.toc_pages {
+            let Some(pi) = tp.checked_sub(1).filter(|&i| i < pages.len()) else {
+                continue;
+            };
+            let region = recto_toc::printed::region(&pages[pi]);
+            for i in 0..pages[pi].rows.len() {
+                let r = if region.contains(&i) {
+                    Role::Toc
+                } else if i < region.start {
+                    Role::Heading
+                } else {
+                    continue;
+                };
+                set(&mut roles, &mut fixed, pi, i, r);
+                if r == Role::Heading {
+                    levels.insert((pi, i), 1);
+                }
             }
         }
     }
@@ -116,11 +146,13 @@ pub fn classify(pages: &[PageView], toc: Option<&Toc>) -> Labelled {
         .unwrap_or_default();
     let heads: Vec<Vec<(usize, String)>> = pages
         .iter()
-        .map(|p| band_rows(p, true, body_height))
+        .zip(&roles)
+        .map(|(p, r)| band_rows(p, r, true, body_height))
         .collect();
     let feet: Vec<Vec<(usize, String)>> = pages
         .iter()
-        .map(|p| band_rows(p, false, body_height))
+        .zip(&roles)
+        .map(|(p, r)| band_rows(p, r, false, body_height))
         .collect();
     for (pi, _) in pages.iter().enumerate() {
         for (band, role) in [(&heads, Role::RunningHeader), (&feet, Role::RunningFooter)] {
@@ -146,32 +178,8 @@ pub fn classify(pages: &[PageView], toc: Option<&Toc>) -> Labelled {
 
     // Footnotes.
     for (pi, page) in pages.iter().enumerate() {
-        for i in footnote_rows(page, &roles[pi], body_height) {
+        for i in footnote_rows(page, &roles[pi], body_height, line_height) {
             set(&mut roles, &mut fixed, pi, i, Role::Footnote);
-        }
-    }
-
-    // Contents pages.
-    let mut levels = BTreeMap::new();
-    if let Some(t) = toc {
-        for &tp in &t.toc_pages {
-            let Some(pi) = tp.checked_sub(1).filter(|&i| i < pages.len()) else {
-                continue;
-            };
-            let region = recto_toc::printed::region(&pages[pi]);
-            for i in 0..pages[pi].rows.len() {
-                let r = if region.contains(&i) {
-                    Role::Toc
-                } else if i < region.start {
-                    Role::Heading
-                } else {
-                    continue;
-                };
-                set(&mut roles, &mut fixed, pi, i, r);
-                if r == Role::Heading {
-                    levels.insert((pi, i), 1);
-                }
-            }
         }
     }
 
@@ -204,14 +212,35 @@ pub fn classify(pages: &[PageView], toc: Option<&Toc>) -> Labelled {
                     found = Some((i, 1));
                     break;
                 }
-                if i + 1 < texts.len() && free(i + 1) {
+                // `Chapitre 1` over the title: a short display first row.
+                let label_row = {
+                    let r = &page.rows[i];
+                    r.words.len() <= 4
+                        && !r.text().ends_with(['.', ',', ';', ':'])
+                        && r.text_height() >= 1.1 * body_height
+                };
+                if i + 1 < texts.len() && free(i + 1) && label_row {
                     let two = format!("{} {}", texts[i], texts[i + 1]);
-                    if similarity(&two, &want) >= 0.8 || two.ends_with(&want) && want.len() >= 8 {
+                    if similarity(&two, &want) >= 0.8 {
                         found = Some((i, 2));
                         break;
                     }
                 }
             }
+            // A chapter label just above the title (`Chapitre 2`, `II`).
+            let found = found.map(|(i, n)| {
+                let label = i.checked_sub(1).filter(|&j| {
+                    let r = &page.rows[j];
+                    free(j)
+                        && r.words.len() <= 3
+                        && page.rows[i].bbox[1] - r.bbox[3] <= 2.0 * line_height
+                        && (chapter_label(&r.words) || r.text_height() >= TALL * body_height)
+                });
+                match label {
+                    Some(j) => (j, n + 1),
+                    None => (i, n),
+                }
+            });
             if let Some((i, n)) = found {
                 entry_rows.insert(ei, (pi, i));
                 for j in i..i + n {
@@ -236,16 +265,23 @@ pub fn classify(pages: &[PageView], toc: Option<&Toc>) -> Labelled {
             }
             let text = row.text();
             let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-            let tall = row.height() >= TALL * body_height;
-            let short = row.words.len() <= 14;
+            let tall = row.text_height() >= TALL * body_height;
+            let short = row.words.len() <= 8;
+            let sentence_end = text.ends_with(['.', ',', ';', ':']);
             let front = page.number < first_entry_page.min(first_toc_page);
-            if front && tall {
+            // A title page is sparse: a few display lines.
+            let title_page = front && page.rows.len() <= 8;
+            if front && (tall || title_page) {
                 set(&mut roles, &mut fixed, pi, i, Role::Title);
             } else if is_caption(&row.words) {
                 set(&mut roles, &mut fixed, pi, i, Role::Caption);
-            } else if tall && short && letters >= 2 && !text.ends_with([',', ';']) {
+            } else if (tall || numbered_heading(&row.words))
+                && short
+                && letters >= 2
+                && !sentence_end
+            {
                 set(&mut roles, &mut fixed, pi, i, Role::Heading);
-                levels.insert((pi, i), 2);
+                levels.insert((pi, i), numbering_level(&row.words).unwrap_or(2));
             } else if letters == 0 && row.words.len() <= 2 && page.is_edge(i) {
                 set(&mut roles, &mut fixed, pi, i, Role::Other);
             }
@@ -256,16 +292,17 @@ pub fn classify(pages: &[PageView], toc: Option<&Toc>) -> Labelled {
         levels,
         entry_rows,
         body_height,
+        line_height,
     }
 }
 
-/// The median height of rows with several words (body text).
-fn body_height(pages: &[PageView]) -> f32 {
+/// The median `height` of rows with several words (body text).
+fn median_height(pages: &[PageView], height: fn(&Row) -> f32) -> f32 {
     let mut h: Vec<f32> = pages
         .iter()
         .flat_map(|p| &p.rows)
         .filter(|r| r.words.len() >= 5)
-        .map(|r| r.height())
+        .map(height)
         .collect();
     if h.is_empty() {
         return 1.0;
@@ -283,16 +320,20 @@ fn key(text: &str) -> String {
     normalize_loose(&words.join(" "))
 }
 
-/// The short rows in the top (or bottom) band of a page, topmost (or
-/// bottommost) first, at most two, with their comparison keys.
-fn band_rows(page: &PageView, top: bool, body_height: f32) -> Vec<(usize, String)> {
-    let mut idx: Vec<usize> = (0..page.rows.len()).collect();
+/// The topmost (or bottommost) row of a page that is not its page number,
+/// if it is short and in the top (or bottom) band, with its comparison key
+/// (a heading at the top of a page sits below the running head, so only
+/// the outermost line can be one).
+fn band_rows(page: &PageView, roles: &[Role], top: bool, body_height: f32) -> Vec<(usize, String)> {
+    let mut idx: Vec<usize> = (0..page.rows.len())
+        .filter(|&i| roles[i] != Role::PageNumber)
+        .collect();
     idx.sort_by(|&a, &b| page.rows[a].bbox[1].total_cmp(&page.rows[b].bbox[1]));
     if !top {
         idx.reverse();
     }
     idx.into_iter()
-        .take(2)
+        .take(1)
         .filter(|&i| {
             let r = &page.rows[i];
             let cy = (r.bbox[1] + r.bbox[3]) / 2.0;
@@ -301,25 +342,33 @@ fn band_rows(page: &PageView, top: bool, body_height: f32) -> Vec<(usize, String
             } else {
                 cy > (1.0 - BAND) * page.height
             };
-            in_band && r.words.len() <= 14 && r.height() <= 1.6 * body_height
+            in_band && r.words.len() <= 14 && r.text_height() <= 1.6 * body_height
         })
         .map(|i| (i, key(&page.rows[i].text())))
         .collect()
 }
 
 /// Whether a word opens a footnote: a superscript or small number, a
-/// symbol, or OCR's reading of a superscript one (`!`, `'`).
+/// symbol, or OCR's reading of a superscript one (`!`, `'`, `I`, `l`).
 pub fn is_mark(word: &str) -> bool {
     let w = word.trim_end_matches(['.', ')']);
     !w.is_empty()
         && (w.chars().all(|c| "¹²³⁴⁵⁶⁷⁸⁹⁰".contains(c))
             || (w.len() <= 3 && w.chars().all(|c| c.is_ascii_digit()))
-            || matches!(w, "*" | "**" | "†" | "‡" | "§" | "!" | "'" | "’"))
+            || matches!(
+                w,
+                "*" | "**" | "†" | "‡" | "§" | "!" | "'" | "’" | "I" | "l" | "|"
+            ))
 }
 
 /// The rows of the footnote block at the foot of a page: below the body,
 /// under a gap, smaller than body text, its first row opening with a mark.
-fn footnote_rows(page: &PageView, roles: &[Role], body_height: f32) -> Vec<usize> {
+fn footnote_rows(
+    page: &PageView,
+    roles: &[Role],
+    body_height: f32,
+    line_height: f32,
+) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..page.rows.len())
         .filter(|&i| !roles[i].is_furniture())
         .collect();
@@ -328,20 +377,25 @@ fn footnote_rows(page: &PageView, roles: &[Role], body_height: f32) -> Vec<usize
     let mut zone: Vec<usize> = Vec::new();
     for &i in idx.iter().rev() {
         let r = &page.rows[i];
-        if r.height() <= SMALL * body_height {
+        // Smaller type, or smaller line spacing (word heights of a short
+        // line are too few to tell).
+        if r.text_height() <= SMALL * body_height || r.height() <= SMALL * line_height {
             zone.push(i);
         } else {
             break;
         }
     }
     zone.reverse();
-    // The block starts at its first row that opens with a mark.
-    let Some(start) = zone
-        .iter()
-        .position(|&i| page.rows[i].words.first().is_some_and(|w| is_mark(w)))
-    else {
+    if zone.is_empty() {
         return Vec::new();
-    };
+    }
+    // The block starts at its first row that opens with a mark; OCR can
+    // lose the mark (`¹4.1.5` read as `14.1.5`), so a block of small type
+    // well apart from the text above counts as notes too.
+    let marked = zone
+        .iter()
+        .position(|&i| page.rows[i].words.first().is_some_and(|w| is_mark(w)));
+    let start = marked.unwrap_or(0);
     let zone = &zone[start..];
     let first = &page.rows[zone[0]];
     // Under a gap: the body row above ends well above the block.
@@ -350,11 +404,63 @@ fn footnote_rows(page: &PageView, roles: &[Role], body_height: f32) -> Vec<usize
         .rev()
         .map(|&i| &page.rows[i])
         .find(|r| r.bbox[3] <= first.bbox[1] + 1.0);
+    let needed = if marked.is_some() {
+        0.6 * body_height
+    } else {
+        2.0 * line_height
+    };
     let gap_ok = match above {
-        Some(a) => first.bbox[1] - a.bbox[3] >= 0.8 * body_height,
+        Some(a) => first.bbox[1] - a.bbox[3] >= needed,
         None => false,
     };
     if gap_ok { zone.to_vec() } else { Vec::new() }
+}
+
+/// `Chapitre 2`, `Chapter IV`, `Kapitel 3`, `Part One`, or a lone number.
+fn chapter_label(words: &[String]) -> bool {
+    const WORDS: &[&str] = &[
+        "chapitre",
+        "chapter",
+        "kapitel",
+        "capitolo",
+        "capítulo",
+        "part",
+        "partie",
+        "teil",
+        "livre",
+        "book",
+        "buch",
+        "hoofdstuk",
+    ];
+    match words {
+        [w] => parse_page_number(w).is_some(),
+        [w, n] => {
+            WORDS.contains(&w.to_lowercase().as_str())
+                && (parse_page_number(n).is_some() || n.chars().all(char::is_alphabetic))
+        }
+        _ => false,
+    }
+}
+
+/// `1.2` -> 2 for a row that opens with a section number.
+fn numbering_level(words: &[String]) -> Option<usize> {
+    let first = words.first()?.trim_end_matches('.');
+    let parts: Vec<&str> = first.split('.').collect();
+    parts
+        .iter()
+        .all(|p| !p.is_empty() && p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit()))
+        .then_some(parts.len())
+}
+
+/// A short numbered section heading: `2.3 Erik Satie` (two levels or more,
+/// a capital after the number, few words).
+fn numbered_heading(words: &[String]) -> bool {
+    numbering_level(words).is_some_and(|l| l >= 2)
+        && words.len() <= 8
+        && words
+            .get(1)
+            .and_then(|w| w.chars().next())
+            .is_some_and(char::is_uppercase)
 }
 
 fn is_caption(words: &[String]) -> bool {

@@ -403,6 +403,29 @@ fn find_title(
         .and_then(|i| hit(i, false))
 }
 
+/// Whether `title` is a heading of `page`: a whole match in a row that is
+/// not a running head or page foot (nor in `skip`).
+fn heading_anywhere(page: &PageView, title: &str, skip: std::ops::Range<usize>) -> bool {
+    let t = normalize_loose(title);
+    if t.len() < 6 {
+        return false;
+    }
+    let rows: Vec<String> = page
+        .rows
+        .iter()
+        .map(|r| normalize_loose(&r.text()))
+        .collect();
+    (0..rows.len())
+        .filter(|i| !skip.contains(i) && !page.is_edge(*i))
+        .any(|i| {
+            similarity(&rows[i], &t) >= TITLE_MATCH
+                || rows.get(i + 1).is_some_and(|next| {
+                    page.rows[i].words.len() <= 3
+                        && similarity(&format!("{} {next}", rows[i]), &t) >= TITLE_MATCH
+                })
+        })
+}
+
 /// With the same section number, the rest of a heading needs only this
 /// similarity to the contents title.
 const SAME_NUMBER_MATCH: f64 = 0.6;
@@ -500,6 +523,26 @@ fn link_printed(
             *title = m.text.clone();
         }
         found.push(hit.map(|(q, _)| q));
+    }
+    // A title not near its page, when its number was misread (`Il` for
+    // `1`): the whole title as a heading anywhere in the document (not a
+    // running head, which repeats titles on many pages), nearest first.
+    for (k, e) in toc.entries.iter().enumerate() {
+        if found[k].is_some() || expected[k].is_none() {
+            continue;
+        }
+        let p = expected[k].expect("checked") as i64;
+        let mut order: Vec<usize> = (1..=n).collect();
+        order.sort_by_key(|&q| (q as i64 - p).abs());
+        found[k] = order.into_iter().find(|&q| {
+            let page = &pages[q - 1];
+            let skip = if toc.pages.contains(&q) {
+                printed::region(page)
+            } else {
+                0..0
+            };
+            heading_anywhere(page, &e.title, skip)
+        });
     }
     // A contents printed before the last revision is off by the same
     // amount throughout: entries not found move by the shift most found

@@ -136,6 +136,13 @@ fn is_dotted(w: &str) -> bool {
 /// a 1, and in a token with a digit `A7` is 47, `S` 5, `B` 8, `G` 6, `Z` 2.
 fn misread_after_leaders(t: &str) -> Option<PageNumber> {
     let t = t.trim_matches(|c: char| !c.is_alphanumeric());
+    // A `1` read as strokes: `l`, `I`, `|`, `Il`.
+    if !t.is_empty() && t.len() <= 2 && t.chars().all(|c| matches!(c, 'l' | 'I' | '|')) {
+        return Some(PageNumber {
+            value: 1,
+            kind: crate::text::NumberKind::Arabic,
+        });
+    }
     let lone_one = matches!(t, "l" | "I" | "|");
     let has_digit = t.chars().any(|c| c.is_ascii_digit());
     if t.is_empty()

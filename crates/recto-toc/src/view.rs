@@ -12,6 +12,9 @@ pub struct Row {
     pub words: Vec<String>,
     /// Each word's OCR confidence (0-100); 100 for text-layer words.
     pub conf: Vec<f32>,
+    /// Each word's box height: the size of the type, which a skewed line's
+    /// box (taller than its words) does not tell.
+    pub word_heights: Vec<f32>,
     /// `[x0, y0, x1, y1]` in page pixels.
     pub bbox: [f32; 4],
     /// The first word's left edge of each joined line (a row's indentation
@@ -25,6 +28,7 @@ impl Row {
         let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
         Row {
             conf: vec![100.0; words.len()],
+            word_heights: vec![bbox[3] - bbox[1]; words.len()],
             words,
             bbox,
             x0: bbox[0],
@@ -37,6 +41,16 @@ impl Row {
 
     pub fn height(&self) -> f32 {
         self.bbox[3] - self.bbox[1]
+    }
+
+    /// The median height of the row's words: its type size.
+    pub fn text_height(&self) -> f32 {
+        if self.word_heights.is_empty() {
+            return self.height();
+        }
+        let mut h = self.word_heights.clone();
+        h.sort_by(f32::total_cmp);
+        h[h.len() / 2]
     }
 }
 
@@ -117,6 +131,11 @@ impl PageView {
                     .iter()
                     .map(|w| w.confidence.unwrap_or(100.0))
                     .collect(),
+                word_heights: l
+                    .words
+                    .iter()
+                    .map(|w| (w.bbox[3] - w.bbox[1]) as f32)
+                    .collect(),
                 bbox: l.bbox.map(|v| v as f32),
                 x0: l.words[0].bbox[0] as f32,
             })
@@ -161,6 +180,7 @@ impl PageView {
                     *first = (*first).min(i);
                     r.words.extend(p.words.iter().cloned());
                     r.conf.extend(p.conf.iter().copied());
+                    r.word_heights.extend(p.word_heights.iter().copied());
                     r.bbox = [
                         r.bbox[0].min(p.bbox[0]),
                         r.bbox[1].min(p.bbox[1]),
