@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Score a segmentation against the structure corpus's ground truth.
 
-usage: seg_score.py GT.structure.json SEGMENT_DIR
+usage: seg_score.py GT.structure.json|GT.toc.json SEGMENT_DIR [OCR_TEXT]
 
 SEGMENT_DIR holds recto's segments.json and unit_NNN.md. Scoring follows
 ../shared/corpus/structure/README.md:
@@ -44,10 +44,37 @@ def clean_md(md):
     return " ".join(md.split())
 
 
+def boundaries_only(gt, seg):
+    """A `*.toc.json` ground truth (a book with an outline): chapter units
+    are its top-level entries."""
+    top = min(e["level"] for e in gt["entries"])
+    gt_b = {e["page"] for e in gt["entries"] if e["level"] == top}
+    pr_b = {u["first_page"] for u in seg["units"] if u["kind"] not in ("front_matter", "back_matter")}
+    hit = len(gt_b & pr_b)
+    bp = hit / len(pr_b) if pr_b else 0.0
+    br = hit / len(gt_b) if gt_b else 0.0
+    return round(2 * bp * br / (bp + br), 4) if bp + br else 0.0
+
+
+def ocr_cer(gt, text_file):
+    """The OCR's own CER on the same pages (page text = its printed lines)."""
+    pages = Path(text_file).read_text().split("\f")
+    scores = []
+    for i, lines in enumerate(gt["page_lines"]):
+        g = " ".join(" ".join(l["text"] for l in lines).split())
+        h = " ".join(pages[i].split()) if i < len(pages) else ""
+        if g:
+            scores.append(Levenshtein.distance(g, h) / len(g))
+    return round(sum(scores) / len(scores), 4)
+
+
 def main():
     gt = json.load(open(sys.argv[1]))
     d = Path(sys.argv[2])
     seg = json.load(open(d / "segments.json"))
+    if "page_lines" not in gt:
+        print(json.dumps({"boundary_f1": boundaries_only(gt, seg)}))
+        return
     pred_pages = {p["page"]: p["lines"] for p in seg["pages"]}
     tp, n_gt, n_pred = Counter(), Counter(), Counter()
     for pno, lines in enumerate(gt["page_lines"], 1):
@@ -100,6 +127,8 @@ def main():
         "unit_cer_mean": round(sum(cers.values()) / len(cers), 4) if cers else None,
         "unit_cer": cers,
     }
+    if len(sys.argv) > 3:
+        out["ocr_cer"] = ocr_cer(gt, sys.argv[3])
     print(json.dumps(out, ensure_ascii=False))
 
 

@@ -18,6 +18,9 @@ packages=(
   tesseract-ocr-frk tesseract-ocr-script-frak
   # The tests encrypt generated PDFs with qpdf.
   qpdf
+  # Spelling dictionaries: the segmentation step decides whether a hyphen
+  # at a line end is a break or a real hyphen with them (docs/segmentation.md).
+  hunspell-en-us hunspell-de-de hunspell-fr hunspell-it hunspell-es hunspell-nl
 )
 missing=()
 for p in "${packages[@]}"; do

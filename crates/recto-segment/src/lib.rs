@@ -190,3 +190,220 @@ pub fn segment(input: &SegInput<'_>) -> Output {
 pub fn line_id(page: usize, index: usize) -> String {
     format!("p{page}-l{index}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use recto_toc::view::Row;
+    use recto_toc::{Checks, Entry};
+
+    /// A lexicon of a few words, standing in for a Hunspell dictionary.
+    struct Words(&'static [&'static str]);
+
+    impl Lexicon for Words {
+        fn is_word(&self, w: &str) -> bool {
+            self.0.contains(&w.to_lowercase().as_str())
+        }
+    }
+
+    const LEX: Words = Words(&[
+        "information",
+        "paragraph",
+        "state",
+        "of",
+        "the",
+        "art",
+        "continues",
+        "here",
+    ]);
+
+    fn row(text: &str, x: f32, y: f32, h: f32) -> Row {
+        Row::from_text(text, [x, y, x + 30.0 * text.len() as f32 / 2.0, y + h])
+    }
+
+    /// A page: a running head (unless `head` is None), body lines, optional
+    /// footnote lines in smaller type under a gap, the page number.
+    fn page(n: usize, head: Option<&str>, body: &[&str], notes: &[&str]) -> PageView {
+        let mut rows = Vec::new();
+        if let Some(h) = head {
+            rows.push(row(h, 300.0, 60.0, 30.0));
+        }
+        for (i, b) in body.iter().enumerate() {
+            rows.push(row(b, 100.0, 200.0 + 45.0 * i as f32, 30.0));
+        }
+        for (i, f) in notes.iter().enumerate() {
+            rows.push(row(f, 100.0, 1150.0 + 30.0 * i as f32, 20.0));
+        }
+        rows.push(row(&n.to_string(), 480.0, 1340.0, 30.0));
+        PageView::from_rows(n, 1000.0, 1400.0, rows)
+    }
+
+    fn toc(entries: &[(&str, usize)], pages: usize) -> Toc {
+        Toc {
+            schema_version: 1,
+            citekey: "k".into(),
+            page_count: pages,
+            page_labels: (1..=pages).map(|p| Some(p.to_string())).collect(),
+            label_source: "printed".into(),
+            label_coverage: 1.0,
+            toc_pages: vec![],
+            source: "printed_toc".into(),
+            entries: entries
+                .iter()
+                .map(|(t, p)| Entry {
+                    level: 1,
+                    title: (*t).into(),
+                    page: Some(*p),
+                    label: Some(p.to_string()),
+                    source: "printed_toc".into(),
+                    confidence: 0.95,
+                })
+                .collect(),
+            checks: Checks::default(),
+            reason: None,
+            warnings: vec![],
+        }
+    }
+
+    fn roles_of(out: &Output, page: usize) -> Vec<(Role, String)> {
+        out.segments.pages[page - 1]
+            .lines
+            .iter()
+            .map(|l| (l.role, l.text.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn furniture_footnotes_hyphens_and_units() {
+        let pages = vec![
+            // Chapter 1 opens without a running head.
+            page(
+                1,
+                None,
+                &[
+                    "Getting Started",
+                    "This opening paragraph of the chapter carries a mark¹ and some infor-",
+                    "mation that runs on, with a state-of-the-",
+                    "art compound kept whole as it",
+                ],
+                &["¹ A note at the foot of the first page, in smaller type."],
+            ),
+            // The paragraph continues across the page break; the heading on
+            // this page repeats the running head's words.
+            page(
+                2,
+                Some("Getting Started"),
+                &[
+                    "continues here after the page break.",
+                    "Getting Started",
+                    "A second paragraph under the repeated heading.",
+                ],
+                &[],
+            ),
+            page(
+                3,
+                None,
+                &["Second Chapter", "Its own text begins here on a new page."],
+                &[],
+            ),
+            page(
+                4,
+                Some("Second Chapter"),
+                &["More of the second chapter, nothing special."],
+                &[],
+            ),
+        ];
+        // `Getting Started` on page 2 is a heading the body has (taller).
+        let mut pages = pages;
+        pages[1].rows[2].bbox[3] += 25.0;
+        pages[1].rows[2].word_heights = vec![55.0; 2];
+        for p in [0usize, 2] {
+            pages[p].rows[0].bbox[3] += 25.0;
+            pages[p].rows[0].word_heights = vec![55.0; 2];
+        }
+        let t = toc(&[("Getting Started", 1), ("Second Chapter", 3)], 4);
+        let input = SegInput {
+            citekey: "k".into(),
+            pages,
+            toc: Some(&t),
+            lexicon: &LEX,
+        };
+        let out = segment(&input);
+
+        // Roles: running heads and page numbers out; the heading equal to
+        // the running head stays a heading; the note is a footnote.
+        let p2 = roles_of(&out, 2);
+        assert_eq!(p2[0], (Role::RunningHeader, "Getting Started".into()));
+        assert_eq!(p2[2], (Role::Heading, "Getting Started".into()));
+        assert_eq!(p2.last().unwrap().0, Role::PageNumber);
+        let p1 = roles_of(&out, 1);
+        assert_eq!(p1[0].0, Role::Heading);
+        assert_eq!(p1[4].0, Role::Footnote, "{p1:?}");
+        assert_eq!(roles_of(&out, 4)[0].0, Role::RunningHeader);
+
+        // Units: one per chapter, from the TOC, no front matter.
+        let units: Vec<(&str, usize, usize)> = out
+            .segments
+            .units
+            .iter()
+            .map(|u| (u.kind.as_str(), u.first_page, u.last_page))
+            .collect();
+        assert_eq!(units, vec![("chapter", 1, 2), ("chapter", 3, 4)]);
+
+        // Text: the broken word joined (dictionary), the real hyphen kept,
+        // the paragraph whole across the page break, no furniture, the mark
+        // a reference with its note defined at the end.
+        let md = &out.units_markdown[0];
+        assert!(md.starts_with("# Getting Started\n\n"), "{md}");
+        assert!(
+            md.contains("a mark[^1] and some information that runs on"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "state-of-the-art compound kept whole as it continues here after the page break."
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("\n\n## Getting Started\n\nA second paragraph"),
+            "{md}"
+        );
+        assert!(
+            md.trim_end()
+                .ends_with("[^1]: A note at the foot of the first page, in smaller type."),
+            "{md}"
+        );
+        assert!(!md.contains("\n2\n"), "{md}");
+        assert_eq!(out.segments.footnotes.len(), 1);
+        assert_eq!(out.segments.footnotes[0].unit, 1);
+        assert_eq!(out.segments.counts.dehyphenated, 1);
+        assert_eq!(out.segments.counts.hyphens_kept, 1);
+        assert!(out.units_markdown[1].starts_with("# Second Chapter"));
+        assert!(out.document_markdown.contains("# Second Chapter"));
+    }
+
+    #[test]
+    fn a_document_without_a_toc_is_one_unit_cleaned_the_same_way() {
+        let pages = vec![
+            page(1, None, &["A short paper with a single run of text."], &[]),
+            page(2, Some("A Short Paper"), &["Its second page goes on."], &[]),
+            page(3, Some("A Short Paper"), &["And ends here."], &[]),
+            PageView::empty(4),
+        ];
+        let input = SegInput {
+            citekey: "k".into(),
+            pages,
+            toc: None,
+            lexicon: &NoLexicon,
+        };
+        let out = segment(&input);
+        assert_eq!(out.segments.units.len(), 1);
+        assert_eq!(out.segments.units[0].kind, "article");
+        assert_eq!(out.segments.pages[3].lines, vec![]);
+        let md = &out.units_markdown[0];
+        assert!(!md.contains("A Short Paper"), "{md}");
+        assert_eq!(roles_of(&out, 2)[0].0, Role::RunningHeader);
+        assert_eq!(roles_of(&out, 3).last().unwrap().0, Role::PageNumber);
+    }
+}

@@ -266,7 +266,8 @@ fn is_break(left: &str, right: &str, lexicon: &dyn Lexicon, vocab: &BTreeSet<Str
     // Two words a hyphen compounds (`state-of-the-` `art`), neither
     // joined form known: keep it.
     let word = |w: &str| w.chars().count() >= 2 && known(w);
-    !(word(l) && word(r))
+    let l_last = l.rsplit('-').next().unwrap_or(l);
+    !(word(l_last) && word(r) || l.contains('-'))
 }
 
 /// The Markdown of one unit, built row by row.

@@ -141,8 +141,10 @@ pub fn classify(pages: &[PageView], toc: Option<&Toc>) -> Labelled {
     }
 
     // Running heads and feet.
-    let titles: Vec<String> = toc
-        .map(|t| t.entries.iter().map(|e| key(&e.title)).collect())
+    // Entry titles and the page each heads: a running head repeats a title
+    // on later pages, never on the page the heading itself opens.
+    let titles: Vec<(String, Option<usize>)> = toc
+        .map(|t| t.entries.iter().map(|e| (key(&e.title), e.page)).collect())
         .unwrap_or_default();
     let heads: Vec<Vec<(usize, String)>> = pages
         .iter()
@@ -166,9 +168,9 @@ pub fn classify(pages: &[PageView], toc: Option<&Toc>) -> Labelled {
                     .filter(|&q| q != pi)
                     .any(|q| band[q].iter().any(|(_, other)| similarity(k, other) >= 0.8));
                 let names_entry = role == Role::RunningHeader
-                    && titles
-                        .iter()
-                        .any(|t| !t.is_empty() && similarity(k, t) >= 0.8);
+                    && titles.iter().any(|(t, page)| {
+                        !t.is_empty() && *page != Some(pi + 1) && similarity(k, t) >= 0.8
+                    });
                 if repeated || names_entry {
                     set(&mut roles, &mut fixed, pi, *i, role);
                 }

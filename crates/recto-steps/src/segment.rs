@@ -299,13 +299,29 @@ impl Dictionaries {
             .as_ref()
     }
 
-    /// The dictionary of the first of `languages` (Tesseract codes joined
-    /// by `+`) that has one installed.
-    fn for_languages(&self, languages: &str) -> Option<(&'static str, &Hunspell)> {
-        languages.split('+').find_map(|code| {
-            let (_, name) = DICTIONARIES.iter().find(|(c, _)| *c == code)?;
-            self.get(name).map(|d| (*name, d))
-        })
+    /// The dictionary for a document read with `languages` (Tesseract
+    /// codes joined by `+`): of those languages' dictionaries (and English,
+    /// German and French, since OCR runs often keep the default `eng`), the
+    /// one that knows most of the document's `sample` words.
+    fn choose(&self, languages: &str, sample: &[String]) -> Option<(&'static str, &Hunspell)> {
+        let mut names: Vec<&'static str> = Vec::new();
+        for code in languages.split('+').chain(["eng", "deu", "fra"]) {
+            if let Some((_, name)) = DICTIONARIES.iter().find(|(c, _)| *c == code)
+                && !names.contains(name)
+            {
+                names.push(name);
+            }
+        }
+        names
+            .into_iter()
+            .filter_map(|n| self.get(n).map(|d| (n, d)))
+            .map(|(n, d)| {
+                let hits = sample.iter().filter(|w| d.is_word(w)).count();
+                (hits, n, d)
+            })
+            .max_by_key(|(hits, _, _)| *hits)
+            .filter(|(hits, _, _)| *hits > 0)
+            .map(|(_, n, d)| (n, d))
     }
 }
 
@@ -334,7 +350,15 @@ fn segment_one(
     )
     .map_err(|e| format!("{}: not a toc.json: {e}", toc_path.display()))?;
     let (pages, languages) = read_pages(&ocr.dir, toc.page_count)?;
-    let dictionary = dictionaries.for_languages(&languages);
+    let sample: Vec<String> = pages
+        .iter()
+        .flat_map(|p| &p.rows)
+        .flat_map(|r| &r.words)
+        .filter(|w| w.chars().count() >= 4 && w.chars().all(char::is_alphabetic))
+        .take(400)
+        .map(|w| w.to_lowercase())
+        .collect();
+    let dictionary = dictionaries.choose(&languages, &sample);
     let input = SegInput {
         citekey: key.as_str().to_owned(),
         pages,

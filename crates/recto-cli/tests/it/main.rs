@@ -6,6 +6,7 @@ mod library;
 mod ocr;
 mod record;
 mod registry_cmds;
+mod segment;
 mod sync;
 mod toc;
 mod upload;

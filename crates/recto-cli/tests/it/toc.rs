@@ -27,7 +27,7 @@ fn body(heading: Option<&str>, number: &str) -> String {
 /// An 8-page book: title page, contents (label ii), six body pages printed
 /// 1-6. `results_label` is what the contents give for chapter 3 (it is on
 /// printed page 5).
-fn book(results_label: &str) -> Vec<String> {
+pub(crate) fn book(results_label: &str) -> Vec<String> {
     vec![
         "A Book About Things\n\nby Somebody".to_owned(),
         format!(
@@ -42,13 +42,13 @@ fn book(results_label: &str) -> Vec<String> {
     ]
 }
 
-fn write_pdf(ctx: &TestContext, key: &str, bytes: &[u8]) {
+pub(crate) fn write_pdf(ctx: &TestContext, key: &str, bytes: &[u8]) {
     let dir = ctx.root().join("pdfs");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{key}.pdf")), bytes).unwrap();
 }
 
-fn upload_and_ocr(ctx: &TestContext, keys: &str) {
+pub(crate) fn upload_and_ocr(ctx: &TestContext, keys: &str) {
     let dir = ctx.root().join("pdfs");
     let o = recto(ctx, &["upload", "--quiet", "--from", dir.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
