@@ -95,6 +95,10 @@ fn layering_of_crates_holds() {
         dependencies("recto-toc"),
         ["recto-page", "serde", "strsim", "unicode-normalization"]
     );
+    assert_eq!(
+        dependencies("recto-segment"),
+        ["recto-page", "recto-toc", "serde"]
+    );
     // Only the CLI (and the Python module, which wraps it) know clap.
     for name in [
         "recto-registry",
@@ -103,6 +107,7 @@ fn layering_of_crates_holds() {
         "recto-ocr",
         "recto-page",
         "recto-toc",
+        "recto-segment",
     ] {
         assert!(
             !dependencies(name)
