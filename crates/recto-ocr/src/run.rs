@@ -831,13 +831,43 @@ fn read_empty_bands(
             continue;
         }
         let strip = crop_rows(img, y0 as usize, y1 as usize);
-        let Ok(blocks) = engine.recognize_block(&strip, dpi, Some(5_000)) else {
+        let Ok(mut blocks) = engine.recognize_block(&strip, dpi, Some(5_000)) else {
             continue;
         };
+        // Read as a block, a lone number next to specks can come out empty;
+        // read as sparse text it does not.
+        let words = |b: &[crate::tess::OcrBlock]| {
+            b.iter()
+                .flat_map(|b| &b.lines)
+                .map(|l| l.words.len())
+                .sum::<usize>()
+        };
+        if words(&blocks) == 0
+            && let Ok(sparse) = engine.recognize_sparse(&strip, dpi, Some(5_000))
+        {
+            blocks = sparse;
+        }
+        tracing::trace!(
+            "page strip {y0}..{y1} read again: {:?}",
+            blocks
+                .iter()
+                .flat_map(|b| &b.lines)
+                .flat_map(|l| &l.words)
+                .map(|w| (&w.text, w.confidence))
+                .collect::<Vec<_>>()
+        );
         for mut b in blocks {
             for l in &mut b.lines {
-                l.words
-                    .retain(|w| w.confidence >= 60.0 && w.text.chars().any(char::is_alphanumeric));
+                // Page numbers are read with less confidence than words
+                // (one or two glyphs): a short number is kept from 20.
+                l.words.retain(|w| {
+                    let number = w.text.len() <= 4
+                        && w.text
+                            .chars()
+                            .all(|c| c.is_ascii_digit() || "ivxlcIVXLC".contains(c));
+                    let bar = if number { 20.0 } else { 60.0 };
+                    w.confidence >= bar && w.text.chars().any(char::is_alphanumeric)
+                });
             }
             b.lines.retain(|l| !l.words.is_empty());
             if b.lines.is_empty() {

@@ -215,6 +215,17 @@ impl Tesseract {
         self.recognize_as(img, dpi, deadline_ms, ts::TessPageSegMode_PSM_SINGLE_BLOCK)
     }
 
+    /// Recognise scattered words anywhere in the image (sparse text): the
+    /// second try on a page's head or foot.
+    pub fn recognize_sparse(
+        &mut self,
+        img: &GrayImage,
+        dpi: u32,
+        deadline_ms: Option<u32>,
+    ) -> Result<Vec<OcrBlock>, OcrError> {
+        self.recognize_as(img, dpi, deadline_ms, ts::TessPageSegMode_PSM_SPARSE_TEXT)
+    }
+
     fn recognize_as(
         &mut self,
         img: &GrayImage,
