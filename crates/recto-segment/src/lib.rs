@@ -85,6 +85,9 @@ pub struct Unit {
     /// `appendix` or `back_matter`.
     pub kind: String,
     pub title: Option<String>,
+    /// The authors the contents give (an edited volume's article).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authors: Option<String>,
     pub level: usize,
     pub first_page: usize,
     pub last_page: usize,
@@ -257,6 +260,7 @@ mod tests {
                     label: Some(p.to_string()),
                     source: "printed_toc".into(),
                     confidence: 0.95,
+                    authors: None,
                 })
                 .collect(),
             checks: Checks::default(),
@@ -405,5 +409,54 @@ mod tests {
         assert!(!md.contains("A Short Paper"), "{md}");
         assert_eq!(roles_of(&out, 2)[0].0, Role::RunningHeader);
         assert_eq!(roles_of(&out, 3).last().unwrap().0, Role::PageNumber);
+    }
+
+    #[test]
+    fn articles_have_their_authors_and_an_index_is_known_by_its_lines() {
+        let terms: Vec<String> = (0..14)
+            .map(|i| format!("Term number{i}, {}", 3 + i * 7))
+            .collect();
+        let term_refs: Vec<&str> = terms.iter().map(String::as_str).collect();
+        let mut pages = vec![
+            page(
+                1,
+                None,
+                &["On Reading", "A contribution about reading old books."],
+                &[],
+            ),
+            page(
+                2,
+                None,
+                &["On Writing", "Another contribution, about writing them."],
+                &[],
+            ),
+            page(3, None, &[&["Terms"][..], &term_refs[..]].concat(), &[]),
+        ];
+        for p in &mut pages {
+            p.rows[0].word_heights = vec![55.0; p.rows[0].words.len()];
+        }
+        let mut t = toc(&[("On Reading", 1), ("On Writing", 2), ("Terms", 3)], 3);
+        t.entries[0].authors = Some("Jane Doe".into());
+        t.entries[1].authors = Some("John Roe and Mary Major".into());
+        let out = segment(&SegInput {
+            citekey: "k".into(),
+            pages,
+            toc: Some(&t),
+            lexicon: &NoLexicon,
+        });
+        let units: Vec<(&str, Option<&str>)> = out
+            .segments
+            .units
+            .iter()
+            .map(|u| (u.kind.as_str(), u.authors.as_deref()))
+            .collect();
+        assert_eq!(
+            units,
+            vec![
+                ("article", Some("Jane Doe")),
+                ("article", Some("John Roe and Mary Major")),
+                ("index", None),
+            ]
+        );
     }
 }

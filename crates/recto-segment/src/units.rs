@@ -68,7 +68,8 @@ pub fn kind_of(title: &str) -> &'static str {
 /// The units of a document.
 pub fn find_units(pages: &[PageView], labelled: &Labelled, toc: Option<&Toc>) -> Vec<Unit> {
     let n = pages.len();
-    let mut starts: Vec<(usize, usize, Option<String>, usize)> = Vec::new(); // (page idx, row, title, level)
+    // (page index, row, title, level, authors)
+    let mut starts: Vec<(usize, usize, Option<String>, usize, Option<String>)> = Vec::new();
     if let Some(t) = toc {
         let top = t
             .entries
@@ -88,7 +89,7 @@ pub fn find_units(pages: &[PageView], labelled: &Labelled, toc: Option<&Toc>) ->
                 .get(&ei)
                 .copied()
                 .unwrap_or_else(|| (page - 1, first_content_row(&labelled.roles[page - 1])));
-            starts.push((pi, row, Some(e.title.clone()), e.level));
+            starts.push((pi, row, Some(e.title.clone()), e.level, e.authors.clone()));
         }
     }
     starts.sort_by_key(|s| (s.0, s.1));
@@ -99,6 +100,7 @@ pub fn find_units(pages: &[PageView], labelled: &Labelled, toc: Option<&Toc>) ->
         units.push(Unit {
             kind: if n <= 60 { "article" } else { "chapter" }.into(),
             title: None,
+            authors: None,
             level: 1,
             first_page: 1,
             last_page: n.max(1),
@@ -120,6 +122,7 @@ pub fn find_units(pages: &[PageView], labelled: &Labelled, toc: Option<&Toc>) ->
             units.push(Unit {
                 kind: "front_matter".into(),
                 title: None,
+                authors: None,
                 level: 1,
                 first_page: 1,
                 last_page: before(pi0, row0),
@@ -127,14 +130,20 @@ pub fn find_units(pages: &[PageView], labelled: &Labelled, toc: Option<&Toc>) ->
                 file: String::new(),
             });
         }
-        for (k, (pi, row, title, level)) in starts.iter().enumerate() {
+        for (k, (pi, row, title, level, authors)) in starts.iter().enumerate() {
             let last_page = match starts.get(k + 1) {
-                Some((npi, nrow, _, _)) => before(*npi, *nrow),
+                Some((npi, nrow, _, _, _)) => before(*npi, *nrow),
                 None => n,
             };
+            let kind = match (title.as_deref().map_or("chapter", kind_of), authors) {
+                // A contribution with its own authors: an article.
+                ("chapter", Some(_)) => "article",
+                (k, _) => k,
+            };
             units.push(Unit {
-                kind: title.as_deref().map_or("chapter", kind_of).into(),
+                kind: kind.into(),
                 title: title.clone(),
+                authors: authors.clone(),
                 level: *level,
                 first_page: pi + 1,
                 last_page: last_page.max(pi + 1),
@@ -145,8 +154,64 @@ pub fn find_units(pages: &[PageView], labelled: &Labelled, toc: Option<&Toc>) ->
     }
     for (i, u) in units.iter_mut().enumerate() {
         u.file = format!("unit_{:03}.md", i + 1);
+        if u.kind == "chapter" {
+            u.kind = kind_by_shape(pages, labelled, u.first_page, u.last_page).into();
+        }
     }
     units
+}
+
+/// A unit whose title did not say what it is, by the shape of its lines:
+/// an index is short lines ending in page numbers (`Topologie, 5, 17`); a
+/// bibliography is entries opening with a surname and a comma, with years.
+fn kind_by_shape(
+    pages: &[PageView],
+    labelled: &Labelled,
+    first: usize,
+    last: usize,
+) -> &'static str {
+    let mut lines = 0usize;
+    let (mut index_like, mut surname, mut year) = (0usize, 0usize, 0usize);
+    for pi in first.saturating_sub(1)..last.min(pages.len()) {
+        for (row, role) in pages[pi].rows.iter().zip(&labelled.roles[pi]) {
+            if *role != Role::Body {
+                continue;
+            }
+            lines += 1;
+            let w = &row.words;
+            let ends_number = w.last().is_some_and(|t| {
+                t.trim_end_matches([',', '.', ';'])
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '-' || c == '–')
+                    && t.chars().any(|c| c.is_ascii_digit())
+            });
+            if ends_number && w.len() <= 8 {
+                index_like += 1;
+            }
+            if w.first().is_some_and(|t| {
+                t.ends_with(',')
+                    && t.chars().next().is_some_and(char::is_uppercase)
+                    && t.chars().count() > 2
+            }) {
+                surname += 1;
+            }
+            if w.iter().any(|t| {
+                let d: String = t.chars().filter(char::is_ascii_digit).collect();
+                d.len() == 4 && d.parse::<u32>().is_ok_and(|y| (1500..=2099).contains(&y))
+            }) {
+                year += 1;
+            }
+        }
+    }
+    if lines < 10 {
+        "chapter"
+    } else if index_like * 10 >= lines * 6 {
+        "index"
+    } else if surname * 10 >= lines * 3 && year * 10 >= lines * 3 {
+        "bibliography"
+    } else {
+        "chapter"
+    }
 }
 
 /// The first row of a page that is not furniture (0 if none).

@@ -70,6 +70,10 @@ pub struct Entry {
     /// 0..1: 1 for an outline entry whose title is on its page, lower for
     /// links that could not be verified.
     pub confidence: f32,
+    /// The authors the printed contents give for the entry (an edited
+    /// volume's articles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authors: Option<String>,
 }
 
 /// Where two sources disagreed, or a link could not be made.
@@ -204,6 +208,7 @@ pub fn build_toc(input: &TocInput) -> Toc {
                     (Some(_), false) => 0.9,
                     (None, _) => 0.0,
                 },
+                authors: None,
             });
         }
         if !printed.entries.is_empty() {
@@ -260,6 +265,7 @@ pub fn build_toc(input: &TocInput) -> Toc {
                     label: label_of(Some(h.page)),
                     source: "headings".into(),
                     confidence: 0.5,
+                    authors: None,
                 })
                 .collect();
         }
@@ -597,6 +603,7 @@ fn link_printed(
                 .or_else(|| Some(e.label.clone())),
             source: "printed_toc".into(),
             confidence,
+            authors: e.authors.clone(),
         });
     }
     out

@@ -51,6 +51,10 @@ const NOT_CONTENTS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrintedEntry {
     pub title: String,
+    /// The authors printed with the entry (an edited volume's contents),
+    /// and where: `above` the title, before a `colon`, or `below`.
+    pub authors: Option<String>,
+    pub authors_at: Option<&'static str>,
     pub number: PageNumber,
     /// The label as printed (`xii`, `37`).
     pub label: String,
@@ -347,6 +351,7 @@ pub fn find_printed_toc(pages: &[PageView]) -> PrintedToc {
     for &i in &found {
         parse_page(&pages[i], &mut toc.entries);
     }
+    keep_authors_if_consistent(&mut toc.entries);
     assign_levels(&mut toc.entries, pages.first().map_or(1.0, |p| p.width));
     // Reading order: page by page, column by column, top to bottom.
     toc.entries.sort_by(|a, b| {
@@ -383,6 +388,9 @@ fn join_words(parts: impl IntoIterator<Item = String>) -> String {
 /// the row that carries its number: rows just above it in its column.
 fn parse_page(page: &PageView, out: &mut Vec<PrintedEntry>) {
     let mut pending: Vec<&Row> = Vec::new();
+    // The bottom of the last entry's row, while the next row may be its
+    // author line.
+    let mut last_entry_row: Option<f32> = None;
     for i in region(page) {
         let row = &page.rows[i];
         if heading_kind(page, i).is_some() {
@@ -412,9 +420,33 @@ fn parse_page(page: &PageView, out: &mut Vec<PrintedEntry>) {
                 }
                 pending.retain(|p| !prefix.iter().any(|q| std::ptr::eq(*p, *q)));
                 let indent = prefix.first().map_or(row.x0, |r| r.x0);
+                // An author line over the title (`Jane Doe and John Roe`).
+                let mut authors = None;
+                let mut authors_at = None;
+                if !prefix.is_empty() && names_line(&prefix[0].words) {
+                    authors = Some(prefix.remove(0).text());
+                    authors_at = Some("above");
+                }
                 let title = join_words(prefix.iter().flat_map(|r| r.words.clone()).chain(words));
+                // `Jane Doe: The Title`.
+                let (title, authors) = match (authors, title.split_once(": ")) {
+                    (None, Some((who, what)))
+                        if names_line(
+                            &who.split_whitespace()
+                                .map(str::to_owned)
+                                .collect::<Vec<_>>(),
+                        ) =>
+                    {
+                        authors_at = Some("colon");
+                        (what.to_owned(), Some(who.to_owned()))
+                    }
+                    (a, _) => (title, a),
+                };
+                last_entry_row = Some(row.bbox[3]);
                 out.push(PrintedEntry {
                     numbering_depth: numbering_depth(&title),
+                    authors,
+                    authors_at,
                     title,
                     number,
                     label,
@@ -426,7 +458,19 @@ fn parse_page(page: &PageView, out: &mut Vec<PrintedEntry>) {
                 });
             }
             None if page.is_edge(i) && row.words.len() <= 3 => {}
+            // An author line under the entry it belongs to.
+            None if last_entry_row.is_some_and(|b| row.bbox[1] - b <= 1.5 * row.height())
+                && names_line(&row.words)
+                && out.last().is_some_and(|e| e.authors.is_none()) =>
+            {
+                if let Some(e) = out.last_mut() {
+                    e.authors = Some(row.text());
+                    e.authors_at = Some("below");
+                }
+                last_entry_row = None;
+            }
             None => {
+                last_entry_row = None;
                 pending.push(row);
                 // Rows far above the current one can no longer start a title.
                 let y = row.bbox[1];
@@ -434,6 +478,65 @@ fn parse_page(page: &PageView, out: &mut Vec<PrintedEntry>) {
             }
         }
     }
+}
+
+/// An edited volume's contents name authors for most entries; a few
+/// entries that only look so (`Metrische Räume` is two capitalised words)
+/// are titles: below a third of the entries, the names go back into them.
+fn keep_authors_if_consistent(entries: &mut [PrintedEntry]) {
+    let with = entries.iter().filter(|e| e.authors.is_some()).count();
+    if with >= 2 && with * 3 >= entries.len() {
+        return;
+    }
+    for e in entries.iter_mut() {
+        let Some(a) = e.authors.take() else { continue };
+        match e.authors_at.take() {
+            Some("above") => e.title = format!("{a} {}", e.title),
+            Some("colon") => e.title = format!("{a}: {}", e.title),
+            _ => {}
+        }
+        e.numbering_depth = numbering_depth(&e.title);
+    }
+}
+
+/// Whether a row is a list of person names: two to eight words, each a
+/// capitalised name, an initial (`J.`), a particle (`von`, `de`) or a
+/// connector (`and`, `und`, `et`, `&`, commas), with at least two names and
+/// no digits.
+pub fn names_line(words: &[String]) -> bool {
+    const PARTICLES: &[&str] = &[
+        "von", "van", "de", "der", "den", "di", "da", "du", "la", "le", "zu", "y", "and", "und",
+        "et", "e", "&", "u.", "ed.", "eds.", "hg.", "hrsg.", "(ed.)", "(eds.)", "(hg.)",
+    ];
+    if !(2..=8).contains(&words.len()) {
+        return false;
+    }
+    let mut names = 0;
+    for w in words {
+        let bare = w.trim_end_matches([',', ';']);
+        if bare.chars().any(|c| c.is_ascii_digit()) {
+            return false;
+        }
+        if PARTICLES.contains(&bare.to_lowercase().as_str()) {
+            continue;
+        }
+        let mut chars = bare.chars();
+        let first_upper = chars.next().is_some_and(char::is_uppercase);
+        let rest: String = chars.collect();
+        let initial = first_upper && (rest == "." || rest.is_empty());
+        let name = first_upper
+            && rest
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’')
+            && rest.chars().any(char::is_lowercase);
+        if !(initial || name) {
+            return false;
+        }
+        if name {
+            names += 1;
+        }
+    }
+    names >= 2
 }
 
 /// `1.2.3` -> 3 for a title that starts with a section number.
@@ -574,5 +677,69 @@ mod tests {
                 .collect(),
         );
         assert!(find_printed_toc(&[index]).pages.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod author_tests {
+    use super::*;
+
+    fn row(text: &str, y: f32) -> Row {
+        Row::from_text(text, [100.0, y, 900.0, y + 20.0])
+    }
+
+    #[test]
+    fn an_edited_volume_names_its_authors() {
+        let rows = vec![
+            row("Contents", 100.0),
+            row("Jane Doe and John Roe", 200.0),
+            row("On the Reading of Old Books . . . . . . . 1", 225.0),
+            row("Mary Major: Marginalia in Print . . . . . . 19", 280.0),
+            row("A Third Essay Without Names Above It . . . 37", 340.0),
+            row("Pierre de la Fontaine", 365.0),
+        ];
+        let toc = find_printed_toc(&[PageView::from_rows(1, 1000.0, 1400.0, rows)]);
+        let got: Vec<(&str, Option<&str>)> = toc
+            .entries
+            .iter()
+            .map(|e| (e.title.as_str(), e.authors.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("On the Reading of Old Books", Some("Jane Doe and John Roe")),
+                ("Marginalia in Print", Some("Mary Major")),
+                (
+                    "A Third Essay Without Names Above It",
+                    Some("Pierre de la Fontaine")
+                ),
+            ]
+        );
+        assert!(!names_line(&[
+            "Metrische".into(),
+            "Räume,".into(),
+            "1914".into()
+        ]));
+    }
+
+    #[test]
+    fn a_lone_name_like_line_stays_in_its_title() {
+        let rows = vec![
+            row("Skript zur Vorlesung im Wintersemester", 40.0),
+            row("Contents", 100.0),
+            row("Topologische Grundbegriffe", 200.0),
+            row("und ihre Anwendungen . . . . . . 1", 225.0),
+            row("Metrische Räume . . . . . . . . . 6", 280.0),
+            row("Stetigkeit . . . . . . . . . . . 9", 320.0),
+            row("Zusammenhang . . . . . . . . . . 11", 360.0),
+            row("ii", 1300.0),
+        ];
+        let toc = find_printed_toc(&[PageView::from_rows(1, 1000.0, 1400.0, rows)]);
+        assert_eq!(
+            toc.entries[0].title, "Topologische Grundbegriffe und ihre Anwendungen",
+            "{:?}",
+            toc.entries
+        );
+        assert!(toc.entries.iter().all(|e| e.authors.is_none()));
     }
 }
