@@ -65,11 +65,18 @@ pub fn kind_of(title: &str) -> &'static str {
     }
 }
 
+/// Where a unit starts: (page index, row), and what the TOC says of it.
+struct Start {
+    at: (usize, usize),
+    title: String,
+    level: usize,
+    authors: Option<String>,
+}
+
 /// The units of a document.
 pub fn find_units(pages: &[PageView], labelled: &Labelled, toc: Option<&Toc>) -> Vec<Unit> {
     let n = pages.len();
-    // (page index, row, title, level, authors)
-    let mut starts: Vec<(usize, usize, Option<String>, usize, Option<String>)> = Vec::new();
+    let mut starts: Vec<Start> = Vec::new();
     if let Some(t) = toc {
         let top = t
             .entries
@@ -89,11 +96,16 @@ pub fn find_units(pages: &[PageView], labelled: &Labelled, toc: Option<&Toc>) ->
                 .get(&ei)
                 .copied()
                 .unwrap_or_else(|| (page - 1, first_content_row(&labelled.roles[page - 1])));
-            starts.push((pi, row, Some(e.title.clone()), e.level, e.authors.clone()));
+            starts.push(Start {
+                at: (pi, row),
+                title: e.title.clone(),
+                level: e.level,
+                authors: e.authors.clone(),
+            });
         }
     }
-    starts.sort_by_key(|s| (s.0, s.1));
-    starts.dedup_by_key(|s| (s.0, s.1));
+    starts.sort_by_key(|s| s.at);
+    starts.dedup_by_key(|s| s.at);
     let mut units = Vec::new();
     if starts.is_empty() {
         // One unit: an article if it is short, else a book's one chapter.
@@ -117,7 +129,7 @@ pub fn find_units(pages: &[PageView], labelled: &Labelled, toc: Option<&Toc>) ->
                 pi + 1
             }
         };
-        let (pi0, row0) = (starts[0].0, starts[0].1);
+        let (pi0, row0) = starts[0].at;
         if before(pi0, row0) >= 1 {
             units.push(Unit {
                 kind: "front_matter".into(),
@@ -130,24 +142,25 @@ pub fn find_units(pages: &[PageView], labelled: &Labelled, toc: Option<&Toc>) ->
                 file: String::new(),
             });
         }
-        for (k, (pi, row, title, level, authors)) in starts.iter().enumerate() {
+        for (k, st) in starts.iter().enumerate() {
+            let (pi, row) = st.at;
             let last_page = match starts.get(k + 1) {
-                Some((npi, nrow, _, _, _)) => before(*npi, *nrow),
+                Some(next) => before(next.at.0, next.at.1),
                 None => n,
             };
-            let kind = match (title.as_deref().map_or("chapter", kind_of), authors) {
+            let kind = match (kind_of(&st.title), &st.authors) {
                 // A contribution with its own authors: an article.
                 ("chapter", Some(_)) => "article",
                 (k, _) => k,
             };
             units.push(Unit {
                 kind: kind.into(),
-                title: title.clone(),
-                authors: authors.clone(),
-                level: *level,
+                title: Some(st.title.clone()),
+                authors: st.authors.clone(),
+                level: st.level,
                 first_page: pi + 1,
                 last_page: last_page.max(pi + 1),
-                first_line: Some(line_id(pi + 1, *row)),
+                first_line: Some(line_id(pi + 1, row)),
                 file: String::new(),
             });
         }
@@ -172,8 +185,9 @@ fn kind_by_shape(
 ) -> &'static str {
     let mut lines = 0usize;
     let (mut index_like, mut surname, mut year) = (0usize, 0usize, 0usize);
-    for pi in first.saturating_sub(1)..last.min(pages.len()) {
-        for (row, role) in pages[pi].rows.iter().zip(&labelled.roles[pi]) {
+    let range = first.saturating_sub(1)..last.min(pages.len());
+    for (page, roles) in pages[range.clone()].iter().zip(&labelled.roles[range]) {
+        for (row, role) in page.rows.iter().zip(roles) {
             if *role != Role::Body {
                 continue;
             }
