@@ -870,7 +870,7 @@ fn read_empty_bands(
                         && w.text
                             .chars()
                             .all(|c| c.is_ascii_digit() || "ivxlcIVXLC".contains(c));
-                    let bar = if number { 20.0 } else { 60.0 };
+                    let bar = if number { 20.0 } else { 85.0 };
                     w.confidence >= bar && w.text.chars().any(char::is_alphanumeric)
                 });
             }
