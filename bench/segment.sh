@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Segmentation benchmark on the structure corpus (../shared/corpus/structure):
-# upload -> ocr -> toc -> segment, then bench/seg_score.py per file (role F1
+# upload -> ocr (each book in its language) -> toc -> segment, then bench/seg_score.py per file (role F1
 # per role, chapter boundary F1, unit text CER; on the scan also the OCR's
 # own CER of the same pages), and the step's cost against the OCR step's.
 #
@@ -24,8 +24,10 @@ mkdir -p "$work/pdfs"
 for f in "${files[@]}"; do cp "$s/$f.pdf" "$work/pdfs/"; done
 for f in born_de_lecture_notes_geotopo_117p born_fr_manual_droit-fr_35p; do cp "$corpus/$f.pdf" "$work/pdfs/"; done
 "$recto" upload --quiet --from "$work/pdfs"
+# Each book in its own language, as a library's BibTeX langid gives it.
 t0=$(now)
-"$recto" ocr --quiet --all --lang fra+deu -j "$N"
+"$recto" ocr --quiet --citekeys synth_book_fr,synth_book_fr_scan,born_fr_manual_droit-fr_35p_nooutline,born_fr_manual_droit-fr_35p --lang fra -j "$N"
+"$recto" ocr --quiet --citekeys born_de_lecture_notes_geotopo_117p_nooutline,born_de_lecture_notes_geotopo_117p_scan,born_de_lecture_notes_geotopo_117p --lang deu -j "$N"
 t_ocr=$(echo "$(now) - $t0" | bc)
 "$recto" toc --quiet --all
 t0=$(now)
