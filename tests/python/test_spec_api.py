@@ -188,6 +188,31 @@ def test_extract_toc_script_and_api(workdir):
         get_toc("nobody1999")
 
 
+def test_hocr_and_alto_exports_read_back_with_an_xml_parser(workdir):
+    """`recto export --format hocr,alto`: an independent reader (the
+    standard library's XML parser) reads every word back, with its box."""
+    import xml.etree.ElementTree as ET
+
+    from recto import run_cli
+
+    Path("pdfs").mkdir()
+    Path("pdfs/words2022.pdf").write_bytes(pages_pdf([["Alpha beta gamma", "delta & <epsilon>"], ["zeta eta"]]))
+    assert run_cli(["upload", "--from", "pdfs", "--quiet"]) == 0
+    assert run_cli(["ocr", "--citekeys", "words2022", "--quiet", "--lang", "eng"]) == 0
+    assert run_cli(["export", "--format", "hocr,alto", "--citekeys", "words2022", "--quiet"]) == 0
+    out = Path("data/analytics/export/words2022/current")
+    hocr = ET.parse(out / "words2022.hocr")
+    words = [e for e in hocr.iter() if e.get("class") == "ocrx_word"]
+    assert [w.text for w in words] == ["Alpha", "beta", "gamma", "delta", "&", "<epsilon>", "zeta", "eta"]
+    assert all(w.get("title").startswith("bbox ") for w in words)
+    ns = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
+    alto = ET.parse(out / "words2022.alto.xml")
+    strings = alto.findall(".//a:String", ns)
+    assert [s.get("CONTENT") for s in strings] == [w.text for w in words]
+    assert all(int(s.get("WIDTH")) > 0 and int(s.get("HEIGHT")) > 0 for s in strings)
+    assert len(alto.findall(".//a:Page", ns)) == 2
+
+
 def test_scripts_help():
     for script in ("run_ocr.py", "sync_ocr.py", "extract_toc.py"):
         r = run_script(str(REPO / "scripts" / script), "--help")

@@ -109,6 +109,17 @@ pub enum Command {
     ///   recto segment --pending
     #[command(verbatim_doc_comment)]
     Segment(SegmentArgs),
+    /// Export each citekey's OCR result as files other tools read: plain
+    /// text, Markdown (from segmentation where it exists), hOCR, ALTO 4.
+    ///
+    /// Output: <data dir>/analytics/export/<citekey>/<job_id>/<citekey>.txt,
+    /// .md, .hocr, .alto.xml; recorded as step `export`.
+    ///
+    /// Examples:
+    ///   recto export --format hocr,alto --citekeys smith2020
+    ///   recto export --format txt,md --all
+    #[command(verbatim_doc_comment)]
+    Export(ExportArgs),
     /// Push any step's results to the bucket, incrementally, and verify
     /// (`recto sync --step ocr` is `recto sync-ocr`).
     ///
@@ -233,6 +244,45 @@ pub struct SegmentArgs {
         value_name = "DIR"
     )]
     pub dictionaries: std::path::PathBuf,
+    /// Print the job's result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress, no summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("which")
+        .required(true)
+        .args(["citekeys", "pending", "all"])
+))]
+pub struct ExportArgs {
+    /// Formats, comma-separated: txt, md, hocr, alto.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "FORMAT,...",
+        required = true
+    )]
+    pub format: Vec<String>,
+    /// Citekeys, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "KEY,...")]
+    pub citekeys: Vec<String>,
+    /// Every citekey with an OCR result and no export yet.
+    #[arg(long)]
+    pub pending: bool,
+    /// Every citekey with an OCR result.
+    #[arg(long)]
+    pub all: bool,
+    /// The OCR job to export (an id or `latest`) [default: each citekey's
+    /// newest result].
+    #[arg(long, value_name = "JOB")]
+    pub ocr_job_id: Option<String>,
+    /// Where to write [default: <data dir>/analytics/export].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
     /// Print the job's result as JSON.
     #[arg(long)]
     pub json: bool,

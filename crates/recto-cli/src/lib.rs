@@ -69,6 +69,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Sync(args) => commands::sync::run(&args.step, args.sync, &config),
         Command::Toc(args) => commands::toc::run(args, &config),
         Command::Segment(args) => commands::segment::run(args, &config),
+        Command::Export(args) => commands::export::run(args, &config),
         Command::Status(args) => commands::status::run(args, &config),
         Command::Text(args) => commands::text::run(args, &config),
         Command::Show { citekey, json } => commands::text::show(&citekey, json, &config),

@@ -4,6 +4,7 @@
 //! report progress through [`Progress`] and never print.
 
 mod error;
+pub mod export;
 pub mod harness;
 pub mod hashcache;
 pub mod ocr;

@@ -1,5 +1,6 @@
 //! One module per command group; each returns the process's exit status.
 
+pub mod export;
 pub mod jobs;
 pub mod ocr;
 pub mod registry;

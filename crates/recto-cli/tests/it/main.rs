@@ -1,6 +1,7 @@
 //! Integration tests of the `recto` binary: real processes, real data
 //! directories, output compared with snapshots.
 
+mod export;
 mod invariants;
 mod library;
 mod ocr;

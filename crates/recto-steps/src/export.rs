@@ -1,0 +1,570 @@
+//! The export step: a citekey's OCR result as files other tools read:
+//! plain text, Markdown, hOCR and ALTO 4 (the searchable PDF is not built
+//! yet). Writes `data/analytics/export/<citekey>/<job>/<citekey>.<ext>` and
+//! records the job like every step (`source_job_id` = the OCR job read).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use recto_page::{PageJson, page_json_name};
+use recto_registry::{Citekey, JobId, Registry, StepName};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::StepError;
+use crate::harness::{self, Citekeys, Start, Step, StepRun};
+use crate::progress::Progress;
+use crate::text::{OcrResult, ocr_result, step_result};
+
+/// The export step.
+#[derive(Debug)]
+pub struct ExportStep;
+
+impl Step for ExportStep {
+    const NAME: &'static str = "export";
+    const INPUT: Option<&'static str> = Some("ocr");
+}
+
+/// A format recto exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Txt,
+    Md,
+    Hocr,
+    Alto,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Result<Self, StepError> {
+        match s {
+            "txt" => Ok(Format::Txt),
+            "md" => Ok(Format::Md),
+            "hocr" => Ok(Format::Hocr),
+            "alto" => Ok(Format::Alto),
+            "pdf" => Err(StepError::InvalidSetting {
+                name: "format".into(),
+                reason: "the searchable PDF is not built yet (txt, md, hocr, alto are)".into(),
+            }),
+            other => Err(StepError::InvalidSetting {
+                name: "format".into(),
+                reason: format!("{other:?} is not one of txt, md, hocr, alto"),
+            }),
+        }
+    }
+
+    /// The file name of this format's export of `key`.
+    pub fn file_name(self, key: &Citekey) -> String {
+        let stem = key.file_stem();
+        match self {
+            Format::Txt => format!("{stem}.txt"),
+            Format::Md => format!("{stem}.md"),
+            Format::Hocr => format!("{stem}.hocr"),
+            Format::Alto => format!("{stem}.alto.xml"),
+        }
+    }
+}
+
+/// Which citekeys an export job takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportSelection {
+    Given(Vec<String>),
+    /// Citekeys with an OCR result and no export yet.
+    Pending,
+    All,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    pub selection: ExportSelection,
+    pub formats: Vec<Format>,
+    /// An OCR job id or `latest`; by default each citekey's newest result.
+    pub ocr_job: Option<String>,
+    /// `data/analytics/export` by default.
+    pub output: Option<PathBuf>,
+}
+
+/// One citekey's result, in the step metadata.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportCitekey {
+    /// The OCR job whose pages were exported.
+    pub source_job_id: String,
+    pub dir: String,
+    pub pages: usize,
+    /// `{file name: size in bytes}`.
+    pub files: BTreeMap<String, u64>,
+    /// The segmentation job the Markdown came from, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markdown_from: Option<String>,
+}
+
+/// What an export job records besides the common header.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExportBody {
+    pub formats: Vec<Format>,
+    pub output_dir: String,
+    #[serde(default)]
+    pub per_citekey: BTreeMap<String, ExportCitekey>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct ExportOutcome {
+    pub job_id: JobId,
+    pub metadata: Map<String, Value>,
+    pub failures: BTreeMap<String, String>,
+}
+
+/// Run the export step.
+pub fn run_export(
+    registry: &Registry,
+    req: ExportRequest,
+    progress: &dyn Progress,
+) -> Result<ExportOutcome, StepError> {
+    if req.formats.is_empty() {
+        return Err(StepError::InvalidSetting {
+            name: "format".into(),
+            reason: "no format given".into(),
+        });
+    }
+    let ocr_job = match &req.ocr_job {
+        Some(j) => Some(harness::resolve_job(registry, "ocr", j)?),
+        None => None,
+    };
+    let keys = select(registry, &req.selection, ocr_job.as_ref())?;
+    if keys.is_empty() {
+        return Err(StepError::NothingToDo {
+            what: "no citekey has an OCR result without an export".into(),
+        });
+    }
+    let mut failures = BTreeMap::new();
+    let mut work: Vec<(Citekey, OcrResult)> = Vec::new();
+    for key in &keys {
+        match ocr_result(registry, key, ocr_job.as_ref()) {
+            Ok(o) => work.push((key.clone(), o)),
+            Err(e) => {
+                tracing::warn!("{key}: {e}");
+                failures.insert(key.as_str().to_owned(), e.to_string());
+            }
+        }
+    }
+    let source_job = ocr_job
+        .clone()
+        .or_else(|| work.iter().map(|(_, o)| o.job_id.clone()).max());
+    let output = req
+        .output
+        .clone()
+        .unwrap_or_else(|| harness::default_output_base::<ExportStep>(registry));
+    let mut formats = req.formats.clone();
+    formats.sort();
+    formats.dedup();
+    let list: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
+    let running = ExportBody {
+        formats: formats.clone(),
+        output_dir: output.display().to_string(),
+        ..ExportBody::default()
+    };
+    let run = StepRun::begin::<ExportStep, _>(
+        registry,
+        Start::New,
+        source_job.as_ref(),
+        Citekeys::new(list.clone()),
+        &running,
+    )?;
+    let job = run.job().clone();
+    progress.begin("export", work.len() as u64, None);
+    let mut body = running;
+    let mut done = Vec::new();
+    for (key, ocr) in &work {
+        let r = export_one(registry, key, ocr, &formats, &output, &job);
+        progress.item_done(key.as_str(), r.is_ok());
+        match r {
+            Ok(c) => {
+                done.push(key.clone());
+                body.per_citekey.insert(key.as_str().to_owned(), c);
+            }
+            Err(why) => {
+                tracing::warn!("{key}: {why}");
+                failures.insert(key.as_str().to_owned(), why);
+            }
+        }
+    }
+    progress.end();
+    let citekeys = Citekeys::new(list.clone())
+        .count("successful", list.len() - failures.len())
+        .count("failed", failures.len());
+    if !done.is_empty()
+        && let Err(e) = recto_registry::sync_filesystem(&output)
+    {
+        return Err(run.abort(source_job.as_ref(), Citekeys::new(list), body, e.into()));
+    }
+    let metadata = run.finish(source_job.as_ref(), citekeys, failures.clone(), body)?;
+    for k in &done {
+        if let Err(e) = harness::point_current(&output, k, &job) {
+            tracing::warn!("{k}: could not update its current link: {e}");
+        }
+    }
+    Ok(ExportOutcome {
+        job_id: job,
+        metadata,
+        failures,
+    })
+}
+
+fn select(
+    registry: &Registry,
+    selection: &ExportSelection,
+    ocr_job: Option<&JobId>,
+) -> Result<Vec<Citekey>, StepError> {
+    let parse = |v: &[String]| -> Result<Vec<Citekey>, StepError> {
+        v.iter()
+            .map(|k| Citekey::parse(k).map_err(StepError::from))
+            .collect()
+    };
+    match selection {
+        ExportSelection::Given(v) if v.is_empty() => Err(StepError::NoCitekeys),
+        ExportSelection::Given(v) => {
+            let keys = parse(v)?;
+            registry.citekey_states(v, Some(&[]))?;
+            Ok(keys)
+        }
+        ExportSelection::All | ExportSelection::Pending => {
+            if let Some(job) = ocr_job {
+                let meta = registry.get_step_metadata(&StepName::parse("ocr")?, job)?;
+                let keys: Vec<String> = meta
+                    .get("per_citekey")
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default();
+                return parse(&keys);
+            }
+            let steps = [StepName::parse("ocr")?, StepName::parse(ExportStep::NAME)?];
+            let states = registry.citekey_states(&[], Some(&steps))?;
+            let keys: Vec<String> = states
+                .into_iter()
+                .filter(|s| matches!(s.steps[0].state.as_str(), "done" | "outdated"))
+                .filter(|s| *selection == ExportSelection::All || s.steps[1].state != "done")
+                .map(|s| s.citekey)
+                .collect();
+            parse(&keys)
+        }
+    }
+}
+
+/// Export one citekey in every format; files are written to a temporary
+/// name and renamed into place, so no reader sees a partial file.
+fn export_one(
+    registry: &Registry,
+    key: &Citekey,
+    ocr: &OcrResult,
+    formats: &[Format],
+    output: &Path,
+    job: &JobId,
+) -> Result<ExportCitekey, String> {
+    let pages = read_pages(&ocr.dir, ocr.entry.as_ref())?;
+    let dir = harness::output_dir(output, key, job);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut files = BTreeMap::new();
+    let mut markdown_from = None;
+    for &f in formats {
+        let text = match f {
+            Format::Txt => txt(&pages),
+            Format::Hocr => hocr(key.as_str(), &pages),
+            Format::Alto => alto(&pages),
+            Format::Md => {
+                // From segmentation when the citekey has one: units,
+                // headings, footnotes; else a section per page.
+                match step_result(registry, "segmentation", key, None) {
+                    Ok(seg) => match std::fs::read_to_string(seg.dir.join("document.md")) {
+                        Ok(md) => {
+                            markdown_from = Some(seg.job_id.to_string());
+                            md
+                        }
+                        Err(_) => md_by_page(&pages),
+                    },
+                    Err(_) => md_by_page(&pages),
+                }
+            }
+        };
+        let name = f.file_name(key);
+        recto_fs::write_atomic(
+            &dir.join(&name),
+            text.as_bytes(),
+            recto_fs::Durability::Renamed,
+        )
+        .map_err(|e| e.to_string())?;
+        files.insert(name, text.len() as u64);
+    }
+    Ok(ExportCitekey {
+        source_job_id: ocr.job_id.to_string(),
+        dir: dir.display().to_string(),
+        pages: pages.len(),
+        files,
+        markdown_from,
+    })
+}
+
+/// Every page JSON of a result, in order (a page without JSON, one that
+/// failed, is `None`).
+fn read_pages(
+    dir: &Path,
+    entry: Option<&Map<String, Value>>,
+) -> Result<Vec<Option<PageJson>>, String> {
+    let read = |n: usize| -> Result<Option<PageJson>, String> {
+        let path = dir.join(page_json_name(n));
+        match std::fs::read(&path) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map(Some)
+                .map_err(|e| format!("{}: not a page JSON: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    };
+    let first = read(1)?;
+    let count = first.as_ref().map(|p| p.page_count).unwrap_or_else(|| {
+        entry
+            .and_then(|e| e.get("pages"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as usize
+    });
+    if count == 0 {
+        return Err(format!("no page JSON in {}", dir.display()));
+    }
+    let mut pages = vec![first];
+    for n in 2..=count {
+        pages.push(read(n)?);
+    }
+    Ok(pages)
+}
+
+/// Plain text: pages separated by form feeds (as `fulltext.txt`).
+pub fn txt(pages: &[Option<PageJson>]) -> String {
+    pages
+        .iter()
+        .map(|p| p.as_ref().map_or("", |p| p.text.as_str()))
+        .collect::<Vec<_>>()
+        .join("\u{c}")
+}
+
+/// Markdown without segmentation: a section per page.
+pub fn md_by_page(pages: &[Option<PageJson>]) -> String {
+    let mut out = String::new();
+    for (i, p) in pages.iter().enumerate() {
+        let _ = write!(out, "## Page {}\n\n", i + 1);
+        if let Some(p) = p {
+            out.push_str(p.text.trim());
+            out.push_str("\n\n");
+        }
+    }
+    out
+}
+
+/// XML/HTML text escaping.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A page's boxes scaled to its page image (which can be written at a
+/// lower resolution than the page was read at), so the coordinates fit
+/// the image each page names.
+fn scale(p: &PageJson) -> f64 {
+    match &p.image {
+        Some(img) if p.dpi > 0 => f64::from(img.dpi) / f64::from(p.dpi),
+        _ => 1.0,
+    }
+}
+
+fn scaled(b: [i32; 4], s: f64) -> [i64; 4] {
+    b.map(|v| (f64::from(v) * s).round() as i64)
+}
+
+/// The page's size in the pixels of its image.
+fn image_size(p: &PageJson) -> (u32, u32) {
+    match &p.image {
+        Some(img) => (img.width, img.height),
+        None => (p.width_px, p.height_px),
+    }
+}
+
+/// hOCR 1.2: one HTML document, `ocr_page` / `ocr_carea` / `ocr_par` /
+/// `ocr_line` / `ocrx_word` with `bbox` (pixels of the page image each page
+/// names) and `x_wconf`.
+pub fn hocr(title: &str, pages: &[Option<PageJson>]) -> String {
+    let mut o = String::new();
+    o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    o.push_str("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd\">\n");
+    o.push_str(
+        "<html xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"en\" lang=\"en\">\n<head>\n",
+    );
+    let _ = writeln!(o, "<title>{}</title>", esc(title));
+    o.push_str("<meta http-equiv=\"Content-Type\" content=\"text/html;charset=utf-8\"/>\n");
+    let _ = writeln!(
+        o,
+        "<meta name=\"ocr-system\" content=\"recto {}\"/>",
+        env!("CARGO_PKG_VERSION")
+    );
+    o.push_str("<meta name=\"ocr-capabilities\" content=\"ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf\"/>\n</head>\n<body>\n");
+    for (pi, p) in pages.iter().enumerate() {
+        let Some(p) = p else {
+            let _ = writeln!(
+                o,
+                "<div class=\"ocr_page\" id=\"page_{}\" title=\"ppageno {pi}\"></div>",
+                pi + 1
+            );
+            continue;
+        };
+        let s = scale(p);
+        let (w, h) = image_size(p);
+        let image = p
+            .image
+            .as_ref()
+            .map_or(String::new(), |i| format!("image \"{}\"; ", esc(&i.file)));
+        let _ = writeln!(
+            o,
+            "<div class=\"ocr_page\" id=\"page_{n}\" title='{image}bbox 0 0 {w} {h}; ppageno {pi}'>",
+            n = pi + 1
+        );
+        for (bi, b) in p.blocks.iter().enumerate() {
+            let [x0, y0, x1, y1] = scaled(b.bbox, s);
+            let id = format!("{}_{}", pi + 1, bi + 1);
+            let _ = writeln!(
+                o,
+                "<div class=\"ocr_carea\" id=\"block_{id}\" title=\"bbox {x0} {y0} {x1} {y1}\">"
+            );
+            let _ = writeln!(
+                o,
+                "<p class=\"ocr_par\" id=\"par_{id}\" title=\"bbox {x0} {y0} {x1} {y1}\">"
+            );
+            for (li, l) in b.lines.iter().enumerate() {
+                let [x0, y0, x1, y1] = scaled(l.bbox, s);
+                let _ = write!(
+                    o,
+                    "<span class=\"ocr_line\" id=\"line_{id}_{}\" title=\"bbox {x0} {y0} {x1} {y1}\">",
+                    li + 1
+                );
+                for (wi, wd) in l.words.iter().enumerate() {
+                    let [x0, y0, x1, y1] = scaled(wd.bbox, s);
+                    let conf = wd
+                        .confidence
+                        .map_or(String::new(), |c| format!("; x_wconf {}", c.round() as i64));
+                    let _ = write!(
+                        o,
+                        "<span class=\"ocrx_word\" id=\"word_{id}_{}_{}\" title=\"bbox {x0} {y0} {x1} {y1}{conf}\">{}</span>",
+                        li + 1,
+                        wi + 1,
+                        esc(&wd.text)
+                    );
+                    if wi + 1 < l.words.len() {
+                        o.push(' ');
+                    }
+                }
+                o.push_str("</span>\n");
+            }
+            o.push_str("</p>\n</div>\n");
+        }
+        o.push_str("</div>\n");
+    }
+    o.push_str("</body>\n</html>\n");
+    o
+}
+
+/// ALTO 4: one XML document, pixel units (of the page image each page
+/// names), `TextBlock` / `TextLine` / `String` with `HPOS` / `VPOS` /
+/// `WIDTH` / `HEIGHT` / `WC` (0..1), `SP` between words.
+pub fn alto(pages: &[Option<PageJson>]) -> String {
+    let mut o = String::new();
+    o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    o.push_str("<alto xmlns=\"http://www.loc.gov/standards/alto/ns-v4#\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.loc.gov/standards/alto/ns-v4# http://www.loc.gov/alto/v4/alto-4-2.xsd\">\n");
+    o.push_str("<Description>\n<MeasurementUnit>pixel</MeasurementUnit>\n");
+    let _ = writeln!(
+        o,
+        "<OCRProcessing ID=\"recto\"><ocrProcessingStep><processingSoftware><softwareName>recto</softwareName><softwareVersion>{}</softwareVersion></processingSoftware></ocrProcessingStep></OCRProcessing>",
+        env!("CARGO_PKG_VERSION")
+    );
+    o.push_str("</Description>\n<Layout>\n");
+    for (pi, p) in pages.iter().enumerate() {
+        let n = pi + 1;
+        let Some(p) = p else {
+            let _ = writeln!(
+                o,
+                "<Page ID=\"page_{n}\" PHYSICAL_IMG_NR=\"{n}\" WIDTH=\"0\" HEIGHT=\"0\"/>"
+            );
+            continue;
+        };
+        let s = scale(p);
+        let (w, h) = image_size(p);
+        let image = p
+            .image
+            .as_ref()
+            .map_or(String::new(), |i| format!(" IMAGE=\"{}\"", esc(&i.file)));
+        let _ = writeln!(
+            o,
+            "<Page ID=\"page_{n}\" PHYSICAL_IMG_NR=\"{n}\" WIDTH=\"{w}\" HEIGHT=\"{h}\"{image}>"
+        );
+        let _ = writeln!(
+            o,
+            "<PrintSpace HPOS=\"0\" VPOS=\"0\" WIDTH=\"{w}\" HEIGHT=\"{h}\">"
+        );
+        let pos = |b: [i64; 4]| {
+            format!(
+                "HPOS=\"{}\" VPOS=\"{}\" WIDTH=\"{}\" HEIGHT=\"{}\"",
+                b[0],
+                b[1],
+                b[2] - b[0],
+                b[3] - b[1]
+            )
+        };
+        for (bi, b) in p.blocks.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "<TextBlock ID=\"block_{n}_{}\" {}>",
+                bi + 1,
+                pos(scaled(b.bbox, s))
+            );
+            for (li, l) in b.lines.iter().enumerate() {
+                let _ = write!(
+                    o,
+                    "<TextLine ID=\"line_{n}_{}_{}\" {}>",
+                    bi + 1,
+                    li + 1,
+                    pos(scaled(l.bbox, s))
+                );
+                for (wi, wd) in l.words.iter().enumerate() {
+                    if wi > 0 {
+                        o.push_str("<SP/>");
+                    }
+                    let wc = wd.confidence.map_or(String::new(), |c| {
+                        format!(" WC=\"{:.2}\"", (c / 100.0).clamp(0.0, 1.0))
+                    });
+                    let _ = write!(
+                        o,
+                        "<String ID=\"string_{n}_{}_{}_{}\" CONTENT=\"{}\" {}{wc}/>",
+                        bi + 1,
+                        li + 1,
+                        wi + 1,
+                        esc(&wd.text),
+                        pos(scaled(wd.bbox, s))
+                    );
+                }
+                o.push_str("</TextLine>\n");
+            }
+            o.push_str("</TextBlock>\n");
+        }
+        o.push_str("</PrintSpace>\n</Page>\n");
+    }
+    o.push_str("</Layout>\n</alto>\n");
+    o
+}
