@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use recto_page::{PageJson, page_json_name};
-use recto_registry::{Citekey, JobId, Registry, StepName};
+use recto_registry::{Citekey, JobId, Registry};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -66,14 +66,8 @@ impl Format {
     }
 }
 
-/// Which citekeys an export job takes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExportSelection {
-    Given(Vec<String>),
-    /// Citekeys with an OCR result and no export yet.
-    Pending,
-    All,
-}
+/// Which citekeys a job takes (the harness's selection).
+pub use crate::harness::Selection as ExportSelection;
 
 #[derive(Debug, Clone)]
 pub struct ExportRequest {
@@ -132,7 +126,13 @@ pub fn run_export(
         Some(j) => Some(harness::resolve_job(registry, "ocr", j)?),
         None => None,
     };
-    let keys = select(registry, &req.selection, ocr_job.as_ref())?;
+    let keys = harness::select_citekeys(
+        registry,
+        &req.selection,
+        "ocr",
+        ExportStep::NAME,
+        ocr_job.as_ref(),
+    )?;
     if keys.is_empty() {
         return Err(StepError::NothingToDo {
             what: "no citekey has an OCR result without an export".into(),
@@ -210,46 +210,6 @@ pub fn run_export(
         metadata,
         failures,
     })
-}
-
-fn select(
-    registry: &Registry,
-    selection: &ExportSelection,
-    ocr_job: Option<&JobId>,
-) -> Result<Vec<Citekey>, StepError> {
-    let parse = |v: &[String]| -> Result<Vec<Citekey>, StepError> {
-        v.iter()
-            .map(|k| Citekey::parse(k).map_err(StepError::from))
-            .collect()
-    };
-    match selection {
-        ExportSelection::Given(v) if v.is_empty() => Err(StepError::NoCitekeys),
-        ExportSelection::Given(v) => {
-            let keys = parse(v)?;
-            registry.citekey_states(v, Some(&[]))?;
-            Ok(keys)
-        }
-        ExportSelection::All | ExportSelection::Pending => {
-            if let Some(job) = ocr_job {
-                let meta = registry.get_step_metadata(&StepName::parse("ocr")?, job)?;
-                let keys: Vec<String> = meta
-                    .get("per_citekey")
-                    .and_then(Value::as_object)
-                    .map(|p| p.keys().cloned().collect())
-                    .unwrap_or_default();
-                return parse(&keys);
-            }
-            let steps = [StepName::parse("ocr")?, StepName::parse(ExportStep::NAME)?];
-            let states = registry.citekey_states(&[], Some(&steps))?;
-            let keys: Vec<String> = states
-                .into_iter()
-                .filter(|s| matches!(s.steps[0].state.as_str(), "done" | "outdated"))
-                .filter(|s| *selection == ExportSelection::All || s.steps[1].state != "done")
-                .map(|s| s.citekey)
-                .collect();
-            parse(&keys)
-        }
-    }
 }
 
 /// Export one citekey in every format; files are written to a temporary

@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use recto_registry::{Citekey, JobId, JobLock, RecordKind, Registry, Status, now_timestamp};
+use recto_registry::{
+    Citekey, JobId, JobLock, RecordKind, Registry, Status, StepName, now_timestamp,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -149,6 +151,63 @@ pub fn point_current(base: &Path, citekey: &Citekey, job: &JobId) -> Result<(), 
     std::os::unix::fs::symlink(job.as_str(), &tmp).map_err(io)?;
     std::fs::rename(&tmp, &link).map_err(io)?;
     Ok(())
+}
+
+/// Which citekeys a step that reads another step's results takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Exactly these (an unknown one is an error naming the nearest known).
+    Given(Vec<String>),
+    /// Those with a result of the input step and none of this step yet.
+    Pending,
+    /// Every citekey with a result of the input step.
+    All,
+}
+
+/// The citekeys `selection` names for step `step` reading step `input`:
+/// of `input_job` when given (its `per_citekey`), else from the library
+/// view (done or outdated in `input`; for `Pending`, not done in `step`).
+pub fn select_citekeys(
+    registry: &Registry,
+    selection: &Selection,
+    input: &str,
+    step: &str,
+    input_job: Option<&JobId>,
+) -> Result<Vec<Citekey>, StepError> {
+    let parse = |v: &[String]| -> Result<Vec<Citekey>, StepError> {
+        v.iter()
+            .map(|k| Citekey::parse(k).map_err(StepError::from))
+            .collect()
+    };
+    match selection {
+        Selection::Given(v) if v.is_empty() => Err(StepError::NoCitekeys),
+        Selection::Given(v) => {
+            let keys = parse(v)?;
+            // Unknown citekeys are an error naming the nearest known ones.
+            registry.citekey_states(v, Some(&[]))?;
+            Ok(keys)
+        }
+        Selection::All | Selection::Pending => {
+            if let Some(job) = input_job {
+                let meta = registry.get_step_metadata(&StepName::parse(input)?, job)?;
+                let keys: Vec<String> = meta
+                    .get("per_citekey")
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default();
+                return parse(&keys);
+            }
+            let steps = [StepName::parse(input)?, StepName::parse(step)?];
+            let states = registry.citekey_states(&[], Some(&steps))?;
+            let keys: Vec<String> = states
+                .into_iter()
+                .filter(|s| matches!(s.steps[0].state.as_str(), "done" | "outdated"))
+                .filter(|s| *selection == Selection::All || s.steps[1].state != "done")
+                .map(|s| s.citekey)
+                .collect();
+            parse(&keys)
+        }
+    }
 }
 
 /// The default output base of step `S`: `data/analytics/<step>`.

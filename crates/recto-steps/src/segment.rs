@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use recto_page::{PageJson, page_json_name};
-use recto_registry::{Citekey, JobId, Registry, StepName};
+use recto_registry::{Citekey, JobId, Registry};
 use recto_segment::{Lexicon, NoLexicon, SegInput, segment};
 use recto_toc::{PageView, Toc};
 use serde::{Deserialize, Serialize};
@@ -33,15 +33,8 @@ impl Step for SegmentStep {
     const INPUT: Option<&'static str> = Some("toc");
 }
 
-/// Which citekeys a segmentation job takes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SegmentSelection {
-    Given(Vec<String>),
-    /// Citekeys with a table of contents and no segmentation yet.
-    Pending,
-    /// Every citekey with a table of contents.
-    All,
-}
+/// Which citekeys a job takes (the harness's selection).
+pub use crate::harness::Selection as SegmentSelection;
 
 #[derive(Debug, Clone)]
 pub struct SegmentRequest {
@@ -99,7 +92,13 @@ pub async fn run_segment(
         Some(j) => Some(harness::resolve_job(registry, "toc", j)?),
         None => None,
     };
-    let keys = select(registry, &req.selection, toc_job.as_ref())?;
+    let keys = harness::select_citekeys(
+        registry,
+        &req.selection,
+        "toc",
+        SegmentStep::NAME,
+        toc_job.as_ref(),
+    )?;
     if keys.is_empty() {
         return Err(StepError::NothingToDo {
             what: "no citekey has a table of contents without a segmentation".into(),
@@ -200,47 +199,6 @@ pub async fn run_segment(
         metadata,
         failures,
     })
-}
-
-/// The citekeys a request names.
-fn select(
-    registry: &Registry,
-    selection: &SegmentSelection,
-    toc_job: Option<&JobId>,
-) -> Result<Vec<Citekey>, StepError> {
-    let parse = |v: &[String]| -> Result<Vec<Citekey>, StepError> {
-        v.iter()
-            .map(|k| Citekey::parse(k).map_err(StepError::from))
-            .collect()
-    };
-    match selection {
-        SegmentSelection::Given(v) if v.is_empty() => Err(StepError::NoCitekeys),
-        SegmentSelection::Given(v) => {
-            let keys = parse(v)?;
-            registry.citekey_states(v, Some(&[]))?;
-            Ok(keys)
-        }
-        SegmentSelection::All | SegmentSelection::Pending => {
-            if let Some(job) = toc_job {
-                let meta = registry.get_step_metadata(&StepName::parse("toc")?, job)?;
-                let keys: Vec<String> = meta
-                    .get("per_citekey")
-                    .and_then(Value::as_object)
-                    .map(|p| p.keys().cloned().collect())
-                    .unwrap_or_default();
-                return parse(&keys);
-            }
-            let steps = [StepName::parse("toc")?, StepName::parse(SegmentStep::NAME)?];
-            let states = registry.citekey_states(&[], Some(&steps))?;
-            let keys: Vec<String> = states
-                .into_iter()
-                .filter(|s| matches!(s.steps[0].state.as_str(), "done" | "outdated"))
-                .filter(|s| *selection == SegmentSelection::All || s.steps[1].state != "done")
-                .map(|s| s.citekey)
-                .collect();
-            parse(&keys)
-        }
-    }
 }
 
 /// Hunspell dictionaries, loaded once each when first needed.

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use recto_page::{PageJson, page_json_name};
-use recto_registry::{Citekey, JobId, Registry, StepName};
+use recto_registry::{Citekey, JobId, Registry};
 use recto_store::Store;
 use recto_toc::{OutlineItem, PageView, Toc, TocInput, build_toc};
 use serde::{Deserialize, Serialize};
@@ -33,15 +33,8 @@ impl Step for TocStep {
     const INPUT: Option<&'static str> = Some("ocr");
 }
 
-/// Which citekeys a TOC job takes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TocSelection {
-    Given(Vec<String>),
-    /// Citekeys with an OCR result and no table of contents from it yet.
-    Pending,
-    /// Every citekey with an OCR result.
-    All,
-}
+/// Which citekeys a TOC job takes (the harness's selection).
+pub use crate::harness::Selection as TocSelection;
 
 #[derive(Debug, Clone)]
 pub struct TocRequest {
@@ -115,7 +108,13 @@ pub async fn run_toc(
         Some(j) => Some(harness::resolve_job(registry, "ocr", j)?),
         None => None,
     };
-    let keys = select(registry, &req.selection, ocr_job.as_ref())?;
+    let keys = harness::select_citekeys(
+        registry,
+        &req.selection,
+        "ocr",
+        TocStep::NAME,
+        ocr_job.as_ref(),
+    )?;
     if keys.is_empty() {
         return Err(StepError::NothingToDo {
             what: "no citekey has an OCR result without a table of contents".into(),
@@ -215,52 +214,6 @@ pub async fn run_toc(
         metadata,
         failures,
     })
-}
-
-/// The citekeys a request names.
-fn select(
-    registry: &Registry,
-    selection: &TocSelection,
-    ocr_job: Option<&JobId>,
-) -> Result<Vec<Citekey>, StepError> {
-    let parse = |v: &[String]| -> Result<Vec<Citekey>, StepError> {
-        v.iter()
-            .map(|k| Citekey::parse(k).map_err(StepError::from))
-            .collect()
-    };
-    match selection {
-        TocSelection::Given(v) if v.is_empty() => Err(StepError::NoCitekeys),
-        TocSelection::Given(v) => {
-            let keys = parse(v)?;
-            // Unknown citekeys are an error naming the nearest known ones.
-            registry.citekey_states(v, Some(&[]))?;
-            Ok(keys)
-        }
-        TocSelection::All | TocSelection::Pending => {
-            if let Some(job) = ocr_job {
-                let meta =
-                    registry.get_step_metadata(&StepName::parse("ocr").expect("valid"), job)?;
-                let keys: Vec<String> = meta
-                    .get("per_citekey")
-                    .and_then(Value::as_object)
-                    .map(|p| p.keys().cloned().collect())
-                    .unwrap_or_default();
-                return parse(&keys);
-            }
-            let steps = [
-                StepName::parse("ocr").expect("valid"),
-                StepName::parse(TocStep::NAME).expect("valid"),
-            ];
-            let states = registry.citekey_states(&[], Some(&steps))?;
-            let keys: Vec<String> = states
-                .into_iter()
-                .filter(|s| matches!(s.steps[0].state.as_str(), "done" | "outdated"))
-                .filter(|s| *selection == TocSelection::All || s.steps[1].state != "done")
-                .map(|s| s.citekey)
-                .collect();
-            parse(&keys)
-        }
-    }
 }
 
 /// The source PDF the OCR read, verified against its checksum.
