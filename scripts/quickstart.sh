@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up recto, then run the main job end to end on the samples with the
-# embedded local store (no credentials): upload -> ocr -> sync_ocr.
+# embedded local store (no credentials): upload -> ocr -> sync_ocr, then
+# toc -> segment -> export.
 # Data goes to ./data (the store to ./data/store).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,3 +24,8 @@ echo "== the library, per citekey"
 $recto status
 echo "== first lines of linn1985's text (data/analytics/ocr/linn1985/current/)"
 $recto text linn1985 --pages 1 | head -c 400; echo
+echo "== tables of contents, then units and clean Markdown (docs/toc.md, docs/segmentation.md)"
+$recto toc --citekeys recto2026,linn1985
+$recto segment --citekeys recto2026,linn1985
+echo "== hOCR and ALTO for archives (docs/export.md)"
+$recto export --format hocr,alto,md --citekeys recto2026,linn1985
