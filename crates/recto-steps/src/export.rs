@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use recto_page::{PageJson, page_json_name};
+use recto_page::PageJson;
 use recto_registry::{Citekey, JobId, Registry};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -271,30 +271,8 @@ fn read_pages(
     dir: &Path,
     entry: Option<&Map<String, Value>>,
 ) -> Result<Vec<Option<PageJson>>, String> {
-    let read = |n: usize| -> Result<Option<PageJson>, String> {
-        let path = dir.join(page_json_name(n));
-        match std::fs::read(&path) {
-            Ok(b) => serde_json::from_slice(&b)
-                .map(Some)
-                .map_err(|e| format!("{}: not a page JSON: {e}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", path.display())),
-        }
-    };
-    let first = read(1)?;
-    let count = first.as_ref().map(|p| p.page_count).unwrap_or_else(|| {
-        entry
-            .and_then(|e| e.get("pages"))
-            .and_then(Value::as_u64)
-            .unwrap_or(0) as usize
-    });
-    if count == 0 {
-        return Err(format!("no page JSON in {}", dir.display()));
-    }
-    let mut pages = vec![first];
-    for n in 2..=count {
-        pages.push(read(n)?);
-    }
+    let mut pages = Vec::new();
+    crate::text::for_each_page(dir, entry, None, |_, p| pages.push(p))?;
     Ok(pages)
 }
 

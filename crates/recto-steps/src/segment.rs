@@ -12,7 +12,6 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use rayon::prelude::*;
-use recto_page::{PageJson, page_json_name};
 use recto_registry::{Citekey, JobId, Registry};
 use recto_segment::{Lexicon, NoLexicon, SegInput, segment};
 use recto_toc::{PageView, Toc};
@@ -360,20 +359,14 @@ fn segment_one(
 fn read_pages(dir: &Path, page_count: usize) -> Result<(Vec<PageView>, String), String> {
     let mut pages = Vec::with_capacity(page_count);
     let mut languages = String::new();
-    for n in 1..=page_count {
-        let path = dir.join(page_json_name(n));
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let p: PageJson = serde_json::from_slice(&bytes)
-                    .map_err(|e| format!("{}: not a page JSON: {e}", path.display()))?;
-                if languages.is_empty() {
-                    languages = p.languages.clone();
-                }
-                pages.push(PageView::from_page_in_reading_order(&p));
+    crate::text::for_each_page(dir, None, Some(page_count), |n, p| match p {
+        Some(p) => {
+            if languages.is_empty() {
+                languages = p.languages.clone();
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => pages.push(PageView::empty(n)),
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+            pages.push(PageView::from_page_in_reading_order(&p));
         }
-    }
+        None => pages.push(PageView::empty(n)),
+    })?;
     Ok((pages, languages))
 }

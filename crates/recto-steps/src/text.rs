@@ -192,3 +192,44 @@ pub fn step_result(
         entry,
     })
 }
+
+/// Read the page JSON of a result folder in page order, one page at a time
+/// (memory stays bounded on long books), handing each to `each` with its
+/// number; a page without JSON (one that failed) is `None`, so page N stays
+/// the Nth. The page count is `count` when given, else the first page's,
+/// else the result entry's `pages`. Returns the page count.
+pub fn for_each_page(
+    dir: &std::path::Path,
+    entry: Option<&Map<String, Value>>,
+    count: Option<usize>,
+    mut each: impl FnMut(usize, Option<PageJson>),
+) -> Result<usize, String> {
+    let read = |n: usize| -> Result<Option<PageJson>, String> {
+        let path = dir.join(page_json_name(n));
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| format!("{}: not a page JSON: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    };
+    let first = read(1)?;
+    let count = count
+        .or_else(|| first.as_ref().map(|p| p.page_count))
+        .or_else(|| {
+            entry
+                .and_then(|c| c.get("pages"))
+                .and_then(Value::as_u64)
+                .map(|n| n as usize)
+        })
+        .unwrap_or(0);
+    if count == 0 {
+        return Err(format!("no page JSON in {}", dir.display()));
+    }
+    each(1, first);
+    for n in 2..=count {
+        each(n, read(n)?);
+    }
+    Ok(count)
+}

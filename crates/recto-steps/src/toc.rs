@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
-use recto_page::{PageJson, page_json_name};
 use recto_registry::{Citekey, JobId, Registry};
 use recto_store::Store;
 use recto_toc::{OutlineItem, PageView, Toc, TocInput, build_toc};
@@ -335,37 +334,15 @@ fn toc_one(w: &Planned, output: &Path, job: &JobId) -> Result<TocCitekey, String
     })
 }
 
-/// Every page of an OCR result as the TOC reads it; a page without JSON
-/// (it failed) is an empty page, so page N stays the Nth.
+/// Every page of an OCR result as the TOC reads it (a page without JSON
+/// is an empty page).
 fn read_pages(
     dir: &Path,
     entry: Option<&Map<String, Value>>,
 ) -> Result<(Vec<PageView>, usize), String> {
-    let read = |n: usize| -> Result<Option<PageJson>, String> {
-        let path = dir.join(page_json_name(n));
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| format!("{}: not a page JSON: {e}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", path.display())),
-        }
-    };
-    let first = read(1)?;
-    let page_count = match &first {
-        Some(p) => p.page_count,
-        None => entry
-            .and_then(|c| c.get("pages"))
-            .and_then(Value::as_u64)
-            .unwrap_or(0) as usize,
-    };
-    if page_count == 0 {
-        return Err(format!("no page JSON in {}", dir.display()));
-    }
-    let mut pages = Vec::with_capacity(page_count);
-    pages.push(first.map_or_else(|| PageView::empty(1), |p| PageView::from_page(&p)));
-    for n in 2..=page_count {
-        pages.push(read(n)?.map_or_else(|| PageView::empty(n), |p| PageView::from_page(&p)));
-    }
-    Ok((pages, page_count))
+    let mut pages = Vec::new();
+    let count = crate::text::for_each_page(dir, entry, None, |n, p| {
+        pages.push(p.map_or_else(|| PageView::empty(n), |p| PageView::from_page(&p)));
+    })?;
+    Ok((pages, count))
 }
