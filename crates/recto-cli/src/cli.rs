@@ -187,22 +187,40 @@ pub struct StoreArgs {
     pub path_style: bool,
 }
 
+/// Which citekeys a step that reads another step's results takes.
 #[derive(Debug, Args)]
-#[command(group(
-    clap::ArgGroup::new("which")
-        .required(true)
-        .args(["citekeys", "pending", "all"])
-))]
-pub struct TocArgs {
+#[group(required = true, multiple = false)]
+pub struct WhichCitekeys {
     /// Citekeys, comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "KEY,...")]
     pub citekeys: Vec<String>,
-    /// Every citekey with an OCR result and no table of contents yet.
+    /// Every citekey with a result of the step this one reads, and none of
+    /// this step yet.
     #[arg(long)]
     pub pending: bool,
-    /// Every citekey with an OCR result.
+    /// Every citekey with a result of the step this one reads.
     #[arg(long)]
     pub all: bool,
+}
+
+impl WhichCitekeys {
+    /// The steps' own selection type.
+    pub fn selection(&self) -> recto_steps::harness::Selection {
+        use recto_steps::harness::Selection;
+        if self.pending {
+            Selection::Pending
+        } else if self.all {
+            Selection::All
+        } else {
+            Selection::Given(self.citekeys.clone())
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TocArgs {
+    #[command(flatten)]
+    pub which: WhichCitekeys,
     /// The OCR job to read (an id or `latest`) [default: each citekey's
     /// newest OCR result].
     #[arg(long, value_name = "JOB")]
@@ -216,21 +234,9 @@ pub struct TocArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(
-    clap::ArgGroup::new("which")
-        .required(true)
-        .args(["citekeys", "pending", "all"])
-))]
 pub struct SegmentArgs {
-    /// Citekeys, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "KEY,...")]
-    pub citekeys: Vec<String>,
-    /// Every citekey with a table of contents and no segmentation yet.
-    #[arg(long)]
-    pub pending: bool,
-    /// Every citekey with a table of contents.
-    #[arg(long)]
-    pub all: bool,
+    #[command(flatten)]
+    pub which: WhichCitekeys,
     /// The TOC job to read (an id or `latest`) [default: each citekey's
     /// newest table of contents].
     #[arg(long, value_name = "JOB")]
@@ -253,11 +259,6 @@ pub struct SegmentArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(
-    clap::ArgGroup::new("which")
-        .required(true)
-        .args(["citekeys", "pending", "all"])
-))]
 pub struct ExportArgs {
     /// Formats, comma-separated: txt, md, hocr, alto.
     #[arg(
@@ -267,15 +268,8 @@ pub struct ExportArgs {
         required = true
     )]
     pub format: Vec<String>,
-    /// Citekeys, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "KEY,...")]
-    pub citekeys: Vec<String>,
-    /// Every citekey with an OCR result and no export yet.
-    #[arg(long)]
-    pub pending: bool,
-    /// Every citekey with an OCR result.
-    #[arg(long)]
-    pub all: bool,
+    #[command(flatten)]
+    pub which: WhichCitekeys,
     /// The OCR job to export (an id or `latest`) [default: each citekey's
     /// newest result].
     #[arg(long, value_name = "JOB")]

@@ -103,12 +103,7 @@ pub struct ExportBody {
 }
 
 /// What a run did.
-#[derive(Debug, Clone)]
-pub struct ExportOutcome {
-    pub job_id: JobId,
-    pub metadata: Map<String, Value>,
-    pub failures: BTreeMap<String, String>,
-}
+pub type ExportOutcome = harness::StepOutcome;
 
 /// Run the export step.
 pub fn run_export(
@@ -174,42 +169,29 @@ pub fn run_export(
     )?;
     let job = run.job().clone();
     progress.begin("export", work.len() as u64, None);
-    let mut body = running;
-    let mut done = Vec::new();
-    for (key, ocr) in &work {
-        let r = export_one(registry, key, ocr, &formats, &output, &job);
-        progress.item_done(key.as_str(), r.is_ok());
-        match r {
-            Ok(c) => {
-                done.push(key.clone());
-                body.per_citekey.insert(key.as_str().to_owned(), c);
-            }
-            Err(why) => {
-                tracing::warn!("{key}: {why}");
-                failures.insert(key.as_str().to_owned(), why);
-            }
-        }
-    }
+    let results: Vec<(Citekey, Result<ExportCitekey, String>)> = work
+        .iter()
+        .map(|(key, ocr)| {
+            let r = export_one(registry, key, ocr, &formats, &output, &job);
+            progress.item_done(key.as_str(), r.is_ok());
+            (key.clone(), r)
+        })
+        .collect();
     progress.end();
+    let mut body = running;
+    let done = harness::collect_results(results, &mut body.per_citekey, &mut failures);
     let citekeys = Citekeys::new(list.clone())
         .count("successful", list.len() - failures.len())
         .count("failed", failures.len());
-    if !done.is_empty()
-        && let Err(e) = recto_registry::sync_filesystem(&output)
-    {
-        return Err(run.abort(source_job.as_ref(), Citekeys::new(list), body, e.into()));
-    }
-    let metadata = run.finish(source_job.as_ref(), citekeys, failures.clone(), body)?;
-    for k in &done {
-        if let Err(e) = harness::point_current(&output, k, &job) {
-            tracing::warn!("{k}: could not update its current link: {e}");
-        }
-    }
-    Ok(ExportOutcome {
-        job_id: job,
-        metadata,
+    harness::finish_with_results(
+        run,
+        &output,
+        source_job.as_ref(),
+        citekeys,
         failures,
-    })
+        body,
+        &done,
+    )
 }
 
 /// Export one citekey in every format; files are written to a temporary

@@ -153,6 +153,79 @@ pub fn point_current(base: &Path, citekey: &Citekey, job: &JobId) -> Result<(), 
     Ok(())
 }
 
+/// What a per-citekey step's run did: its job, the metadata it recorded,
+/// and the citekeys that failed with why.
+#[derive(Debug, Clone)]
+pub struct StepOutcome {
+    pub job_id: JobId,
+    pub metadata: Map<String, Value>,
+    pub failures: BTreeMap<String, String>,
+}
+
+/// Sort a step's per-citekey results into its `per_citekey` map and its
+/// `failures` (each failure logged); returns the citekeys that succeeded.
+pub fn collect_results<T>(
+    results: Vec<(Citekey, Result<T, String>)>,
+    per_citekey: &mut BTreeMap<String, T>,
+    failures: &mut BTreeMap<String, String>,
+) -> Vec<Citekey> {
+    let mut done = Vec::new();
+    for (key, r) in results {
+        match r {
+            Ok(c) => {
+                per_citekey.insert(key.as_str().to_owned(), c);
+                done.push(key);
+            }
+            Err(why) => {
+                tracing::warn!("{key}: {why}");
+                failures.insert(key.as_str().to_owned(), why);
+            }
+        }
+    }
+    done
+}
+
+/// `pages` a second since `started`, to a tenth.
+pub fn pages_per_second(pages: usize, started: Instant) -> f64 {
+    let secs = started.elapsed().as_secs_f64();
+    if secs > 0.0 {
+        ((pages as f64 / secs) * 10.0).round() / 10.0
+    } else {
+        0.0
+    }
+}
+
+/// End a run whose results were written under `output`: make them durable
+/// (one sync of their filesystem), record the end, then point each done
+/// citekey's `current` at this job (never before the record says so).
+pub fn finish_with_results<B: Serialize>(
+    run: StepRun<'_>,
+    output: &Path,
+    source_job: Option<&JobId>,
+    citekeys: Citekeys,
+    failures: BTreeMap<String, String>,
+    body: B,
+    done: &[Citekey],
+) -> Result<StepOutcome, StepError> {
+    let job = run.job().clone();
+    if !done.is_empty()
+        && let Err(e) = recto_registry::sync_filesystem(output)
+    {
+        return Err(run.abort(source_job, citekeys, body, e.into()));
+    }
+    let metadata = run.finish(source_job, citekeys, failures.clone(), body)?;
+    for k in done {
+        if let Err(e) = point_current(output, k, &job) {
+            tracing::warn!("{k}: could not update its current link: {e}");
+        }
+    }
+    Ok(StepOutcome {
+        job_id: job,
+        metadata,
+        failures,
+    })
+}
+
 /// Which citekeys a step that reads another step's results takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selection {

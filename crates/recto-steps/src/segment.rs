@@ -16,7 +16,7 @@ use recto_registry::{Citekey, JobId, Registry};
 use recto_segment::{Lexicon, NoLexicon, SegInput, segment};
 use recto_toc::{PageView, Toc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::StepError;
 use crate::harness::{self, Citekeys, Start, Step, StepRun};
@@ -74,12 +74,7 @@ pub struct SegmentBody {
 }
 
 /// What a run did.
-#[derive(Debug, Clone)]
-pub struct SegmentOutcome {
-    pub job_id: JobId,
-    pub metadata: Map<String, Value>,
-    pub failures: BTreeMap<String, String>,
-}
+pub type SegmentOutcome = harness::StepOutcome;
 
 /// Run the segmentation step.
 pub async fn run_segment(
@@ -158,46 +153,21 @@ pub async fn run_segment(
         });
     progress.end();
     let mut body = running;
-    let mut pages = 0;
-    let mut done = Vec::new();
-    for (key, r) in results {
-        match r {
-            Ok(c) => {
-                pages += c.pages;
-                done.push(key.clone());
-                body.per_citekey.insert(key.as_str().to_owned(), c);
-            }
-            Err(why) => {
-                tracing::warn!("{key}: {why}");
-                failures.insert(key.as_str().to_owned(), why);
-            }
-        }
-    }
-    let secs = started.elapsed().as_secs_f64();
-    body.pages_per_second = if secs > 0.0 {
-        ((pages as f64 / secs) * 10.0).round() / 10.0
-    } else {
-        0.0
-    };
+    let done = harness::collect_results(results, &mut body.per_citekey, &mut failures);
+    let pages = body.per_citekey.values().map(|c| c.pages).sum();
+    body.pages_per_second = harness::pages_per_second(pages, started);
     let citekeys = Citekeys::new(list.clone())
         .count("successful", list.len() - failures.len())
         .count("failed", failures.len());
-    if !done.is_empty()
-        && let Err(e) = recto_registry::sync_filesystem(&output)
-    {
-        return Err(run.abort(source_job.as_ref(), Citekeys::new(list), body, e.into()));
-    }
-    let metadata = run.finish(source_job.as_ref(), citekeys, failures.clone(), body)?;
-    for k in &done {
-        if let Err(e) = harness::point_current(&output, k, &job) {
-            tracing::warn!("{k}: could not update its current link: {e}");
-        }
-    }
-    Ok(SegmentOutcome {
-        job_id: job,
-        metadata,
+    harness::finish_with_results(
+        run,
+        &output,
+        source_job.as_ref(),
+        citekeys,
         failures,
-    })
+        body,
+        &done,
+    )
 }
 
 /// Hunspell dictionaries, loaded once each when first needed.

@@ -83,12 +83,7 @@ pub struct TocBody {
 }
 
 /// What a run did.
-#[derive(Debug, Clone)]
-pub struct TocOutcome {
-    pub job_id: JobId,
-    pub metadata: Map<String, Value>,
-    pub failures: BTreeMap<String, String>,
-}
+pub type TocOutcome = harness::StepOutcome;
 
 /// One citekey's input, found before the work.
 struct Planned {
@@ -171,48 +166,23 @@ pub async fn run_toc(
     });
     progress.end();
     let mut body = running;
-    let mut pages = 0;
-    let mut done = Vec::new();
-    for (key, r) in results {
-        match r {
-            Ok(c) => {
-                pages += c.pages;
-                done.push(key.clone());
-                body.per_citekey.insert(key.as_str().to_owned(), c);
-            }
-            Err(why) => {
-                tracing::warn!("{key}: {why}");
-                failures.insert(key.as_str().to_owned(), why);
-            }
-        }
-    }
-    let secs = started.elapsed().as_secs_f64();
-    body.pages_per_second = if secs > 0.0 {
-        ((pages as f64 / secs) * 10.0).round() / 10.0
-    } else {
-        0.0
-    };
+    let done = harness::collect_results(results, &mut body.per_citekey, &mut failures);
+    let pages = body.per_citekey.values().map(|c| c.pages).sum();
+    body.pages_per_second = harness::pages_per_second(pages, started);
     let with_entries = body.per_citekey.values().filter(|c| c.entries > 0).count();
     let citekeys = Citekeys::new(list.clone())
         .count("successful", list.len() - failures.len())
         .count("with_entries", with_entries)
         .count("failed", failures.len());
-    if !done.is_empty()
-        && let Err(e) = recto_registry::sync_filesystem(&output)
-    {
-        return Err(run.abort(source_job.as_ref(), Citekeys::new(list), body, e.into()));
-    }
-    let metadata = run.finish(source_job.as_ref(), citekeys, failures.clone(), body)?;
-    for k in &done {
-        if let Err(e) = harness::point_current(&output, k, &job) {
-            tracing::warn!("{k}: could not update its current link: {e}");
-        }
-    }
-    Ok(TocOutcome {
-        job_id: job,
-        metadata,
+    harness::finish_with_results(
+        run,
+        &output,
+        source_job.as_ref(),
+        citekeys,
         failures,
-    })
+        body,
+        &done,
+    )
 }
 
 /// The source PDF the OCR read, verified against its checksum.

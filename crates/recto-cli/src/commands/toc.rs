@@ -1,23 +1,16 @@
 //! `recto toc` (the spec's `extract_toc.py`): the TOC step.
 
-use recto_steps::toc::{TocRequest, TocSelection, run_toc};
+use recto_steps::toc::{TocRequest, run_toc};
 use serde_json::Value;
 
 use super::Outcome;
 use crate::cli::TocArgs;
 use crate::config::Config;
-use crate::output;
 use crate::progress::CliProgress;
 
 pub fn run(args: TocArgs, config: &Config) -> anyhow::Result<Outcome> {
     let registry = config.registry();
-    let selection = if args.pending {
-        TocSelection::Pending
-    } else if args.all {
-        TocSelection::All
-    } else {
-        TocSelection::Given(args.citekeys.clone())
-    };
+    let selection = args.which.selection();
     let req = TocRequest {
         selection,
         ocr_job: args.ocr_job_id.clone(),
@@ -27,31 +20,18 @@ pub fn run(args: TocArgs, config: &Config) -> anyhow::Result<Outcome> {
     let rt = super::runtime()?;
     crate::watch_interrupts(&rt);
     let out = rt.block_on(run_toc(&registry, req, &progress))?;
-    for (key, why) in &out.failures {
-        tracing::error!("{key}: {why}");
-        if why.contains("has no ocr result") {
-            tracing::error!("hint: run `recto ocr --citekeys {key}` first");
-        }
-    }
-    let per = out
-        .metadata
-        .get("per_citekey")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    if args.json {
-        output::json(&serde_json::json!({
-            "job_id": out.job_id.as_str(),
-            "status": out.metadata.get("status"),
-            "source_job_id": out.metadata.get("source_job_id"),
-            "per_citekey": per,
-            "failures": out.failures,
-        }))?;
-    } else if !args.quiet {
-        for (key, c) in &per {
+    super::report_per_citekey(
+        "toc",
+        &out,
+        args.json,
+        args.quiet,
+        |key, why| {
+            why.contains("has no ocr result")
+                .then(|| format!("run `recto ocr --citekeys {key}` first"))
+        },
+        |key, c| {
             let get = |k: &str| c.get(k).cloned().unwrap_or(Value::Null);
-            let toc_pages = get("toc_pages");
-            let printed = match toc_pages.as_array() {
+            let printed = match get("toc_pages").as_array() {
                 Some(p) if !p.is_empty() => format!(
                     ", contents on page{} {}",
                     if p.len() > 1 { "s" } else { "" },
@@ -62,7 +42,7 @@ pub fn run(args: TocArgs, config: &Config) -> anyhow::Result<Outcome> {
                 ),
                 _ => String::new(),
             };
-            output::line(format!(
+            format!(
                 "{key}: {} entries from {}{printed}; labels {} ({:.0}% of {} pages); {} verified, {} corrected",
                 get("entries"),
                 get("source").as_str().unwrap_or("?"),
@@ -71,28 +51,7 @@ pub fn run(args: TocArgs, config: &Config) -> anyhow::Result<Outcome> {
                 get("pages"),
                 get("verified"),
                 get("corrected"),
-            ))?;
-        }
-        output::line(format!(
-            "toc job {}: {} citekeys, {} failed",
-            out.job_id,
-            per.len() + out.failures.len(),
-            out.failures.len()
-        ))?;
-    }
-    if out.failures.is_empty() {
-        Ok(Outcome::Success)
-    } else if per.is_empty() {
-        anyhow::bail!(
-            "toc job {} failed: no citekey could be read ({})",
-            out.job_id,
-            out.failures
-                .iter()
-                .map(|(k, w)| format!("{k}: {w}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    } else {
-        Ok(Outcome::Partial)
-    }
+            )
+        },
+    )
 }
