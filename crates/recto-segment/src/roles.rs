@@ -199,11 +199,7 @@ pub fn classify(pages: &[PageView], toc: Option<&Toc>) -> Labelled {
             };
             let want = normalize_loose(&e.title);
             let page = &pages[pi];
-            let texts: Vec<String> = page
-                .rows
-                .iter()
-                .map(|r| normalize_loose(&r.text()))
-                .collect();
+            let texts = &page.keys;
             let free = |i: usize| !fixed[pi][i] || roles[pi][i] == Role::Heading;
             let mut found = None;
             for i in 0..texts.len() {

@@ -331,14 +331,14 @@ fn find_title(
         return None;
     }
     let rows: Vec<String> = page
-        .rows
+        .keys
         .iter()
         .enumerate()
-        .map(|(i, r)| {
+        .map(|(i, k)| {
             if skip.contains(&i) {
                 String::new()
             } else {
-                normalize_loose(&r.text())
+                k.clone()
             }
         })
         .collect();
@@ -416,11 +416,7 @@ fn heading_anywhere(page: &PageView, title: &str, skip: std::ops::Range<usize>) 
     if t.len() < 6 {
         return false;
     }
-    let rows: Vec<String> = page
-        .rows
-        .iter()
-        .map(|r| normalize_loose(&r.text()))
-        .collect();
+    let rows = &page.keys;
     (0..rows.len())
         .filter(|i| !skip.contains(i) && !page.is_edge(*i))
         .any(|i| {

@@ -64,6 +64,9 @@ pub struct PageView {
     pub rows: Vec<Row>,
     /// Whether each row is among the two topmost or two bottommost.
     pub edge: Vec<bool>,
+    /// Each row's text as titles are looked for in it (`normalize_loose`),
+    /// computed once: a title is looked for on many pages.
+    pub keys: Vec<String>,
 }
 
 /// The share of the page height, top and bottom, where running heads and
@@ -97,6 +100,7 @@ impl PageView {
             height: 1.0,
             rows: Vec::new(),
             edge: Vec::new(),
+            keys: Vec::new(),
         }
     }
 
@@ -224,12 +228,17 @@ impl PageView {
         for (rank, &i) in by_y.iter().enumerate() {
             edge[i] = rank < 2 || rank + 2 >= n;
         }
+        let keys = rows
+            .iter()
+            .map(|r| crate::text::normalize_loose(&r.text()))
+            .collect();
         PageView {
             number,
             width,
             height,
             rows,
             edge,
+            keys,
         }
     }
 
