@@ -117,36 +117,21 @@ pub fn run_export(
             reason: "no format given".into(),
         });
     }
-    let ocr_job = match &req.ocr_job {
-        Some(j) => Some(harness::resolve_job(registry, "ocr", j)?),
-        None => None,
-    };
-    let keys = harness::select_citekeys(
+    let harness::Inputs {
+        keys,
+        found: work,
+        mut failures,
+        source_job,
+    } = harness::gather_inputs(
         registry,
         &req.selection,
         "ocr",
         ExportStep::NAME,
-        ocr_job.as_ref(),
+        req.ocr_job.as_deref(),
+        "no citekey has an OCR result without an export",
+        |key, job| ocr_result(registry, key, job),
+        |o: &OcrResult| &o.job_id,
     )?;
-    if keys.is_empty() {
-        return Err(StepError::NothingToDo {
-            what: "no citekey has an OCR result without an export".into(),
-        });
-    }
-    let mut failures = BTreeMap::new();
-    let mut work: Vec<(Citekey, OcrResult)> = Vec::new();
-    for key in &keys {
-        match ocr_result(registry, key, ocr_job.as_ref()) {
-            Ok(o) => work.push((key.clone(), o)),
-            Err(e) => {
-                tracing::warn!("{key}: {e}");
-                failures.insert(key.as_str().to_owned(), e.to_string());
-            }
-        }
-    }
-    let source_job = ocr_job
-        .clone()
-        .or_else(|| work.iter().map(|(_, o)| o.job_id.clone()).max());
     let output = req
         .output
         .clone()

@@ -226,6 +226,62 @@ pub fn finish_with_results<B: Serialize>(
     })
 }
 
+/// What a per-citekey step reads: the citekeys selected, the input found
+/// for each (those without one are `failures`), and the job to record as
+/// `source_job_id`: the input job given, else the newest one read.
+#[derive(Debug)]
+pub struct Inputs<T> {
+    pub keys: Vec<Citekey>,
+    pub found: Vec<(Citekey, T)>,
+    pub failures: BTreeMap<String, String>,
+    pub source_job: Option<JobId>,
+}
+
+/// Select the citekeys of a step `step` reading step `input` (of
+/// `input_job`, an id or `latest`, when given) and look up each one's
+/// input with `lookup`; `nothing` says what is missing when no citekey is
+/// selected. `job_of` names the job an input was read from.
+#[allow(clippy::too_many_arguments)]
+pub fn gather_inputs<T>(
+    registry: &Registry,
+    selection: &Selection,
+    input: &str,
+    step: &str,
+    input_job: Option<&str>,
+    nothing: &str,
+    lookup: impl Fn(&Citekey, Option<&JobId>) -> Result<T, StepError>,
+    job_of: impl Fn(&T) -> &JobId,
+) -> Result<Inputs<T>, StepError> {
+    let input_job = match input_job {
+        Some(j) => Some(resolve_job(registry, input, j)?),
+        None => None,
+    };
+    let keys = select_citekeys(registry, selection, input, step, input_job.as_ref())?;
+    if keys.is_empty() {
+        return Err(StepError::NothingToDo {
+            what: nothing.to_owned(),
+        });
+    }
+    let mut failures = BTreeMap::new();
+    let mut found = Vec::new();
+    for key in &keys {
+        match lookup(key, input_job.as_ref()) {
+            Ok(t) => found.push((key.clone(), t)),
+            Err(e) => {
+                tracing::warn!("{key}: {e}");
+                failures.insert(key.as_str().to_owned(), e.to_string());
+            }
+        }
+    }
+    let source_job = input_job.or_else(|| found.iter().map(|(_, t)| job_of(t).clone()).max());
+    Ok(Inputs {
+        keys,
+        found,
+        failures,
+        source_job,
+    })
+}
+
 /// Which citekeys a step that reads another step's results takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selection {

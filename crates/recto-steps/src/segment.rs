@@ -82,26 +82,21 @@ pub async fn run_segment(
     req: SegmentRequest,
     progress: &dyn Progress,
 ) -> Result<SegmentOutcome, StepError> {
-    let toc_job = match &req.toc_job {
-        Some(j) => Some(harness::resolve_job(registry, "toc", j)?),
-        None => None,
-    };
-    let keys = harness::select_citekeys(
+    // Each citekey's table of contents, and the OCR result it was read from.
+    let harness::Inputs {
+        keys,
+        found,
+        mut failures,
+        source_job,
+    } = harness::gather_inputs(
         registry,
         &req.selection,
         "toc",
         SegmentStep::NAME,
-        toc_job.as_ref(),
-    )?;
-    if keys.is_empty() {
-        return Err(StepError::NothingToDo {
-            what: "no citekey has a table of contents without a segmentation".into(),
-        });
-    }
-    let mut failures = BTreeMap::new();
-    let mut work: Vec<(Citekey, OcrResult, OcrResult)> = Vec::new();
-    for key in &keys {
-        let found = step_result(registry, "toc", key, toc_job.as_ref()).and_then(|toc| {
+        req.toc_job.as_deref(),
+        "no citekey has a table of contents without a segmentation",
+        |key, job| {
+            let toc = step_result(registry, "toc", key, job)?;
             let ocr_job = toc
                 .entry
                 .as_ref()
@@ -111,18 +106,11 @@ pub async fn run_segment(
                 .transpose()?;
             let ocr = ocr_result(registry, key, ocr_job.as_ref())?;
             Ok((toc, ocr))
-        });
-        match found {
-            Ok((toc, ocr)) => work.push((key.clone(), toc, ocr)),
-            Err(e) => {
-                tracing::warn!("{key}: {e}");
-                failures.insert(key.as_str().to_owned(), e.to_string());
-            }
-        }
-    }
-    let source_job = toc_job
-        .clone()
-        .or_else(|| work.iter().map(|(_, t, _)| t.job_id.clone()).max());
+        },
+        |(toc, _): &(OcrResult, OcrResult)| &toc.job_id,
+    )?;
+    let work: Vec<(Citekey, OcrResult, OcrResult)> =
+        found.into_iter().map(|(k, (t, o))| (k, t, o)).collect();
     let output = harness::default_output_base::<SegmentStep>(registry);
     let list: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
     let running = SegmentBody {

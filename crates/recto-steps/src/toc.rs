@@ -98,37 +98,21 @@ pub async fn run_toc(
     req: TocRequest,
     progress: &dyn Progress,
 ) -> Result<TocOutcome, StepError> {
-    let ocr_job = match &req.ocr_job {
-        Some(j) => Some(harness::resolve_job(registry, "ocr", j)?),
-        None => None,
-    };
-    let keys = harness::select_citekeys(
+    let harness::Inputs {
+        keys,
+        found: planned,
+        mut failures,
+        source_job,
+    } = harness::gather_inputs(
         registry,
         &req.selection,
         "ocr",
         TocStep::NAME,
-        ocr_job.as_ref(),
+        req.ocr_job.as_deref(),
+        "no citekey has an OCR result without a table of contents",
+        |key, job| ocr_result(registry, key, job),
+        |o: &OcrResult| &o.job_id,
     )?;
-    if keys.is_empty() {
-        return Err(StepError::NothingToDo {
-            what: "no citekey has an OCR result without a table of contents".into(),
-        });
-    }
-    let mut failures = BTreeMap::new();
-    let mut planned = Vec::new();
-    for key in &keys {
-        match ocr_result(registry, key, ocr_job.as_ref()) {
-            Ok(ocr) => planned.push((key.clone(), ocr)),
-            Err(e) => {
-                tracing::warn!("{key}: {e}");
-                failures.insert(key.as_str().to_owned(), e.to_string());
-            }
-        }
-    }
-    // The OCR job recorded: the one given, else the newest read.
-    let source_job = ocr_job
-        .clone()
-        .or_else(|| planned.iter().map(|(_, o)| o.job_id.clone()).max());
     let output = harness::default_output_base::<TocStep>(registry);
     let list: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
     let running = TocBody {
