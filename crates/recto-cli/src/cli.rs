@@ -109,13 +109,16 @@ pub enum Command {
     ///   recto segment --pending
     #[command(verbatim_doc_comment)]
     Segment(SegmentArgs),
-    /// Export each citekey's OCR result as files other tools read: plain
-    /// text, Markdown (from segmentation where it exists), hOCR, ALTO 4.
+    /// Export each citekey's OCR result as files other tools read: a
+    /// searchable PDF (the source with an invisible text layer on its
+    /// OCRed pages), plain text, Markdown (from segmentation where it
+    /// exists), hOCR, ALTO 4.
     ///
-    /// Output: <data dir>/analytics/export/<citekey>/<job_id>/<citekey>.txt,
-    /// .md, .hocr, .alto.xml; recorded as step `export`.
+    /// Output: <data dir>/analytics/export/<citekey>/<job_id>/<citekey>.pdf,
+    /// .txt, .md, .hocr, .alto.xml; recorded as step `export`.
     ///
     /// Examples:
+    ///   recto export --format pdf --citekeys smith2020
     ///   recto export --format hocr,alto --citekeys smith2020
     ///   recto export --format txt,md --all
     #[command(verbatim_doc_comment)]
@@ -260,7 +263,7 @@ pub struct SegmentArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Formats, comma-separated: txt, md, hocr, alto.
+    /// Formats, comma-separated: pdf (searchable), txt, md, hocr, alto.
     #[arg(
         long,
         value_delimiter = ',',
@@ -277,6 +280,18 @@ pub struct ExportArgs {
     /// Where to write [default: <data dir>/analytics/export].
     #[arg(long, value_name = "DIR")]
     pub out: Option<std::path::PathBuf>,
+    /// The password of encrypted sources (or RECTO_PDF_PASSWORD); never
+    /// recorded.
+    #[arg(long, env = "RECTO_PDF_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Write the searchable copies of encrypted sources without
+    /// encryption (without it they are refused).
+    #[arg(long)]
+    pub decrypt: bool,
+    /// Do not add the TOC step's entries as bookmarks to PDFs that have no
+    /// outline.
+    #[arg(long)]
+    pub no_bookmarks: bool,
     /// Print the job's result as JSON.
     #[arg(long)]
     pub json: bool,

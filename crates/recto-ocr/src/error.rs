@@ -14,6 +14,15 @@ pub enum OcrError {
     #[error("{}: wrong password for the encrypted PDF", .path.display())]
     WrongPassword { path: PathBuf },
 
+    #[error(
+        "{}: the PDF is encrypted; pass --decrypt (with its --password) to write its searchable copy without encryption",
+        .path.display()
+    )]
+    EncryptedCopy { path: PathBuf },
+
+    #[error("{}: cannot write the searchable PDF: {reason}", .path.display())]
+    Write { path: PathBuf, reason: String },
+
     #[error("{}: the PDF has no pages", .path.display())]
     NoPages { path: PathBuf },
 

@@ -15,6 +15,7 @@ pub mod image;
 pub mod page;
 pub mod render;
 pub mod run;
+pub mod searchable;
 pub mod tess;
 
 pub use error::OcrError;

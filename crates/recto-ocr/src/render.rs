@@ -421,7 +421,7 @@ fn gap_ends_word(prev: &mupdf::Rect, next: &mupdf::Rect, size: f32) -> bool {
     gap > 0.1 * em || gap < -0.5 * em - (prev.x1 - prev.x0)
 }
 
-fn mupdf_reason(e: &mupdf::Error) -> String {
+pub(crate) fn mupdf_reason(e: &mupdf::Error) -> String {
     match e {
         mupdf::Error::MuPdf(m) => m.message.clone(),
         other => other.to_string(),

@@ -1,12 +1,13 @@
-//! The export step: a citekey's OCR result as files other tools read:
-//! plain text, Markdown, hOCR and ALTO 4 (the searchable PDF is not built
-//! yet). Writes `data/analytics/export/<citekey>/<job>/<citekey>.<ext>` and
+//! The export step: a citekey's OCR result as files other tools read: the
+//! searchable PDF (the source with an invisible text layer on its OCRed
+//! pages), plain text, Markdown, hOCR and ALTO 4. Writes `data/analytics/export/<citekey>/<job>/<citekey>.<ext>` and
 //! records the job like every step (`source_job_id` = the OCR job read).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use recto_page::PageJson;
 use recto_registry::{Citekey, JobId, Registry};
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,7 @@ pub enum Format {
     Md,
     Hocr,
     Alto,
+    Pdf,
 }
 
 impl Format {
@@ -43,13 +45,10 @@ impl Format {
             "md" => Ok(Format::Md),
             "hocr" => Ok(Format::Hocr),
             "alto" => Ok(Format::Alto),
-            "pdf" => Err(StepError::InvalidSetting {
-                name: "format".into(),
-                reason: "the searchable PDF is not built yet (txt, md, hocr, alto are)".into(),
-            }),
+            "pdf" => Ok(Format::Pdf),
             other => Err(StepError::InvalidSetting {
                 name: "format".into(),
-                reason: format!("{other:?} is not one of txt, md, hocr, alto"),
+                reason: format!("{other:?} is not one of pdf, txt, md, hocr, alto"),
             }),
         }
     }
@@ -62,6 +61,7 @@ impl Format {
             Format::Md => format!("{stem}.md"),
             Format::Hocr => format!("{stem}.hocr"),
             Format::Alto => format!("{stem}.alto.xml"),
+            Format::Pdf => format!("{stem}.pdf"),
         }
     }
 }
@@ -77,6 +77,14 @@ pub struct ExportRequest {
     pub ocr_job: Option<String>,
     /// `data/analytics/export` by default.
     pub output: Option<PathBuf>,
+    /// Where sources fetched from an S3 store are kept (searchable PDFs).
+    pub cache_dir: PathBuf,
+    /// The password of encrypted sources.
+    pub password: Option<String>,
+    /// Write encrypted sources' searchable copies without encryption.
+    pub decrypt: bool,
+    /// Add the TOC step's entries as bookmarks to PDFs without an outline.
+    pub bookmarks: bool,
 }
 
 /// One citekey's result, in the step metadata.
@@ -91,6 +99,13 @@ pub struct ExportCitekey {
     /// The segmentation job the Markdown came from, when one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub markdown_from: Option<String>,
+    /// The searchable PDF: pages given a text layer, words, whether it is
+    /// the source plus an incremental update, bookmarks added, warnings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdf: Option<recto_ocr::searchable::SearchableReport>,
+    /// The TOC job the bookmarks came from, when they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmarks_from: Option<String>,
 }
 
 /// What an export job records besides the common header.
@@ -106,7 +121,7 @@ pub struct ExportBody {
 pub type ExportOutcome = harness::StepOutcome;
 
 /// Run the export step.
-pub fn run_export(
+pub async fn run_export(
     registry: &Registry,
     req: ExportRequest,
     progress: &dyn Progress,
@@ -153,15 +168,39 @@ pub fn run_export(
         &running,
     )?;
     let job = run.job().clone();
-    progress.begin("export", work.len() as u64, None);
-    let results: Vec<(Citekey, Result<ExportCitekey, String>)> = work
-        .iter()
-        .map(|(key, ocr)| {
-            let r = export_one(registry, key, ocr, &formats, &output, &job);
-            progress.item_done(key.as_str(), r.is_ok());
-            (key.clone(), r)
-        })
-        .collect();
+    // The searchable PDF starts from the source the OCR read, verified
+    // against its checksum; without it that citekey fails alone.
+    let mut stores = BTreeMap::new();
+    let mut planned = Vec::with_capacity(work.len());
+    for (key, ocr) in work {
+        let pdf = if formats.contains(&Format::Pdf) {
+            Some(crate::ocr::source_pdf(registry, &key, &ocr, &mut stores, &req.cache_dir).await)
+        } else {
+            None
+        };
+        planned.push((key, ocr, pdf));
+    }
+    progress.begin("export", planned.len() as u64, None);
+    let results: Vec<(Citekey, Result<ExportCitekey, String>)> =
+        tokio::task::block_in_place(|| {
+            planned
+                .par_iter()
+                .map(|(key, ocr, pdf)| {
+                    let r = export_one(
+                        registry,
+                        key,
+                        ocr,
+                        pdf.as_ref(),
+                        &formats,
+                        &req,
+                        &output,
+                        &job,
+                    );
+                    progress.item_done(key.as_str(), r.is_ok());
+                    (key.clone(), r)
+                })
+                .collect()
+        });
     progress.end();
     let mut body = running;
     let done = harness::collect_results(results, &mut body.per_citekey, &mut failures);
@@ -181,11 +220,14 @@ pub fn run_export(
 
 /// Export one citekey in every format; files are written to a temporary
 /// name and renamed into place, so no reader sees a partial file.
+#[allow(clippy::too_many_arguments)]
 fn export_one(
     registry: &Registry,
     key: &Citekey,
     ocr: &OcrResult,
+    source: Option<&Result<PathBuf, String>>,
     formats: &[Format],
+    req: &ExportRequest,
     output: &Path,
     job: &JobId,
 ) -> Result<ExportCitekey, String> {
@@ -194,8 +236,52 @@ fn export_one(
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut files = BTreeMap::new();
     let mut markdown_from = None;
+    let mut pdf = None;
+    let mut bookmarks_from = None;
     for &f in formats {
         let text = match f {
+            Format::Pdf => {
+                let source = match source {
+                    Some(Ok(path)) => path,
+                    Some(Err(why)) => return Err(format!("the source PDF: {why}")),
+                    None => return Err("the source PDF was not fetched".into()),
+                };
+                let (marks, from) = if req.bookmarks {
+                    toc_bookmarks(registry, key)
+                } else {
+                    (Vec::new(), None)
+                };
+                let name = f.file_name(key);
+                let target = dir.join(&name);
+                let tmp = dir.join(format!(".{name}.tmp"));
+                let opts = recto_ocr::searchable::SearchableOptions {
+                    password: req.password.clone(),
+                    decrypt: req.decrypt,
+                    bookmarks: marks,
+                };
+                let written = recto_ocr::searchable::write_searchable(source, &tmp, &pages, &opts)
+                    .and_then(|r| {
+                        std::fs::rename(&tmp, &target).map_err(|e| recto_ocr::OcrError::Io {
+                            path: target.clone(),
+                            source: e,
+                        })?;
+                        Ok(r)
+                    });
+                let report = match written {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        return Err(e.to_string());
+                    }
+                };
+                if report.bookmarks_added > 0 {
+                    bookmarks_from = from;
+                }
+                let size = std::fs::metadata(&target).map(|m| m.len()).unwrap_or(0);
+                files.insert(name, size);
+                pdf = Some(report);
+                continue;
+            }
             Format::Txt => txt(&pages),
             Format::Hocr => hocr(key.as_str(), &pages),
             Format::Alto => alto(&pages),
@@ -229,7 +315,38 @@ fn export_one(
         pages: pages.len(),
         files,
         markdown_from,
+        pdf,
+        bookmarks_from,
     })
+}
+
+/// The citekey's newest table of contents as bookmarks (entries without a
+/// page are left out), and the TOC job they came from.
+fn toc_bookmarks(
+    registry: &Registry,
+    key: &Citekey,
+) -> (Vec<recto_ocr::searchable::Bookmark>, Option<String>) {
+    let Ok(toc) = step_result(registry, "toc", key, None) else {
+        return (Vec::new(), None);
+    };
+    let Ok(bytes) = std::fs::read(toc.dir.join("toc.json")) else {
+        return (Vec::new(), None);
+    };
+    let Ok(parsed) = serde_json::from_slice::<recto_toc::Toc>(&bytes) else {
+        return (Vec::new(), None);
+    };
+    let marks = parsed
+        .entries
+        .iter()
+        .filter_map(|e| {
+            Some(recto_ocr::searchable::Bookmark {
+                level: e.level,
+                title: e.title.clone(),
+                page: e.page?.checked_sub(1)?,
+            })
+        })
+        .collect();
+    (marks, Some(toc.job_id.to_string()))
 }
 
 /// Every page JSON of a result, in order (a page without JSON, one that

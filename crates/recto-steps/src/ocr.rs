@@ -1224,6 +1224,41 @@ fn holds(meta: &Map<String, Value>, k: &Citekey) -> bool {
             .is_some()
 }
 
+/// The source PDF the OCR read, verified against its checksum.
+pub(crate) async fn source_pdf(
+    registry: &Registry,
+    key: &Citekey,
+    ocr: &crate::text::OcrResult,
+    stores: &mut BTreeMap<String, Store>,
+    cache: &Path,
+) -> Result<PathBuf, String> {
+    let upload = ocr
+        .entry
+        .as_ref()
+        .and_then(|e| e.get("source_job_id"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| {
+            let (_, meta) = registry.metadata_by_name("ocr", ocr.job_id.as_str()).ok()?;
+            meta.get("sources")
+                .and_then(|s| s.get(key.as_str()))
+                .or_else(|| meta.get("source_job_id"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .ok_or("the OCR job records no upload for it")?;
+    let job = JobId::parse(&upload).map_err(|e| e.to_string())?;
+    let (_, meta) = registry
+        .metadata_by_name("source", job.as_str())
+        .map_err(|e| e.to_string())?;
+    if !stores.contains_key(&upload) {
+        let cfg = recorded_store(&meta, &job).map_err(|e| e.to_string())?;
+        let store = Store::open(&cfg, Path::new(".")).map_err(|e| e.to_string())?;
+        stores.insert(upload.clone(), store);
+    }
+    fetch_source(&stores[&upload], &meta, key, cache).await
+}
+
 /// The store an upload job recorded (its URL, endpoint, region, addressing).
 pub fn recorded_store(meta: &Map<String, Value>, job: &JobId) -> Result<StoreConfig, StepError> {
     let url = meta

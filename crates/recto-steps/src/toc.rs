@@ -133,7 +133,7 @@ pub async fn run_toc(
     let mut stores: BTreeMap<String, Store> = BTreeMap::new();
     let mut work = Vec::new();
     for (key, ocr) in planned {
-        let pdf = source_pdf(registry, &key, &ocr, &mut stores, &req.cache_dir).await;
+        let pdf = crate::ocr::source_pdf(registry, &key, &ocr, &mut stores, &req.cache_dir).await;
         work.push(Planned { key, ocr, pdf });
     }
 
@@ -167,41 +167,6 @@ pub async fn run_toc(
         body,
         &done,
     )
-}
-
-/// The source PDF the OCR read, verified against its checksum.
-async fn source_pdf(
-    registry: &Registry,
-    key: &Citekey,
-    ocr: &OcrResult,
-    stores: &mut BTreeMap<String, Store>,
-    cache: &Path,
-) -> Result<PathBuf, String> {
-    let upload = ocr
-        .entry
-        .as_ref()
-        .and_then(|e| e.get("source_job_id"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| {
-            let (_, meta) = registry.metadata_by_name("ocr", ocr.job_id.as_str()).ok()?;
-            meta.get("sources")
-                .and_then(|s| s.get(key.as_str()))
-                .or_else(|| meta.get("source_job_id"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .ok_or("the OCR job records no upload for it")?;
-    let job = JobId::parse(&upload).map_err(|e| e.to_string())?;
-    let (_, meta) = registry
-        .metadata_by_name("source", job.as_str())
-        .map_err(|e| e.to_string())?;
-    if !stores.contains_key(&upload) {
-        let cfg = crate::ocr::recorded_store(&meta, &job).map_err(|e| e.to_string())?;
-        let store = Store::open(&cfg, Path::new(".")).map_err(|e| e.to_string())?;
-        stores.insert(upload.clone(), store);
-    }
-    crate::ocr::fetch_source(&stores[&upload], &meta, key, cache).await
 }
 
 /// Read one citekey's pages and PDF, build and write its table of contents.

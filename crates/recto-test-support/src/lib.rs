@@ -463,3 +463,82 @@ pub fn image_pdf(gray: &[u8], width: u32, height: u32, dpi: u32) -> Vec<u8> {
     );
     out
 }
+
+/// One page of [`mixed_pdf`].
+#[derive(Debug, Clone)]
+pub enum MixedPage<'a> {
+    /// A text-layer page like [`text_pdf`]'s.
+    Text(&'a str),
+    /// A "scanned" page: a grayscale image (row-major, a byte per pixel)
+    /// filling a page of `width` x `height` pixels at `dpi`, with the
+    /// page's /Rotate.
+    Scan {
+        gray: &'a [u8],
+        width: u32,
+        height: u32,
+        dpi: u32,
+        rotate: u16,
+    },
+}
+
+/// A PDF mixing text-layer pages and scanned pages, as libraries have
+/// them (a born-digital preface before scanned chapters). Text pages are
+/// `width_pt` x `height_pt`; each scan is the size of its image. Objects:
+/// 1 catalog, 2 pages, 3 font, then (page, content, [image]) per page.
+pub fn mixed_pdf(pages: &[MixedPage<'_>], width_pt: f32, height_pt: f32) -> Vec<u8> {
+    let mut objects: Vec<String> = vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        String::new(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut kids = Vec::new();
+    for page in pages {
+        let page_no = objects.len() + 1;
+        kids.push(format!("{page_no} 0 R"));
+        match page {
+            MixedPage::Text(text) => {
+                objects.push(format!(
+                    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width_pt} {height_pt}] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+                    page_no + 1
+                ));
+                let stream = page_stream(text, height_pt);
+                objects.push(format!(
+                    "<< /Length {} >>\nstream\n{stream}\nendstream",
+                    stream.len()
+                ));
+            }
+            MixedPage::Scan {
+                gray,
+                width,
+                height,
+                dpi,
+                rotate,
+            } => {
+                assert_eq!(gray.len(), (width * height) as usize);
+                let w_pt = *width as f32 * 72.0 / *dpi as f32;
+                let h_pt = *height as f32 * 72.0 / *dpi as f32;
+                objects.push(format!(
+                    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w_pt:.2} {h_pt:.2}] /Rotate {rotate} /Resources << /XObject << /Im1 {} 0 R >> >> /Contents {} 0 R >>",
+                    page_no + 2,
+                    page_no + 1
+                ));
+                let stream = format!("q {w_pt:.2} 0 0 {h_pt:.2} 0 0 cm /Im1 Do Q");
+                objects.push(format!(
+                    "<< /Length {} >>\nstream\n{stream}\nendstream",
+                    stream.len()
+                ));
+                let hex: String = gray.iter().map(|b| format!("{b:02x}")).collect();
+                objects.push(format!(
+                    "<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /ASCIIHexDecode /Length {} >>\nstream\n{hex}>\nendstream",
+                    hex.len() + 1
+                ));
+            }
+        }
+    }
+    objects[1] = format!(
+        "<< /Type /Pages /Kids [{}] /Count {} >>",
+        kids.join(" "),
+        pages.len()
+    );
+    pdf_from_objects(&objects)
+}

@@ -21,9 +21,14 @@ pub fn run(args: ExportArgs, config: &Config) -> anyhow::Result<Outcome> {
         formats,
         ocr_job: args.ocr_job_id.clone(),
         output: args.out.clone(),
+        cache_dir: config.data_dir.join("cache").join("sources"),
+        password: args.password.clone(),
+        decrypt: args.decrypt,
+        bookmarks: !args.no_bookmarks,
     };
     let progress = CliProgress::new(args.quiet || args.json, "citekeys");
-    let out = run_export(&registry, req, &progress)?;
+    let rt = super::runtime()?;
+    let out = rt.block_on(run_export(&registry, req, &progress))?;
     super::report_per_citekey(
         "export",
         &out,

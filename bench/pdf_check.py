@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Check a searchable PDF recto wrote against the OCR result it came from.
+
+  bench/pdf_check.py SOURCE.pdf EXPORTED.pdf OCR_RESULT_DIR
+
+Prints, per page recto OCRed: the CER of `pdftotext` of that page against
+recto's page text (whitespace-insensitive), the share of words whose
+`pdftotext -bbox` box matches recto's (left/right edges within 2 pt; the
+top/bottom within 2 pt of the recto line's, since the layer's font is
+sized to its line), and overall: qpdf --check, sizes. Exit 1 when a
+check fails (CER > 0.01, boxes < 98%, qpdf errors, size over bound).
+"""
+import json, math, os, re, subprocess, sys, glob
+from html import unescape
+
+def cer(a, b):
+    from rapidfuzz.distance import Levenshtein
+    a = "".join(a.split()); b = "".join(b.split())
+    return Levenshtein.distance(a, b) / max(1, len(b))
+
+def page_map(page):
+    """OCR pixels -> poppler page points (origin top left of the page as shown)."""
+    w, h = page["width_px"], page["height_px"]
+    s = 72.0 / page["dpi"]
+    sk = page.get("skew") or {}
+    th = math.radians(sk["degrees"]) if sk.get("applied") else 0.0
+    sn, cs = math.sin(th), math.cos(th)
+    cx, cy = w / 2, h / 2
+    rot = page.get("rotation", 0) % 360
+    def f(x, y):
+        x, y = cx + (x - cx) * cs - (y - cy) * sn, cy + (x - cx) * sn + (y - cy) * cs
+        if rot == 90: x, y = y, w - x
+        elif rot == 180: x, y = w - x, h - y
+        elif rot == 270: x, y = h - y, x
+        return x * s, y * s
+    return f
+
+def main():
+    src, out, rdir = sys.argv[1:4]
+    ok = True
+    q = subprocess.run(["qpdf", "--check", out], capture_output=True, text=True)
+    print(f"qpdf --check: exit {q.returncode}")
+    ok &= q.returncode in (0, 3)
+    ssize, osize = os.path.getsize(src), os.path.getsize(out)
+    bound = ssize * 1.05 + 100_000
+    print(f"size: source {ssize} B, searchable {osize} B (+{osize - ssize} B), bound {bound:.0f}")
+    ok &= osize <= bound
+    pages = sorted(glob.glob(os.path.join(rdir, "page_*.json")))
+    tot_w = good_w = 0
+    worst = 0.0
+    for pj in pages:
+        p = json.load(open(pj))
+        if p["source"] != "ocr":
+            continue
+        n = p["page"]
+        t = subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), "-layout" if False else "-raw", out, "-"],
+                           capture_output=True, text=True).stdout
+        c = cer(t, p["text"])
+        worst = max(worst, c)
+        bb = subprocess.run(["pdftotext", "-bbox", "-f", str(n), "-l", str(n), out, "-"],
+                            capture_output=True, text=True).stdout
+        boxes = [(float(a), float(b), float(c_), float(d), unescape(wd)) for a, b, c_, d, wd in
+                 re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', bb)]
+        f = page_map(p)
+        used = [False] * len(boxes)
+        pw = pg = 0
+        for b in p["blocks"]:
+            for l in b["lines"]:
+                for w in l["words"]:
+                    if not w["text"].strip():
+                        continue
+                    pw += 1
+                    x0, y0, x1, y1 = w["bbox"]
+                    ly0, ly1 = l["bbox"][1], l["bbox"][3]
+                    base = ly0 + 0.8 * (ly1 - ly0)
+                    # Where Poppler puts a word: along the text, from its
+                    # first glyph's origin to its last glyph's end on the
+                    # baseline; across it, the font box at the first glyph.
+                    L, R, T, B = f(x0, base), f(x1, base), f(x0, ly0), f(x0, ly1)
+                    ax = 0 if abs(R[0] - L[0]) >= abs(R[1] - L[1]) else 1
+                    along = (min(L[ax], R[ax]), max(L[ax], R[ax]))
+                    across = (min(T[1 - ax], B[1 - ax]), max(T[1 - ax], B[1 - ax]))
+                    # The nearest unused Poppler word of the same text.
+                    best, bi = None, None
+                    for i, (a, b_, c_, d, txt) in enumerate(boxes):
+                        if used[i] or txt != w["text"].strip():
+                            continue
+                        got = ((a, c_), (b_, d))
+                        err = max(abs(got[ax][0] - along[0]), abs(got[ax][1] - along[1]),
+                                  abs(got[1 - ax][0] - across[0]), abs(got[1 - ax][1] - across[1]))
+                        if best is None or err < best:
+                            best, bi = err, i
+                    if best is not None and best <= 2:
+                        used[bi] = True
+                        pg += 1
+                    elif os.environ.get("VERBOSE"):
+                        print(f"  unmatched {w['text']!r} err {best}")
+        tot_w += pw; good_w += pg
+        print(f"page {n}: rotation {p.get('rotation')} skew {(p.get('skew') or {}).get('degrees')} CER {c:.4f} boxes {pg}/{pw}")
+    share = good_w / max(1, tot_w)
+    print(f"worst page CER {worst:.4f}; boxes within 2 pt {good_w}/{tot_w} = {share:.4f}")
+    ok &= worst <= 0.01 and share >= 0.98
+    sys.exit(0 if ok else 1)
+
+main()

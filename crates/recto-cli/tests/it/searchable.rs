@@ -1,0 +1,517 @@
+//! `recto export --format pdf`: the searchable PDF, checked with tools that
+//! are not recto's: qpdf (structure), Poppler's pdftotext (text and word
+//! boxes), MuPDF (opens it, reads the layer). The expected word positions
+//! come from Poppler reading the born-digital pages the scans were made
+//! from, so the check does not share recto's geometry code.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use recto_ocr::image::rotate_cw;
+use recto_ocr::render::Pdf;
+use recto_ocr::tess::GrayImage;
+use recto_test_support::{MixedPage, TestContext, book_pdf, mixed_pdf, text_pdf_sized};
+use serde_json::Value;
+
+use super::toc::{book, write_pdf};
+use super::{page_json, recto, stderr, stdout, stored_object};
+
+const W: f32 = 300.0;
+const H: f32 = 400.0;
+const DPI: u32 = 200;
+
+/// Every line has an ascender and a descender, so the ink of each line
+/// spans the font's box (the layer's font is sized to the line).
+const PAGES: [&str; 5] = [
+    "A born-digital preface\nkept its own text layer\nwhich nobody reads again.",
+    "Scanned chapter typeset\nplainly by the Gutenberg\npress and kept upright.",
+    "The second scan was put\nupside down into the\nscanner, by mistake.",
+    "A third scan lying flat\non its side, typed by\nthe great-grandfather.",
+    "The last page is shown\nupright by the Rotate key\nof the page dictionary.",
+];
+
+fn tool(name: &str) -> Command {
+    let ok = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "{name} is not installed: scripts/setup.sh installs qpdf and poppler-utils"
+    );
+    Command::new(name)
+}
+
+fn render(dir: &Path, text: &str) -> GrayImage {
+    let born = dir.join("born.pdf");
+    std::fs::write(&born, text_pdf_sized(&[text], W, H)).unwrap();
+    Pdf::open(&born, None)
+        .unwrap()
+        .page(1)
+        .unwrap()
+        .render_gray(DPI)
+        .unwrap()
+}
+
+fn packed(img: &GrayImage) -> Vec<u8> {
+    (0..img.height as usize)
+        .flat_map(|y| img.data[y * img.stride..][..img.width as usize].to_vec())
+        .collect()
+}
+
+/// The five pages: a text layer, an upright scan, a scan upside down, a
+/// scan on its side, a sideways image shown upright by /Rotate 90.
+fn fixture(dir: &Path) -> Vec<u8> {
+    let upright = render(dir, PAGES[1]);
+    let flipped = rotate_cw(&render(dir, PAGES[2]), 180);
+    let side = rotate_cw(&render(dir, PAGES[3]), 90);
+    let shown = rotate_cw(&render(dir, PAGES[4]), 270);
+    let imgs = [upright, flipped, side, shown];
+    let data: Vec<Vec<u8>> = imgs.iter().map(packed).collect();
+    let mut pages = vec![MixedPage::Text(PAGES[0])];
+    for (i, img) in imgs.iter().enumerate() {
+        pages.push(MixedPage::Scan {
+            gray: &data[i],
+            width: img.width,
+            height: img.height,
+            dpi: DPI,
+            rotate: if i == 3 { 90 } else { 0 },
+        });
+    }
+    mixed_pdf(&pages, W, H)
+}
+
+/// Poppler's words with boxes (xMin, yMin, xMax, yMax) of one page.
+fn poppler_words(pdf: &Path, page: usize) -> Vec<(String, [f64; 4])> {
+    let o = tool("pdftotext")
+        .args(["-bbox", "-f", &page.to_string(), "-l", &page.to_string()])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = String::from_utf8(o.stdout).unwrap();
+    html.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let rest = l.strip_prefix("<word ")?;
+            let num = |key: &str| -> f64 {
+                let at = rest.find(&format!("{key}=\"")).unwrap() + key.len() + 2;
+                rest[at..].split('"').next().unwrap().parse().unwrap()
+            };
+            let text = rest.split_once('>')?.1.strip_suffix("</word>")?;
+            Some((
+                text.replace("&amp;", "&"),
+                [num("xMin"), num("yMin"), num("xMax"), num("yMax")],
+            ))
+        })
+        .collect()
+}
+
+fn pdftotext(pdf: &Path, page: usize) -> String {
+    let o = tool("pdftotext")
+        .args(["-f", &page.to_string(), "-l", &page.to_string()])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// Character error rate of `got` against `want`, whitespace ignored.
+fn cer(got: &str, want: &str) -> f64 {
+    let a: Vec<char> = got.chars().filter(|c| !c.is_whitespace()).collect();
+    let b: Vec<char> = want.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()] as f64 / b.len().max(1) as f64
+}
+
+fn exported(ctx: &TestContext, key: &str) -> PathBuf {
+    ctx.data_dir()
+        .join("analytics/export")
+        .join(key)
+        .join("current")
+        .join(format!("{key}.pdf"))
+}
+
+fn export_meta(ctx: &TestContext) -> Value {
+    let job = stdout(&recto(ctx, &["jobs", "latest"])).trim().to_owned();
+    super::step_meta(ctx, "export", &job)
+}
+
+#[test]
+fn the_searchable_pdf_puts_the_words_on_the_ink() {
+    let ctx = TestContext::new();
+    let source = fixture(ctx.root());
+    write_pdf(&ctx, "scan1920", &source);
+    let dir = ctx.root().join("pdfs");
+    let o = recto(
+        &ctx,
+        &["upload", "--quiet", "--from", dir.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = recto(
+        &ctx,
+        &[
+            "ocr",
+            "--quiet",
+            "--citekeys",
+            "scan1920",
+            "--lang",
+            "eng",
+            "--dpi",
+            "200",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ocr_job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
+    let o = recto(
+        &ctx,
+        &[
+            "export",
+            "--format",
+            "pdf",
+            "--citekeys",
+            "scan1920",
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = exported(&ctx, "scan1920");
+    let m = export_meta(&ctx);
+    let rec = &m["per_citekey"]["scan1920"];
+    assert_eq!(rec["pdf"]["pages_with_layer"], 4, "{rec}");
+    assert_eq!(rec["pdf"]["incremental"], true);
+    assert_eq!(
+        rec["files"]["scan1920.pdf"].as_u64().unwrap(),
+        std::fs::metadata(&out).unwrap().len()
+    );
+
+    // qpdf finds nothing wrong; the size stays within the bound.
+    let q = tool("qpdf").arg("--check").arg(&out).output().unwrap();
+    assert_eq!(
+        q.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&q.stdout)
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.len() as f64 <= source.len() as f64 * 1.05 + 100_000.0);
+
+    // The source is kept byte for byte (page images never re-encoded);
+    // the text-layer page (objects 4 and 5) is not in the update.
+    assert!(bytes.starts_with(&source), "the source is not a prefix");
+    let update = String::from_utf8_lossy(&bytes[source.len()..]);
+    assert!(!update.contains("\n4 0 obj") && !update.contains("\n5 0 obj"));
+    assert!(update.contains("/GlyphLessFont"));
+
+    // The recorded OCR says which pages were read how.
+    let sources: Vec<String> = (1..=5)
+        .map(|n| {
+            page_json(&ctx, "scan1920", &ocr_job, n)["source"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(sources, ["text_layer", "ocr", "ocr", "ocr", "ocr"]);
+    let turns: Vec<u64> = (2..=5)
+        .map(|n| {
+            page_json(&ctx, "scan1920", &ocr_job, n)["rotation"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(turns, [0, 180, 270, 0], "the fixture's pages turn as meant");
+
+    // Poppler's text of each OCRed page is recto's page text.
+    for n in 2..=5 {
+        let text = page_json(&ctx, "scan1920", &ocr_job, n)["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let c = cer(&pdftotext(&out, n), &text);
+        assert!(c <= 0.01, "page {n}: CER {c}");
+        assert!(cer(&text, PAGES[n - 1]) <= 0.02, "page {n}: {text}");
+    }
+
+    // Poppler's word boxes lie where the born-digital words were, turned
+    // as each page is shown.
+    let (mut total, mut good) = (0, 0);
+    let mut misses = Vec::new();
+    for n in 2..=5 {
+        let born = ctx.root().join(format!("born{n}.pdf"));
+        std::fs::write(&born, text_pdf_sized(&[PAGES[n - 1]], W, H)).unwrap();
+        let want = poppler_words(&born, 1);
+        let got = poppler_words(&out, n);
+        let (w, h) = (f64::from(W), f64::from(H));
+        for (text, b) in &want {
+            // The born box as the scan page shows it.
+            let e = match n {
+                3 => [w - b[2], h - b[3], w - b[0], h - b[1]],
+                4 => [h - b[3], b[0], h - b[1], b[2]],
+                _ => *b,
+            };
+            total += 1;
+            let near = got
+                .iter()
+                .any(|(t, g)| t == text && g.iter().zip(&e).all(|(a, b)| (a - b).abs() <= 2.0));
+            if near {
+                good += 1;
+            } else {
+                misses.push(format!("page {n}: {text} expected near {e:?}"));
+            }
+        }
+    }
+    assert!(total > 40);
+    assert!(
+        good as f64 >= 0.98 * total as f64,
+        "{good} of {total} words within 2 pt: {misses:?}"
+    );
+
+    // MuPDF opens it and reads the layer of a scanned page.
+    let pdf = Pdf::open(&out, None).unwrap();
+    assert_eq!(pdf.page_count(), 5);
+    let layer = pdf.page(2).unwrap().text_layer(72).unwrap();
+    let words: Vec<String> = layer
+        .iter()
+        .flat_map(|b| &b.lines)
+        .flat_map(|l| &l.words)
+        .map(|w| w.text.clone())
+        .collect();
+    assert!(words.contains(&"Gutenberg".to_owned()), "{words:?}");
+}
+
+#[test]
+fn bookmarks_come_from_the_toc_step_unless_the_pdf_has_its_own() {
+    let ctx = TestContext::new();
+    let pages = book("5");
+    let refs: Vec<&str> = pages.iter().map(String::as_str).collect();
+    write_pdf(&ctx, "book2020", &book_pdf(&refs, &[], None));
+    let own = [recto_test_support::Bookmark {
+        level: 1,
+        title: "Its own outline",
+        page: 2,
+    }];
+    write_pdf(&ctx, "own2020", &book_pdf(&refs, &own, None));
+    super::toc::upload_and_ocr(&ctx, "book2020,own2020");
+    let o = recto(&ctx, &["toc", "--quiet", "--citekeys", "book2020,own2020"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let toc_job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
+    let o = recto(
+        &ctx,
+        &[
+            "export",
+            "--format",
+            "pdf",
+            "--citekeys",
+            "book2020,own2020",
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = export_meta(&ctx);
+    let toc: Value = serde_json::from_slice(
+        &std::fs::read(
+            ctx.data_dir()
+                .join("analytics/toc/book2020/current/toc.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let entries: Vec<(usize, String, Option<usize>)> = toc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["page"].is_u64())
+        .map(|e| {
+            (
+                e["level"].as_u64().unwrap() as usize,
+                e["title"].as_str().unwrap().to_owned(),
+                e["page"].as_u64().map(|p| p as usize),
+            )
+        })
+        .collect();
+    assert!(entries.len() >= 3, "{toc}");
+    let outline = Pdf::open(&exported(&ctx, "book2020"), None)
+        .unwrap()
+        .outline()
+        .unwrap();
+    let got: Vec<(usize, String, Option<usize>)> = outline
+        .iter()
+        .map(|o| (o.level, o.title.clone(), o.page))
+        .collect();
+    assert_eq!(got, entries);
+    let rec = &m["per_citekey"]["book2020"];
+    assert_eq!(rec["pdf"]["bookmarks_added"], entries.len());
+    assert_eq!(rec["bookmarks_from"], toc_job.as_str());
+    // Nothing was OCRed: the copy is the source plus the outline.
+    assert_eq!(rec["pdf"]["pages_with_layer"], 0);
+
+    let own_outline = Pdf::open(&exported(&ctx, "own2020"), None)
+        .unwrap()
+        .outline()
+        .unwrap();
+    assert_eq!(own_outline.len(), 1);
+    assert_eq!(own_outline[0].title, "Its own outline");
+    assert_eq!(m["per_citekey"]["own2020"]["pdf"]["bookmarks_added"], 0);
+
+    // --no-bookmarks: none added.
+    let o = recto(
+        &ctx,
+        &[
+            "export",
+            "--format",
+            "pdf",
+            "--citekeys",
+            "book2020",
+            "--no-bookmarks",
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let none = Pdf::open(&exported(&ctx, "book2020"), None)
+        .unwrap()
+        .outline()
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+#[test]
+fn bad_sources_fail_alone_and_leave_no_partial_file() {
+    let ctx = TestContext::new();
+    let scan = fixture(ctx.root());
+    write_pdf(&ctx, "good1900", &scan);
+    // No cross-reference table, no trailer: MuPDF repairs it on open.
+    let text = String::from_utf8_lossy(&scan).into_owned();
+    let damaged = scan[..text.rfind("xref\n0 ").unwrap()].to_vec();
+    write_pdf(&ctx, "damaged1900", &damaged);
+    write_pdf(
+        &ctx,
+        "changed1900",
+        &book_pdf(&["Changed after upload."], &[], None),
+    );
+    write_pdf(
+        &ctx,
+        "locked1900",
+        &recto_test_support::encrypted_pdf(&book_pdf(&[PAGES[0]], &[], None), "pw"),
+    );
+    let dir = ctx.root().join("pdfs");
+    let o = recto(
+        &ctx,
+        &["upload", "--quiet", "--from", dir.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let src = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
+    let o = recto(
+        &ctx,
+        &[
+            "ocr",
+            "--quiet",
+            "--all",
+            "--lang",
+            "eng",
+            "--dpi",
+            "200",
+            "--password",
+            "pw",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The stored copy changes behind recto's back.
+    std::fs::write(
+        stored_object(&ctx, &src, "changed1900"),
+        b"%PDF-1.4 not the same",
+    )
+    .unwrap();
+
+    let o = recto(
+        &ctx,
+        &[
+            "export",
+            "--format",
+            "pdf",
+            "--all",
+            "--password",
+            "pw",
+            "--json",
+        ],
+    );
+    assert!(!o.status.success());
+    let m = export_meta(&ctx);
+    let failures = m["failures"].to_string();
+    assert!(
+        failures.contains("changed1900") && failures.contains("checksum"),
+        "{failures}"
+    );
+    assert!(
+        failures.contains("locked1900") && failures.contains("--decrypt"),
+        "{failures}"
+    );
+    assert!(exported(&ctx, "good1900").is_file());
+    // The damaged source is written whole, with a warning recorded.
+    let damaged = &m["per_citekey"]["damaged1900"]["pdf"];
+    assert_eq!(damaged["incremental"], false, "{damaged}");
+    assert!(
+        damaged["warnings"].to_string().contains("repaired"),
+        "{damaged}"
+    );
+    let q = tool("qpdf")
+        .arg("--check")
+        .arg(exported(&ctx, "damaged1900"))
+        .output()
+        .unwrap();
+    assert_eq!(q.status.code(), Some(0));
+    for key in ["changed1900", "locked1900"] {
+        let job_dir = ctx
+            .data_dir()
+            .join("analytics/export")
+            .join(key)
+            .join(m["job_id"].as_str().unwrap());
+        let left: Vec<_> = std::fs::read_dir(&job_dir)
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{key}: {left:?}");
+    }
+    // The password is never recorded.
+    assert!(!m.to_string().contains("\"pw\""));
+
+    // --decrypt: written, without encryption.
+    let o = recto(
+        &ctx,
+        &[
+            "export",
+            "--format",
+            "pdf",
+            "--citekeys",
+            "locked1900",
+            "--password",
+            "pw",
+            "--decrypt",
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let info = tool("pdfinfo")
+        .arg(exported(&ctx, "locked1900"))
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout).to_string();
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Encrypted:") && l.split_whitespace().nth(1) == Some("no")),
+        "{info}"
+    );
+    assert!(pdftotext(&exported(&ctx, "locked1900"), 1).contains("A born-digital preface"));
+}
