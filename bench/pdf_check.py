@@ -18,7 +18,11 @@ def cer(a, b):
     a = "".join(a.split()); b = "".join(b.split())
     return Levenshtein.distance(a, b) / max(1, len(b))
 
-def page_map(page):
+def rotations(pdf):
+    out = subprocess.run(["pdfinfo", "-f", "1", "-l", "100000", pdf], capture_output=True, text=True).stdout
+    return {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"Page\s+(\d+) rot:\s+(\d+)", out)}
+
+def page_map(page, shown_upright=False):
     """OCR pixels -> poppler page points (origin top left of the page as shown)."""
     w, h = page["width_px"], page["height_px"]
     s = 72.0 / page["dpi"]
@@ -26,7 +30,7 @@ def page_map(page):
     th = math.radians(sk["degrees"]) if sk.get("applied") else 0.0
     sn, cs = math.sin(th), math.cos(th)
     cx, cy = w / 2, h / 2
-    rot = page.get("rotation", 0) % 360
+    rot = 0 if shown_upright else page.get("rotation", 0) % 360
     def f(x, y):
         x, y = cx + (x - cx) * cs - (y - cy) * sn, cy + (x - cx) * sn + (y - cy) * cs
         if rot == 90: x, y = y, w - x
@@ -46,6 +50,7 @@ def main():
     print(f"size: source {ssize} B, searchable {osize} B (+{osize - ssize} B), bound {bound:.0f}")
     ok &= osize <= bound
     pages = sorted(glob.glob(os.path.join(rdir, "page_*.json")))
+    src_rot, out_rot = rotations(src), rotations(out)
     tot_w = good_w = 0
     worst = 0.0
     for pj in pages:
@@ -61,7 +66,9 @@ def main():
                             capture_output=True, text=True).stdout
         boxes = [(float(a), float(b), float(c_), float(d), unescape(wd)) for a, b, c_, d, wd in
                  re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', bb)]
-        f = page_map(p)
+        # recto shows the pages it turned upright unless --no-rotate-pages.
+        upright = p.get("rotation", 0) % 360 != 0 and (src_rot.get(n, 0) + p["rotation"]) % 360 == out_rot.get(n, 0)
+        f = page_map(p, upright)
         used = [False] * len(boxes)
         pw = pg = 0
         for b in p["blocks"]:

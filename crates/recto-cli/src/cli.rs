@@ -292,6 +292,10 @@ pub struct ExportArgs {
     /// outline.
     #[arg(long)]
     pub no_bookmarks: bool,
+    /// Keep sideways and upside-down scans as the source shows them (by
+    /// default the searchable PDF shows the pages recto turned upright).
+    #[arg(long)]
+    pub no_rotate_pages: bool,
     /// Print the job's result as JSON.
     #[arg(long)]
     pub json: bool,

@@ -49,6 +49,9 @@ pub struct SearchableOptions {
     pub decrypt: bool,
     /// Added as the outline when the source has none.
     pub bookmarks: Vec<Bookmark>,
+    /// Show the pages recto turned to read them (sideways or upside-down
+    /// scans) upright, by adding recto's turn to the page's /Rotate.
+    pub rotate_pages: bool,
 }
 
 /// What the copy holds.
@@ -61,6 +64,9 @@ pub struct SearchableReport {
     pub incremental: bool,
     /// Bookmarks added (0 when the source had an outline of its own).
     pub bookmarks_added: usize,
+    /// Pages now shown upright (their /Rotate changed by recto's turn).
+    #[serde(default)]
+    pub pages_turned: usize,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -143,6 +149,11 @@ pub fn write_searchable(
         let font_ref = font.as_ref().expect("just added");
         add_layer(&mut doc, i, &stream, font_ref)
             .map_err(|e| fail(source, &format!("page {}: {e}", i + 1)))?;
+        if opts.rotate_pages && page.rotation % 360 != 0 {
+            turn_page(&doc, i, page.rotation)
+                .map_err(|e| fail(source, &format!("page {}: {e}", i + 1)))?;
+            report.pages_turned += 1;
+        }
         report.pages_with_layer += 1;
         report.words += words;
     }
@@ -307,8 +318,9 @@ pub fn content_stream(page: &PageJson, m: Affine) -> String {
         n(f)
     );
     for line in page.blocks.iter().flat_map(|b| &b.lines) {
-        let size = f64::from((line.bbox[3] - line.bbox[1]).max(1));
-        let base = f64::from(line.bbox[1]) + size * ASCENT / (ASCENT - DESCENT);
+        let height = f64::from((line.bbox[3] - line.bbox[1]).max(1));
+        let size = height * 1000.0 / (ASCENT - DESCENT);
+        let base = f64::from(line.bbox[1]) + size * ASCENT / 1000.0;
         let words: Vec<(&str, [i32; 4])> = line
             .words
             .iter()
@@ -467,6 +479,18 @@ fn add_layer(
     };
     fonts.dict_put("RectoOCR", font.clone())?;
     Ok(())
+}
+
+/// Add `turn` (clockwise degrees) to page `index`'s /Rotate. The text
+/// layer lives in the page's own space, which /Rotate does not change.
+fn turn_page(doc: &PdfDocument, index: usize, turn: u16) -> Result<(), mupdf::Error> {
+    let mut page = doc.find_page(index as i32)?;
+    let old = match page.get_dict_inheritable("Rotate")? {
+        Some(r) if r.is_int()? => r.as_int()?,
+        _ => 0,
+    };
+    let new = (old + i32::from(turn)).rem_euclid(360);
+    page.dict_put("Rotate", PdfObject::new_int(new)?)
 }
 
 /// A UTF-16BE text string with its byte-order mark, as PDF wants for

@@ -85,6 +85,8 @@ pub struct ExportRequest {
     pub decrypt: bool,
     /// Add the TOC step's entries as bookmarks to PDFs without an outline.
     pub bookmarks: bool,
+    /// Show pages recto turned to read them upright in the searchable PDF.
+    pub rotate_pages: bool,
 }
 
 /// One citekey's result, in the step metadata.
@@ -258,6 +260,7 @@ fn export_one(
                     password: req.password.clone(),
                     decrypt: req.decrypt,
                     bookmarks: marks,
+                    rotate_pages: req.rotate_pages,
                 };
                 let written = recto_ocr::searchable::write_searchable(source, &tmp, &pages, &opts)
                     .and_then(|r| {

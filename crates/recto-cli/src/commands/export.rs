@@ -25,6 +25,7 @@ pub fn run(args: ExportArgs, config: &Config) -> anyhow::Result<Outcome> {
         password: args.password.clone(),
         decrypt: args.decrypt,
         bookmarks: !args.no_bookmarks,
+        rotate_pages: !args.no_rotate_pages,
     };
     let progress = CliProgress::new(args.quiet || args.json, "citekeys");
     let rt = super::runtime()?;

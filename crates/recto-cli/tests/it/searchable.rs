@@ -246,21 +246,61 @@ fn the_searchable_pdf_puts_the_words_on_the_ink() {
         assert!(cer(&text, PAGES[n - 1]) <= 0.02, "page {n}: {text}");
     }
 
-    // Poppler's word boxes lie where the born-digital words were, turned
-    // as each page is shown.
+    // Poppler's word boxes lie where the born-digital words were: the
+    // pages recto turned are shown upright now.
+    assert_eq!(rec["pdf"]["pages_turned"], 2);
+    words_on_the_ink(&ctx, &out, false);
+
+    // MuPDF opens it and reads the layer of a scanned page.
+    let pdf = Pdf::open(&out, None).unwrap();
+    assert_eq!(pdf.page_count(), 5);
+    let layer = pdf.page(2).unwrap().text_layer(72).unwrap();
+    let words: Vec<String> = layer
+        .iter()
+        .flat_map(|b| &b.lines)
+        .flat_map(|l| &l.words)
+        .map(|w| w.text.clone())
+        .collect();
+    assert!(words.contains(&"Gutenberg".to_owned()), "{words:?}");
+
+    // --no-rotate-pages: the pages are shown as scanned, the words still
+    // on the ink.
+    let o = recto(
+        &ctx,
+        &[
+            "export",
+            "--format",
+            "pdf",
+            "--citekeys",
+            "scan1920",
+            "--no-rotate-pages",
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        export_meta(&ctx)["per_citekey"]["scan1920"]["pdf"]["pages_turned"],
+        0
+    );
+    words_on_the_ink(&ctx, &out, true);
+}
+
+/// Poppler's words of the OCRed pages 2-5 of `out` against the born-digital
+/// words, for >= 98% within 2 pt; `as_scanned`: pages shown as the source
+/// shows them (upside down, on the side) rather than upright.
+fn words_on_the_ink(ctx: &TestContext, out: &Path, as_scanned: bool) {
     let (mut total, mut good) = (0, 0);
     let mut misses = Vec::new();
     for n in 2..=5 {
         let born = ctx.root().join(format!("born{n}.pdf"));
         std::fs::write(&born, text_pdf_sized(&[PAGES[n - 1]], W, H)).unwrap();
         let want = poppler_words(&born, 1);
-        let got = poppler_words(&out, n);
+        let got = poppler_words(out, n);
         let (w, h) = (f64::from(W), f64::from(H));
         for (text, b) in &want {
-            // The born box as the scan page shows it.
             let e = match n {
-                3 => [w - b[2], h - b[3], w - b[0], h - b[1]],
-                4 => [h - b[3], b[0], h - b[1], b[2]],
+                3 if as_scanned => [w - b[2], h - b[3], w - b[0], h - b[1]],
+                4 if as_scanned => [h - b[3], b[0], h - b[1], b[2]],
                 _ => *b,
             };
             total += 1;
@@ -279,18 +319,6 @@ fn the_searchable_pdf_puts_the_words_on_the_ink() {
         good as f64 >= 0.98 * total as f64,
         "{good} of {total} words within 2 pt: {misses:?}"
     );
-
-    // MuPDF opens it and reads the layer of a scanned page.
-    let pdf = Pdf::open(&out, None).unwrap();
-    assert_eq!(pdf.page_count(), 5);
-    let layer = pdf.page(2).unwrap().text_layer(72).unwrap();
-    let words: Vec<String> = layer
-        .iter()
-        .flat_map(|b| &b.lines)
-        .flat_map(|l| &l.words)
-        .map(|w| w.text.clone())
-        .collect();
-    assert!(words.contains(&"Gutenberg".to_owned()), "{words:?}");
 }
 
 #[test]
@@ -514,4 +542,165 @@ fn bad_sources_fail_alone_and_leave_no_partial_file() {
         "{info}"
     );
     assert!(pdftotext(&exported(&ctx, "locked1900"), 1).contains("A born-digital preface"));
+}
+
+/// `(text, [x0, y0, x1, y1])` of every `ocrx_word` of a hOCR file, in order.
+fn hocr_words(html: &str) -> Vec<(String, [i64; 4])> {
+    html.replace("class=\"ocrx_word\"", "class='ocrx_word'")
+        .split("class='ocrx_word'")
+        .skip(1)
+        .filter_map(|part| {
+            let bbox = part.split("bbox ").nth(1)?;
+            let nums: Vec<i64> = bbox
+                .split(|c: char| !c.is_ascii_digit())
+                .take(4)
+                .map(|n| n.parse().unwrap())
+                .collect();
+            // The word's text: after the span's `>`, to its `</span>`
+            // (Tesseract nests no tags in words of plain text).
+            let text = part.split_once("'>").or_else(|| part.split_once("\">"))?.1;
+            let text = text.split("</span>").next()?;
+            Some((unescape(text), [nums[0], nums[1], nums[2], nums[3]]))
+        })
+        .collect()
+}
+
+/// `(CONTENT, [HPOS, VPOS, WIDTH, HEIGHT])` of every ALTO `String`.
+fn alto_words(xml: &str) -> Vec<(String, [i64; 4])> {
+    xml.split("<String ")
+        .skip(1)
+        .map(|el| {
+            let el = el.split("/>").next().unwrap();
+            let attr = |k: &str| -> String {
+                let at = el
+                    .find(&format!(" {k}=\""))
+                    .or_else(|| el.find(&format!("{k}=\"")))
+                    .unwrap();
+                el[at..].split('"').nth(1).unwrap().to_owned()
+            };
+            let n = |k: &str| attr(k).parse::<i64>().unwrap();
+            (
+                unescape(&attr("CONTENT")),
+                [n("HPOS"), n("VPOS"), n("WIDTH"), n("HEIGHT")],
+            )
+        })
+        .collect()
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&apos;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+fn same_words(ours: &[(String, [i64; 4])], theirs: &[(String, [i64; 4])], what: &str) {
+    let texts = |w: &[(String, [i64; 4])]| w.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>();
+    assert_eq!(texts(ours), texts(theirs), "{what}: the words differ");
+    for ((t, a), (_, b)) in ours.iter().zip(theirs) {
+        assert!(
+            a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1),
+            "{what}: {t}: recto {a:?}, Tesseract {b:?}"
+        );
+    }
+}
+
+#[test]
+fn hocr_and_alto_match_tesseracts_own_renderers_on_the_same_page() {
+    let ctx = TestContext::new();
+    let img = render(ctx.root(), PAGES[1]);
+    let data = packed(&img);
+    let pdf = mixed_pdf(
+        &[MixedPage::Scan {
+            gray: &data,
+            width: img.width,
+            height: img.height,
+            dpi: DPI,
+            rotate: 0,
+        }],
+        W,
+        H,
+    );
+    write_pdf(&ctx, "page1900", &pdf);
+    let dir = ctx.root().join("pdfs");
+    let o = recto(
+        &ctx,
+        &["upload", "--quiet", "--from", dir.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Boxes and page images at the resolution read, so both sides count
+    // the same pixels.
+    let o = recto(
+        &ctx,
+        &[
+            "ocr",
+            "--quiet",
+            "--citekeys",
+            "page1900",
+            "--lang",
+            "eng",
+            "--dpi",
+            "200",
+            "--image-dpi",
+            "200",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ocr_job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
+    let page = page_json(&ctx, "page1900", &ocr_job, 1);
+    assert_eq!(page["source"], "ocr");
+    let method = match page["binarisation"]["method"].as_str().unwrap() {
+        "otsu" => "0",
+        "leptonica-otsu" => "1",
+        _ => "2",
+    };
+    let o = recto(
+        &ctx,
+        &[
+            "export",
+            "--format",
+            "hocr,alto",
+            "--citekeys",
+            "page1900",
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |name: &str| {
+        std::fs::read_to_string(
+            ctx.data_dir()
+                .join("analytics/export/page1900/current")
+                .join(name),
+        )
+        .unwrap()
+    };
+
+    // The same rendered page through the tesseract command and its own
+    // hOCR and ALTO renderers, with recto's settings.
+    let pgm = ctx.root().join("page.pgm");
+    let mut bytes = format!("P5\n{} {}\n255\n", img.width, img.height).into_bytes();
+    bytes.extend_from_slice(&data);
+    std::fs::write(&pgm, bytes).unwrap();
+    let base = ctx.root().join("tess");
+    let o = tool("tesseract")
+        .arg(&pgm)
+        .arg(&base)
+        .args(["--dpi", "200", "--psm", "3", "-l", "eng", "-c"])
+        .arg(format!("thresholding_method={method}"))
+        .args(["hocr", "alto"])
+        .env("OMP_THREAD_LIMIT", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let theirs_hocr = hocr_words(&std::fs::read_to_string(base.with_extension("hocr")).unwrap());
+    let theirs_alto = alto_words(&std::fs::read_to_string(base.with_extension("xml")).unwrap());
+    assert!(theirs_hocr.len() >= 10, "{theirs_hocr:?}");
+    same_words(&hocr_words(&read("page1900.hocr")), &theirs_hocr, "hOCR");
+    same_words(
+        &alto_words(&read("page1900.alto.xml")),
+        &theirs_alto,
+        "ALTO",
+    );
 }
