@@ -5,9 +5,10 @@
 
 Prints, per page recto OCRed: the CER of `pdftotext` of that page against
 recto's page text (whitespace-insensitive), the share of words whose
-`pdftotext -bbox` box matches recto's (left/right edges within 2 pt; the
-top/bottom within 2 pt of the recto line's, since the layer's font is
-sized to its line), and overall: qpdf --check, sizes. Exit 1 when a
+`pdftotext -bbox` box matches recto's (along the text both ends within
+2 pt; across it, covering the word and within its line, 2 pt either way:
+the layer's font is sized per block, so a word's box is its line's
+height), and overall: qpdf --check, sizes. Exit 1 when a
 check fails (CER > 0.01, boxes < 98%, qpdf errors, size over bound).
 """
 import json, math, os, re, subprocess, sys, glob
@@ -79,22 +80,28 @@ def main():
                     pw += 1
                     x0, y0, x1, y1 = w["bbox"]
                     ly0, ly1 = l["bbox"][1], l["bbox"][3]
-                    base = ly0 + 0.8 * (ly1 - ly0)
-                    # Where Poppler puts a word: along the text, from its
-                    # first glyph's origin to its last glyph's end on the
-                    # baseline; across it, the font box at the first glyph.
-                    L, R, T, B = f(x0, base), f(x1, base), f(x0, ly0), f(x0, ly1)
+                    # Along the text: Poppler's word runs from its first
+                    # glyph's origin to its last glyph's end (at the
+                    # baseline, here the word's bottom); across it, the
+                    # font's box at the first glyph, which must cover the
+                    # word and stay within its line (2 pt either way).
+                    L, R = f(x0, y1), f(x1, y1)
                     ax = 0 if abs(R[0] - L[0]) >= abs(R[1] - L[1]) else 1
                     along = (min(L[ax], R[ax]), max(L[ax], R[ax]))
-                    across = (min(T[1 - ax], B[1 - ax]), max(T[1 - ax], B[1 - ax]))
+                    def span(a, b):
+                        p, q = f(x0, a)[1 - ax], f(x0, b)[1 - ax]
+                        return (min(p, q), max(p, q))
+                    word_span, line_span = span(y0, y1), span(ly0, ly1)
                     # The nearest unused Poppler word of the same text.
                     best, bi = None, None
                     for i, (a, b_, c_, d, txt) in enumerate(boxes):
                         if used[i] or txt != w["text"].strip():
                             continue
                         got = ((a, c_), (b_, d))
+                        g0, g1 = got[1 - ax]
                         err = max(abs(got[ax][0] - along[0]), abs(got[ax][1] - along[1]),
-                                  abs(got[1 - ax][0] - across[0]), abs(got[1 - ax][1] - across[1]))
+                                  g0 - word_span[0], word_span[1] - g1,
+                                  line_span[0] - g0, g1 - line_span[1], 0)
                         if best is None or err < best:
                             best, bi = err, i
                     if best is not None and best <= 2:

@@ -25,9 +25,10 @@ const GLYPHLESS_TTF: &[u8] = include_bytes!("../assets/glyphless.ttf");
 /// stretched to its box by horizontal scaling.
 const CHAR_WIDTH: f64 = 500.0;
 
-/// Ascent and descent of the font (thousandths): a line's box is the
-/// font's box at a size of the line's height, the baseline at 80% of it,
-/// so that text extractors (Poppler, MuPDF) put each word in its line.
+/// Ascent and descent of the font (thousandths): the font's box runs from
+/// the top of a line's tallest letters to a fifth of the size below its
+/// baseline, so that text extractors (Poppler, MuPDF) put each word in its
+/// line and highlights cover the line's ink.
 const ASCENT: f64 = 800.0;
 const DESCENT: f64 = -200.0;
 
@@ -317,10 +318,7 @@ pub fn content_stream(page: &PageJson, m: Affine) -> String {
         n(e),
         n(f)
     );
-    for line in page.blocks.iter().flat_map(|b| &b.lines) {
-        let height = f64::from((line.bbox[3] - line.bbox[1]).max(1));
-        let size = height * 1000.0 / (ASCENT - DESCENT);
-        let base = f64::from(line.bbox[1]) + size * ASCENT / 1000.0;
+    for (line, base, size) in page.blocks.iter().flat_map(block_lines) {
         let words: Vec<(&str, [i32; 4])> = line
             .words
             .iter()
@@ -361,6 +359,47 @@ pub fn content_stream(page: &PageJson, m: Affine) -> String {
     }
     s.push_str("ET\nQ\n");
     s
+}
+
+/// Each line of a block with its baseline and the block's font size (OCR
+/// pixels). The baseline is the highest bottom among the line's words of at
+/// least half its height (a word without descender ends on it; quotes and
+/// dashes, which end above it, are left out); the size puts the font's ascent at the top of
+/// the line's tallest letters, and is the median over the block's lines, so
+/// that all lines of a block share it: extractors (Poppler) start a new
+/// block where the font size changes by a few percent, and line boxes vary
+/// with the letters they hold.
+fn block_lines(block: &recto_page::Block) -> Vec<(&recto_page::Line, f64, f64)> {
+    let median = |mut v: Vec<f64>| -> f64 {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let lines: Vec<(&recto_page::Line, f64)> = block
+        .lines
+        .iter()
+        .filter(|l| !l.words.is_empty())
+        .map(|l| {
+            let half = (l.bbox[3] - l.bbox[1]) / 2;
+            let base = l
+                .words
+                .iter()
+                .filter(|w| w.bbox[3] - w.bbox[1] >= half)
+                .map(|w| w.bbox[3])
+                .min()
+                .unwrap_or(l.bbox[3]);
+            (l, f64::from(base))
+        })
+        .collect();
+    if lines.is_empty() {
+        return Vec::new();
+    }
+    let size = median(
+        lines
+            .iter()
+            .map(|(l, base)| (base - f64::from(l.bbox[1])).max(1.0) * 1000.0 / ASCENT)
+            .collect(),
+    );
+    lines.into_iter().map(|(l, base)| (l, base, size)).collect()
 }
 
 /// A number for a content stream: short, no exponent.
@@ -608,6 +647,44 @@ mod tests {
         assert_eq!(n(2.0), "2");
         assert_eq!(n(-0.123456), "-0.1235");
         assert_eq!(n(1e-9), "0");
+    }
+
+    fn word(text: &str, bbox: [i32; 4]) -> recto_page::Word {
+        recto_page::Word {
+            text: text.into(),
+            bbox,
+            confidence: Some(90.0),
+        }
+    }
+
+    #[test]
+    fn lines_sit_on_their_baseline_and_share_the_block_size() {
+        // "Tag" ends below the baseline (g); the quote ends above it.
+        let l1 = recto_page::Line::new(
+            [0, 100, 300, 150],
+            vec![
+                word("Tag", [0, 100, 80, 150]),
+                word("“", [90, 100, 100, 110]),
+                word("the", [110, 100, 180, 140]),
+            ],
+        );
+        let l2 = recto_page::Line::new(
+            [0, 200, 300, 244],
+            vec![
+                word("All", [0, 204, 80, 244]),
+                word("ok", [90, 214, 150, 244]),
+            ],
+        );
+        let block = recto_page::Block {
+            bbox: [0, 100, 300, 244],
+            lines: vec![l1, l2],
+        };
+        let got = block_lines(&block);
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].1, got[1].1), (140.0, 244.0));
+        // Cap heights 40 and 44: the block's median, 44, over the ascent.
+        assert_eq!(got[0].2, got[1].2);
+        assert!((got[0].2 - 44.0 / 0.8).abs() < 1e-9, "{}", got[0].2);
     }
 
     #[test]
