@@ -16,8 +16,11 @@ packages=(
   tesseract-ocr-osd tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra
   tesseract-ocr-ita tesseract-ocr-spa tesseract-ocr-lat tesseract-ocr-nld
   tesseract-ocr-frk tesseract-ocr-script-frak
-  # The tests encrypt generated PDFs with qpdf.
-  qpdf
+  # The tests encrypt generated PDFs with qpdf and check exported
+  # searchable PDFs with qpdf and Poppler (pdftotext, pdfinfo).
+  qpdf poppler-utils
+  # The web app's tests drive a real headless Chromium through chromedriver.
+  chromium chromium-driver
   # Spelling dictionaries: the segmentation step decides whether a hyphen
   # at a line end is a break or a real hyphen with them (docs/segmentation.md).
   hunspell-en-us hunspell-de-de hunspell-fr hunspell-it hunspell-es hunspell-nl
