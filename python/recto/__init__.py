@@ -36,6 +36,8 @@ __all__ = [
     "run_cli",
     "extract_toc",
     "get_toc",
+    "index",
+    "search",
     "get_text",
     "citekey_status",
     "run_ocr",
@@ -210,6 +212,35 @@ def extract_toc(citekeys: Optional[List[str]] = None, *, pending: bool = False,
     if ocr_job_id:
         argv += ["--ocr-job-id", ocr_job_id]
     return _run_json(argv + list(extra or []))
+
+
+def index(citekeys: Optional[List[str]] = None, *, rebuild: bool = False) -> Dict[str, Any]:
+    """Bring the full-text index up to date (``recto index``): the citekeys
+    indexed again, how many were unchanged, pages, failures."""
+    argv = ["index"]
+    if citekeys:
+        argv += ["--citekeys", ",".join(citekeys)]
+    if rebuild:
+        argv.append("--rebuild")
+    return _run_json(argv)
+
+
+def search(query: str, limit: int = 20, citekey: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Search the library's pages (``recto search``): ranked hits, each with
+    ``citekey``, ``page``, ``label`` (printed page, when known), ``score``,
+    ``snippet`` and ``highlights`` (byte ranges of the matches in it),
+    ``marked`` (the snippet with matches in ``[[...]]``) and ``words``: the
+    matching words of the page with their ``bbox`` in page pixels
+    (``width_px`` x ``height_px``). Run :func:`index` first."""
+    argv = ["recto", "--data-dir", _data_dir(), "search", "--limit", str(int(limit)), "--json"]
+    if citekey:
+        argv += ["--citekey", citekey]
+    code, out = _native.run_cli_captured(argv + ["--", query])
+    if code == 2:
+        raise InvalidInputError(f"recto search {query!r}: not a query recto understands (see stderr)")
+    if code != 0 or not out.strip():
+        raise RectoError(f"recto search {query!r} failed with exit code {code} (see stderr)")
+    return json.loads(out)["hits"]
 
 
 def get_toc(citekey: str) -> Dict[str, Any]:

@@ -348,3 +348,34 @@ def test_a_killed_run_is_stale_from_python_and_the_source_step_has_its_names(spe
     for name in ("source", "upload"):
         for job in (SOURCE, "latest"):
             assert get_step_metadata(name, job)["citekeys"]["list"] == ["test_v04"]
+
+
+def test_search_returns_ranked_pages_with_word_boxes(workdir):
+    """`recto.index()` then `recto.search(query, limit)`: the same records
+    as `recto search --json`, each hit with the matching words' boxes."""
+    from recto import InvalidInputError, index, run_cli, search
+
+    Path("pdfs").mkdir()
+    Path("pdfs/zariski1958.pdf").write_bytes(
+        pages_pdf([["Commutative algebra and its uses"], ["The Zariski topology is coarse", "and Zariski was right"]])
+    )
+    Path("pdfs/other2001.pdf").write_bytes(pages_pdf([["Nothing about topologies of spaces here"]]))
+    assert run_cli(["upload", "--from", "pdfs", "--quiet"]) == 0
+    assert run_cli(["ocr", "--all", "--quiet", "--lang", "eng"]) == 0
+    done = index()
+    assert sorted(done["indexed"]) == ["other2001", "zariski1958"]
+    assert done["pages_in_index"] == 3
+    hits = search("zariski", limit=5)
+    assert [(h["citekey"], h["page"]) for h in hits] == [("zariski1958", 2)]
+    words = [w["text"] for w in hits[0]["words"]]
+    assert words == ["Zariski", "Zariski"]
+    x0, y0, x1, y1 = hits[0]["words"][0]["bbox"]
+    assert 0 <= x0 < x1 <= hits[0]["width_px"] and 0 <= y0 < y1 <= hits[0]["height_px"]
+    assert "[[Zariski]]" in hits[0]["marked"]
+    # Stemming: "topology" finds the plural on the other citekey too.
+    assert {h["citekey"] for h in search("topology")} == {"zariski1958", "other2001"}
+    assert search("topology", citekey="other2001")[0]["citekey"] == "other2001"
+    # Nothing changed: nothing indexed again.
+    assert index()["indexed"] == []
+    with pytest.raises(InvalidInputError):
+        search("title:foo")

@@ -123,6 +123,32 @@ pub enum Command {
     ///   recto export --format txt,md --all
     #[command(verbatim_doc_comment)]
     Export(ExportArgs),
+    /// Bring the full-text search index up to date: every citekey's
+    /// current OCR text, one document per page, with the printed page
+    /// labels of its table of contents. Incremental: only citekeys whose
+    /// current OCR or TOC result changed are indexed again.
+    ///
+    /// The index is derived data in <data dir>/.recto/search/ (rebuilt by
+    /// --rebuild or `recto registry rebuild`).
+    ///
+    /// Examples:
+    ///   recto index                       (every citekey with OCR text)
+    ///   recto index --citekeys smith2020
+    ///   recto index --rebuild
+    #[command(verbatim_doc_comment)]
+    Index(IndexArgs),
+    /// Search the library's pages: words, "phrases", prefix*, AND, OR,
+    /// NOT (or -word). Words are stemmed (English, German, French) and
+    /// accents folded. Each hit: citekey, page (and printed label), score,
+    /// a snippet with the matches in [[...]]; --json adds the boxes of the
+    /// matching words on the page.
+    ///
+    /// Examples:
+    ///   recto search Zariski-Topologie
+    ///   recto search '"affine space" OR schem*' --citekey hartshorne1977
+    ///   recto search hausdorff --limit 5 --json
+    #[command(verbatim_doc_comment)]
+    Search(SearchArgs),
     /// Push any step's results to the bucket, incrementally, and verify
     /// (`recto sync --step ocr` is `recto sync-ocr`).
     ///
@@ -234,6 +260,42 @@ pub struct TocArgs {
     /// No progress, no summary line.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Only these citekeys, comma-separated [default: every citekey with
+    /// an OCR result].
+    #[arg(long, value_delimiter = ',', value_name = "KEY,...")]
+    pub citekeys: Vec<String>,
+    /// Every citekey (the default; for symmetry with the steps).
+    #[arg(long, conflicts_with = "citekeys")]
+    pub all: bool,
+    /// Drop the index and build it again from the OCR results.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress, no summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What to look for.
+    #[arg(value_name = "QUERY", required = true, num_args = 1..)]
+    pub query: Vec<String>,
+    /// Only this citekey's pages.
+    #[arg(long, value_name = "KEY")]
+    pub citekey: Option<String>,
+    /// At most this many hits [default: 20].
+    #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+    /// The hits as JSON, with the boxes of the matching words.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

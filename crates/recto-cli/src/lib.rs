@@ -70,6 +70,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Toc(args) => commands::toc::run(args, &config),
         Command::Segment(args) => commands::segment::run(args, &config),
         Command::Export(args) => commands::export::run(args, &config),
+        Command::Index(args) => commands::search::index(args, &config),
+        Command::Search(args) => commands::search::search(args, &config),
         Command::Status(args) => commands::status::run(args, &config),
         Command::Text(args) => commands::text::run(args, &config),
         Command::Show { citekey, json } => commands::text::show(&citekey, json, &config),

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
 use tantivy::schema::{
-    Field, FAST, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
 use tantivy::snippet::SnippetGenerator;
@@ -131,7 +131,9 @@ pub struct SearchIndex {
 
 impl std::fmt::Debug for SearchIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SearchIndex").field("path", &self.path).finish()
+        f.debug_struct("SearchIndex")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -189,7 +191,9 @@ impl SearchIndex {
             Index::open_in_dir(dir).map_err(err)?
         };
         for lang in Lang::ALL {
-            index.tokenizers().register(lang.tokenizer(), lang.analyzer());
+            index
+                .tokenizers()
+                .register(lang.tokenizer(), lang.analyzer());
         }
         let s = index.schema();
         let field = |name: &str| s.get_field(name);
@@ -261,7 +265,10 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let (top, total) = searcher.search(
             &query,
-            &(TopDocs::with_limit(req.limit.max(1)).order_by_score(), Count),
+            &(
+                TopDocs::with_limit(req.limit.max(1)).order_by_score(),
+                Count,
+            ),
         )?;
         let mut generators = Vec::with_capacity(4);
         for lang in Lang::ALL {
@@ -335,7 +342,12 @@ impl SearchIndex {
             let word = piece.trim_end();
             let quotes = word.matches('"').count();
             let bare = word.trim_start_matches(['-', '+']);
-            if !in_quotes && quotes == 0 && bare.len() > 1 && bare.ends_with('*') && !bare.contains(':') {
+            if !in_quotes
+                && quotes == 0
+                && bare.len() > 1
+                && bare.ends_with('*')
+                && !bare.contains(':')
+            {
                 let stem = fold(bare.trim_end_matches('*'));
                 if stem.is_empty() {
                     return Err(bad(format!("{word:?} is a prefix of nothing")));
@@ -362,9 +374,7 @@ impl SearchIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let join = if any_or { Occur::Should } else { Occur::Must };
         if !rest.is_empty() && rest != "OR" && rest != "AND" {
-            let parsed = parser
-                .parse_query(rest)
-                .map_err(|e| bad(e.to_string()))?;
+            let parsed = parser.parse_query(rest).map_err(|e| bad(e.to_string()))?;
             clauses.push((join, parsed));
         }
         let mut folded = Vec::new();

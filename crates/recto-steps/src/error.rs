@@ -80,6 +80,21 @@ pub enum StepError {
 
     #[error("{}: {reason}", .path.display())]
     Input { path: PathBuf, reason: String },
+
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The search index cannot be opened, read or written.
+    #[error("{0}")]
+    Search(String),
+
+    /// A search query that cannot be understood.
+    #[error("{0}")]
+    SearchQuery(String),
 }
 
 fn describe_holders(holders: &[(String, Vec<String>)]) -> String {
@@ -126,6 +141,7 @@ impl StepError {
             StepError::ResumeConflict { .. }
             | StepError::InvalidSetting { .. }
             | StepError::NoCitekeys
+            | StepError::SearchQuery(_)
             | StepError::NoSources => true,
             _ => false,
         }

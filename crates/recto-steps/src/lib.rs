@@ -9,6 +9,7 @@ pub mod harness;
 pub mod hashcache;
 pub mod ocr;
 pub mod progress;
+pub mod search;
 pub mod segment;
 pub mod sources;
 pub mod sync;

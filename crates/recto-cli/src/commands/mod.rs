@@ -4,6 +4,7 @@ pub mod export;
 pub mod jobs;
 pub mod ocr;
 pub mod registry;
+pub mod search;
 pub mod segment;
 pub mod status;
 pub mod step;

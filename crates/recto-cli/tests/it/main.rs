@@ -7,6 +7,7 @@ mod library;
 mod ocr;
 mod record;
 mod registry_cmds;
+mod search;
 mod searchable;
 mod segment;
 mod sync;

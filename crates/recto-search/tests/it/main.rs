@@ -22,22 +22,47 @@ fn library(dir: &std::path::Path) -> SearchIndex {
     w.replace(
         "hartshorne1977",
         &[
-            doc("hartshorne1977", 1, Lang::En, "Algebraic geometry begins with varieties."),
-            doc("hartshorne1977", 2, Lang::En, "The Zariski topology on affine space is coarse."),
+            doc(
+                "hartshorne1977",
+                1,
+                Lang::En,
+                "Algebraic geometry begins with varieties.",
+            ),
+            doc(
+                "hartshorne1977",
+                2,
+                Lang::En,
+                "The Zariski topology on affine space is coarse.",
+            ),
         ],
     )
     .unwrap();
     w.replace(
         "boehm2020",
         &[
-            doc("boehm2020", 1, Lang::De, "Die Zariski-Topologie ist nicht hausdorffsch."),
-            doc("boehm2020", 2, Lang::De, "Über die Hüllen abgeschlossener Mengen in Zürich."),
+            doc(
+                "boehm2020",
+                1,
+                Lang::De,
+                "Die Zariski-Topologie ist nicht hausdorffsch.",
+            ),
+            doc(
+                "boehm2020",
+                2,
+                Lang::De,
+                "Über die Hüllen abgeschlossener Mengen in Zürich.",
+            ),
         ],
     )
     .unwrap();
     w.replace(
         "dupont1999",
-        &[doc("dupont1999", 1, Lang::Fr, "Les topologies des espaces économiques.")],
+        &[doc(
+            "dupont1999",
+            1,
+            Lang::Fr,
+            "Les topologies des espaces économiques.",
+        )],
     )
     .unwrap();
     w.commit().unwrap();
@@ -68,13 +93,20 @@ fn words_stems_accents_phrases_prefixes_and_booleans() {
     assert_eq!(idx.num_pages(), 5);
     // A word in two languages; the hyphenated German compound is found by
     // its parts.
-    assert_eq!(found(&idx, "Zariski"), [k("boehm2020", 1), k("hartshorne1977", 2)]);
+    assert_eq!(
+        found(&idx, "Zariski"),
+        [k("boehm2020", 1), k("hartshorne1977", 2)]
+    );
     assert_eq!(found(&idx, "Zariski-Topologie"), [k("boehm2020", 1)]);
     // Stemming: plural and singular meet, in English, French and German
     // (a query is analysed as each language would).
     assert_eq!(
         found(&idx, "topologies"),
-        [k("boehm2020", 1), k("dupont1999", 1), k("hartshorne1977", 2)]
+        [
+            k("boehm2020", 1),
+            k("dupont1999", 1),
+            k("hartshorne1977", 2)
+        ]
     );
     assert_eq!(found(&idx, "variety"), [k("hartshorne1977", 1)]);
     // Accents folded: Zurich finds Zürich, economiques finds économiques.
@@ -109,7 +141,8 @@ fn hits_have_labels_snippets_and_the_citekey_filter() {
     assert_eq!(hit.lang, Lang::En);
     assert!(hit.score > 0.0);
     assert!(
-        hit.marked("[", "]").starts_with("The [Zariski] topology on affine space"),
+        hit.marked("[", "]")
+            .starts_with("The [Zariski] topology on affine space"),
         "{}",
         hit.marked("[", "]")
     );
@@ -123,7 +156,12 @@ fn replacing_a_citekey_drops_its_old_pages() {
     let mut w = idx.writer().unwrap();
     w.replace(
         "hartshorne1977",
-        &[doc("hartshorne1977", 1, Lang::En, "A second edition about schemes.")],
+        &[doc(
+            "hartshorne1977",
+            1,
+            Lang::En,
+            "A second edition about schemes.",
+        )],
     )
     .unwrap();
     w.commit().unwrap();
@@ -141,9 +179,13 @@ fn replacing_a_citekey_drops_its_old_pages() {
 fn matching_words_come_with_their_boxes() {
     let dir = tempfile::tempdir().unwrap();
     let idx = library(dir.path());
-    let res = idx.search(&SearchRequest::new("coarse hausd*")).unwrap_or_else(|e| panic!("{e}"));
+    let res = idx
+        .search(&SearchRequest::new("coarse hausd*"))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(res.hits.is_empty(), "no page has both");
-    let res = idx.search(&SearchRequest::new("topology OR hausd*")).unwrap();
+    let res = idx
+        .search(&SearchRequest::new("topology OR hausd*"))
+        .unwrap();
     let w = |t: &str, x: i32| Word {
         text: t.into(),
         bbox: [x, 10, x + 50, 30],
@@ -154,7 +196,12 @@ fn matching_words_come_with_their_boxes() {
             bbox: [0, 0, 500, 40],
             lines: vec![Line::new(
                 [0, 10, 500, 30],
-                vec![w("The", 0), w("Topology,", 60), w("Hausdorff", 120), w("other", 180)],
+                vec![
+                    w("The", 0),
+                    w("Topology,", 60),
+                    w("Hausdorff", 120),
+                    w("other", 180),
+                ],
             )],
         }],
         ..serde_json::from_str(EMPTY_PAGE).unwrap()
@@ -169,7 +216,10 @@ fn matching_words_come_with_their_boxes() {
 fn a_bad_query_and_an_index_of_another_version_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let idx = library(dir.path());
-    let e = idx.search(&SearchRequest::new("title:foo")).unwrap_err().to_string();
+    let e = idx
+        .search(&SearchRequest::new("title:foo"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("title:foo"), "{e}");
     drop(idx);
     std::fs::write(dir.path().join("recto-index-version"), "0").unwrap();

@@ -1,0 +1,85 @@
+//! `recto index` and `recto search`: the library's full-text index.
+
+use recto_registry::Citekey;
+use recto_search::SearchRequest;
+use recto_steps::harness::Selection;
+use recto_steps::search::{IndexRequest, run_index};
+
+use super::Outcome;
+use crate::cli::{IndexArgs, SearchArgs};
+use crate::config::Config;
+use crate::output;
+use crate::progress::CliProgress;
+
+pub fn index(args: IndexArgs, config: &Config) -> anyhow::Result<Outcome> {
+    let registry = config.registry();
+    let selection = if args.citekeys.is_empty() {
+        Selection::All
+    } else {
+        Selection::Given(args.citekeys.clone())
+    };
+    let progress = CliProgress::new(args.quiet || args.json, "citekeys");
+    let out = run_index(
+        &registry,
+        &IndexRequest {
+            selection,
+            rebuild: args.rebuild,
+        },
+        &progress,
+    )?;
+    for (key, why) in &out.failures {
+        tracing::error!("{key}: not indexed: {why}");
+    }
+    if args.json {
+        output::json(&out)?;
+    } else if !args.quiet {
+        output::line(format!(
+            "indexed {} citekeys ({} pages, {:.0} pages/s), {} unchanged, {} failed; {} pages in the index",
+            out.indexed.len(),
+            out.pages,
+            out.pages_per_second,
+            out.unchanged,
+            out.failures.len(),
+            out.pages_in_index
+        ))?;
+    }
+    Ok(if out.failures.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Partial
+    })
+}
+
+pub fn search(args: SearchArgs, config: &Config) -> anyhow::Result<Outcome> {
+    let registry = config.registry();
+    let citekey = match &args.citekey {
+        Some(k) => Some(Citekey::parse(k)?.as_str().to_owned()),
+        None => None,
+    };
+    let mut req = SearchRequest::new(&args.query.join(" "));
+    req.citekey = citekey;
+    req.limit = args.limit.max(1);
+    let found = recto_steps::search::search(&registry, &req)?;
+    if args.json {
+        output::json(&found)?;
+        return Ok(Outcome::Success);
+    }
+    for h in &found.hits {
+        let label = h
+            .hit
+            .label
+            .as_ref()
+            .map(|l| format!(" (p. {l})"))
+            .unwrap_or_default();
+        output::line(format!(
+            "{} page {}{label}  {:.2}\n    {}",
+            h.hit.citekey, h.hit.page, h.hit.score, h.marked
+        ))?;
+    }
+    output::line(format!(
+        "{} of {} pages shown",
+        found.hits.len(),
+        found.total
+    ))?;
+    Ok(Outcome::Success)
+}

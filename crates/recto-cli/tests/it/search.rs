@@ -1,0 +1,168 @@
+//! `recto index` and `recto search` on generated text-layer PDFs: hits with
+//! pages and word boxes, incremental indexing, the rebuild, the errors.
+
+use recto_test_support::{TestContext, text_pdf};
+use serde_json::Value;
+
+use super::toc::{upload_and_ocr, write_pdf};
+use super::{recto, stderr, stdout};
+
+fn json(o: &std::process::Output) -> Value {
+    assert!(o.status.success(), "{}", stderr(o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+fn hits(ctx: &TestContext, q: &[&str]) -> Vec<(String, u64)> {
+    let mut args = vec!["search", "--json"];
+    args.extend_from_slice(q);
+    json(&recto(ctx, &args))["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["citekey"].as_str().unwrap().to_owned(),
+                h["page"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn library(ctx: &TestContext) {
+    write_pdf(
+        ctx,
+        "hartshorne1977",
+        &text_pdf(&[
+            "Algebraic geometry begins with varieties\nover an algebraically closed field.",
+            "The Zariski topology on affine space\nis coarse, and Zariski knew it.",
+        ]),
+    );
+    write_pdf(
+        ctx,
+        "boehm2020",
+        &text_pdf(&[
+            "Die Zariski-Topologie ist nicht hausdorffsch,\nsagt man in Zuerich und Muenchen.",
+        ]),
+    );
+    upload_and_ocr(ctx, "hartshorne1977,boehm2020");
+}
+
+#[test]
+fn search_finds_pages_with_their_words_boxes() {
+    let ctx = TestContext::new();
+    library(&ctx);
+    // No index yet: said so.
+    let o = recto(&ctx, &["search", "zariski"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("run `recto index`"), "{}", stderr(&o));
+
+    let out = json(&recto(&ctx, &["index", "--json"]));
+    assert_eq!(out["pages"], 3);
+    assert_eq!(out["pages_in_index"], 3);
+    assert_eq!(out["unchanged"], 0);
+
+    let mut both = hits(&ctx, &["Zariski"]);
+    both.sort();
+    assert_eq!(
+        both,
+        [
+            ("boehm2020".to_owned(), 1),
+            ("hartshorne1977".to_owned(), 2)
+        ]
+    );
+    let res = json(&recto(
+        &ctx,
+        &["search", "--json", "Zariski", "--citekey", "hartshorne1977"],
+    ));
+    let hit = &res["hits"][0];
+    assert_eq!(res["total"], 1);
+    assert_eq!(
+        (hit["citekey"].as_str(), hit["page"].as_u64()),
+        (Some("hartshorne1977"), Some(2))
+    );
+    let words: Vec<&str> = hit["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(words, ["Zariski", "Zariski"]);
+    // The first "Zariski" is the line's second word, 72 pt + "The " from
+    // the left at 300 dpi: its box starts past x = 300.
+    let b: Vec<i64> = hit["words"][0]["bbox"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert!(b[0] > 300 && b[2] > b[0] && b[3] > b[1], "{b:?}");
+    assert!(hit["marked"].as_str().unwrap().contains("[[Zariski]]"));
+    // The query language: phrases, prefixes, NOT, stems, folded accents.
+    assert_eq!(
+        hits(&ctx, &["\"affine space\""]),
+        [("hartshorne1977".to_owned(), 2)]
+    );
+    assert!(hits(&ctx, &["\"space affine\""]).is_empty());
+    assert_eq!(hits(&ctx, &["hausdorff*"]), [("boehm2020".to_owned(), 1)]);
+    assert_eq!(
+        hits(&ctx, &["Zariski", "NOT", "coarse"]),
+        [("boehm2020".to_owned(), 1)]
+    );
+    assert_eq!(hits(&ctx, &["variety"]), [("hartshorne1977".to_owned(), 1)]);
+    // The plain output: a line per hit, the snippet marked.
+    let o = recto(&ctx, &["search", "coarse"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("hartshorne1977 page 2"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("[[coarse]]"), "{}", stdout(&o));
+    // A query recto cannot read: exit 2, the query named.
+    let o = recto(&ctx, &["search", "title:foo"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("title:foo"));
+}
+
+#[test]
+fn indexing_is_incremental_and_rebuilt_with_the_registry() {
+    let ctx = TestContext::new();
+    library(&ctx);
+    json(&recto(&ctx, &["index", "--json"]));
+    let again = json(&recto(&ctx, &["index", "--json"]));
+    assert_eq!(again["indexed"].as_array().unwrap().len(), 0);
+    assert_eq!(again["unchanged"], 2);
+    // A new OCR result for one citekey: only it is indexed again.
+    let o = recto(
+        &ctx,
+        &[
+            "ocr",
+            "--quiet",
+            "--citekeys",
+            "boehm2020",
+            "--lang",
+            "deu",
+            "--mode",
+            "force-ocr",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = json(&recto(&ctx, &["index", "--json"]));
+    assert_eq!(after["indexed"], serde_json::json!(["boehm2020"]));
+    assert_eq!(after["pages_in_index"], 3);
+    // Derived data: deleted, then rebuilt by `recto registry rebuild`.
+    let dir = ctx.data_dir().join(".recto/search");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = recto(&ctx, &["registry", "rebuild"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("rebuilt the search index: 3 pages"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(hits(&ctx, &["coarse"]), [("hartshorne1977".to_owned(), 2)]);
+    // --rebuild from nothing.
+    let r = json(&recto(&ctx, &["index", "--rebuild", "--json"]));
+    assert_eq!(r["pages"], 3);
+}
