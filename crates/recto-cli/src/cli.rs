@@ -149,6 +149,17 @@ pub enum Command {
     ///   recto search hausdorff --limit 5 --json
     #[command(verbatim_doc_comment)]
     Search(SearchArgs),
+    /// A local web app over the data directory: the library with every
+    /// citekey's state, jobs with their record and lineage, a page viewer
+    /// (image, OCR word boxes, text, contents, segments) and search.
+    /// Read-only; binds 127.0.0.1 unless --bind says otherwise. Stop it
+    /// with Ctrl-C.
+    ///
+    /// Examples:
+    ///   recto serve                       (http://127.0.0.1:8080)
+    ///   recto serve --port 9000
+    #[command(verbatim_doc_comment)]
+    Serve(ServeArgs),
     /// Push any step's results to the bucket, incrementally, and verify
     /// (`recto sync --step ocr` is `recto sync-ocr`).
     ///
@@ -260,6 +271,17 @@ pub struct TocArgs {
     /// No progress, no summary line.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port to listen on (0: any free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The address to listen on; anything but a loopback address makes
+    /// the library readable by others on the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
 }
 
 #[derive(Debug, Args)]

@@ -71,6 +71,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Segment(args) => commands::segment::run(args, &config),
         Command::Export(args) => commands::export::run(args, &config),
         Command::Index(args) => commands::search::index(args, &config),
+        Command::Serve(args) => commands::serve::run(args, &config),
         Command::Search(args) => commands::search::search(args, &config),
         Command::Status(args) => commands::status::run(args, &config),
         Command::Text(args) => commands::text::run(args, &config),

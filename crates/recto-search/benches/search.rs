@@ -16,9 +16,11 @@ use std::time::Instant;
 use recto_search::{Lang, PageDoc, SearchIndex, SearchRequest};
 
 fn corpus_pages() -> Vec<(Lang, String)> {
-    let dir = std::env::var("CORPUS").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-    });
+    let dir = std::env::var("CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+        });
     let mut pages = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(dir.join("gt"))
         .unwrap_or_else(|e| panic!("{}: {e} (set CORPUS)", dir.display()))
@@ -36,17 +38,26 @@ fn corpus_pages() -> Vec<(Lang, String)> {
             Lang::En
         };
         let text = std::fs::read_to_string(&f).unwrap();
-        pages.extend(text.split('\u{c}').filter(|p| p.trim().len() > 50).map(|p| (lang, p.to_owned())));
+        pages.extend(
+            text.split('\u{c}')
+                .filter(|p| p.trim().len() > 50)
+                .map(|p| (lang, p.to_owned())),
+        );
     }
     pages
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1).min(sorted.len() - 1)]
+    sorted[((sorted.len() as f64 * p).ceil() as usize)
+        .saturating_sub(1)
+        .min(sorted.len() - 1)]
 }
 
 fn main() {
-    let n: usize = std::env::var("PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let n: usize = std::env::var("PAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let pages = corpus_pages();
     let per_key = pages.len();
     let dir = tempfile::tempdir().unwrap();
@@ -92,13 +103,16 @@ fn main() {
         {
             let mut ins = tx.prepare("INSERT INTO pages VALUES (?1, ?2, ?3)").unwrap();
             for d in &docs {
-                ins.execute(rusqlite::params![d.citekey, d.page, d.text]).unwrap();
+                ins.execute(rusqlite::params![d.citekey, d.page, d.text])
+                    .unwrap();
             }
         }
         tx.commit().unwrap();
     }
     let t_fts = t.elapsed().as_secs_f64();
-    let fts_size = std::fs::metadata(dir.path().join("fts.sqlite")).unwrap().len();
+    let fts_size = std::fs::metadata(dir.path().join("fts.sqlite"))
+        .unwrap()
+        .len();
 
     // Queries: (recto, FTS5) pairs.
     let queries: Vec<(String, String)> = vec![
@@ -167,7 +181,9 @@ fn main() {
         chars as f64 / 1e6
     );
     println!();
-    println!("| engine | indexing s | pages/s | size per 1,000 pages | query p50 ms | p95 ms | max ms |");
+    println!(
+        "| engine | indexing s | pages/s | size per 1,000 pages | query p50 ms | p95 ms | max ms |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|");
     println!(
         "| recto (tantivy) | {t_index:.1} | {:.0} | {:.2} MB | {:.2} | {:.2} | {:.2} |",
@@ -204,7 +220,11 @@ fn walk_size(dir: &std::path::Path) -> u64 {
             d.flatten()
                 .map(|e| {
                     let m = e.metadata().unwrap();
-                    if m.is_dir() { walk_size(&e.path()) } else { m.len() }
+                    if m.is_dir() {
+                        walk_size(&e.path())
+                    } else {
+                        m.len()
+                    }
                 })
                 .sum()
         })

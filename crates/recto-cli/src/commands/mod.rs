@@ -6,6 +6,7 @@ pub mod ocr;
 pub mod registry;
 pub mod search;
 pub mod segment;
+pub mod serve;
 pub mod status;
 pub mod step;
 pub mod sync;

@@ -62,7 +62,7 @@ fn packed(img: &GrayImage) -> Vec<u8> {
 
 /// The five pages: a text layer, an upright scan, a scan upside down, a
 /// scan on its side, a sideways image shown upright by /Rotate 90.
-fn fixture(dir: &Path) -> Vec<u8> {
+pub(crate) fn fixture(dir: &Path) -> Vec<u8> {
     let upright = render(dir, PAGES[1]);
     let flipped = rotate_cw(&render(dir, PAGES[2]), 180);
     let side = rotate_cw(&render(dir, PAGES[3]), 90);
