@@ -4,9 +4,22 @@
   "use strict";
   var table = document.getElementById("library");
   if (table) {
-    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
     var filter = document.getElementById("filter");
     var count = document.getElementById("count");
+    // The rows past the first screenful, fetched after the first paint.
+    if (body.dataset.more) {
+      fetch(body.dataset.more).then(function (r) { return r.text(); }).then(function (html) {
+        body.insertAdjacentHTML("beforeend", html);
+        rows = Array.prototype.slice.call(body.rows);
+        body.dataset.more = "";
+        body.dataset.loaded = "1";
+        if (filter.value) filter.dispatchEvent(new Event("input"));
+      });
+    } else {
+      body.dataset.loaded = "1";
+    }
     filter.addEventListener("input", function () {
       var q = filter.value.toLowerCase(), shown = 0;
       rows.forEach(function (r) {

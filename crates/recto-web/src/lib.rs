@@ -98,6 +98,7 @@ impl Server {
 fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(library))
+        .route("/library/rows", get(library_more))
         .route("/job/{job}", get(job))
         .route("/doc/{citekey}", get(viewer))
         .route("/search", get(search))
@@ -158,51 +159,42 @@ fn badge(state: &str, title: Option<&str>) -> String {
     format!("<span class=\"badge {class}\"{title}>{}</span>", esc(state))
 }
 
-async fn library(State(app): State<Arc<App>>) -> Response {
-    let states = match app.registry.citekey_states(&[], None) {
-        Ok(s) => s,
-        Err(e) => return failure(&e.to_string()),
-    };
-    let steps: Vec<String> = app
-        .registry
-        .pipeline()
-        .iter()
-        .map(|s| s.as_str().to_owned())
-        .collect();
-    let mut body = String::with_capacity(256 * states.len() + 1024);
-    let _ = write!(
-        body,
-        "<div class=\"bar\"><input id=\"filter\" type=\"search\" placeholder=\"Filter citekeys, states…\" autofocus> \
-         <span class=\"muted\" id=\"count\">{} citekeys</span></div>",
-        states.len()
-    );
-    body.push_str("<table id=\"library\" class=\"sortable\"><thead><tr><th data-sort=\"text\">Citekey</th><th data-sort=\"text\">State</th>");
-    for s in &steps {
-        let _ = write!(body, "<th data-sort=\"text\">{}</th>", esc(s));
-    }
-    body.push_str("<th data-sort=\"num\">Pages</th><th data-sort=\"num\">Confidence</th><th data-sort=\"text\">Source</th></tr></thead><tbody>");
-    for st in &states {
+/// Rows in the library page's own HTML; the rest come in one request
+/// after the first paint, so a 2,000-citekey library shows at once.
+const FIRST_ROWS: usize = 150;
+
+#[derive(Debug, Deserialize)]
+struct LibraryQuery {
+    /// Every row in the page itself (the link for browsers without
+    /// scripts).
+    all: Option<u8>,
+    /// `/library/rows?from=N`: the rows from N on, as a fragment.
+    from: Option<usize>,
+}
+
+fn library_rows(states: &[recto_registry::CitekeyState], steps: &[String], out: &mut String) {
+    for st in states {
         let ocr = st.steps.iter().find(|s| s.step == "ocr");
         let _ = write!(
-            body,
+            out,
             "<tr><td><a href=\"/doc/{k}\">{k}</a></td><td>{}</td>",
             badge(&st.state, None),
             k = esc(&st.citekey)
         );
-        for name in &steps {
+        for name in steps {
             match st.steps.iter().find(|s| &s.step == name) {
                 Some(s) => {
                     let cell = badge(&s.state, s.reason.as_deref());
                     match &s.job_id {
                         Some(j) => {
-                            let _ = write!(body, "<td><a href=\"/job/{}\">{cell}</a></td>", esc(j));
+                            let _ = write!(out, "<td><a href=\"/job/{}\">{cell}</a></td>", esc(j));
                         }
                         None => {
-                            let _ = write!(body, "<td>{cell}</td>");
+                            let _ = write!(out, "<td>{cell}</td>");
                         }
                     }
                 }
-                None => body.push_str("<td></td>"),
+                None => out.push_str("<td></td>"),
             }
         }
         let pages = ocr
@@ -215,11 +207,78 @@ async fn library(State(app): State<Arc<App>>) -> Response {
             format!("<a href=\"/job/{j}\">{j}</a>", j = esc(&s.job_id))
         });
         let _ = write!(
-            body,
+            out,
             "<td class=\"num\">{pages}</td><td class=\"num\">{conf}</td><td>{source}</td></tr>"
         );
     }
+}
+
+fn library_states(app: &App) -> Result<(Vec<recto_registry::CitekeyState>, Vec<String>), Response> {
+    let states = app
+        .registry
+        .citekey_states(&[], None)
+        .map_err(|e| failure(&e.to_string()))?;
+    let steps = app
+        .registry
+        .pipeline()
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .collect();
+    Ok((states, steps))
+}
+
+async fn library_more(State(app): State<Arc<App>>, Query(lq): Query<LibraryQuery>) -> Response {
+    let (states, steps) = match library_states(&app) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let from = lq.from.unwrap_or(FIRST_ROWS).min(states.len());
+    let mut out = String::with_capacity(300 * (states.len() - from));
+    library_rows(&states[from..], &steps, &mut out);
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], out).into_response()
+}
+
+async fn library(State(app): State<Arc<App>>, Query(lq): Query<LibraryQuery>) -> Response {
+    let (states, steps) = match library_states(&app) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let shown = if lq.all.is_some() {
+        states.len()
+    } else {
+        states.len().min(FIRST_ROWS)
+    };
+    let mut body = String::with_capacity(300 * shown + 1024);
+    let _ = write!(
+        body,
+        "<div class=\"bar\"><input id=\"filter\" type=\"search\" placeholder=\"Filter citekeys, states…\" autofocus> \
+         <span class=\"muted\" id=\"count\">{} citekeys</span></div>",
+        states.len()
+    );
+    body.push_str("<table id=\"library\" class=\"sortable\"><thead><tr><th data-sort=\"text\">Citekey</th><th data-sort=\"text\">State</th>");
+    for s in &steps {
+        let _ = write!(body, "<th data-sort=\"text\">{}</th>", esc(s));
+    }
+    body.push_str("<th data-sort=\"num\">Pages</th><th data-sort=\"num\">Confidence</th><th data-sort=\"text\">Source</th></tr></thead>");
+    let _ = write!(
+        body,
+        "<tbody data-total=\"{}\" data-more=\"{}\">",
+        states.len(),
+        if shown < states.len() {
+            format!("/library/rows?from={shown}")
+        } else {
+            String::new()
+        }
+    );
+    library_rows(&states[..shown], &steps, &mut body);
     body.push_str("</tbody></table>");
+    if shown < states.len() {
+        let _ = write!(
+            body,
+            "<noscript><p><a href=\"/?all=1\">Show all {} citekeys</a></p></noscript>",
+            states.len()
+        );
+    }
     if states.is_empty() {
         body.push_str(
             "<p class=\"empty\">No citekeys yet: <code>recto upload --from DIR</code>.</p>",

@@ -99,6 +99,20 @@ fn layering_of_crates_holds() {
         dependencies("recto-segment"),
         ["recto-page", "recto-toc", "serde"]
     );
+    // The search index knows pages, not the registry, steps or storage.
+    assert_eq!(
+        dependencies("recto-search"),
+        ["recto-page", "serde", "serde_json", "tantivy", "thiserror"]
+    );
+    // The web app reads through the registry and steps; it talks to no
+    // store and runs no engine.
+    let web = dependencies("recto-web");
+    for banned in ["recto-store", "recto-ocr", "object_store", "mupdf", "clap"] {
+        assert!(
+            !web.iter().any(|d| d == banned),
+            "recto-web depends on {banned}"
+        );
+    }
     // Only the CLI (and the Python module, which wraps it) know clap.
     for name in [
         "recto-registry",
@@ -108,6 +122,8 @@ fn layering_of_crates_holds() {
         "recto-page",
         "recto-toc",
         "recto-segment",
+        "recto-search",
+        "recto-web",
     ] {
         assert!(
             !dependencies(name)
@@ -126,6 +142,8 @@ fn only_the_cli_prints() {
         "recto-steps",
         "recto-ocr",
         "recto-page",
+        "recto-search",
+        "recto-web",
         "recto-py",
     ] {
         for f in rust_files(&crate_dir(krate).join("src")) {
