@@ -213,11 +213,13 @@ fn library_rows(states: &[recto_registry::CitekeyState], steps: &[String], out: 
     }
 }
 
-fn library_states(app: &App) -> Result<(Vec<recto_registry::CitekeyState>, Vec<String>), Response> {
+type Library = (Vec<recto_registry::CitekeyState>, Vec<String>);
+
+fn library_states(app: &App) -> Result<Library, String> {
     let states = app
         .registry
         .citekey_states(&[], None)
-        .map_err(|e| failure(&e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     let steps = app
         .registry
         .pipeline()
@@ -230,7 +232,7 @@ fn library_states(app: &App) -> Result<(Vec<recto_registry::CitekeyState>, Vec<S
 async fn library_more(State(app): State<Arc<App>>, Query(lq): Query<LibraryQuery>) -> Response {
     let (states, steps) = match library_states(&app) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(e) => return failure(&e),
     };
     let from = lq.from.unwrap_or(FIRST_ROWS).min(states.len());
     let mut out = String::with_capacity(300 * (states.len() - from));
@@ -241,7 +243,7 @@ async fn library_more(State(app): State<Arc<App>>, Query(lq): Query<LibraryQuery
 async fn library(State(app): State<Arc<App>>, Query(lq): Query<LibraryQuery>) -> Response {
     let (states, steps) = match library_states(&app) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(e) => return failure(&e),
     };
     let shown = if lq.all.is_some() {
         states.len()
