@@ -704,3 +704,50 @@ fn hocr_and_alto_match_tesseracts_own_renderers_on_the_same_page() {
         "ALTO",
     );
 }
+
+/// Two corpus scans (pages turned 0/90/180/270 degrees, bilevel JBIG2; a
+/// CCITT Antiqua book in German) through upload, OCR and export, then
+/// `bench/pdf_check.py`: qpdf --check, the size bound, `pdftotext -raw` of
+/// every OCRed page against recto's text (CER <= 0.01) and >= 98% of
+/// Poppler's word boxes within 2 pt of recto's.
+#[test]
+fn corpus_scans_pass_the_searchable_pdf_checks() {
+    let linn = recto_test_support::require_corpus!("scan_jbig2_en_rot0-90-180-270_linn.pdf");
+    let bebel = recto_test_support::require_corpus!("scan_ccitt_de_antiqua_1879_bebel_4p.pdf");
+    let ctx = TestContext::new();
+    write_pdf(&ctx, "linn1985", &std::fs::read(&linn).unwrap());
+    write_pdf(&ctx, "bebel1879", &std::fs::read(&bebel).unwrap());
+    let dir = ctx.root().join("pdfs");
+    let o = recto(
+        &ctx,
+        &["upload", "--quiet", "--from", dir.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (key, lang) in [("linn1985", "eng"), ("bebel1879", "deu")] {
+        let o = recto(&ctx, &["ocr", "--quiet", "--citekeys", key, "--lang", lang]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let o = recto(&ctx, &["export", "--format", "pdf", "--all", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (key, src) in [("linn1985", &linn), ("bebel1879", &bebel)] {
+        let result = ctx
+            .data_dir()
+            .join("analytics/ocr")
+            .join(key)
+            .join("current");
+        let o = Command::new("python3")
+            .arg(recto_test_support::repo_root().join("bench/pdf_check.py"))
+            .arg(src)
+            .arg(exported(&ctx, key))
+            .arg(&result)
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{key}:\n{report}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(report.contains("qpdf --check: exit 0"), "{report}");
+    }
+}

@@ -391,3 +391,68 @@ fn serve_binds_loopback_and_warns_otherwise() {
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stdout).contains("[default: 127.0.0.1]"));
 }
+
+/// The viewer's side navigation and the printed-label jump, over HTTP: a
+/// book with printed contents after `recto toc` and `recto segment`.
+#[test]
+fn the_viewer_has_contents_segments_and_printed_labels() {
+    let ctx = TestContext::new();
+    let pages = super::toc::book("5");
+    let refs: Vec<&str> = pages.iter().map(String::as_str).collect();
+    super::toc::write_pdf(
+        &ctx,
+        "book2020",
+        &recto_test_support::book_pdf(&refs, &[], None),
+    );
+    super::toc::upload_and_ocr(&ctx, "book2020");
+    for step in ["toc", "segment"] {
+        let o = recto(&ctx, &[step, "--quiet", "--citekeys", "book2020"]);
+        assert!(o.status.success(), "{step}: {}", stderr(&o));
+    }
+    let toc: Value = serde_json::from_slice(
+        &std::fs::read(
+            ctx.data_dir()
+                .join("analytics/toc/book2020/current/toc.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let labels = toc["page_labels"].as_array().unwrap();
+    let (index, label) = labels
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, l)| l.as_str().map(|l| (i, l.to_owned())))
+        .expect("a printed label");
+    let title = toc["entries"][0]["title"].as_str().unwrap().to_owned();
+
+    let mut serve = recto_command(&ctx, &["serve", "--port", "0"], &[]);
+    serve.stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = Killed(serve.spawn().unwrap());
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .and_then(|u| u.trim_end_matches('/').rsplit(':').next()?.parse().ok())
+        .unwrap();
+    let (status, body) = get(port, "/doc/book2020?page=1");
+    assert_eq!(status, 200);
+    assert!(body.contains("<h3>Contents</h3>"), "{body}");
+    assert!(body.contains(&title), "{title} not in the contents nav");
+    assert!(body.contains("<h3>Segments</h3>"), "no segments nav");
+    let (status, body) = get(port, &format!("/doc/book2020?label={label}"));
+    assert_eq!(status, 200);
+    assert!(
+        body.contains(&format!("page {} of {}", index + 1, labels.len())),
+        "label {label} should open page {}",
+        index + 1
+    );
+    assert!(body.contains(&format!("(p. {label})")));
+    // A job that does not exist.
+    let (status, _) = get(port, "/job/2001-01-01_00-00-00");
+    assert_eq!(status, 404);
+    drop(child);
+}
