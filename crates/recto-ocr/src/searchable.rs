@@ -364,11 +364,12 @@ pub fn content_stream(page: &PageJson, m: Affine) -> String {
 /// Each line of a block with its baseline and the block's font size (OCR
 /// pixels). The baseline is the highest bottom among the line's words of at
 /// least half its height (a word without descender ends on it; quotes and
-/// dashes, which end above it, are left out); the size puts the font's ascent at the top of
-/// the line's tallest letters, and is the median over the block's lines, so
-/// that all lines of a block share it: extractors (Poppler) start a new
-/// block where the font size changes by a few percent, and line boxes vary
-/// with the letters they hold.
+/// dashes, which end above it, are left out); the size puts the font's
+/// ascent at the top of the line's tallest letters, and is the median over
+/// the block's lines, so that the lines of a block share it: extractors
+/// (Poppler) start a new block where the font size changes by a few
+/// percent, and line boxes vary with the letters they hold. A line more
+/// than 15% off the median (a heading) keeps its own size.
 fn block_lines(block: &recto_page::Block) -> Vec<(&recto_page::Line, f64, f64)> {
     let median = |mut v: Vec<f64>| -> f64 {
         v.sort_by(f64::total_cmp);
@@ -399,7 +400,20 @@ fn block_lines(block: &recto_page::Block) -> Vec<(&recto_page::Line, f64, f64)> 
             .map(|(l, base)| (base - f64::from(l.bbox[1])).max(1.0) * 1000.0 / ASCENT)
             .collect(),
     );
-    lines.into_iter().map(|(l, base)| (l, base, size)).collect()
+    // A line whose letters are clearly taller or shorter (a heading in the
+    // block) keeps its own size, as print does.
+    lines
+        .into_iter()
+        .map(|(l, base)| {
+            let own = (base - f64::from(l.bbox[1])).max(1.0) * 1000.0 / ASCENT;
+            let s = if (own - size).abs() > 0.15 * size {
+                own
+            } else {
+                size
+            };
+            (l, base, s)
+        })
+        .collect()
 }
 
 /// A number for a content stream: short, no exponent.
@@ -685,6 +699,20 @@ mod tests {
         // Cap heights 40 and 44: the block's median, 44, over the ascent.
         assert_eq!(got[0].2, got[1].2);
         assert!((got[0].2 - 44.0 / 0.8).abs() < 1e-9, "{}", got[0].2);
+
+        // A heading twice as tall as the body keeps its own size.
+        let mut block = block;
+        block.lines.insert(
+            0,
+            recto_page::Line::new([0, 0, 300, 88], vec![word("Title", [0, 0, 200, 88])]),
+        );
+        block.lines.push(recto_page::Line::new(
+            [0, 300, 300, 340],
+            vec![word("Body", [0, 300, 90, 340])],
+        ));
+        let got = block_lines(&block);
+        assert!((got[0].2 - 88.0 / 0.8).abs() < 1e-9, "{}", got[0].2);
+        assert_eq!(got[1].2, got[2].2);
     }
 
     #[test]
