@@ -218,6 +218,21 @@ fn page_docs(
     Ok((docs, indexed))
 }
 
+/// What `query` matches, to find its words on any page (the viewer's
+/// highlights) without running it over the whole library.
+pub fn matcher(registry: &Registry, query: &str) -> Result<recto_search::Matcher, StepError> {
+    let dir = index_dir(registry);
+    if !dir.join("recto-index-version").is_file() {
+        return Err(StepError::Search(
+            "there is no search index yet: run `recto index`".into(),
+        ));
+    }
+    let index = SearchIndex::open(&dir).map_err(search_err)?;
+    let mut req = SearchRequest::new(query);
+    req.limit = 1;
+    Ok(index.search(&req).map_err(search_err)?.matcher)
+}
+
 /// A hit and the words on its page that matched, with their boxes.
 #[derive(Debug, Clone, Serialize)]
 pub struct FoundPage {

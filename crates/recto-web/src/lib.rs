@@ -482,19 +482,16 @@ async fn viewer(
         return not_found(&format!("page {n} has no result"));
     };
     let q = vq.q.clone().unwrap_or_default();
-    // The words the search asked for, found as the search finds them.
+    // The words the search asked for, found on this page as the search
+    // finds them (the page's language decides the analysis).
     let marked: Vec<[i32; 4]> = if q.trim().is_empty() {
         Vec::new()
     } else {
-        let mut req = recto_search::SearchRequest::new(&q);
-        req.citekey = Some(key.as_str().to_owned());
-        req.limit = 10_000;
-        match recto_steps::search::search(&app.registry, &req) {
-            Ok(found) => found
-                .hits
+        match recto_steps::search::matcher(&app.registry, &q) {
+            Ok(m) => m
+                .words(recto_search::Lang::from_tesseract(&p.languages), &p)
                 .into_iter()
-                .filter(|h| h.hit.page == n as u64)
-                .flat_map(|h| h.words.into_iter().map(|w| w.bbox))
+                .map(|w| w.bbox)
                 .collect(),
             Err(_) => Vec::new(),
         }
