@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up recto, then run the main job end to end on the samples with the
 # embedded local store (no credentials): upload -> ocr -> sync_ocr, then
-# toc -> segment -> export.
+# toc -> segment -> export (a searchable PDF too) -> search.
 # Data goes to ./data (the store to ./data/store).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,5 +27,10 @@ $recto text linn1985 --pages 1 | head -c 400; echo
 echo "== tables of contents, then units and clean Markdown (docs/toc.md, docs/segmentation.md)"
 $recto toc --citekeys recto2026,linn1985
 $recto segment --citekeys recto2026,linn1985
-echo "== hOCR and ALTO for archives (docs/export.md)"
-$recto export --format hocr,alto,md --citekeys recto2026,linn1985
+echo "== a searchable PDF, hOCR and ALTO for archives (docs/export.md)"
+$recto export --format pdf,hocr,alto,md --citekeys recto2026,linn1985
+echo "   open data/analytics/export/linn1985/current/linn1985.pdf: its scanned page now has selectable text"
+echo "== full-text search (docs/search.md)"
+$recto index
+$recto search sequencer --limit 3
+echo "== browse it all: $recto serve   (then http://127.0.0.1:8080/)"
