@@ -20,7 +20,8 @@ venv=$here/target/py-test-venv
 rm -rf "$venv"
 python3 -m venv "$venv"
 "$venv/bin/pip" install -q --upgrade pip
-"$venv/bin/pip" install -q "maturin>=1.5,<2" "pytest>=7" uv
+# hocr-spec and alto-tools: independent readers of the hOCR and ALTO exports.
+"$venv/bin/pip" install -q "maturin>=1.5,<2" "pytest>=7" uv "hocr-spec==0.2.0" "alto-tools==0.1.0"
 rm -rf target/wheels
 "$venv/bin/maturin" build --release --quiet --auditwheel skip -o target/wheels
 "$venv/bin/pip" install -q target/wheels/recto-*.whl

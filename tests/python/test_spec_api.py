@@ -211,6 +211,15 @@ def test_hocr_and_alto_exports_read_back_with_an_xml_parser(workdir):
     assert [s.get("CONTENT") for s in strings] == [w.text for w in words]
     assert all(int(s.get("WIDTH")) > 0 and int(s.get("HEIGHT")) > 0 for s in strings)
     assert len(alto.findall(".//a:Page", ns)) == 2
+    # Readers from PyPI (scripts/test.sh installs them): hocr-spec checks the
+    # hOCR against the specification, alto-tools reads the ALTO's text back.
+    spec = subprocess.run(["hocr-spec", str(out / "words2022.hocr")], capture_output=True, text=True)
+    assert "Document is valid" in spec.stdout + spec.stderr, spec.stdout + spec.stderr
+    assert "[WARN]" not in spec.stdout + spec.stderr, spec.stdout + spec.stderr
+    alto_text = subprocess.run(
+        ["alto-tools", "-t", str(out / "words2022.alto.xml")], capture_output=True, text=True, check=True
+    ).stdout
+    assert alto_text.split() == [w.text for w in words]
 
 
 def test_scripts_help():

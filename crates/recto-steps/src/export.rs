@@ -441,6 +441,50 @@ pub fn hocr(title: &str, pages: &[Option<PageJson>]) -> String {
         "<meta name=\"ocr-system\" content=\"recto {}\"/>",
         env!("CARGO_PKG_VERSION")
     );
+    // The OCR languages of the document's pages (Tesseract's codes).
+    let mut langs: Vec<&str> = pages
+        .iter()
+        .flatten()
+        .flat_map(|p| p.languages.split('+'))
+        .filter(|l| !l.is_empty())
+        .collect();
+    langs.sort_unstable();
+    langs.dedup();
+    if !langs.is_empty() {
+        let _ = writeln!(
+            o,
+            "<meta name=\"ocr-langs\" content=\"{}\"/>",
+            esc(&langs.join(" "))
+        );
+    }
+    // Their scripts (ISO 15924), where the language tells it.
+    let mut scripts: Vec<&str> = langs
+        .iter()
+        .filter_map(|l| match *l {
+            "frk" | "Fraktur" | "deu_latf" => Some("Latf"),
+            "ell" | "grc" => Some("Grek"),
+            "rus" | "ukr" | "bul" | "srp" => Some("Cyrl"),
+            "heb" => Some("Hebr"),
+            "ara" | "fas" => Some("Arab"),
+            "eng" | "deu" | "fra" | "ita" | "spa" | "lat" | "nld" | "por" | "pol" | "ces"
+            | "swe" | "dan" | "nor" | "fin" | "hun" | "ron" | "cat" | "tur" => Some("Latn"),
+            _ => None,
+        })
+        .collect();
+    scripts.sort_unstable();
+    scripts.dedup();
+    if !scripts.is_empty() {
+        let _ = writeln!(
+            o,
+            "<meta name=\"ocr-scripts\" content=\"{}\"/>",
+            scripts.join(" ")
+        );
+    }
+    let _ = writeln!(
+        o,
+        "<meta name=\"ocr-number-of-pages\" content=\"{}\"/>",
+        pages.len()
+    );
     o.push_str("<meta name=\"ocr-capabilities\" content=\"ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf\"/>\n</head>\n<body>\n");
     for (pi, p) in pages.iter().enumerate() {
         let Some(p) = p else {
