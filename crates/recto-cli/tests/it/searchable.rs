@@ -751,3 +751,135 @@ fn corpus_scans_pass_the_searchable_pdf_checks() {
         assert!(report.contains("qpdf --check: exit 0"), "{report}");
     }
 }
+
+/// A scan fed in 1.5 degrees askew: recto levels it to read it, and the
+/// searchable PDF's words still lie on the slanted ink (Poppler's boxes
+/// against the born-digital words turned by the same angle about the
+/// page's centre), written level so that Poppler keeps each word whole.
+#[test]
+fn a_deskewed_scan_gets_its_words_on_the_slanted_ink() {
+    let ctx = TestContext::new();
+    let angle = 1.5f64;
+    // A letter page of full lines: enough text for a confident skew.
+    let line = "The great-grandfather typed every letter he got from Paris, plainly.";
+    let text = vec![line; 24].join("\n");
+    let (pw, ph) = (612.0f32, 792.0f32);
+    let born = ctx.root().join("born-askew.pdf");
+    std::fs::write(&born, text_pdf_sized(&[&text], pw, ph)).unwrap();
+    let level = Pdf::open(&born, None)
+        .unwrap()
+        .page(1)
+        .unwrap()
+        .render_gray(DPI)
+        .unwrap();
+    let skewed = recto_ocr::deskew::rotate_level(&level, -angle as f32);
+    let data = packed(&skewed);
+    write_pdf(
+        &ctx,
+        "askew1900",
+        &mixed_pdf(
+            &[MixedPage::Scan {
+                gray: &data,
+                width: skewed.width,
+                height: skewed.height,
+                dpi: DPI,
+                rotate: 0,
+            }],
+            W,
+            H,
+        ),
+    );
+    let dir = ctx.root().join("pdfs");
+    let o = recto(
+        &ctx,
+        &["upload", "--quiet", "--from", dir.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = recto(
+        &ctx,
+        &[
+            "ocr",
+            "--quiet",
+            "--citekeys",
+            "askew1900",
+            "--lang",
+            "eng",
+            "--dpi",
+            "200",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
+    let skew = page_json(&ctx, "askew1900", &job, 1)["skew"].clone();
+    assert_eq!(skew["applied"], true, "{skew}");
+    let o = recto(
+        &ctx,
+        &[
+            "export",
+            "--format",
+            "pdf",
+            "--citekeys",
+            "askew1900",
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = exported(&ctx, "askew1900");
+
+    let (c, s) = (angle.to_radians().cos(), angle.to_radians().sin());
+    let (cx, cy) = (f64::from(pw) / 2.0, f64::from(ph) / 2.0);
+    let turn = |x: f64, y: f64| {
+        (
+            cx + c * (x - cx) - s * (y - cy),
+            cy + s * (x - cx) + c * (y - cy),
+        )
+    };
+    let got = poppler_words(&out, 1);
+    let want = poppler_words(&born, 1);
+    let mut good = 0;
+    let mut misses = Vec::new();
+    for (t, b) in &want {
+        // Where the word's box went, as the smallest upright box around it.
+        let corners = [
+            turn(b[0], b[1]),
+            turn(b[2], b[1]),
+            turn(b[0], b[3]),
+            turn(b[2], b[3]),
+        ];
+        let e = [
+            corners.iter().map(|p| p.0).fold(f64::MAX, f64::min),
+            corners.iter().map(|p| p.1).fold(f64::MAX, f64::min),
+            corners.iter().map(|p| p.0).fold(f64::MIN, f64::max),
+            corners.iter().map(|p| p.1).fold(f64::MIN, f64::max),
+        ];
+        if got
+            .iter()
+            .any(|(g, gb)| g == t && gb.iter().zip(&e).all(|(a, b)| (a - b).abs() <= 2.0))
+        {
+            good += 1;
+        } else {
+            misses.push(format!(
+                "{t}: expected near {e:?}, got {:?}",
+                got.iter().find(|(g, _)| g == t)
+            ));
+        }
+    }
+    assert!(want.len() >= 200);
+    assert!(
+        good as f64 >= 0.98 * want.len() as f64,
+        "{good} of {}: {misses:?}",
+        want.len()
+    );
+    // Whole words in Poppler's layout mode, in order.
+    let text_out = pdftotext(&out, 1);
+    assert!(text_out.contains("great-grandfather"), "{text_out}");
+    // Every word whole (a slanted text layer comes out of Poppler's layout
+    // mode a character per line).
+    let words = text_out.split_whitespace().collect::<Vec<_>>();
+    let whole = words.iter().filter(|w| **w == "great-grandfather").count();
+    assert!(whole >= 23, "{whole} of 24:\n{text_out}");
+    assert!(
+        words.iter().filter(|w| **w == "Paris,").count() >= 23,
+        "{text_out}"
+    );
+}
