@@ -139,11 +139,19 @@ pub fn write_searchable(
         if page.source != TextSource::Ocr {
             continue;
         }
-        let content = page_content(page, |m| page_matrix(&doc, i, page, m))
-            .map_err(|e| fail(source, &format!("page {}: {e}", i + 1)))?;
-        let Some((stream, words)) = content else {
+        let words = page
+            .blocks
+            .iter()
+            .flat_map(|b| &b.lines)
+            .flat_map(|l| &l.words)
+            .filter(|w| !w.text.trim().is_empty())
+            .count();
+        if words == 0 {
             continue;
-        };
+        }
+        let m = page_matrix(&doc, i, page)
+            .map_err(|e| fail(source, &format!("page {}: {e}", i + 1)))?;
+        let stream = content_stream(page, m);
         if font.is_none() {
             font = Some(add_font(&mut doc).map_err(|e| fail(source, &e))?);
         }
@@ -267,12 +275,7 @@ pub fn unlevel(page: &PageJson) -> Affine {
 }
 
 /// The matrix from OCR pixels to the PDF page's own user space.
-fn page_matrix(
-    doc: &PdfDocument,
-    index: usize,
-    page: &PageJson,
-    out: &mut Affine,
-) -> Result<(), String> {
+fn page_matrix(doc: &PdfDocument, index: usize, page: &PageJson) -> Result<Affine, String> {
     let p = doc
         .load_pdf_page(index as i32)
         .map_err(|e| crate::render::mupdf_reason(&e))?;
@@ -282,29 +285,7 @@ fn page_matrix(
     let to_user = ctm
         .invert()
         .ok_or("the page's transform cannot be inverted")?;
-    *out = pixels_to_page(page, (f64::from(bounds.x0), f64::from(bounds.y0))).then(to_user);
-    Ok(())
-}
-
-/// A page's text layer as a content stream (and its word count), or
-/// `None` when the page has no words.
-fn page_content(
-    page: &PageJson,
-    matrix: impl FnOnce(&mut Affine) -> Result<(), String>,
-) -> Result<Option<(String, usize)>, String> {
-    let words = page
-        .blocks
-        .iter()
-        .flat_map(|b| &b.lines)
-        .flat_map(|l| &l.words)
-        .filter(|w| !w.text.trim().is_empty())
-        .count();
-    if words == 0 {
-        return Ok(None);
-    }
-    let mut m = Affine::IDENTITY;
-    matrix(&mut m)?;
-    Ok(Some((content_stream(page, m), words)))
+    Ok(pixels_to_page(page, (f64::from(bounds.x0), f64::from(bounds.y0))).then(to_user))
 }
 
 /// The text layer of one page, whose OCR pixels `m` maps to user space.

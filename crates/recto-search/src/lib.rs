@@ -73,6 +73,23 @@ impl Lang {
         self as usize
     }
 
+    /// Its name in the index (and in `Hit::lang`).
+    fn as_str(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::De => "de",
+            Lang::Fr => "fr",
+            Lang::Other => "other",
+        }
+    }
+
+    fn from_str(s: &str) -> Lang {
+        Lang::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .unwrap_or(Lang::Other)
+    }
+
     fn tokenizer(self) -> &'static str {
         match self {
             Lang::En => "recto_en",
@@ -286,12 +303,7 @@ impl SearchIndex {
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let text = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).map(str::to_owned);
-            let lang = match text(self.f.lang).as_deref() {
-                Some("en") => Lang::En,
-                Some("de") => Lang::De,
-                Some("fr") => Lang::Fr,
-                _ => Lang::Other,
-            };
+            let lang = Lang::from_str(text(self.f.lang).as_deref().unwrap_or(""));
             let snippet = generators[lang.index()].snippet_from_doc(&doc);
             hits.push(Hit {
                 citekey: text(self.f.citekey).unwrap_or_default(),
@@ -414,7 +426,10 @@ impl SearchIndex {
 
 /// Lowercased, accents folded: how prefixes are compared.
 fn fold(s: &str) -> String {
-    let mut a = Lang::Other.analyzer();
+    fold_with(&mut Lang::Other.analyzer(), s)
+}
+
+fn fold_with(a: &mut TextAnalyzer, s: &str) -> String {
     let mut out = String::new();
     let mut stream = a.token_stream(s);
     while let Some(t) = stream.next() {
@@ -448,13 +463,7 @@ impl Writer {
             if let Some(l) = &p.label {
                 doc.add_text(self.f.label, l);
             }
-            let lang = match p.lang {
-                Lang::En => "en",
-                Lang::De => "de",
-                Lang::Fr => "fr",
-                Lang::Other => "other",
-            };
-            doc.add_text(self.f.lang, lang);
+            doc.add_text(self.f.lang, p.lang.as_str());
             doc.add_text(self.f.json, &p.json);
             doc.add_text(self.f.text[p.lang.index()], &p.text);
             self.w.add_document(doc)?;
@@ -553,30 +562,31 @@ pub struct WordHit {
 }
 
 impl Matcher {
-    /// Whether `word`, analysed as `lang`, is one the query asked for.
-    pub fn matches(&self, lang: Lang, word: &str) -> bool {
-        let mut a = lang.analyzer();
-        let mut stream = a.token_stream(word);
-        let mut hit = false;
+    /// Whether `word` is one the query asked for: analysed by `stem` (the
+    /// page language's analyser) against the terms, folded by `plain`
+    /// against the prefixes. The analysers are built once per page.
+    fn matches(&self, stem: &mut TextAnalyzer, plain: &mut TextAnalyzer, word: &str) -> bool {
+        let mut stream = stem.token_stream(word);
         while let Some(t) = stream.next() {
             if self.terms.iter().any(|q| q == &t.text) {
-                hit = true;
+                return true;
             }
         }
-        if !hit && !self.prefixes.is_empty() {
-            let f = fold(word);
-            hit = self.prefixes.iter().any(|p| f.starts_with(p.as_str()));
+        if self.prefixes.is_empty() {
+            return false;
         }
-        hit
+        let f = fold_with(plain, word);
+        self.prefixes.iter().any(|p| f.starts_with(p.as_str()))
     }
 
     /// The words of `page` that match, with their boxes.
     pub fn words(&self, lang: Lang, page: &PageJson) -> Vec<WordHit> {
+        let (mut stem, mut plain) = (lang.analyzer(), Lang::Other.analyzer());
         page.blocks
             .iter()
             .flat_map(|b| &b.lines)
             .flat_map(|l| &l.words)
-            .filter(|w| self.matches(lang, &w.text))
+            .filter(|w| self.matches(&mut stem, &mut plain, &w.text))
             .map(|w| WordHit {
                 text: w.text.clone(),
                 bbox: w.bbox,

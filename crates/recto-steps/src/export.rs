@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
 use recto_page::PageJson;
 use recto_registry::{Citekey, JobId, Registry};
 use serde::{Deserialize, Serialize};
@@ -182,28 +181,24 @@ pub async fn run_export(
         };
         planned.push((key, ocr, pdf));
     }
-    progress.begin("export", planned.len() as u64, None);
-    let results: Vec<(Citekey, Result<ExportCitekey, String>)> =
-        tokio::task::block_in_place(|| {
-            planned
-                .par_iter()
-                .map(|(key, ocr, pdf)| {
-                    let r = export_one(
-                        registry,
-                        key,
-                        ocr,
-                        pdf.as_ref(),
-                        &formats,
-                        &req,
-                        &output,
-                        &job,
-                    );
-                    progress.item_done(key.as_str(), r.is_ok());
-                    (key.clone(), r)
-                })
-                .collect()
-        });
-    progress.end();
+    let results = harness::map_citekeys(
+        progress,
+        "export",
+        &planned,
+        |(key, _, _)| key,
+        |(key, ocr, pdf)| {
+            export_one(
+                registry,
+                key,
+                ocr,
+                pdf.as_ref(),
+                &formats,
+                &req,
+                &output,
+                &job,
+            )
+        },
+    );
     let mut body = running;
     let done = harness::collect_results(results, &mut body.per_citekey, &mut failures);
     let citekeys = Citekeys::new(list.clone())
@@ -329,13 +324,10 @@ fn toc_bookmarks(
     registry: &Registry,
     key: &Citekey,
 ) -> (Vec<recto_ocr::searchable::Bookmark>, Option<String>) {
-    let Ok(toc) = step_result(registry, "toc", key, None) else {
-        return (Vec::new(), None);
-    };
-    let Ok(bytes) = std::fs::read(toc.dir.join("toc.json")) else {
-        return (Vec::new(), None);
-    };
-    let Ok(parsed) = serde_json::from_slice::<recto_toc::Toc>(&bytes) else {
+    let Some((toc, parsed)) = step_result(registry, "toc", key, None)
+        .ok()
+        .and_then(|t| Some((t.job_id.clone(), t.toc()?)))
+    else {
         return (Vec::new(), None);
     };
     let marks = parsed
@@ -349,7 +341,7 @@ fn toc_bookmarks(
             })
         })
         .collect();
-    (marks, Some(toc.job_id.to_string()))
+    (marks, Some(toc.to_string()))
 }
 
 /// Every page JSON of a result, in order (a page without JSON, one that

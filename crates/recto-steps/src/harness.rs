@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::StepError;
+use crate::progress::Progress;
 
 /// What a step declares about itself.
 pub trait Step {
@@ -280,6 +281,32 @@ pub fn gather_inputs<T>(
         failures,
         source_job,
     })
+}
+
+/// Run `work` on every item in parallel (rayon, outside the async
+/// runtime's worker), reporting each citekey to `progress` as it ends:
+/// the per-citekey loop of the steps that read another step's results.
+pub fn map_citekeys<W: Sync, T: Send>(
+    progress: &dyn Progress,
+    label: &str,
+    items: &[W],
+    key: impl Fn(&W) -> &Citekey + Sync,
+    work: impl Fn(&W) -> Result<T, String> + Sync,
+) -> Vec<(Citekey, Result<T, String>)> {
+    use rayon::prelude::*;
+    progress.begin(label, items.len() as u64, None);
+    let results = tokio::task::block_in_place(|| {
+        items
+            .par_iter()
+            .map(|w| {
+                let r = work(w);
+                progress.item_done(key(w).as_str(), r.is_ok());
+                (key(w).clone(), r)
+            })
+            .collect()
+    });
+    progress.end();
+    results
 }
 
 /// Which citekeys a step that reads another step's results takes.

@@ -181,8 +181,7 @@ fn page_docs(
     toc: Option<&crate::text::OcrResult>,
 ) -> Result<CitekeyDocs, String> {
     let labels: Vec<Option<String>> = toc
-        .and_then(|t| std::fs::read(t.dir.join("toc.json")).ok())
-        .and_then(|b| serde_json::from_slice::<recto_toc::Toc>(&b).ok())
+        .and_then(|t| t.toc())
         .map(|t| t.page_labels)
         .unwrap_or_default();
     let rel_dir = ocr

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use rayon::prelude::*;
 use recto_registry::{Citekey, JobId, Registry};
 use recto_segment::{Lexicon, NoLexicon, SegInput, segment};
 use recto_toc::{PageView, Toc};
@@ -127,19 +126,14 @@ pub async fn run_segment(
     let job = run.job().clone();
     let dictionaries = Dictionaries::new(&req.dictionaries);
 
-    progress.begin("segmentation", work.len() as u64, None);
     let started = Instant::now();
-    let results: Vec<(Citekey, Result<SegmentCitekey, String>)> =
-        tokio::task::block_in_place(|| {
-            work.par_iter()
-                .map(|(key, toc, ocr)| {
-                    let r = segment_one(key, toc, ocr, &output, &job, &dictionaries);
-                    progress.item_done(key.as_str(), r.is_ok());
-                    (key.clone(), r)
-                })
-                .collect()
-        });
-    progress.end();
+    let results = harness::map_citekeys(
+        progress,
+        "segmentation",
+        &work,
+        |(key, _, _)| key,
+        |(key, toc, ocr)| segment_one(key, toc, ocr, &output, &job, &dictionaries),
+    );
     let mut body = running;
     let done = harness::collect_results(results, &mut body.per_citekey, &mut failures);
     let pages = body.per_citekey.values().map(|c| c.pages).sum();

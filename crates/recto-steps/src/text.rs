@@ -100,6 +100,22 @@ pub fn citekey_text(
     })
 }
 
+impl OcrResult {
+    /// The `toc.json` of a TOC result, when it reads.
+    pub fn toc(&self) -> Option<recto_toc::Toc> {
+        read_json(&self.dir.join("toc.json"))
+    }
+
+    /// The `segments.json` of a segmentation result, when it reads.
+    pub fn segments(&self) -> Option<recto_segment::Segments> {
+        read_json(&self.dir.join("segments.json"))
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Option<T> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
 /// Where a citekey's result of a step (OCR, TOC) is.
 #[derive(Debug, Clone)]
 pub struct OcrResult {

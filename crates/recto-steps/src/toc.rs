@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rayon::prelude::*;
 use recto_registry::{Citekey, JobId, Registry};
 use recto_store::Store;
 use recto_toc::{OutlineItem, PageView, Toc, TocInput, build_toc};
@@ -137,18 +136,14 @@ pub async fn run_toc(
         work.push(Planned { key, ocr, pdf });
     }
 
-    progress.begin("toc", work.len() as u64, None);
     let started = Instant::now();
-    let results: Vec<(Citekey, Result<TocCitekey, String>)> = tokio::task::block_in_place(|| {
-        work.par_iter()
-            .map(|w| {
-                let r = toc_one(w, &output, &job);
-                progress.item_done(w.key.as_str(), r.is_ok());
-                (w.key.clone(), r)
-            })
-            .collect()
-    });
-    progress.end();
+    let results = harness::map_citekeys(
+        progress,
+        "toc",
+        &work,
+        |w| &w.key,
+        |w| toc_one(w, &output, &job),
+    );
     let mut body = running;
     let done = harness::collect_results(results, &mut body.per_citekey, &mut failures);
     let pages = body.per_citekey.values().map(|c| c.pages).sum();

@@ -450,25 +450,28 @@ async fn viewer(
         Ok(o) => o,
         Err(e) => return not_found(&e.to_string()),
     };
-    let toc: Option<recto_toc::Toc> =
-        recto_steps::text::step_result(&app.registry, "toc", &key, None)
-            .ok()
-            .and_then(|t| std::fs::read(t.dir.join("toc.json")).ok())
-            .and_then(|b| serde_json::from_slice(&b).ok());
-    let segments: Option<recto_segment::Segments> =
-        recto_steps::text::step_result(&app.registry, "segmentation", &key, None)
-            .ok()
-            .and_then(|t| std::fs::read(t.dir.join("segments.json")).ok())
-            .and_then(|b| serde_json::from_slice(&b).ok());
+    let result = |step: &str| recto_steps::text::step_result(&app.registry, step, &key, None).ok();
+    let toc = result("toc").and_then(|t| t.toc());
+    let segments = result("segmentation").and_then(|s| s.segments());
     let read = |n: usize| -> Option<PageJson> {
         std::fs::read(ocr.dir.join(format!("page_{n:04}.json")))
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
     };
-    let Some(first) = read(1) else {
-        return not_found("this citekey has no page JSON");
-    };
-    let count = first.page_count.max(1);
+    // The page count from the OCR record; page 1's JSON only without one.
+    let count = match ocr
+        .entry
+        .as_ref()
+        .and_then(|e| e.get("pages"))
+        .and_then(Value::as_u64)
+    {
+        Some(n) => n as usize,
+        None => match read(1) {
+            Some(p) => p.page_count,
+            None => return not_found("this citekey has no page JSON"),
+        },
+    }
+    .max(1);
     // A printed label asked for: the first page that carries it.
     let from_label = vq.label.as_deref().and_then(|l| {
         toc.as_ref()?
@@ -478,7 +481,7 @@ async fn viewer(
             .map(|i| i + 1)
     });
     let n = from_label.or(vq.page).unwrap_or(1).clamp(1, count);
-    let Some(p) = (if n == 1 { Some(first) } else { read(n) }) else {
+    let Some(p) = read(n) else {
         return not_found(&format!("page {n} has no result"));
     };
     let q = vq.q.clone().unwrap_or_default();

@@ -13,7 +13,7 @@ use recto_ocr::tess::GrayImage;
 use recto_test_support::{MixedPage, TestContext, book_pdf, mixed_pdf, text_pdf_sized};
 use serde_json::Value;
 
-use super::toc::{book, write_pdf};
+use super::toc::{book, upload, write_pdf};
 use super::{page_json, recto, stderr, stdout, stored_object};
 
 const W: f32 = 300.0;
@@ -58,6 +58,19 @@ fn packed(img: &GrayImage) -> Vec<u8> {
     (0..img.height as usize)
         .flat_map(|y| img.data[y * img.stride..][..img.width as usize].to_vec())
         .collect()
+}
+
+/// A one-page scan of `img` at `DPI`.
+fn one_scan(img: &GrayImage) -> Vec<u8> {
+    let data = packed(img);
+    let page = MixedPage::Scan {
+        gray: &data,
+        width: img.width,
+        height: img.height,
+        dpi: DPI,
+        rotate: 0,
+    };
+    mixed_pdf(&[page], W, H)
 }
 
 /// The five pages: a text layer, an upright scan, a scan upside down, a
@@ -155,12 +168,7 @@ fn the_searchable_pdf_puts_the_words_on_the_ink() {
     let ctx = TestContext::new();
     let source = fixture(ctx.root());
     write_pdf(&ctx, "scan1920", &source);
-    let dir = ctx.root().join("pdfs");
-    let o = recto(
-        &ctx,
-        &["upload", "--quiet", "--from", dir.to_str().unwrap()],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    upload(&ctx);
     let o = recto(
         &ctx,
         &[
@@ -435,12 +443,7 @@ fn bad_sources_fail_alone_and_leave_no_partial_file() {
         "locked1900",
         &recto_test_support::encrypted_pdf(&book_pdf(&[PAGES[0]], &[], None), "pw"),
     );
-    let dir = ctx.root().join("pdfs");
-    let o = recto(
-        &ctx,
-        &["upload", "--quiet", "--from", dir.to_str().unwrap()],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    upload(&ctx);
     let src = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
     let o = recto(
         &ctx,
@@ -612,24 +615,8 @@ fn hocr_and_alto_match_tesseracts_own_renderers_on_the_same_page() {
     let ctx = TestContext::new();
     let img = render(ctx.root(), PAGES[1]);
     let data = packed(&img);
-    let pdf = mixed_pdf(
-        &[MixedPage::Scan {
-            gray: &data,
-            width: img.width,
-            height: img.height,
-            dpi: DPI,
-            rotate: 0,
-        }],
-        W,
-        H,
-    );
-    write_pdf(&ctx, "page1900", &pdf);
-    let dir = ctx.root().join("pdfs");
-    let o = recto(
-        &ctx,
-        &["upload", "--quiet", "--from", dir.to_str().unwrap()],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    write_pdf(&ctx, "page1900", &one_scan(&img));
+    upload(&ctx);
     // Boxes and page images at the resolution read, so both sides count
     // the same pixels.
     let o = recto(
@@ -717,12 +704,7 @@ fn corpus_scans_pass_the_searchable_pdf_checks() {
     let ctx = TestContext::new();
     write_pdf(&ctx, "linn1985", &std::fs::read(&linn).unwrap());
     write_pdf(&ctx, "bebel1879", &std::fs::read(&bebel).unwrap());
-    let dir = ctx.root().join("pdfs");
-    let o = recto(
-        &ctx,
-        &["upload", "--quiet", "--from", dir.to_str().unwrap()],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    upload(&ctx);
     for (key, lang) in [("linn1985", "eng"), ("bebel1879", "deu")] {
         let o = recto(&ctx, &["ocr", "--quiet", "--citekeys", key, "--lang", lang]);
         assert!(o.status.success(), "{}", stderr(&o));
@@ -773,28 +755,8 @@ fn a_deskewed_scan_gets_its_words_on_the_slanted_ink() {
         .render_gray(DPI)
         .unwrap();
     let skewed = recto_ocr::deskew::rotate_level(&level, -angle as f32);
-    let data = packed(&skewed);
-    write_pdf(
-        &ctx,
-        "askew1900",
-        &mixed_pdf(
-            &[MixedPage::Scan {
-                gray: &data,
-                width: skewed.width,
-                height: skewed.height,
-                dpi: DPI,
-                rotate: 0,
-            }],
-            W,
-            H,
-        ),
-    );
-    let dir = ctx.root().join("pdfs");
-    let o = recto(
-        &ctx,
-        &["upload", "--quiet", "--from", dir.to_str().unwrap()],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    write_pdf(&ctx, "askew1900", &one_scan(&skewed));
+    upload(&ctx);
     let o = recto(
         &ctx,
         &[

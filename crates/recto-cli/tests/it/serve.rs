@@ -30,6 +30,31 @@ impl Drop for Killed {
     }
 }
 
+/// `recto serve` with `args` on a port it picks: the running process (its
+/// stderr piped) and the address it printed (`http://HOST:PORT`).
+fn serve(ctx: &TestContext, args: &[&str]) -> (Killed, String) {
+    let mut all = vec!["serve", "--port", "0"];
+    all.extend_from_slice(args);
+    let mut cmd = recto_command(ctx, &all, &[]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = Killed(cmd.spawn().unwrap());
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    (child, base)
+}
+
+fn port_of(base: &str) -> u16 {
+    base.rsplit(':').next().unwrap().parse().unwrap()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -98,9 +123,7 @@ fn library(ctx: &TestContext) -> String {
         "born2021",
         &recto_test_support::text_pdf(&["A born-digital page about printing presses."]),
     );
-    let dir = ctx.root().join("pdfs");
-    let o = recto(ctx, &["upload", "--quiet", "--from", dir.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    super::toc::upload(ctx);
     let o = recto(
         ctx,
         &["ocr", "--quiet", "--all", "--lang", "eng", "--dpi", "200"],
@@ -124,20 +147,9 @@ async fn the_web_app_in_a_real_browser() {
     snapshot(&ctx.data_dir(), &mut before);
 
     // The server, on a free port; it says where.
-    let mut serve = recto_command(&ctx, &["serve", "--port", "0"], &[]);
-    serve.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = Killed(serve.spawn().unwrap());
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    let port: u16 = base.rsplit(':').next().unwrap().parse().unwrap();
+    let (child, base) = serve(&ctx, &[]);
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let port = port_of(&base);
 
     // chromedriver, driving the distribution's Chromium headless.
     let driver_port = free_port();
@@ -366,14 +378,8 @@ async fn the_web_app_in_a_real_browser() {
 fn serve_binds_loopback_and_warns_otherwise() {
     let ctx = TestContext::new();
     std::fs::create_dir_all(ctx.data_dir()).unwrap();
-    let mut cmd = recto_command(&ctx, &["serve", "--port", "0", "--bind", "0.0.0.0"], &[]);
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = Killed(cmd.spawn().unwrap());
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("http://0.0.0.0:"), "{line}");
+    let (mut child, base) = serve(&ctx, &["--bind", "0.0.0.0"]);
+    assert!(base.starts_with("http://0.0.0.0:"), "{base}");
     let _ = child.0.kill();
     let mut err = String::new();
     child
@@ -426,18 +432,8 @@ fn the_viewer_has_contents_segments_and_printed_labels() {
         .expect("a printed label");
     let title = toc["entries"][0]["title"].as_str().unwrap().to_owned();
 
-    let mut serve = recto_command(&ctx, &["serve", "--port", "0"], &[]);
-    serve.stdout(Stdio::piped()).stderr(Stdio::null());
-    let mut child = Killed(serve.spawn().unwrap());
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .and_then(|u| u.trim_end_matches('/').rsplit(':').next()?.parse().ok())
-        .unwrap();
+    let (child, base) = serve(&ctx, &[]);
+    let port = port_of(&base);
     let (status, body) = get(port, "/doc/book2020?page=1");
     assert_eq!(status, 200);
     assert!(body.contains("<h3>Contents</h3>"), "{body}");

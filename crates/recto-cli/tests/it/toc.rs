@@ -48,10 +48,15 @@ pub(crate) fn write_pdf(ctx: &TestContext, key: &str, bytes: &[u8]) {
     std::fs::write(dir.join(format!("{key}.pdf")), bytes).unwrap();
 }
 
-pub(crate) fn upload_and_ocr(ctx: &TestContext, keys: &str) {
+/// Upload every PDF written by [`write_pdf`].
+pub(crate) fn upload(ctx: &TestContext) {
     let dir = ctx.root().join("pdfs");
     let o = recto(ctx, &["upload", "--quiet", "--from", dir.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+pub(crate) fn upload_and_ocr(ctx: &TestContext, keys: &str) {
+    upload(ctx);
     let o = recto(
         ctx,
         &["ocr", "--quiet", "--citekeys", keys, "--lang", "eng"],
