@@ -197,6 +197,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run steps on a Slurm cluster: one job, one array task per shard,
+    /// and a dependent job that merges the shards into the job's record.
+    #[command(subcommand)]
+    Slurm(SlurmCommand),
     /// Query jobs: list, status, full registry, jobs of a citekey.
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -479,7 +483,7 @@ pub struct UploadArgs {
     clap::ArgGroup::new("which")
         .required(true)
         .multiple(true)
-        .args(["citekeys", "citekeys_from", "bib", "pending", "all", "resume"])
+        .args(["citekeys", "citekeys_from", "bib", "pending", "all", "resume", "shard", "finalize"])
 ))]
 pub struct OcrArgs {
     /// Citekeys to process, comma-separated; each is read from its newest
@@ -564,6 +568,25 @@ pub struct OcrArgs {
     /// a 600 dpi scan is read at 600 dpi, up to 1200).
     #[arg(long)]
     pub no_native_resolution: bool,
+    /// Plan a new job in N shards and run nothing: the job is recorded
+    /// (running) with its plan, pages balanced by estimated cost; run each
+    /// shard with --job-id JOB --shard I/N, on any machine sharing the data
+    /// directory (or use `recto slurm ocr`).
+    #[arg(long, value_name = "N", conflicts_with_all = ["resume", "dry_run", "shard", "finalize"])]
+    pub shards: Option<usize>,
+    /// Run shard I (0 to N-1) of the sharded job --job-id: only its pages;
+    /// run again, it skips the pages already done. The last shard to end
+    /// merges the job.
+    #[arg(long, value_name = "I/N", requires = "job_id", conflicts_with_all = ["resume", "dry_run", "finalize"])]
+    pub shard: Option<String>,
+    /// The sharded job that --shard belongs to.
+    #[arg(long, value_name = "JOB", requires = "shard")]
+    pub job_id: Option<String>,
+    /// Merge the shards of a sharded job into its record (completed, or
+    /// failed naming the shards and citekeys); waits for no shard: refuses
+    /// while one still runs.
+    #[arg(long, value_name = "JOB", conflicts_with_all = ["resume", "dry_run"])]
+    pub finalize: Option<String>,
     /// Read sources from this store instead of the one their upload recorded.
     #[command(flatten)]
     pub store: StoreArgs,
@@ -574,6 +597,42 @@ pub struct OcrArgs {
     /// scripts; progress is not shown.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlurmCommand {
+    /// One OCR job as a Slurm array: --workers N array tasks (the job's
+    /// shards, each with --cpus-per-task pages at once) and a finalize job
+    /// that runs after all of them (afterany) and merges them. The data
+    /// directory must be on a filesystem every node sees; sources come
+    /// from the store. Slurm's job ids are recorded in the job's metadata;
+    /// `recto jobs status JOB` shows each shard.
+    ///
+    /// Examples:
+    ///   recto slurm ocr --pending --workers 32 --cpus-per-task 4 --time 02:00:00 --dry-run
+    ///   recto slurm ocr --citekeys smith2020,doe2019 --workers 4 --partition short
+    #[command(verbatim_doc_comment)]
+    Ocr(SlurmOcrArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SlurmOcrArgs {
+    /// Citekeys and OCR settings as for `recto ocr`; --workers is the
+    /// number of array tasks (shards) [default: 4].
+    #[command(flatten)]
+    pub ocr: OcrArgs,
+    /// Slurm partition.
+    #[arg(long, value_name = "P")]
+    pub partition: Option<String>,
+    /// Time limit of each task (Slurm's format, e.g. 02:00:00).
+    #[arg(long, value_name = "T")]
+    pub time: Option<String>,
+    /// Memory of each task (e.g. 4G).
+    #[arg(long, value_name = "M")]
+    pub mem: Option<String>,
+    /// CPUs of each task: its pages at once [default: 1].
+    #[arg(long, value_name = "C", default_value_t = 1)]
+    pub cpus_per_task: usize,
 }
 
 #[derive(Debug, Args)]

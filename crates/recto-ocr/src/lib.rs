@@ -21,6 +21,6 @@ pub mod tess;
 pub use error::OcrError;
 pub use run::{
     DEFAULT_MAX_MEGAPIXELS, DocReport, DocTask, HARD_MAX_MEGAPIXELS, Mode, OcrConfig, PageObserver,
-    PageOutcome, PageSummary, Thresholding, capped_dpi, count_text_layer_pages, debian_package,
-    language_code, run, validate_languages,
+    PageOutcome, PageSummary, Thresholding, capped_dpi, completed_page, count_text_layer_pages,
+    debian_package, language_code, run, text_layer_pages, validate_languages, write_fulltext,
 };

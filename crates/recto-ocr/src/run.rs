@@ -223,6 +223,10 @@ pub struct DocTask {
     /// This document's Tesseract languages, when not the run's (a BibTeX
     /// entry's `langid`).
     pub languages: Option<String>,
+    /// Only these pages (first, last; 1-based, inclusive): one shard's
+    /// slice of the document. The full text is then left to whoever merges
+    /// the shards ([`write_fulltext`]). `None`: every page.
+    pub pages: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -353,14 +357,21 @@ pub fn count_text_layer_pages(
     path: &Path,
     password: Option<&str>,
 ) -> Result<(usize, usize), OcrError> {
+    let usable = text_layer_pages(path, password)?;
+    Ok((usable.len(), usable.iter().filter(|u| **u).count()))
+}
+
+/// For each page of a PDF, whether its text layer is usable without OCR:
+/// what a sharded job's plan weighs pages by (an OCRed page costs about a
+/// hundred times a text-layer page).
+pub fn text_layer_pages(path: &Path, password: Option<&str>) -> Result<Vec<bool>, OcrError> {
     let pdf = Pdf::open(path, password)?;
-    let n = pdf.page_count();
-    let mut usable = 0;
-    for i in 1..=n {
-        let layer = pdf.page(i)?.text_layer(72)?;
-        usable += usize::from(assess(&blocks_text(&layer)).usable);
-    }
-    Ok((n, usable))
+    (1..=pdf.page_count())
+        .map(|i| {
+            let layer = pdf.page(i)?.text_layer(72)?;
+            Ok(assess(&blocks_text(&layer)).usable)
+        })
+        .collect()
 }
 
 /// Process every page of every task. Documents that cannot be opened are
@@ -387,22 +398,18 @@ pub fn run(tasks: &[DocTask], cfg: &OcrConfig, observer: &dyn PageObserver) -> V
             }
         })
         .collect();
-    let total: usize = reports
-        .iter()
-        .filter(|r| r.error.is_none())
-        .map(|r| r.page_count)
-        .sum();
-    observer.begin(total as u64);
-
     let (work_tx, work_rx) = unbounded::<(usize, usize)>();
+    let mut total = 0;
     for (i, r) in reports.iter().enumerate() {
         if r.error.is_none() {
-            for p in 1..=r.page_count {
+            for p in page_range(&tasks[i], r.page_count) {
                 work_tx.send((i, p)).expect("receiver alive");
+                total += 1;
             }
         }
     }
     drop(work_tx);
+    observer.begin(total as u64);
     let (done_tx, done_rx) = unbounded::<(usize, PageOutcome)>();
     let page_counts: Vec<usize> = reports.iter().map(|r| r.page_count).collect();
 
@@ -438,7 +445,7 @@ pub fn run(tasks: &[DocTask], cfg: &OcrConfig, observer: &dyn PageObserver) -> V
 
     for (report, task) in reports.iter_mut().zip(tasks) {
         report.pages.sort_by_key(|p| p.page);
-        if report.error.is_none() {
+        if report.error.is_none() && task.pages.is_none() {
             match write_fulltext(task, report.page_count) {
                 Ok(p) => report.fulltext = Some(p),
                 Err(e) => report.error = Some(e),
@@ -1187,9 +1194,43 @@ fn resumable(json_path: &Path, dir: &Path, page: usize, cfg: &OcrConfig) -> Opti
     })
 }
 
+/// The pages of `task` to process: its slice, within the document.
+fn page_range(task: &DocTask, page_count: usize) -> std::ops::RangeInclusive<usize> {
+    match task.pages {
+        Some((first, last)) => first.max(1)..=last.min(page_count),
+        None => 1..=page_count,
+    }
+}
+
+/// Page `page` of `task` as a finished run left it on disk (its JSON and
+/// image complete, made with `cfg`'s resolution and the task's
+/// languages), or `None`: what the merge of a sharded job reads, the files
+/// being the truth of what was done. Unlike a resumed page, its second
+/// reading (if any) is counted.
+pub fn completed_page(task: &DocTask, page: usize, cfg: &OcrConfig) -> Option<PageSummary> {
+    let own;
+    let cfg = match &task.languages {
+        Some(l) if *l != cfg.languages => {
+            own = OcrConfig {
+                languages: l.clone(),
+                ..cfg.clone()
+            };
+            &own
+        }
+        _ => cfg,
+    };
+    let path = task.out_dir.join(page_json_name(page));
+    let mut summary = resumable(&path, &task.out_dir, page, cfg)?;
+    let json: PageJson = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+    summary.resumed = false;
+    summary.retried = json.retry.is_some();
+    summary.retry_seconds = json.timings.retry_ms / 1000.0;
+    Some(summary)
+}
+
 /// `fulltext.txt`: every page's text, pages separated by form feeds (a
 /// failed page contributes an empty page, so page N is always the Nth).
-fn write_fulltext(task: &DocTask, pages: usize) -> Result<PathBuf, String> {
+pub fn write_fulltext(task: &DocTask, pages: usize) -> Result<PathBuf, String> {
     let mut out = String::new();
     for p in 1..=pages {
         if p > 1 {

@@ -53,6 +53,10 @@ pub fn process_alive(pid: u32, start_time: Option<u64>) -> bool {
 /// Why a `running` step is known to be dead, or `None` when it may be alive
 /// (or runs on another host, where we cannot tell).
 pub fn stale_reason(meta: &Map<String, Value>) -> Option<String> {
+    // A job run by shards: each shard's lock says whether it runs.
+    if meta.contains_key("shards") {
+        return None;
+    }
     let host = meta.get("host")?.as_str()?;
     let pid = u32::try_from(meta.get("pid")?.as_u64()?).ok()?;
     if host != hostname() {

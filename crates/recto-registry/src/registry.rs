@@ -293,7 +293,11 @@ impl Registry {
                 meta.insert("started_at".into(), meta["timestamp"].clone());
             }
         }
-        if meta.get("status").and_then(Value::as_str) == Some(Status::Running.as_str()) {
+        // A job run by shards has no process of its own: its shards' own
+        // records and locks say who runs.
+        if meta.get("status").and_then(Value::as_str) == Some(Status::Running.as_str())
+            && !meta.contains_key("shards")
+        {
             let pid = meta
                 .get("pid")
                 .and_then(Value::as_u64)
@@ -923,6 +927,18 @@ impl Registry {
                     holder
                 },
             }),
+        }
+    }
+
+    /// Who holds job `job`'s `step` (see [`Registry::lock_job`]), or `None`
+    /// when nobody does: a process that holds it is alive, wherever it
+    /// runs, as long as the filesystem's locks work (NFS: see
+    /// docs/scale.md).
+    pub fn job_holder(&self, step: &str, job: &JobId) -> Result<Option<String>> {
+        match self.lock_job(step, job) {
+            Ok(_) => Ok(None),
+            Err(Error::JobBusy { holder, .. }) => Ok(Some(holder)),
+            Err(e) => Err(e),
         }
     }
 

@@ -95,6 +95,22 @@ pub enum StepError {
     /// A search query that cannot be understood.
     #[error("{0}")]
     SearchQuery(String),
+
+    /// `--shard` or `--finalize` on a job that was not planned in shards.
+    #[error("ocr job {job} was not planned in shards (plan one with `recto ocr --shards N` or `recto slurm ocr`)")]
+    NotSharded { job: JobId },
+
+    /// A shard of the job still runs: the merge waits for it.
+    #[error("ocr job {job}: shard {shard} is still running ({holder}); finalize after it ends")]
+    ShardRunning {
+        job: JobId,
+        shard: usize,
+        holder: String,
+    },
+
+    /// Slurm could not be asked (no `sbatch`, or it refused the script).
+    #[error("slurm: {0}")]
+    Slurm(String),
 }
 
 fn describe_holders(holders: &[(String, Vec<String>)]) -> String {
@@ -142,6 +158,7 @@ impl StepError {
             | StepError::InvalidSetting { .. }
             | StepError::NoCitekeys
             | StepError::SearchQuery(_)
+            | StepError::NotSharded { .. }
             | StepError::NoSources => true,
             _ => false,
         }

@@ -11,6 +11,8 @@ pub mod ocr;
 pub mod progress;
 pub mod search;
 pub mod segment;
+pub mod shard;
+pub mod slurm;
 pub mod sources;
 pub mod sync;
 pub mod text;

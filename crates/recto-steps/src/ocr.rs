@@ -153,6 +153,9 @@ pub struct OcrRunning {
     /// their BibTeX entry's `langid` when no languages were given.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub citekey_languages: BTreeMap<String, String>,
+    /// A job run by shards (`recto ocr --shards N`, `recto slurm ocr`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<crate::shard::ShardsInfo>,
 }
 
 /// Page counts of a job.
@@ -253,21 +256,21 @@ pub struct DryRunCitekey {
 
 /// Everything a run needs, decided before any work.
 #[derive(Debug)]
-struct Plan {
-    start: Start,
-    keys: Vec<Citekey>,
+pub(crate) struct Plan {
+    pub(crate) start: Start,
+    pub(crate) keys: Vec<Citekey>,
     /// Citekeys a resumed job already completed, with their results.
-    kept: BTreeMap<String, CitekeyResult>,
-    settings: OcrSettings,
-    output: PathBuf,
+    pub(crate) kept: BTreeMap<String, CitekeyResult>,
+    pub(crate) settings: OcrSettings,
+    pub(crate) output: PathBuf,
     /// The upload each citekey is read from.
-    sources: BTreeMap<String, JobId>,
+    pub(crate) sources: BTreeMap<String, JobId>,
     /// Those uploads' metadata.
-    source_metas: BTreeMap<JobId, Map<String, Value>>,
+    pub(crate) source_metas: BTreeMap<JobId, Map<String, Value>>,
     /// The newest of them: the job's `source_job_id`.
-    source_job: JobId,
+    pub(crate) source_job: JobId,
     /// Citekeys read with their own languages (BibTeX `langid`).
-    languages: BTreeMap<String, String>,
+    pub(crate) languages: BTreeMap<String, String>,
 }
 
 /// Run the OCR step.
@@ -280,31 +283,9 @@ pub async fn run_ocr(
         Ok(plan) => plan,
         Err(done) => return Ok(done),
     };
-    let engine = OcrConfig {
-        languages: plan.settings.languages.clone(),
-        dpi: plan.settings.dpi,
-        image_dpi: plan.settings.image_dpi,
-        mode: plan.settings.mode,
-        workers: req.workers.unwrap_or_else(all_cores).max(1),
-        page_timeout: plan.settings.page_timeout_seconds.map(Duration::from_secs),
-        detect_rotation: plan.settings.detect_rotation,
-        max_megapixels: plan.settings.max_megapixels,
-        native_resolution: plan.settings.native_resolution,
-        deskew: plan.settings.deskew,
-        thresholding: plan.settings.thresholding,
-        retry_low_confidence: plan.settings.retry_low_confidence,
-        ..OcrConfig::default()
-    };
+    let engine = engine_config(&plan.settings, req.workers);
     recto_ocr::validate_languages(&engine)?;
-    // One store per distinct recorded store (usually one for all).
-    let mut stores: BTreeMap<JobId, Store> = BTreeMap::new();
-    for (job, meta) in &plan.source_metas {
-        let store = match &req.store {
-            Some(cfg) => Store::open(cfg, Path::new("."))?,
-            None => Store::open(&recorded_store(meta, job)?, Path::new("."))?,
-        };
-        stores.insert(job.clone(), store);
-    }
+    let stores = open_stores(&plan, req.store.as_ref())?;
     if req.dry_run {
         return Ok(OcrOutcome::DryRun(
             dry_run(
@@ -337,6 +318,7 @@ pub async fn run_ocr(
             Vec::new()
         },
         citekey_languages: plan.languages.clone(),
+        shards: None,
     };
     let run = StepRun::begin::<Ocr, _>(
         registry,
@@ -359,26 +341,7 @@ pub async fn run_ocr(
             todo.len()
         );
     }
-    // A citekey whose own languages are not installed fails alone.
-    // Checked once per language set (loading an engine takes a while),
-    // not once per citekey.
-    let mut checked: BTreeMap<&str, Option<String>> = BTreeMap::new();
-    let mut lang_failures = BTreeMap::new();
-    for (k, l) in &plan.languages {
-        let problem = checked.entry(l.as_str()).or_insert_with(|| {
-            let cfg = OcrConfig {
-                languages: l.clone(),
-                ..engine.clone()
-            };
-            recto_ocr::validate_languages(&cfg)
-                .err()
-                .map(|e| e.to_string())
-        });
-        if let Some(e) = problem {
-            tracing::warn!("{k}: {e}");
-            lang_failures.insert(k.clone(), e.clone());
-        }
-    }
+    let lang_failures = language_failures(&plan, &engine);
     let todo: Vec<&Citekey> = todo
         .into_iter()
         .filter(|k| !lang_failures.contains_key(k.as_str()))
@@ -408,7 +371,15 @@ pub async fn run_ocr(
         return Err(run.abort(Some(&plan.source_job), list, running, e.into()));
     }
     let store_url = stores.values().next().map(Store::url);
-    let mut body = summarise(&plan, &reports, &mut failures, running, store_url, &run);
+    let mut body = summarise(
+        &plan,
+        &reports,
+        &mut failures,
+        running,
+        store_url,
+        &job,
+        run.elapsed_seconds(),
+    );
     link_duplicates(&plan, &job, &dups, &mut body, &mut failures);
     let successful = list.len() - failures.len();
     let citekeys = Citekeys::new(list)
@@ -435,14 +406,74 @@ pub async fn run_ocr(
     })
 }
 
-fn all_cores() -> usize {
+/// The engine's settings for a plan's recorded settings.
+pub(crate) fn engine_config(settings: &OcrSettings, workers: Option<usize>) -> OcrConfig {
+    OcrConfig {
+        languages: settings.languages.clone(),
+        dpi: settings.dpi,
+        image_dpi: settings.image_dpi,
+        mode: settings.mode,
+        workers: workers.unwrap_or_else(all_cores).max(1),
+        page_timeout: settings.page_timeout_seconds.map(Duration::from_secs),
+        detect_rotation: settings.detect_rotation,
+        max_megapixels: settings.max_megapixels,
+        native_resolution: settings.native_resolution,
+        deskew: settings.deskew,
+        thresholding: settings.thresholding,
+        retry_low_confidence: settings.retry_low_confidence,
+        ..OcrConfig::default()
+    }
+}
+
+/// One store per distinct recorded store (usually one for all), or the
+/// one given instead.
+pub(crate) fn open_stores(
+    plan: &Plan,
+    given: Option<&StoreConfig>,
+) -> Result<BTreeMap<JobId, Store>, StepError> {
+    let mut stores = BTreeMap::new();
+    for (job, meta) in &plan.source_metas {
+        let store = match given {
+            Some(cfg) => Store::open(cfg, Path::new("."))?,
+            None => Store::open(&recorded_store(meta, job)?, Path::new("."))?,
+        };
+        stores.insert(job.clone(), store);
+    }
+    Ok(stores)
+}
+
+/// Citekeys whose own languages are not installed: each fails alone.
+/// Checked once per language set (loading an engine takes a while), not
+/// once per citekey.
+pub(crate) fn language_failures(plan: &Plan, engine: &OcrConfig) -> BTreeMap<String, String> {
+    let mut checked: BTreeMap<&str, Option<String>> = BTreeMap::new();
+    let mut failures = BTreeMap::new();
+    for (k, l) in &plan.languages {
+        let problem = checked.entry(l.as_str()).or_insert_with(|| {
+            let cfg = OcrConfig {
+                languages: l.clone(),
+                ..engine.clone()
+            };
+            recto_ocr::validate_languages(&cfg)
+                .err()
+                .map(|e| e.to_string())
+        });
+        if let Some(e) = problem {
+            tracing::warn!("{k}: {e}");
+            failures.insert(k.clone(), e.clone());
+        }
+    }
+    failures
+}
+
+pub(crate) fn all_cores() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
 }
 
 /// Decide what to run. `Err(outcome)` when there is nothing to do.
-fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome>, StepError> {
+pub(crate) fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome>, StepError> {
     let given = &req.options;
     if let Some(dpi) = given.dpi {
         check_range("dpi", dpi, &DPI_RANGE)?;
@@ -609,12 +640,6 @@ fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome
         return Err(StepError::ResumeConflict { job, differences });
     }
 
-    let keys: Vec<Citekey> = recorded
-        .citekeys
-        .list
-        .iter()
-        .map(|k| Citekey::parse(k))
-        .collect::<Result<_, _>>()?;
     // A failed run recorded which citekeys it finished; those stay as they
     // are. A killed run recorded none, so all are done again (their pages
     // on disk are kept by the engine's own resume).
@@ -626,8 +651,28 @@ fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome
     } else {
         BTreeMap::new()
     };
-    // Each citekey from the upload the job recorded for it (older records
-    // name one upload for all).
+    tracing::debug!(
+        "resuming job {job} ({}), source {source_job}, settings as recorded",
+        status.map_or("unknown", Status::as_str)
+    );
+    let plan = recorded_plan(registry, &job, &recorded, source_job)?;
+    Ok(Ok(Plan { kept, ..plan }))
+}
+
+/// The plan of a job as its record says: citekeys, settings, output, each
+/// citekey's upload (older records name one upload for all) and languages.
+pub(crate) fn recorded_plan(
+    registry: &Registry,
+    job: &JobId,
+    recorded: &harness::StepMetadata<OcrRunning>,
+    source_job: JobId,
+) -> Result<Plan, StepError> {
+    let keys: Vec<Citekey> = recorded
+        .citekeys
+        .list
+        .iter()
+        .map(|k| Citekey::parse(k))
+        .collect::<Result<_, _>>()?;
     let mut sources = BTreeMap::new();
     for k in &keys {
         let job = match recorded.body.sources.get(k.as_str()) {
@@ -637,22 +682,17 @@ fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome
         sources.insert(k.as_str().to_owned(), job);
     }
     let source_metas = load_sources(registry, &sources)?;
-    let languages = recorded.body.citekey_languages.clone();
-    tracing::debug!(
-        "resuming job {job} ({}), source {source_job}, settings as recorded",
-        status.map_or("unknown", Status::as_str)
-    );
-    Ok(Ok(Plan {
-        start: Start::Resume(job),
+    Ok(Plan {
+        start: Start::Resume(job.clone()),
         keys,
-        kept,
-        settings,
-        output,
+        kept: BTreeMap::new(),
+        settings: recorded.body.config.clone(),
+        output: PathBuf::from(&recorded.body.output_dir),
         sources,
         source_metas,
         source_job,
-        languages,
-    }))
+        languages: recorded.body.citekey_languages.clone(),
+    })
 }
 
 fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
@@ -974,7 +1014,7 @@ fn same_path(a: &Path, b: &Path) -> bool {
 }
 
 /// Fetch and verify each source; a failure here fails that citekey only.
-async fn fetch_sources(
+pub(crate) async fn fetch_sources(
     plan: &Plan,
     stores: &BTreeMap<JobId, Store>,
     keys: &[&Citekey],
@@ -1016,6 +1056,7 @@ async fn fetch_sources(
                     password: password.map(str::to_owned),
                     out_dir: harness::output_dir(&plan.output, k, job),
                     languages: plan.languages.get(k.as_str()).cloned(),
+                    pages: None,
                 })
             }
             Err(why) => {
@@ -1039,7 +1080,7 @@ async fn fetch_sources(
 
 /// Each duplicate's folder becomes a link to its twin's result (or fails
 /// with its twin), and its record entry a copy naming the twin.
-fn link_duplicates(
+pub(crate) fn link_duplicates(
     plan: &Plan,
     job: &JobId,
     dups: &[(Citekey, Citekey)],
@@ -1091,13 +1132,14 @@ fn link_duplicates(
 }
 
 /// Turn the engine's reports (and the citekeys a resume kept) into the record.
-fn summarise(
+pub(crate) fn summarise(
     plan: &Plan,
     reports: &[DocReport],
     failures: &mut BTreeMap<String, String>,
     running: OcrRunning,
     store_url: Option<String>,
-    run: &StepRun<'_>,
+    job: &JobId,
+    seconds: f64,
 ) -> OcrBody {
     let mut pages = PageCounts::default();
     let mut page_failures = BTreeMap::new();
@@ -1157,7 +1199,7 @@ fn summarise(
         let mean = (!confs.is_empty())
             .then(|| round2(f64::from(confs.iter().sum::<f32>()) / confs.len() as f64));
         let dir = Citekey::parse(&r.citekey)
-            .map(|c| harness::output_dir(&plan.output, &c, run.job()))
+            .map(|c| harness::output_dir(&plan.output, &c, job))
             .unwrap_or_default();
         per_citekey.insert(
             r.citekey.clone(),
@@ -1180,7 +1222,6 @@ fn summarise(
         );
     }
     pages.resumed = resumed;
-    let seconds = run.elapsed_seconds();
     let done_now = reports
         .iter()
         .flat_map(|r| &r.pages)
@@ -1338,6 +1379,6 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-fn round2(v: f64) -> f64 {
+pub(crate) fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }

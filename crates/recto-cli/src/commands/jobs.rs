@@ -77,8 +77,14 @@ fn list(reg: &Registry, step: Option<&str>, json: bool, long: bool) -> anyhow::R
 fn status(reg: &Registry, job: &str, json: bool) -> anyhow::Result<()> {
     let job = reg.resolve_job(job)?;
     let st = reg.get_job_pipeline_status(&job)?;
+    // A job run by shards: each shard's state, pages and Slurm task.
+    let shards = recto_steps::shard::status(reg, &job)?;
     if json {
-        return output::json(&st);
+        let mut v = serde_json::to_value(&st)?;
+        if let (Some(obj), Some(shards)) = (v.as_object_mut(), &shards) {
+            obj.insert("shards".into(), serde_json::to_value(shards)?);
+        }
+        return output::json(&v);
     }
     let list = |v: &[String]| {
         if v.is_empty() {
@@ -122,6 +128,28 @@ fn status(reg: &Registry, job: &str, json: bool) -> anyhow::Result<()> {
             ));
             if let Some(why) = &s.stale_reason {
                 out.push_str(&format!("  ({why})"));
+            }
+            out.push('\n');
+        }
+    }
+    if let Some(shards) = shards {
+        out.push_str("shards:\n");
+        for s in shards {
+            out.push_str(&format!(
+                "  {:>3}  {:24}  {:>5}/{:<5} pages",
+                s.shard, s.state, s.pages_done, s.pages
+            ));
+            if s.runs > 1 {
+                out.push_str(&format!("  {} runs", s.runs));
+            }
+            if let Some(h) = &s.host {
+                out.push_str(&format!("  on {h}"));
+            }
+            if let Some(id) = &s.slurm_job_id {
+                out.push_str(&format!("  slurm {id}"));
+            }
+            if let Some(q) = &s.slurm_state {
+                out.push_str(&format!(" {q}"));
             }
             out.push('\n');
         }

@@ -7,6 +7,7 @@ pub mod registry;
 pub mod search;
 pub mod segment;
 pub mod serve;
+pub mod slurm;
 pub mod status;
 pub mod step;
 pub mod sync;

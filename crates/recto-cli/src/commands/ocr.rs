@@ -13,58 +13,22 @@ use crate::progress::CliProgress;
 
 pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
     let registry = config.registry();
-    let (citekeys, selection) = selection(&args)?;
-    let mut default_languages = None;
-    let mut citekey_languages = std::collections::BTreeMap::new();
-    for l in &args.languages {
-        match l.split_once('=') {
-            Some((k, langs)) => {
-                citekey_languages.insert(k.to_owned(), langs.to_owned());
-            }
-            None if default_languages.is_none() => default_languages = Some(l.clone()),
-            None => anyhow::bail!(super::CliError::Usage(format!(
-                "--lang {l}: the languages for all citekeys are already {}; join languages with + (eng+deu)",
-                default_languages.as_deref().unwrap_or_default()
-            ))),
-        }
+    if let Some(job) = &args.finalize {
+        let job = registry.resolve_job(job)?;
+        let rt = super::runtime()?;
+        let outcome = rt.block_on(recto_steps::shard::finalize(&registry, &job))?;
+        return report(outcome, &args);
     }
-    let req = OcrRequest {
-        citekeys,
-        selection,
-        dry_run: args.dry_run,
-        source_job_id: args.source_job_id.clone(),
-        output: args.output.clone(),
-        resume: args.resume.clone(),
-        password: args.password.clone(),
-        options: OcrOptions {
-            languages: default_languages,
-            citekey_languages,
-            dpi: args.dpi,
-            image_dpi: args.image_dpi,
-            mode: args.mode.map(|m| match m {
-                OcrMode::Auto => Mode::Auto,
-                OcrMode::ForceOcr => Mode::ForceOcr,
-                OcrMode::TextLayerOnly => Mode::TextLayerOnly,
-            }),
-            page_timeout: args.page_timeout.map(Duration::from_secs),
-            detect_rotation: args.no_rotate.then_some(false),
-            native_resolution: args.no_native_resolution.then_some(false),
-            deskew: args.no_deskew.then_some(false),
-            retry_low_confidence: args.no_retry.then_some(false),
-            thresholding: args.thresholding.map(|t| match t {
-                crate::cli::ThresholdingArg::Auto => recto_ocr::Thresholding::Auto,
-                crate::cli::ThresholdingArg::Otsu => recto_ocr::Thresholding::Otsu,
-                crate::cli::ThresholdingArg::LeptonicaOtsu => {
-                    recto_ocr::Thresholding::LeptonicaOtsu
-                }
-                crate::cli::ThresholdingArg::Sauvola => recto_ocr::Thresholding::Sauvola,
-            }),
-            max_megapixels: args.max_megapixels,
-        },
-        workers: args.workers,
-        store: config.store(&args.store),
-        cache_dir: config.data_dir.join("cache").join("sources"),
-    };
+    if let Some(shard) = &args.shard {
+        return run_shard(&args, shard, config);
+    }
+    let req = request(&args, config)?;
+    if let Some(n) = args.shards {
+        let rt = super::runtime()?;
+        let (job, plan) = rt.block_on(recto_steps::shard::plan_sharded(&registry, &req, n))?;
+        print_plan(&job, &plan, args.json, args.quiet)?;
+        return Ok(Outcome::Success);
+    }
     let progress = CliProgress::new(args.quiet || args.json, "pages");
     let rt = super::runtime()?;
     crate::watch_interrupts(&rt);
@@ -80,6 +44,12 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
         }
         r => r?,
     };
+    report(outcome, &args)
+}
+
+/// Print what a run (or a merge) did; the outcome is partial when some
+/// citekeys failed.
+fn report(outcome: OcrOutcome, args: &OcrArgs) -> anyhow::Result<Outcome> {
     let (job_id, m, failures) = match outcome {
         OcrOutcome::DryRun(plan) => {
             print_dry_run(&plan, args.json)?;
@@ -227,4 +197,170 @@ fn print_where(m: &serde_json::Map<String, serde_json::Value>) -> anyhow::Result
         output::line(format!("  ... and {} more (recto status)", per.len() - 20))?;
     }
     Ok(())
+}
+
+/// The OCR request the flags describe.
+pub fn request(args: &OcrArgs, config: &Config) -> anyhow::Result<OcrRequest> {
+    let (citekeys, selection) = selection(args)?;
+    let mut default_languages = None;
+    let mut citekey_languages = std::collections::BTreeMap::new();
+    for l in &args.languages {
+        match l.split_once('=') {
+            Some((k, langs)) => {
+                citekey_languages.insert(k.to_owned(), langs.to_owned());
+            }
+            None if default_languages.is_none() => default_languages = Some(l.clone()),
+            None => anyhow::bail!(super::CliError::Usage(format!(
+                "--lang {l}: the languages for all citekeys are already {}; join languages with + (eng+deu)",
+                default_languages.as_deref().unwrap_or_default()
+            ))),
+        }
+    }
+    Ok(OcrRequest {
+        citekeys,
+        selection,
+        dry_run: args.dry_run,
+        source_job_id: args.source_job_id.clone(),
+        output: args.output.clone(),
+        resume: args.resume.clone(),
+        password: args.password.clone(),
+        options: OcrOptions {
+            languages: default_languages,
+            citekey_languages,
+            dpi: args.dpi,
+            image_dpi: args.image_dpi,
+            mode: args.mode.map(|m| match m {
+                OcrMode::Auto => Mode::Auto,
+                OcrMode::ForceOcr => Mode::ForceOcr,
+                OcrMode::TextLayerOnly => Mode::TextLayerOnly,
+            }),
+            page_timeout: args.page_timeout.map(Duration::from_secs),
+            detect_rotation: args.no_rotate.then_some(false),
+            native_resolution: args.no_native_resolution.then_some(false),
+            deskew: args.no_deskew.then_some(false),
+            retry_low_confidence: args.no_retry.then_some(false),
+            thresholding: args.thresholding.map(|t| match t {
+                crate::cli::ThresholdingArg::Auto => recto_ocr::Thresholding::Auto,
+                crate::cli::ThresholdingArg::Otsu => recto_ocr::Thresholding::Otsu,
+                crate::cli::ThresholdingArg::LeptonicaOtsu => {
+                    recto_ocr::Thresholding::LeptonicaOtsu
+                }
+                crate::cli::ThresholdingArg::Sauvola => recto_ocr::Thresholding::Sauvola,
+            }),
+            max_megapixels: args.max_megapixels,
+        },
+        workers: args.workers,
+        store: config.store(&args.store),
+        cache_dir: config.data_dir.join("cache").join("sources"),
+    })
+}
+
+/// Run one shard of a sharded job.
+fn run_shard(args: &OcrArgs, shard: &str, config: &Config) -> anyhow::Result<Outcome> {
+    let (i, n) = shard
+        .split_once('/')
+        .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+        .filter(|(i, n)| i < n)
+        .ok_or_else(|| {
+            super::CliError::Usage(format!(
+                "--shard {shard}: expected I/N with 0 <= I < N (shards are numbered from 0, as Slurm's array tasks)"
+            ))
+        })?;
+    let registry = config.registry();
+    let job = recto_registry::JobId::parse(args.job_id.as_deref().unwrap_or_default())?;
+    let req = recto_steps::shard::ShardRequest {
+        workers: args.workers,
+        password: args.password.clone(),
+        store: config.store(&args.store),
+        cache_dir: config.data_dir.join("cache").join("sources"),
+    };
+    let progress = CliProgress::new(args.quiet || args.json, "pages");
+    let rt = super::runtime()?;
+    crate::watch_interrupts(&rt);
+    let out = rt.block_on(recto_steps::shard::run_shard(
+        &registry, &job, i, n, &req, &progress,
+    ))?;
+    let last = out.record.runs.last();
+    if args.json {
+        output::json(&serde_json::json!({
+            "job_id": job.as_str(),
+            "shard": i,
+            "of": n,
+            "status": out.record.status,
+            "run": last,
+            "per_citekey": out.record.per_citekey,
+            "finalized": out.finalized.as_ref().map(|o| match o.as_ref() {
+                OcrOutcome::Ran { metadata, .. } => metadata["status"].clone(),
+                _ => "completed".into(),
+            }),
+        }))?;
+    } else if !args.quiet {
+        if let Some(r) = last {
+            output::line(format!(
+                "ocr job {job} shard {i}/{n}: {} pages done, {} already done, {} failed in {} s",
+                r.done, r.resumed, r.failed, r.seconds
+            ))?;
+        } else {
+            output::line(format!("ocr job {job} is already completed"))?;
+        }
+        for (k, d) in &out.record.per_citekey {
+            if let Some(e) = &d.error {
+                output::line(format!("  {k}: {e}"))?;
+            }
+        }
+        if let Some(OcrOutcome::Ran { metadata, .. }) = out.finalized.as_deref() {
+            output::line(format!(
+                "ocr job {job}: every shard ended; merged: {}",
+                metadata["status"].as_str().unwrap_or("?")
+            ))?;
+        }
+    }
+    for (k, d) in &out.record.per_citekey {
+        if let Some(e) = &d.error {
+            tracing::error!("{k}: shard {i}: {e}");
+        }
+    }
+    Ok(if out.record.status == "completed" {
+        Outcome::Success
+    } else {
+        Outcome::Partial
+    })
+}
+
+/// Print a sharded job's plan.
+pub fn print_plan(
+    job: &recto_registry::JobId,
+    plan: &recto_steps::shard::ShardPlan,
+    json: bool,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    if json {
+        return output::json(&serde_json::json!({
+            "job_id": job.as_str(),
+            "shards": plan.shards,
+            "plan": plan,
+        }));
+    }
+    if quiet {
+        return output::line(job.as_str());
+    }
+    output::line(format!(
+        "ocr job {job}: planned in {} shards ({} citekeys)",
+        plan.shards,
+        plan.documents.len()
+    ))?;
+    for a in &plan.assignments {
+        output::line(format!(
+            "  shard {}: {} pages in {} slices, about {:.0} s",
+            a.shard,
+            a.pages,
+            a.slices.len(),
+            a.estimated_seconds
+        ))?;
+    }
+    output::line(format!(
+        "run each: recto ocr --job-id {job} --shard I/{} (I = 0..{}); the last one merges",
+        plan.shards,
+        plan.shards.saturating_sub(1)
+    ))
 }

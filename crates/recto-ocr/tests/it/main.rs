@@ -51,6 +51,7 @@ fn task(ctx: &TestContext, key: &str, pdf: PathBuf) -> DocTask {
         password: None,
         out_dir: ctx.root().join("out").join(key),
         languages: None,
+        pages: None,
     }
 }
 
