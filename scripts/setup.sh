@@ -21,6 +21,8 @@ packages=(
   qpdf poppler-utils
   # The web app's tests drive a real headless Chromium through chromedriver.
   chromium chromium-driver
+  # The cluster tests run a one-node Slurm (scripts/slurm.sh starts it).
+  slurmctld slurmd slurm-client munge
   # Spelling dictionaries: the segmentation step decides whether a hyphen
   # at a line end is a break or a real hyphen with them (docs/segmentation.md).
   hunspell-en-us hunspell-de-de hunspell-fr hunspell-it hunspell-es hunspell-nl

@@ -101,6 +101,21 @@ pub fn finalize_script(job: &str, dir: &Path, opts: &SlurmOptions) -> String {
     s
 }
 
+/// Whether `sbatch` can be run here (checked before a job is planned, so
+/// that no job is recorded that nothing will run).
+pub fn available() -> Result<(), StepError> {
+    match Command::new("sbatch").arg("--version").output() {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(StepError::Slurm(format!(
+            "sbatch --version failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ))),
+        Err(e) => Err(StepError::Slurm(format!(
+            "cannot run sbatch ({e}): is this a Slurm login node? (--dry-run prints the scripts)"
+        ))),
+    }
+}
+
 /// `sbatch --parsable [extra] script`: the Slurm job id.
 pub fn submit(script: &Path, extra: &[String]) -> Result<String, StepError> {
     let out = Command::new("sbatch")

@@ -63,6 +63,7 @@ pub fn ocr(args: SlurmOcrArgs, config: &Config) -> anyhow::Result<Outcome> {
         }
         return Ok(Outcome::Success);
     }
+    slurm::available()?;
     let rt = super::runtime()?;
     let (job, plan) = rt.block_on(shard::plan_sharded(&registry, &req, shards))?;
     let dir = shard::shards_dir(&registry, &job);

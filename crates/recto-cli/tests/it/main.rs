@@ -10,6 +10,7 @@ mod registry_cmds;
 mod search;
 mod searchable;
 mod segment;
+mod shard;
 mod serve;
 mod sync;
 mod toc;

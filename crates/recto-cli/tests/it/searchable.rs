@@ -43,7 +43,7 @@ fn tool(name: &str) -> Command {
     Command::new(name)
 }
 
-fn render(dir: &Path, text: &str) -> GrayImage {
+pub(crate) fn render(dir: &Path, text: &str) -> GrayImage {
     let born = dir.join("born.pdf");
     std::fs::write(&born, text_pdf_sized(&[text], W, H)).unwrap();
     Pdf::open(&born, None)
@@ -54,7 +54,7 @@ fn render(dir: &Path, text: &str) -> GrayImage {
         .unwrap()
 }
 
-fn packed(img: &GrayImage) -> Vec<u8> {
+pub(crate) fn packed(img: &GrayImage) -> Vec<u8> {
     (0..img.height as usize)
         .flat_map(|y| img.data[y * img.stride..][..img.width as usize].to_vec())
         .collect()
