@@ -76,9 +76,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Status(args) => commands::status::run(args, &config),
         Command::Text(args) => commands::text::run(args, &config),
         Command::Show { citekey, json } => commands::text::show(&citekey, json, &config),
-        Command::Slurm(crate::cli::SlurmCommand::Ocr(args)) => {
-            commands::slurm::ocr(args, &config)
-        }
+        Command::Slurm(crate::cli::SlurmCommand::Ocr(args)) => commands::slurm::ocr(args, &config),
         Command::Jobs(cmd) => commands::jobs::run(cmd, &config),
         Command::Step(cmd) => commands::step::run(cmd, &config),
         Command::Registry(cmd) => commands::registry::run(cmd, &config),

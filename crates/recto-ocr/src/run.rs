@@ -223,10 +223,10 @@ pub struct DocTask {
     /// This document's Tesseract languages, when not the run's (a BibTeX
     /// entry's `langid`).
     pub languages: Option<String>,
-    /// Only these pages (first, last; 1-based, inclusive): one shard's
-    /// slice of the document. The full text is then left to whoever merges
-    /// the shards ([`write_fulltext`]). `None`: every page.
-    pub pages: Option<(usize, usize)>,
+    /// Only these pages (runs of `(first, last)`, 1-based, inclusive): one
+    /// shard's slices of the document. The full text is then left to
+    /// whoever merges the shards ([`write_fulltext`]). `None`: every page.
+    pub pages: Option<Vec<(usize, usize)>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1194,11 +1194,19 @@ fn resumable(json_path: &Path, dir: &Path, page: usize, cfg: &OcrConfig) -> Opti
     })
 }
 
-/// The pages of `task` to process: its slice, within the document.
-fn page_range(task: &DocTask, page_count: usize) -> std::ops::RangeInclusive<usize> {
-    match task.pages {
-        Some((first, last)) => first.max(1)..=last.min(page_count),
-        None => 1..=page_count,
+/// The pages of `task` to process: its slices, within the document.
+fn page_range(task: &DocTask, page_count: usize) -> Vec<usize> {
+    match &task.pages {
+        Some(runs) => {
+            let mut pages: Vec<usize> = runs
+                .iter()
+                .flat_map(|(first, last)| (*first).max(1)..=(*last).min(page_count))
+                .collect();
+            pages.sort_unstable();
+            pages.dedup();
+            pages
+        }
+        None => (1..=page_count).collect(),
     }
 }
 

@@ -339,9 +339,7 @@ impl Tesseract {
 /// # Safety
 /// `it` must be a live result iterator positioned on a word.
 unsafe fn symbols(it: *const ts::TessResultIterator) -> Vec<(String, [i32; 4])> {
-    use ts::{
-        TessPageIteratorLevel_RIL_SYMBOL as SYMBOL, TessPageIteratorLevel_RIL_WORD as WORD,
-    };
+    use ts::{TessPageIteratorLevel_RIL_SYMBOL as SYMBOL, TessPageIteratorLevel_RIL_WORD as WORD};
     let mut out = Vec::new();
     // SAFETY: the copy is deleted below; text pointers are freed with
     // TessDeleteText.
@@ -376,7 +374,9 @@ unsafe fn symbols(it: *const ts::TessResultIterator) -> Vec<(String, [i32; 4])> 
 fn has_inner_stop(text: &str) -> bool {
     let c: Vec<char> = text.chars().collect();
     (1..c.len().saturating_sub(1)).any(|i| {
-        is_stop(c[i]) && c[i - 1].is_alphanumeric() && c[i + 1..].iter().any(|c| c.is_alphanumeric())
+        is_stop(c[i])
+            && c[i - 1].is_alphanumeric()
+            && c[i + 1..].iter().any(|c| c.is_alphanumeric())
     })
 }
 
@@ -476,9 +476,16 @@ pub fn split_at_wide_stops(word: OcrWord, symbols: &[(String, [i32; 4])]) -> Vec
     let mut start = 0;
     for end in cuts.into_iter().chain([symbols.len()]) {
         let part = &symbols[start..end];
-        let bbox = part.iter().fold([i32::MAX, i32::MAX, i32::MIN, i32::MIN], |a, (_, b)| {
-            [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])]
-        });
+        let bbox = part
+            .iter()
+            .fold([i32::MAX, i32::MAX, i32::MIN, i32::MIN], |a, (_, b)| {
+                [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ]
+            });
         out.push(OcrWord {
             text: part.iter().map(|(t, _)| t.as_str()).collect(),
             bbox,

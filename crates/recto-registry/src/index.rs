@@ -158,8 +158,11 @@ impl Index {
     /// lost if this dies: it is derived) and renamed over the old one, so
     /// other processes see either the old or the new index, never a mix.
     /// Their open connections notice the swap through [`Index::is_current`].
-    pub fn rebuild(layout: &Layout, records: &[Arc<Record>]) -> Result<Self> {
+    pub fn rebuild(layout: &Layout, records: &[Arc<Record>], log_offset: u64) -> Result<Self> {
         let path = &layout.index_path();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
         let tmp = path.with_extension(format!("rebuild-{}", std::process::id()));
         let _ = std::fs::remove_file(&tmp);
         let err = |source| Error::Index {
@@ -178,6 +181,11 @@ impl Index {
             tx.execute_batch(SCHEMA).map_err(err)?;
             tx.execute("INSERT INTO meta VALUES ('version', ?1)", [INDEX_VERSION])
                 .map_err(err)?;
+            tx.execute(
+                "INSERT INTO meta VALUES ('log_offset', ?1)",
+                [i64::try_from(log_offset).unwrap_or(i64::MAX)],
+            )
+            .map_err(err)?;
             // Inserting in key order keeps every B-tree append-only.
             let mut sorted: Vec<&Arc<Record>> = records.iter().collect();
             sorted.sort_by(|a, b| (a.kind.key(), &a.job_id).cmp(&(b.kind.key(), &b.job_id)));
@@ -215,6 +223,31 @@ impl Index {
     /// since this connection was opened.
     pub fn is_current(&self) -> bool {
         std::fs::metadata(&self.path).is_ok_and(|m| m.ino() == self.ino)
+    }
+
+    /// How far into the change log this index is up to date.
+    pub fn log_offset(&self) -> u64 {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'log_offset'", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()
+            .ok()
+            .flatten()
+            .map_or(0, |v| u64::try_from(v).unwrap_or(0))
+    }
+
+    /// Record that the index is up to date to `offset` (never moving back:
+    /// two processes catching up at once both replay, idempotently).
+    pub fn set_log_offset(&self, offset: u64) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO meta VALUES ('log_offset', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
+                [i64::try_from(offset).unwrap_or(i64::MAX)],
+            )
+            .map_err(self.err())?;
+        Ok(())
     }
 
     pub fn upsert(&mut self, r: &Record) -> Result<()> {

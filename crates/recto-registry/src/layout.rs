@@ -6,8 +6,12 @@
 //!   analytics/<step>/job_metadata/<job_id>.json    step metadata (the truth)
 //!   analytics/job_registry/<job_id>.json           central registries (derived)
 //!   analytics/job_registry/latest.json             symlink to the newest registry
-//!   .recto/                                        derived index, lock, job-id reservations
+//!   .recto/                                        derived index, lock, change log, job-id reservations
 //! ```
+//!
+//! The derived index may live elsewhere (`RECTO_INDEX_DIR`, a node's local
+//! disk on a cluster): one file per data directory there, named by a hash
+//! of the data directory's path.
 
 use std::path::{Path, PathBuf};
 
@@ -18,11 +22,21 @@ use crate::record::RecordKind;
 #[derive(Debug, Clone)]
 pub struct Layout {
     root: PathBuf,
+    index_dir: Option<PathBuf>,
 }
 
 impl Layout {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Layout { root: root.into() }
+        Layout {
+            root: root.into(),
+            index_dir: None,
+        }
+    }
+
+    /// Keep the derived index in `dir` instead of `.recto/`.
+    pub fn with_index_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.index_dir = dir;
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -78,7 +92,20 @@ impl Layout {
     }
 
     pub fn index_path(&self) -> PathBuf {
-        self.internal_dir().join("index.sqlite")
+        match &self.index_dir {
+            None => self.internal_dir().join("index.sqlite"),
+            Some(dir) => {
+                let root = std::fs::canonicalize(&self.root)
+                    .or_else(|_| std::path::absolute(&self.root))
+                    .unwrap_or_else(|_| self.root.clone());
+                dir.join(format!("index-{:016x}.sqlite", fnv1a(root.as_os_str().as_encoded_bytes())))
+            }
+        }
+    }
+
+    /// The change log (see `changes.rs`).
+    pub fn changes_path(&self) -> PathBuf {
+        self.internal_dir().join("changes.log")
     }
 
     pub fn lock_path(&self) -> PathBuf {
@@ -92,6 +119,13 @@ impl Layout {
     pub fn job_id_reservations(&self) -> PathBuf {
         self.internal_dir().join("job-ids")
     }
+}
+
+/// FNV-1a, 64 bits: a stable name for a data directory's index file.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The `metadata_path` recorded in registries: relative to the data

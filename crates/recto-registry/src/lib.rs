@@ -7,6 +7,7 @@
 //! crate does no network I/O, knows nothing of OCR, storage or the CLI, and
 //! never prints.
 
+mod changes;
 mod citekey;
 mod error;
 mod fsutil;

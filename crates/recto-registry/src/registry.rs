@@ -13,6 +13,7 @@ use crate::citekey::Citekey;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock};
 use crate::ids::{JobId, Status, StepName};
+use crate::changes::{self, Change};
 use crate::index::Index;
 use crate::layout::Layout;
 use crate::process;
@@ -123,8 +124,13 @@ impl Registry {
     /// A registry over `data_dir`. Does no I/O; the directory is created by
     /// the first write.
     pub fn open(data_dir: impl Into<PathBuf>) -> Self {
+        // On a cluster the derived index belongs on each node's local disk
+        // (docs/scale.md); the metadata and the change log stay shared.
+        let index_dir = std::env::var_os("RECTO_INDEX_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
         Registry {
-            layout: Layout::new(data_dir),
+            layout: Layout::new(data_dir).with_index_dir(index_dir),
             pipeline: DEFAULT_PIPELINE
                 .iter()
                 .map(|s| StepName::parse(s).expect("valid default step"))
@@ -179,7 +185,42 @@ impl Registry {
             let lock = self.lock()?;
             self.ensure_index_locked(&lock, &mut guard)?;
         }
+        self.catch_up(&mut guard)?;
         Ok(guard)
+    }
+
+    /// Bring the index up to date with the change log: replay the saves it
+    /// has not seen (made by processes on other nodes, whose own index is
+    /// elsewhere), or rescan every record when a rebuild asked for it.
+    fn catch_up(&self, slot: &mut Option<Index>) -> Result<()> {
+        let Some(index) = slot.as_mut() else {
+            return Ok(());
+        };
+        let offset = index.log_offset();
+        if changes::len(&self.layout) == offset {
+            return Ok(());
+        }
+        let (lines, end) = changes::read_from(&self.layout, offset)?;
+        if lines.contains(&Change::Rescan) {
+            tracing::debug!("the change log asks for a rescan; rebuilding the index");
+            let (records, _) = scan(&self.layout);
+            *slot = Some(Index::rebuild(&self.layout, &records, end)?);
+            return Ok(());
+        }
+        for line in lines {
+            let Change::Saved { kind, job } = line else {
+                continue;
+            };
+            let Ok(kind) = RecordKind::from_user(&kind) else {
+                continue;
+            };
+            let path = self.layout.metadata_path(&kind, &job);
+            match crate::record::read_record(&path, kind, job) {
+                Ok(record) => index.upsert(&record)?,
+                Err(e) => tracing::warn!("{}: not indexed: {e}", path.display()),
+            }
+        }
+        index.set_log_offset(end)
     }
 
     /// With the lock held: repair after a writer that died, reopen an index
@@ -201,7 +242,7 @@ impl Registry {
         if slot.is_none() {
             self.rebuild_locked(lock, slot)?;
         }
-        Ok(())
+        self.catch_up(slot)
     }
 
     fn exists(&self) -> bool {
@@ -332,7 +373,17 @@ impl Registry {
         // What follows is derived; if it fails, the marker stays and the
         // next user of the data directory rebuilds it.
         let derived = (|| {
+            // The index was brought up to date under this lock, so after
+            // this line it is up to date to the log's new end.
+            let end = changes::append(
+                &self.layout,
+                &Change::Saved {
+                    kind: kind.key().to_owned(),
+                    job: job.clone(),
+                },
+            )?;
             index.upsert(&record)?;
+            index.set_log_offset(end)?;
             let mut affected = trace::related_jobs(index, job)?;
             affected.extend(before);
             self.write_registries(index, &affected)?;
@@ -421,11 +472,13 @@ impl Registry {
         if removed > 0 {
             tracing::info!("removed {removed} temp files left by an interrupted write");
         }
+        // Indexes kept elsewhere (other nodes') rescan too.
+        let log_end = changes::append(&self.layout, &Change::Rescan)?;
         let (records, problems) = scan(&self.layout);
         for p in &problems {
             tracing::warn!(path = %p.path.display(), reason = %p.reason, "skipped metadata file");
         }
-        let index = Index::rebuild(&self.layout, &records)?;
+        let index = Index::rebuild(&self.layout, &records, log_end)?;
 
         let mem = MemLookup::new(&records);
         let jobs: Vec<&JobId> = mem.by_job.keys().collect();

@@ -97,7 +97,9 @@ pub enum StepError {
     SearchQuery(String),
 
     /// `--shard` or `--finalize` on a job that was not planned in shards.
-    #[error("ocr job {job} was not planned in shards (plan one with `recto ocr --shards N` or `recto slurm ocr`)")]
+    #[error(
+        "ocr job {job} was not planned in shards (plan one with `recto ocr --shards N` or `recto slurm ocr`)"
+    )]
     NotSharded { job: JobId },
 
     /// A shard of the job still runs: the merge waits for it.

@@ -473,7 +473,10 @@ pub(crate) fn all_cores() -> usize {
 }
 
 /// Decide what to run. `Err(outcome)` when there is nothing to do.
-pub(crate) fn plan(registry: &Registry, req: &OcrRequest) -> Result<Result<Plan, OcrOutcome>, StepError> {
+pub(crate) fn plan(
+    registry: &Registry,
+    req: &OcrRequest,
+) -> Result<Result<Plan, OcrOutcome>, StepError> {
     let given = &req.options;
     if let Some(dpi) = given.dpi {
         check_range("dpi", dpi, &DPI_RANGE)?;

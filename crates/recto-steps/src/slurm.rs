@@ -68,7 +68,10 @@ pub fn array_script(job: &str, dir: &Path, opts: &SlurmOptions) -> String {
         "#SBATCH --array=0-{}\n",
         opts.shards.saturating_sub(1)
     ));
-    s.push_str(&format!("#SBATCH --cpus-per-task={}\n", opts.cpus_per_task.max(1)));
+    s.push_str(&format!(
+        "#SBATCH --cpus-per-task={}\n",
+        opts.cpus_per_task.max(1)
+    ));
     s.push_str("#SBATCH --requeue\n");
     s.push_str(&format!(
         "# recto ocr job {job}: one task per shard (written by recto slurm ocr)\n"
@@ -193,7 +196,10 @@ mod tests {
             assert!(s.contains(want), "{want:?} not in\n{s}");
         }
         let f = finalize_script("2026-01-01_21-45-14", Path::new("/d"), &opts);
-        assert!(f.contains("ocr --quiet --finalize 2026-01-01_21-45-14\n"), "{f}");
+        assert!(
+            f.contains("ocr --quiet --finalize 2026-01-01_21-45-14\n"),
+            "{f}"
+        );
         assert!(!f.contains("--array"), "{f}");
     }
 }

@@ -563,6 +563,80 @@ fn saves_and_rebuilds_at_once_all_succeed() {
     assert!(!ctx.data_dir().join(".recto/dirty").exists());
 }
 
+/// The registry's files under `analytics/job_registry/`, by name.
+fn registries(ctx: &TestContext) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(ctx.data_dir().join("analytics/job_registry"))
+        .unwrap()
+        .flatten()
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .collect()
+}
+
+#[test]
+fn nodes_with_their_own_index_see_every_write_of_the_others() {
+    // Cluster nodes share the data directory but keep the derived SQLite
+    // index on local disk (RECTO_INDEX_DIR): writers on two "nodes" at
+    // once, processes with nothing in common but the files and the lock.
+    let ctx = TestContext::new();
+    let src = completed_job(&ctx);
+    let nodes: Vec<PathBuf> = ["node-a", "node-b", "node-c"]
+        .iter()
+        .map(|n| ctx.root().join(n))
+        .collect();
+    let env = |i: usize| vec![("RECTO_INDEX_DIR", nodes[i].display().to_string())];
+    let mut children = Vec::new();
+    for i in 0..12 {
+        let meta = json!({"status": "completed", "source_job_id": src,
+                          "citekeys": {"total": 1, "list": [format!("n{i}")]}});
+        let mut c = recto_command(
+            &ctx,
+            &["step", "save", &format!("node{i}"), "new", "--metadata", "-"],
+            &env(i % 2),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        use std::io::Write;
+        c.stdin
+            .take()
+            .unwrap()
+            .write_all(meta.to_string().as_bytes())
+            .unwrap();
+        children.push(c);
+    }
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    // Every node, and one that never wrote, answers for every write.
+    for node in 0..3 {
+        for i in 0..12 {
+            let hits = stdout(&recto_env(&ctx, &["jobs", "citekey", &format!("n{i}")], &env(node)));
+            assert!(hits.contains(&format!("node{i}: completed")), "node {node}, n{i}: {hits}");
+        }
+        let index = std::fs::read_dir(&nodes[node])
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".sqlite"))
+            .count();
+        assert_eq!(index, 1, "node {node} keeps its own index");
+    }
+    // The central registries written from the nodes' indexes are what a
+    // rebuild from the files writes; after a rebuild on one node, the
+    // others rescan and still answer.
+    let before = registries(&ctx);
+    let o = recto_env(&ctx, &["registry", "rebuild"], &env(0));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(registries(&ctx), before);
+    let hits = stdout(&recto_env(&ctx, &["jobs", "citekey", "n5"], &env(1)));
+    assert!(hits.contains("node5: completed"), "{hits}");
+    let log = std::fs::read_to_string(ctx.data_dir().join(".recto/changes.log")).unwrap();
+    assert_eq!(log.lines().filter(|l| l.starts_with("node")).count(), 12, "{log}");
+    assert!(log.lines().any(|l| l == "*"), "{log}");
+}
+
 #[test]
 fn two_runs_of_one_job_never_run_at_once() {
     let ctx = TestContext::new();
