@@ -10,6 +10,9 @@ cd "$here"
 if [[ ! -d ${RECTO_CORPUS_DIR:-$here/../shared/corpus} ]]; then
   echo "test.sh: the shared corpus (../shared/corpus or RECTO_CORPUS_DIR) is absent: the tests that need it pass as skipped (see SKIPPED lines with -- --nocapture)" >&2
 fi
+# The cluster tests start a one-node Slurm (scripts/slurm.sh) when it is not
+# running; it is stopped when the tests end.
+trap '"$here/scripts/slurm.sh" stop >/dev/null 2>&1 || true' EXIT
 # --release: the same profile as the binary and the wheel, so MuPDF and the
 # other C dependencies are built once (see scripts/setup.sh).
 cargo test --release --workspace --locked --all-targets

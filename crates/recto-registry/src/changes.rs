@@ -59,7 +59,11 @@ pub(crate) fn read_from(layout: &Layout, offset: u64) -> Result<(Vec<Change>, u6
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok((
-                if offset > 0 { vec![Change::Rescan] } else { Vec::new() },
+                if offset > 0 {
+                    vec![Change::Rescan]
+                } else {
+                    Vec::new()
+                },
                 0,
             ));
         }
@@ -89,7 +93,10 @@ pub(crate) fn read_from(layout: &Layout, offset: u64) -> Result<(Vec<Change>, u6
                 job,
             });
         } else {
-            tracing::warn!("{}: skipped a line it cannot read: {line:?}", path.display());
+            tracing::warn!(
+                "{}: skipped a line it cannot read: {line:?}",
+                path.display()
+            );
         }
     }
     Ok((out, offset + complete as u64))
@@ -116,7 +123,10 @@ mod tests {
         let (all, end) = read_from(&layout, 0).unwrap();
         assert_eq!(all, vec![saved.clone(), Change::Rescan]);
         assert_eq!(end, second);
-        assert_eq!(read_from(&layout, first).unwrap(), (vec![Change::Rescan], second));
+        assert_eq!(
+            read_from(&layout, first).unwrap(),
+            (vec![Change::Rescan], second)
+        );
         // A line being written is not read until it is complete.
         let mut f = OpenOptions::new()
             .append(true)
@@ -125,6 +135,9 @@ mod tests {
         f.write_all(b"ocr\t2026-01").unwrap();
         assert_eq!(read_from(&layout, second).unwrap(), (vec![], second));
         // A log replaced by a shorter one: rescan.
-        assert_eq!(read_from(&layout, second + 100).unwrap().0, vec![Change::Rescan]);
+        assert_eq!(
+            read_from(&layout, second + 100).unwrap().0,
+            vec![Change::Rescan]
+        );
     }
 }

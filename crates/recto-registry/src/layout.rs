@@ -98,7 +98,10 @@ impl Layout {
                 let root = std::fs::canonicalize(&self.root)
                     .or_else(|_| std::path::absolute(&self.root))
                     .unwrap_or_else(|_| self.root.clone());
-                dir.join(format!("index-{:016x}.sqlite", fnv1a(root.as_os_str().as_encoded_bytes())))
+                dir.join(format!(
+                    "index-{:016x}.sqlite",
+                    fnv1a(root.as_os_str().as_encoded_bytes())
+                ))
             }
         }
     }

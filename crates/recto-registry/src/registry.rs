@@ -9,11 +9,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::changes::{self, Change};
 use crate::citekey::Citekey;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock};
 use crate::ids::{JobId, Status, StepName};
-use crate::changes::{self, Change};
 use crate::index::Index;
 use crate::layout::Layout;
 use crate::process;

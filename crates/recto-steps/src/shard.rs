@@ -232,7 +232,7 @@ fn unix_now() -> f64 {
 /// the same plan.
 pub fn balance(costs: &[(String, Vec<f64>)], n: usize) -> Vec<Vec<Slice>> {
     let total: f64 = costs.iter().flat_map(|(_, c)| c).sum();
-        let target = total / (50 * n) as f64;
+    let target = total / (50 * n) as f64;
     let mut out: Vec<Vec<Slice>> = vec![Vec::new(); n];
     let mut load = vec![0.0f64; n];
     let mut chunk: Vec<Slice> = Vec::new();
@@ -601,7 +601,7 @@ pub async fn run_shard(
     let engine = ocr::engine_config(&plan.settings, req.workers);
     let slices = &shard_plan.assignments[shard].slices;
     let mut lang_failures = ocr::language_failures(&plan, &engine);
-        let mut keys: Vec<Citekey> = Vec::new();
+    let mut keys: Vec<Citekey> = Vec::new();
     for s in slices {
         let k = Citekey::parse(&s.citekey)?;
         if !keys.contains(&k) {
@@ -624,7 +624,7 @@ pub async fn run_shard(
     )
     .await;
     fetch_failures.extend(lang_failures);
-        for t in &mut tasks {
+    for t in &mut tasks {
         t.pages = Some(
             slices
                 .iter()
@@ -647,7 +647,7 @@ pub async fn run_shard(
     }
     record.per_citekey.clear();
     let run = record.runs.last_mut().expect("pushed");
-        for key in &keys {
+    for key in &keys {
         let key = key.as_str();
         let mut doc = ShardDoc {
             slices: slices
@@ -678,7 +678,7 @@ pub async fn run_shard(
         run.done += doc.done;
         run.resumed += doc.resumed;
         run.failed += doc.page_failures.len() + usize::from(doc.error.is_some());
-                record.per_citekey.insert(key.to_owned(), doc);
+        record.per_citekey.insert(key.to_owned(), doc);
     }
     run.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     run.ended_at = Some(now_timestamp());
@@ -738,13 +738,27 @@ pub fn shard_state(
 
 /// Merge a sharded job's shards into its record.
 pub async fn finalize(registry: &Registry, job: &JobId) -> Result<OcrOutcome, StepError> {
+    read_job(registry, job)?;
+    // Two merges at once (the last shard's and Slurm's finalize job): the
+    // second waits for the first, then finds the job merged.
+    let started = std::time::Instant::now();
+    let _hold = loop {
+        match registry.lock_job("ocr-finalize", job) {
+            Ok(hold) => break hold,
+            Err(recto_registry::Error::JobBusy { .. })
+                if started.elapsed() < std::time::Duration::from_secs(600) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     let (recorded, info, status) = read_job(registry, job)?;
     if status == Some(Status::Completed) {
         return Ok(OcrOutcome::AlreadyCompleted {
             job_id: job.clone(),
         });
     }
-    let _hold = registry.lock_job("ocr-finalize", job)?;
     let shard_plan = read_plan(registry, job)?;
     let mut states = BTreeMap::new();
     let mut records = Vec::new();
@@ -797,7 +811,7 @@ pub async fn finalize(registry: &Registry, job: &JobId) -> Result<OcrOutcome, St
             .iter()
             .find_map(|(i, d)| d.error.as_ref().map(|e| format!("shard {i}: {e}")));
         let pages = if doc.pages == 0 {
-                        said.iter()
+            said.iter()
                 .flat_map(|(_, d)| d.slices.iter().map(|s| s[1]))
                 .max()
                 .unwrap_or(0)
@@ -1050,7 +1064,7 @@ mod tests {
     use super::*;
 
     #[test]
-        fn balance_deals_runs_of_pages_of_equal_cost() {
+    fn balance_deals_runs_of_pages_of_equal_cost() {
         // 10 scanned pages, then 100 text-layer pages, then 10 scanned.
         let costs = vec![
             ("a".to_owned(), vec![OCR_PAGE_SECONDS; 10]),
@@ -1069,7 +1083,7 @@ mod tests {
         };
         let (a, b) = (cost(&cut[0]), cost(&cut[1]));
         assert!((a - b).abs() <= OCR_PAGE_SECONDS, "{a} vs {b}");
-                // Every page exactly once.
+        // Every page exactly once.
         let mut seen: Vec<(String, usize)> = Vec::new();
         for s in cut.iter().flatten() {
             for p in s.first..=s.last {
@@ -1082,7 +1096,7 @@ mod tests {
                 want.push((k.clone(), p));
             }
         }
-                seen.sort();
+        seen.sort();
         want.sort();
         assert_eq!(seen, want);
         // The same cut every time, and more shards than pages leaves some

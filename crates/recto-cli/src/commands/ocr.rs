@@ -62,7 +62,7 @@ fn report(outcome: OcrOutcome, args: &OcrArgs) -> anyhow::Result<Outcome> {
                 }))?;
             } else if !args.quiet {
                 output::line(format!(
-                    "ocr job {job_id} is already completed; nothing to resume"
+                    "ocr job {job_id} is already completed; nothing to do"
                 ))?;
             }
             return Ok(Outcome::Success);

@@ -568,7 +568,12 @@ fn registries(ctx: &TestContext) -> std::collections::BTreeMap<String, Vec<u8>> 
     std::fs::read_dir(ctx.data_dir().join("analytics/job_registry"))
         .unwrap()
         .flatten()
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -590,7 +595,14 @@ fn nodes_with_their_own_index_see_every_write_of_the_others() {
                           "citekeys": {"total": 1, "list": [format!("n{i}")]}});
         let mut c = recto_command(
             &ctx,
-            &["step", "save", &format!("node{i}"), "new", "--metadata", "-"],
+            &[
+                "step",
+                "save",
+                &format!("node{i}"),
+                "new",
+                "--metadata",
+                "-",
+            ],
             &env(i % 2),
         )
         .stdin(Stdio::piped())
@@ -611,12 +623,19 @@ fn nodes_with_their_own_index_see_every_write_of_the_others() {
         assert!(o.status.success(), "{}", stderr(&o));
     }
     // Every node, and one that never wrote, answers for every write.
-    for node in 0..3 {
+    for (node, dir) in nodes.iter().enumerate() {
         for i in 0..12 {
-            let hits = stdout(&recto_env(&ctx, &["jobs", "citekey", &format!("n{i}")], &env(node)));
-            assert!(hits.contains(&format!("node{i}: completed")), "node {node}, n{i}: {hits}");
+            let hits = stdout(&recto_env(
+                &ctx,
+                &["jobs", "citekey", &format!("n{i}")],
+                &env(node),
+            ));
+            assert!(
+                hits.contains(&format!("node{i}: completed")),
+                "node {node}, n{i}: {hits}"
+            );
         }
-        let index = std::fs::read_dir(&nodes[node])
+        let index = std::fs::read_dir(dir)
             .unwrap()
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().ends_with(".sqlite"))
@@ -633,7 +652,11 @@ fn nodes_with_their_own_index_see_every_write_of_the_others() {
     let hits = stdout(&recto_env(&ctx, &["jobs", "citekey", "n5"], &env(1)));
     assert!(hits.contains("node5: completed"), "{hits}");
     let log = std::fs::read_to_string(ctx.data_dir().join(".recto/changes.log")).unwrap();
-    assert_eq!(log.lines().filter(|l| l.starts_with("node")).count(), 12, "{log}");
+    assert_eq!(
+        log.lines().filter(|l| l.starts_with("node")).count(),
+        12,
+        "{log}"
+    );
     assert!(log.lines().any(|l| l == "*"), "{log}");
 }
 

@@ -596,7 +596,10 @@ fn slurm_cancelled_shard_resubmitted_completes_with_nothing_done_twice() {
     assert_eq!(m["status"], "failed", "{m}");
     for why in m["failures"].as_object().unwrap().values() {
         let why = why.as_str().unwrap();
-        assert!(why.contains("shard 0 (interrupted)") && !why.contains("shard 1"), "{why}");
+        assert!(
+            why.contains("shard 0 (interrupted)") && !why.contains("shard 1"),
+            "{why}"
+        );
     }
     // Resubmit the cancelled task and the merge, as docs/scale.md says.
     let dir = ctx
