@@ -522,8 +522,19 @@ pub(crate) fn plan(
         return Ok(Err(OcrOutcome::AlreadyCompleted { job_id: job }));
     }
     let kind = harness::kind_of::<Ocr>();
-    let recorded: harness::StepMetadata<OcrRunning> =
+        let recorded: harness::StepMetadata<OcrRunning> =
         harness::read_metadata(&kind, &job, meta.clone())?;
+    // A sharded job is finished by its shards and its merge, not by one
+    // process: a resume here would record it as a one-machine job.
+    if let Some(shards) = &recorded.body.shards {
+        return Err(StepError::InvalidSetting {
+            name: "resume".into(),
+            reason: format!(
+                "job {job} runs in {} shards: run its unfinished shards (recto ocr --job-id {job} --shard I/{}), then recto ocr --finalize {job}",
+                shards.count, shards.count
+            ),
+        });
+    }
     let failures = recorded.failures.clone().unwrap_or_default();
     let per_citekey: BTreeMap<String, CitekeyResult> = meta
         .get("per_citekey")

@@ -311,8 +311,16 @@ fn shards_as_processes_make_one_job_like_a_one_machine_run() {
         std::fs::read_link(ctx.data_dir().join("analytics/ocr/book0/current")).unwrap(),
         PathBuf::from(&job)
     );
-    let again = recto(&ctx, &["ocr", "--finalize", &job]);
+        let again = recto(&ctx, &["ocr", "--finalize", &job]);
     assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(step_meta(&ctx, "ocr", &job)["shards"]["count"], 3);
+    // Downstream sees one job: its sync pushes every page.
+    let o = recto(&ctx, &["sync-ocr", "--job-id", &job, "--json"]);
+    let v = json_of(&o);
+    assert_eq!(v["status"], "completed", "{v}");
+    // A sharded job is not resumed as a one-machine job.
+    let o = recto(&ctx, &["ocr", "--resume", &job]);
+    assert!(stdout(&o).contains("already completed"), "{}", stdout(&o));
 
     let reference = one_machine(&ctx, &keys);
     assert_same_as_one_machine(&ctx, &job, &reference, &keys);
@@ -345,6 +353,9 @@ fn a_killed_shard_redoes_only_its_unfinished_pages() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(step_meta(&ctx, "ocr", &job)["status"], "running");
+        let o = recto(&ctx, &["ocr", "--resume", &job]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("runs in 2 shards"), "{}", stderr(&o));
     let o = recto(&ctx, &["ocr", "--finalize", &job]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let m = step_meta(&ctx, "ocr", &job);
