@@ -231,6 +231,22 @@ pub struct StoreArgs {
     pub path_style: bool,
 }
 
+/// `I/N` of `--shard`: shard I of N, numbered from 0 as Slurm's array tasks.
+pub fn parse_shard(s: &str) -> Result<(usize, usize), crate::commands::CliError> {
+    s.split_once('/')
+        .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+        .filter(|(i, n)| i < n)
+        .ok_or_else(|| {
+            crate::commands::CliError::Usage(format!(
+                "--shard {s}: expected I/N with 0 <= I < N (shards are numbered from 0, as Slurm's array tasks)"
+            ))
+        })
+}
+
+fn parse_job(s: &str) -> Result<recto_registry::JobId, crate::commands::CliError> {
+    recto_registry::JobId::parse(s).map_err(|e| crate::commands::CliError::Usage(e.to_string()))
+}
+
 /// Which citekeys a step that reads another step's results takes.
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
@@ -245,9 +261,47 @@ pub struct WhichCitekeys {
     /// Every citekey with a result of the step this one reads.
     #[arg(long)]
     pub all: bool,
+    /// Run shard I (0 to N-1) of the sharded job --job-id: only its
+    /// citekeys; the last shard to end merges the job.
+    #[arg(long, value_name = "I/N", requires = "job_id")]
+    pub shard: Option<String>,
+    /// Merge the shards of a sharded job into its record (refused while a
+    /// shard still runs).
+    #[arg(long, value_name = "JOB")]
+    pub finalize: Option<String>,
+}
+
+/// One job of a per-citekey step in shards (docs/scale.md).
+#[derive(Debug, Args)]
+pub struct ShardArgs {
+    /// Plan a new job over the selected citekeys in N shards and run
+    /// nothing; then run each with --job-id JOB --shard I/N, on any machine
+    /// sharing the data directory.
+    #[arg(long, value_name = "N", conflicts_with_all = ["shard", "finalize"])]
+    pub shards: Option<usize>,
+    /// The sharded job that --shard belongs to.
+    #[arg(long, value_name = "JOB", requires = "shard")]
+    pub job_id: Option<String>,
 }
 
 impl WhichCitekeys {
+    /// Whole, or which part of a sharded job.
+    pub fn sharding(
+        &self,
+        extra: &ShardArgs,
+    ) -> Result<recto_steps::per_citekey::Sharding, crate::commands::CliError> {
+        use recto_steps::per_citekey::Sharding;
+        if let Some(job) = &self.finalize {
+            return parse_job(job).map(Sharding::Merge);
+        }
+        if let Some(shard) = &self.shard {
+            let (index, of) = parse_shard(shard)?;
+            let job = parse_job(extra.job_id.as_deref().unwrap_or_default())?;
+            return Ok(Sharding::Shard { job, index, of });
+        }
+        Ok(extra.shards.map_or(Sharding::Whole, Sharding::Plan))
+    }
+
     /// The steps' own selection type.
     pub fn selection(&self) -> recto_steps::harness::Selection {
         use recto_steps::harness::Selection;
@@ -265,6 +319,8 @@ impl WhichCitekeys {
 pub struct TocArgs {
     #[command(flatten)]
     pub which: WhichCitekeys,
+    #[command(flatten)]
+    pub sharding: ShardArgs,
     /// The OCR job to read (an id or `latest`) [default: each citekey's
     /// newest OCR result].
     #[arg(long, value_name = "JOB")]
@@ -328,6 +384,8 @@ pub struct SearchArgs {
 pub struct SegmentArgs {
     #[command(flatten)]
     pub which: WhichCitekeys,
+    #[command(flatten)]
+    pub sharding: ShardArgs,
     /// The TOC job to read (an id or `latest`) [default: each citekey's
     /// newest table of contents].
     #[arg(long, value_name = "JOB")]
@@ -361,6 +419,8 @@ pub struct ExportArgs {
     pub format: Vec<String>,
     #[command(flatten)]
     pub which: WhichCitekeys,
+    #[command(flatten)]
+    pub sharding: ShardArgs,
     /// The OCR job to export (an id or `latest`) [default: each citekey's
     /// newest result].
     #[arg(long, value_name = "JOB")]

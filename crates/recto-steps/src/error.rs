@@ -97,10 +97,8 @@ pub enum StepError {
     SearchQuery(String),
 
     /// `--shard` or `--finalize` on a job that was not planned in shards.
-    #[error(
-        "ocr job {job} was not planned in shards (plan one with `recto ocr --shards N` or `recto slurm ocr`)"
-    )]
-    NotSharded { job: JobId },
+    #[error("{step} job {job} was not planned in shards (plan one with `recto {step} --shards N`)")]
+    NotSharded { step: String, job: JobId },
 
     /// A shard of the job still runs: the merge waits for it.
     #[error("ocr job {job}: shard {shard} is still running ({holder}); finalize after it ends")]

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::StepError;
-use crate::harness::{self, Citekeys, Start, Step, StepRun};
+use crate::harness::{self, Citekeys, Step};
+use crate::per_citekey::{self, Sharding, StepSpec};
 use crate::progress::Progress;
 use crate::text::{OcrResult, ocr_result, step_result};
 
@@ -86,6 +87,9 @@ pub struct ExportRequest {
     pub bookmarks: bool,
     /// Show pages recto turned to read them upright in the searchable PDF.
     pub rotate_pages: bool,
+    /// Whole, or one job in shards (docs/scale.md); a shard writes the
+    /// formats and into the folder its job recorded.
+    pub sharding: Sharding,
 }
 
 /// One citekey's result, in the step metadata.
@@ -133,21 +137,6 @@ pub async fn run_export(
             reason: "no format given".into(),
         });
     }
-    let harness::Inputs {
-        keys,
-        found: work,
-        mut failures,
-        source_job,
-    } = harness::gather_inputs(
-        registry,
-        &req.selection,
-        "ocr",
-        ExportStep::NAME,
-        req.ocr_job.as_deref(),
-        "no citekey has an OCR result without an export",
-        |key, job| ocr_result(registry, key, job),
-        |o: &OcrResult| &o.job_id,
-    )?;
     let output = req
         .output
         .clone()
@@ -155,64 +144,72 @@ pub async fn run_export(
     let mut formats = req.formats.clone();
     formats.sort();
     formats.dedup();
-    let list: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
     let running = ExportBody {
-        formats: formats.clone(),
+        formats,
         output_dir: output.display().to_string(),
         ..ExportBody::default()
     };
-    let run = StepRun::begin::<ExportStep, _>(
+    per_citekey::run(
         registry,
-        Start::New,
-        source_job.as_ref(),
-        Citekeys::new(list.clone()),
-        &running,
-    )?;
-    let job = run.job().clone();
-    // The searchable PDF starts from the source the OCR read, verified
-    // against its checksum; without it that citekey fails alone.
-    let mut stores = BTreeMap::new();
-    let mut planned = Vec::with_capacity(work.len());
-    for (key, ocr) in work {
-        let pdf = if formats.contains(&Format::Pdf) {
-            Some(crate::ocr::source_pdf(registry, &key, &ocr, &mut stores, &req.cache_dir).await)
-        } else {
-            None
-        };
-        planned.push((key, ocr, pdf));
-    }
-    let results = harness::map_citekeys(
-        progress,
-        "export",
-        &planned,
-        |(key, _, _)| key,
-        |(key, ocr, pdf)| {
-            export_one(
-                registry,
-                key,
-                ocr,
-                pdf.as_ref(),
-                &formats,
-                &req,
-                &output,
-                &job,
+        StepSpec {
+            step: ExportStep::NAME,
+            input: "ocr",
+            selection: &req.selection,
+            input_job: req.ocr_job.as_deref(),
+            nothing: "no citekey has an OCR result without an export",
+        },
+        &req.sharding,
+        running,
+        |key, job| ocr_result(registry, key, job),
+        |o: &OcrResult| &o.job_id,
+        |body: &ExportBody| PathBuf::from(&body.output_dir),
+        async |work: Vec<(Citekey, OcrResult)>, body: &ExportBody, job: &JobId| {
+            let output = PathBuf::from(&body.output_dir);
+            let formats = &body.formats;
+            // The searchable PDF starts from the source the OCR read,
+            // verified against its checksum; without it that citekey fails
+            // alone.
+            let mut stores = BTreeMap::new();
+            let mut planned = Vec::with_capacity(work.len());
+            for (key, ocr) in work {
+                let pdf = if formats.contains(&Format::Pdf) {
+                    Some(
+                        crate::ocr::source_pdf(registry, &key, &ocr, &mut stores, &req.cache_dir)
+                            .await,
+                    )
+                } else {
+                    None
+                };
+                planned.push((key, ocr, pdf));
+            }
+            harness::map_citekeys(
+                progress,
+                "export",
+                &planned,
+                |(key, _, _)| key,
+                |(key, ocr, pdf)| {
+                    export_one(
+                        registry,
+                        key,
+                        ocr,
+                        pdf.as_ref(),
+                        formats,
+                        &req,
+                        &output,
+                        job,
+                    )
+                },
             )
         },
-    );
-    let mut body = running;
-    let done = harness::collect_results(results, &mut body.per_citekey, &mut failures);
-    let citekeys = Citekeys::new(list.clone())
-        .count("successful", list.len() - failures.len())
-        .count("failed", failures.len());
-    harness::finish_with_results(
-        run,
-        &output,
-        source_job.as_ref(),
-        citekeys,
-        failures,
-        body,
-        &done,
+        |body: &mut ExportBody, results, failures, list, _seconds| {
+            let done = harness::collect_results(results, &mut body.per_citekey, failures);
+            let citekeys = Citekeys::new(list.to_vec())
+                .count("successful", list.len() - failures.len())
+                .count("failed", failures.len());
+            (citekeys, done)
+        },
     )
+    .await
 }
 
 /// Export one citekey in every format; files are written to a temporary

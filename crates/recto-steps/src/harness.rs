@@ -186,6 +186,15 @@ pub fn collect_results<T>(
     done
 }
 
+/// `pages` a second over `seconds`, to a tenth.
+pub fn per_second(pages: usize, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        ((pages as f64 / seconds) * 10.0).round() / 10.0
+    } else {
+        0.0
+    }
+}
+
 /// `pages` a second since `started`, to a tenth.
 pub fn pages_per_second(pages: usize, started: Instant) -> f64 {
     let secs = started.elapsed().as_secs_f64();

@@ -8,6 +8,7 @@ pub mod export;
 pub mod harness;
 pub mod hashcache;
 pub mod ocr;
+pub mod per_citekey;
 pub mod progress;
 pub mod search;
 pub mod segment;

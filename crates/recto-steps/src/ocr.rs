@@ -522,7 +522,7 @@ pub(crate) fn plan(
         return Ok(Err(OcrOutcome::AlreadyCompleted { job_id: job }));
     }
     let kind = harness::kind_of::<Ocr>();
-        let recorded: harness::StepMetadata<OcrRunning> =
+    let recorded: harness::StepMetadata<OcrRunning> =
         harness::read_metadata(&kind, &job, meta.clone())?;
     // A sharded job is finished by its shards and its merge, not by one
     // process: a resume here would record it as a one-machine job.

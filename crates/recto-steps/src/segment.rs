@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::Instant;
 
 use recto_registry::{Citekey, JobId, Registry};
 use recto_segment::{Lexicon, NoLexicon, SegInput, segment};
@@ -18,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::StepError;
-use crate::harness::{self, Citekeys, Start, Step, StepRun};
+use crate::harness::{self, Citekeys, Step};
+use crate::per_citekey::{self, Sharding, StepSpec};
 use crate::progress::Progress;
 use crate::text::{OcrResult, ocr_result, step_result};
 
@@ -41,6 +41,8 @@ pub struct SegmentRequest {
     pub toc_job: Option<String>,
     /// Where the Hunspell dictionaries are (`/usr/share/hunspell`).
     pub dictionaries: PathBuf,
+    /// Whole, or one job in shards (docs/scale.md).
+    pub sharding: Sharding,
 }
 
 /// One citekey's result, in the step metadata.
@@ -81,19 +83,23 @@ pub async fn run_segment(
     req: SegmentRequest,
     progress: &dyn Progress,
 ) -> Result<SegmentOutcome, StepError> {
-    // Each citekey's table of contents, and the OCR result it was read from.
-    let harness::Inputs {
-        keys,
-        found,
-        mut failures,
-        source_job,
-    } = harness::gather_inputs(
+    let output = harness::default_output_base::<SegmentStep>(registry);
+    let running = SegmentBody {
+        output_dir: output.display().to_string(),
+        ..SegmentBody::default()
+    };
+    per_citekey::run(
         registry,
-        &req.selection,
-        "toc",
-        SegmentStep::NAME,
-        req.toc_job.as_deref(),
-        "no citekey has a table of contents without a segmentation",
+        StepSpec {
+            step: SegmentStep::NAME,
+            input: "toc",
+            selection: &req.selection,
+            input_job: req.toc_job.as_deref(),
+            nothing: "no citekey has a table of contents without a segmentation",
+        },
+        &req.sharding,
+        running,
+        // Each citekey's table of contents, and the OCR result it was read from.
         |key, job| {
             let toc = step_result(registry, "toc", key, job)?;
             let ocr_job = toc
@@ -107,49 +113,31 @@ pub async fn run_segment(
             Ok((toc, ocr))
         },
         |(toc, _): &(OcrResult, OcrResult)| &toc.job_id,
-    )?;
-    let work: Vec<(Citekey, OcrResult, OcrResult)> =
-        found.into_iter().map(|(k, (t, o))| (k, t, o)).collect();
-    let output = harness::default_output_base::<SegmentStep>(registry);
-    let list: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
-    let running = SegmentBody {
-        output_dir: output.display().to_string(),
-        ..SegmentBody::default()
-    };
-    let run = StepRun::begin::<SegmentStep, _>(
-        registry,
-        Start::New,
-        source_job.as_ref(),
-        Citekeys::new(list.clone()),
-        &running,
-    )?;
-    let job = run.job().clone();
-    let dictionaries = Dictionaries::new(&req.dictionaries);
-
-    let started = Instant::now();
-    let results = harness::map_citekeys(
-        progress,
-        "segmentation",
-        &work,
-        |(key, _, _)| key,
-        |(key, toc, ocr)| segment_one(key, toc, ocr, &output, &job, &dictionaries),
-    );
-    let mut body = running;
-    let done = harness::collect_results(results, &mut body.per_citekey, &mut failures);
-    let pages = body.per_citekey.values().map(|c| c.pages).sum();
-    body.pages_per_second = harness::pages_per_second(pages, started);
-    let citekeys = Citekeys::new(list.clone())
-        .count("successful", list.len() - failures.len())
-        .count("failed", failures.len());
-    harness::finish_with_results(
-        run,
-        &output,
-        source_job.as_ref(),
-        citekeys,
-        failures,
-        body,
-        &done,
+        |body: &SegmentBody| PathBuf::from(&body.output_dir),
+        async |found: Vec<(Citekey, (OcrResult, OcrResult))>, body: &SegmentBody, job: &JobId| {
+            let output = PathBuf::from(&body.output_dir);
+            let work: Vec<(Citekey, OcrResult, OcrResult)> =
+                found.into_iter().map(|(k, (t, o))| (k, t, o)).collect();
+            let dictionaries = Dictionaries::new(&req.dictionaries);
+            harness::map_citekeys(
+                progress,
+                "segmentation",
+                &work,
+                |(key, _, _)| key,
+                |(key, toc, ocr)| segment_one(key, toc, ocr, &output, job, &dictionaries),
+            )
+        },
+        |body: &mut SegmentBody, results, failures, list, seconds| {
+            let done = harness::collect_results(results, &mut body.per_citekey, failures);
+            let pages = body.per_citekey.values().map(|c| c.pages).sum();
+            body.pages_per_second = harness::per_second(pages, seconds);
+            let citekeys = Citekeys::new(list.to_vec())
+                .count("successful", list.len() - failures.len())
+                .count("failed", failures.len());
+            (citekeys, done)
+        },
     )
+    .await
 }
 
 /// Hunspell dictionaries, loaded once each when first needed.

@@ -503,7 +503,10 @@ fn read_job(
         .body
         .shards
         .clone()
-        .ok_or_else(|| StepError::NotSharded { job: job.clone() })?;
+        .ok_or_else(|| StepError::NotSharded {
+            step: Ocr::NAME.into(),
+            job: job.clone(),
+        })?;
     Ok((recorded, info, status))
 }
 

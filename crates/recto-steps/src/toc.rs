@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use recto_registry::{Citekey, JobId, Registry};
 use recto_store::Store;
@@ -18,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::StepError;
-use crate::harness::{self, Citekeys, Start, Step, StepRun};
+use crate::harness::{self, Citekeys, Step};
+use crate::per_citekey::{self, Sharding, StepSpec};
 use crate::progress::Progress;
 use crate::text::{OcrResult, ocr_result};
 
@@ -42,6 +42,8 @@ pub struct TocRequest {
     pub ocr_job: Option<String>,
     /// Where fetched source PDFs are kept (content-addressed).
     pub cache_dir: PathBuf,
+    /// Whole, or one job in shards (docs/scale.md).
+    pub sharding: Sharding,
 }
 
 /// One citekey's result, in the step metadata.
@@ -97,71 +99,58 @@ pub async fn run_toc(
     req: TocRequest,
     progress: &dyn Progress,
 ) -> Result<TocOutcome, StepError> {
-    let harness::Inputs {
-        keys,
-        found: planned,
-        mut failures,
-        source_job,
-    } = harness::gather_inputs(
-        registry,
-        &req.selection,
-        "ocr",
-        TocStep::NAME,
-        req.ocr_job.as_deref(),
-        "no citekey has an OCR result without a table of contents",
-        |key, job| ocr_result(registry, key, job),
-        |o: &OcrResult| &o.job_id,
-    )?;
     let output = harness::default_output_base::<TocStep>(registry);
-    let list: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
     let running = TocBody {
         output_dir: output.display().to_string(),
         ..TocBody::default()
     };
-    let run = StepRun::begin::<TocStep, _>(
+    per_citekey::run(
         registry,
-        Start::New,
-        source_job.as_ref(),
-        Citekeys::new(list.clone()),
-        &running,
-    )?;
-    let job = run.job().clone();
-
-    // Source PDFs, for their outline and labels; a PDF that cannot be had
-    // leaves the pages to speak alone (a warning, not a failure).
-    let mut stores: BTreeMap<String, Store> = BTreeMap::new();
-    let mut work = Vec::new();
-    for (key, ocr) in planned {
-        let pdf = crate::ocr::source_pdf(registry, &key, &ocr, &mut stores, &req.cache_dir).await;
-        work.push(Planned { key, ocr, pdf });
-    }
-
-    let started = Instant::now();
-    let results = harness::map_citekeys(
-        progress,
-        "toc",
-        &work,
-        |w| &w.key,
-        |w| toc_one(w, &output, &job),
-    );
-    let mut body = running;
-    let done = harness::collect_results(results, &mut body.per_citekey, &mut failures);
-    let pages = body.per_citekey.values().map(|c| c.pages).sum();
-    body.pages_per_second = harness::pages_per_second(pages, started);
-    let with_entries = body.per_citekey.values().filter(|c| c.entries > 0).count();
-    let citekeys = Citekeys::new(list.clone())
-        .count("successful", list.len() - failures.len())
-        .count("with_entries", with_entries)
-        .count("failed", failures.len());
-    harness::finish_with_results(
-        run,
-        &output,
-        source_job.as_ref(),
-        citekeys,
-        failures,
-        body,
-        &done,
+        StepSpec {
+            step: TocStep::NAME,
+            input: "ocr",
+            selection: &req.selection,
+            input_job: req.ocr_job.as_deref(),
+            nothing: "no citekey has an OCR result without a table of contents",
+        },
+        &req.sharding,
+        running,
+        |key, job| ocr_result(registry, key, job),
+        |o: &OcrResult| &o.job_id,
+        |body: &TocBody| PathBuf::from(&body.output_dir),
+        async |found: Vec<(Citekey, OcrResult)>, body: &TocBody, job: &JobId| {
+            // Source PDFs, for their outline and labels; a PDF that cannot
+            // be had leaves the pages to speak alone (a warning, not a
+            // failure).
+            let output = PathBuf::from(&body.output_dir);
+            let mut stores: BTreeMap<String, Store> = BTreeMap::new();
+            let mut work = Vec::new();
+            for (key, ocr) in found {
+                let pdf =
+                    crate::ocr::source_pdf(registry, &key, &ocr, &mut stores, &req.cache_dir).await;
+                work.push(Planned { key, ocr, pdf });
+            }
+            harness::map_citekeys(
+                progress,
+                "toc",
+                &work,
+                |w| &w.key,
+                |w| toc_one(w, &output, job),
+            )
+        },
+        |body: &mut TocBody, results, failures, list, seconds| {
+            let done = harness::collect_results(results, &mut body.per_citekey, failures);
+            let pages = body.per_citekey.values().map(|c| c.pages).sum();
+            body.pages_per_second = harness::per_second(pages, seconds);
+            let with_entries = body.per_citekey.values().filter(|c| c.entries > 0).count();
+            let citekeys = Citekeys::new(list.to_vec())
+                .count("successful", list.len() - failures.len())
+                .count("with_entries", with_entries)
+                .count("failed", failures.len());
+            (citekeys, done)
+        },
     )
+    .await
 }
 
 /// Read one citekey's pages and PDF, build and write its table of contents.

@@ -22,6 +22,7 @@ pub fn run(args: ExportArgs, config: &Config) -> anyhow::Result<Outcome> {
         ocr_job: args.ocr_job_id.clone(),
         output: args.out.clone(),
         cache_dir: config.data_dir.join("cache").join("sources"),
+        sharding: args.which.sharding(&args.sharding)?,
         password: args.password.clone(),
         decrypt: args.decrypt,
         bookmarks: !args.no_bookmarks,

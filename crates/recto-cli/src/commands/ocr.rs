@@ -257,15 +257,7 @@ pub fn request(args: &OcrArgs, config: &Config) -> anyhow::Result<OcrRequest> {
 
 /// Run one shard of a sharded job.
 fn run_shard(args: &OcrArgs, shard: &str, config: &Config) -> anyhow::Result<Outcome> {
-    let (i, n) = shard
-        .split_once('/')
-        .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
-        .filter(|(i, n)| i < n)
-        .ok_or_else(|| {
-            super::CliError::Usage(format!(
-                "--shard {shard}: expected I/N with 0 <= I < N (shards are numbered from 0, as Slurm's array tasks)"
-            ))
-        })?;
+    let (i, n) = crate::cli::parse_shard(shard)?;
     let registry = config.registry();
     let job = recto_registry::JobId::parse(args.job_id.as_deref().unwrap_or_default())?;
     let req = recto_steps::shard::ShardRequest {

@@ -15,6 +15,7 @@ pub fn run(args: SegmentArgs, config: &Config) -> anyhow::Result<Outcome> {
         selection,
         toc_job: args.toc_job_id.clone(),
         dictionaries: args.dictionaries.clone(),
+        sharding: args.which.sharding(&args.sharding)?,
     };
     let progress = CliProgress::new(args.quiet || args.json, "citekeys");
     let rt = super::runtime()?;

@@ -15,6 +15,7 @@ pub fn run(args: TocArgs, config: &Config) -> anyhow::Result<Outcome> {
         selection,
         ocr_job: args.ocr_job_id.clone(),
         cache_dir: config.data_dir.join("cache").join("sources"),
+        sharding: args.which.sharding(&args.sharding)?,
     };
     let progress = CliProgress::new(args.quiet || args.json, "citekeys");
     let rt = super::runtime()?;

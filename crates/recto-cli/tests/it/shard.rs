@@ -311,7 +311,7 @@ fn shards_as_processes_make_one_job_like_a_one_machine_run() {
         std::fs::read_link(ctx.data_dir().join("analytics/ocr/book0/current")).unwrap(),
         PathBuf::from(&job)
     );
-        let again = recto(&ctx, &["ocr", "--finalize", &job]);
+    let again = recto(&ctx, &["ocr", "--finalize", &job]);
     assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(step_meta(&ctx, "ocr", &job)["shards"]["count"], 3);
     // Downstream sees one job: its sync pushes every page.
@@ -353,7 +353,7 @@ fn a_killed_shard_redoes_only_its_unfinished_pages() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(step_meta(&ctx, "ocr", &job)["status"], "running");
-        let o = recto(&ctx, &["ocr", "--resume", &job]);
+    let o = recto(&ctx, &["ocr", "--resume", &job]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("runs in 2 shards"), "{}", stderr(&o));
     let o = recto(&ctx, &["ocr", "--finalize", &job]);
@@ -667,4 +667,117 @@ fn slurm_shard_failing_on_a_broken_pdf_fails_that_citekey_only() {
         );
     }
     assert_eq!(m["citekeys"]["successful"], 2);
+}
+
+// ----- the per-citekey steps in shards ----------------------------------------
+
+/// The records of a sharded and a whole run of `step`: the same status,
+/// counts, failures and per-citekey results (the folders named by job aside).
+fn assert_same_record(ctx: &TestContext, step: &str, sharded: &str, whole: &str) {
+    let (a, b) = (step_meta(ctx, step, sharded), step_meta(ctx, step, whole));
+    for k in ["status", "citekeys", "failures", "source_job_id"] {
+        assert_eq!(a[k], b[k], "{step}: {k}");
+    }
+    let strip = |v: &Value| -> Value {
+        let mut v = v.clone();
+        for e in v.as_object_mut().unwrap().values_mut() {
+            e.as_object_mut().unwrap().remove("dir");
+        }
+        v
+    };
+    assert_eq!(strip(&a["per_citekey"]), strip(&b["per_citekey"]), "{step}");
+    assert_eq!(a["shards"]["count"], 2, "{step}");
+    assert!(b.get("shards").is_none());
+}
+
+#[test]
+fn toc_segmentation_and_export_run_as_one_job_in_shards() {
+    use super::toc::book;
+    use recto_test_support::book_pdf;
+    let ctx = TestContext::new();
+    let keys: Vec<String> = (0..3).map(|i| format!("paper{i}")).collect();
+    for k in &keys {
+        let pages = book("5");
+        let refs: Vec<&str> = pages.iter().map(String::as_str).collect();
+        write_pdf(&ctx, k, &book_pdf(&refs, &[], None));
+    }
+    upload(&ctx);
+    let o = recto(&ctx, &["ocr", "--all", "--lang", "eng", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = keys.join(",");
+    for (step, extra) in [
+        ("toc", vec![]),
+        ("segment", vec![]),
+        ("export", vec!["--format", "txt,md"]),
+    ] {
+        let record = if step == "segment" {
+            "segmentation"
+        } else {
+            step
+        };
+        let mut plan_args = vec![step, "--citekeys", list.as_str(), "--shards", "2", "--json"];
+        plan_args.extend(&extra);
+        let v = json_of(&recto(&ctx, &plan_args));
+        let job = v["job_id"].as_str().unwrap().to_owned();
+        assert_eq!(step_meta(&ctx, record, &job)["status"], "running", "{step}");
+        // Shard 1 alone, then a merge: shard 0's citekeys fail naming it.
+        let mut shard = vec![step, "--job-id", job.as_str(), "--shard", "1/2", "--quiet"];
+        shard.extend(&extra);
+        let o = recto(&ctx, &shard);
+        assert!(o.status.success(), "{step}: {}", stderr(&o));
+        assert_eq!(step_meta(&ctx, record, &job)["status"], "running", "{step}");
+        let mut fin = vec![step, "--finalize", job.as_str(), "--quiet"];
+        fin.extend(&extra);
+        let o = recto(&ctx, &fin);
+        assert_eq!(o.status.code(), Some(3), "{step}: {}", stderr(&o));
+        let m = step_meta(&ctx, record, &job);
+        assert_eq!(m["status"], "failed", "{step}");
+        let failures = m["failures"].as_object().unwrap();
+        assert_eq!(failures.len(), 1, "{step}: {m}");
+        assert!(
+            failures["paper0"]
+                .as_str()
+                .unwrap()
+                .contains("shard 0 (not started)"),
+            "{m}"
+        );
+        // Shard 0 then merges the job, completed.
+        let mut shard0 = vec![step, "--job-id", job.as_str(), "--shard", "0/2", "--quiet"];
+        shard0.extend(&extra);
+        let o = recto(&ctx, &shard0);
+        assert!(o.status.success(), "{step}: {}", stderr(&o));
+        assert_eq!(
+            step_meta(&ctx, record, &job)["status"],
+            "completed",
+            "{step}"
+        );
+        for k in &keys {
+            let link = ctx
+                .data_dir()
+                .join(format!("analytics/{record}/{k}/current"));
+            assert_eq!(
+                std::fs::read_link(&link).unwrap(),
+                PathBuf::from(&job),
+                "{step}"
+            );
+        }
+        // The same as a whole run of the same citekeys.
+        let mut whole = vec![step, "--citekeys", list.as_str(), "--json"];
+        whole.extend(&extra);
+        let w = json_of(&recto(&ctx, &whole));
+        assert_same_record(&ctx, record, &job, w["job_id"].as_str().unwrap());
+        if step == "toc" {
+            let read = |j: &str| -> Value {
+                serde_json::from_slice(
+                    &std::fs::read(
+                        ctx.data_dir()
+                            .join(format!("analytics/toc/paper1/{j}/toc.json")),
+                    )
+                    .unwrap(),
+                )
+                .unwrap()
+            };
+            assert_eq!(read(&job), read(w["job_id"].as_str().unwrap()));
+        }
+    }
 }
