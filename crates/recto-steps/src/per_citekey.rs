@@ -569,3 +569,47 @@ where
         failures,
     })
 }
+
+/// One shard of a per-citekey step's sharded job, for `recto jobs status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CitekeyShardStatus {
+    pub shard: usize,
+    /// `running (pid on host)`, `interrupted`, `not started`, `completed`
+    /// or `failed`.
+    pub state: String,
+    pub citekeys_done: usize,
+    pub citekeys: usize,
+}
+
+/// The shards of `step` in `job`, or `None` when that record is not sharded.
+pub fn status(
+    registry: &Registry,
+    step: &str,
+    job: &JobId,
+) -> Result<Option<Vec<CitekeyShardStatus>>, StepError> {
+    let Ok((_, _, _)) = read_job::<Value>(registry, step, job) else {
+        return Ok(None);
+    };
+    let dir = shards_dir(registry, step, job);
+    let plan: CitekeyPlan = read_json(&dir.join("plan.json"))?;
+    let mut out = Vec::new();
+    for (i, keys) in plan.assignments.iter().enumerate() {
+        let path = dir.join(format!("shard-{i}.json"));
+        let record: Option<CitekeyShardRecord> =
+            path.exists().then(|| read_json(&path)).transpose()?;
+        let holder = registry.job_holder(&format!("{step}-shard{i}"), job)?;
+        let state = match (&holder, &record) {
+            (Some(h), _) => format!("running ({h})"),
+            (None, None) => "not started".to_owned(),
+            (None, Some(r)) if r.status == Status::Running.as_str() => "interrupted".to_owned(),
+            (None, Some(r)) => r.status.clone(),
+        };
+        out.push(CitekeyShardStatus {
+            shard: i,
+            state,
+            citekeys_done: record.as_ref().map_or(0, |r| r.results.len()),
+            citekeys: keys.len(),
+        });
+    }
+    Ok(Some(out))
+}

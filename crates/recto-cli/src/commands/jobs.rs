@@ -79,10 +79,24 @@ fn status(reg: &Registry, job: &str, json: bool) -> anyhow::Result<()> {
     let st = reg.get_job_pipeline_status(&job)?;
     // A job run by shards: each shard's state, pages and Slurm task.
     let shards = recto_steps::shard::status(reg, &job)?;
+    // The later steps' shards, by citekey.
+    let mut step_shards = std::collections::BTreeMap::new();
+    for s in &st.steps {
+        if s.step != "ocr"
+            && let Some(v) = recto_steps::per_citekey::status(reg, &s.step, &job)?
+        {
+            step_shards.insert(s.step.clone(), v);
+        }
+    }
     if json {
         let mut v = serde_json::to_value(&st)?;
-        if let (Some(obj), Some(shards)) = (v.as_object_mut(), &shards) {
-            obj.insert("shards".into(), serde_json::to_value(shards)?);
+        if let Some(obj) = v.as_object_mut() {
+            if let Some(shards) = &shards {
+                obj.insert("shards".into(), serde_json::to_value(shards)?);
+            }
+            if !step_shards.is_empty() {
+                obj.insert("step_shards".into(), serde_json::to_value(&step_shards)?);
+            }
         }
         return output::json(&v);
     }
@@ -152,6 +166,15 @@ fn status(reg: &Registry, job: &str, json: bool) -> anyhow::Result<()> {
                 out.push_str(&format!(" {q}"));
             }
             out.push('\n');
+        }
+    }
+    for (step, shards) in &step_shards {
+        out.push_str(&format!("shards of {step}:\n"));
+        for s in shards {
+            out.push_str(&format!(
+                "  {:>3}  {:24}  {:>5}/{:<5} citekeys\n",
+                s.shard, s.state, s.citekeys_done, s.citekeys
+            ));
         }
     }
     output::text(&out)

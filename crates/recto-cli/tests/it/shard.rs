@@ -751,6 +751,14 @@ fn toc_segmentation_and_export_run_as_one_job_in_shards() {
             "completed",
             "{step}"
         );
+        let st = status_json(&ctx, &job, &[]);
+        let shards = st["step_shards"][record].as_array().unwrap();
+        assert_eq!(shards.len(), 2, "{st}");
+        let done: u64 = shards
+            .iter()
+            .map(|s| s["citekeys_done"].as_u64().unwrap())
+            .sum();
+        assert_eq!(done, 3, "{st}");
         for k in &keys {
             let link = ctx
                 .data_dir()
