@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Check a searchable PDF recto wrote against the OCR result it came from.
 
-  bench/pdf_check.py SOURCE.pdf EXPORTED.pdf OCR_RESULT_DIR
+  bench/pdf_check.py SOURCE.pdf EXPORTED.pdf OCR_RESULT_DIR [--askew]
+
+--askew: the copy was written with --no-deskew-pages (pages recto levelled
+are shown as scanned, the words on the slanted lines); by default they are
+shown level, the words where recto read them.
+
 
 Prints, per page recto OCRed: the CER of `pdftotext` of that page against
 recto's page text (whitespace-insensitive), the share of words whose
@@ -36,12 +41,12 @@ def rotations(pdf):
     out = subprocess.run(["pdfinfo", "-f", "1", "-l", "100000", pdf], capture_output=True, text=True).stdout
     return {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"Page\s+(\d+) rot:\s+(\d+)", out)}
 
-def page_map(page, shown_upright=False):
+def page_map(page, shown_upright=False, askew=False):
     """OCR pixels -> poppler page points (origin top left of the page as shown)."""
     w, h = page["width_px"], page["height_px"]
     s = 72.0 / page["dpi"]
     sk = page.get("skew") or {}
-    th = math.radians(sk["degrees"]) if sk.get("applied") else 0.0
+    th = math.radians(sk["degrees"]) if sk.get("applied") and askew else 0.0
     sn, cs = math.sin(th), math.cos(th)
     cx, cy = w / 2, h / 2
     rot = 0 if shown_upright else page.get("rotation", 0) % 360
@@ -55,6 +60,7 @@ def page_map(page, shown_upright=False):
 
 def main():
     src, out, rdir = sys.argv[1:4]
+    askew = "--askew" in sys.argv[4:]
     ok = True
     q = subprocess.run(["qpdf", "--check", out], capture_output=True, text=True)
     print(f"qpdf --check: exit {q.returncode}")
@@ -82,7 +88,7 @@ def main():
                  re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', bb)]
         # recto shows the pages it turned upright unless --no-rotate-pages.
         upright = p.get("rotation", 0) % 360 != 0 and (src_rot.get(n, 0) + p["rotation"]) % 360 == out_rot.get(n, 0)
-        f = page_map(p, upright)
+        f = page_map(p, upright, askew)
         used = [False] * len(boxes)
         pw = pg = 0
         for b in p["blocks"]:

@@ -444,6 +444,11 @@ pub struct ExportArgs {
     /// default the searchable PDF shows the pages recto turned upright).
     #[arg(long)]
     pub no_rotate_pages: bool,
+    /// Keep askew scans as the source shows them, the text layer on the
+    /// slanted lines (by default the searchable PDF shows the pages recto
+    /// levelled level, their images untouched, the text level on them).
+    #[arg(long)]
+    pub no_deskew_pages: bool,
     /// Print the job's result as JSON.
     #[arg(long)]
     pub json: bool,

@@ -53,6 +53,11 @@ pub struct SearchableOptions {
     /// Show the pages recto turned to read them (sideways or upside-down
     /// scans) upright, by adding recto's turn to the page's /Rotate.
     pub rotate_pages: bool,
+    /// Show the pages recto levelled to read them (a scan a degree or two
+    /// askew) level: the page's own content is drawn turned by the skew
+    /// (its images are not touched, let alone re-encoded) and the text
+    /// layer is written level on it, line by line.
+    pub deskew_pages: bool,
 }
 
 /// What the copy holds.
@@ -68,6 +73,9 @@ pub struct SearchableReport {
     /// Pages now shown upright (their /Rotate changed by recto's turn).
     #[serde(default)]
     pub pages_turned: usize,
+    /// Pages now shown level (their content drawn turned by the skew).
+    #[serde(default)]
+    pub pages_levelled: usize,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -151,13 +159,29 @@ pub fn write_searchable(
         }
         let m = page_matrix(&doc, i, page)
             .map_err(|e| fail(source, &format!("page {}: {e}", i + 1)))?;
-        let stream = content_stream(page, m);
+        let lv = unlevel(page);
+        // The turned (unlevelled) image's pixels -> user space: where the
+        // page's own content puts them.
+        let t = lv.invert().map_or(m, |inv| inv.then(m));
+        let level = opts.deskew_pages && lv != Affine::IDENTITY;
+        let (stream, shown) = if level {
+            // The content drawn so that each point of the scan lands where
+            // its levelled pixel maps: T^-1, the levelling, T.
+            let shown = t
+                .invert()
+                .zip(lv.invert())
+                .map(|(ti, li)| ti.then(li).then(t));
+            (layer_stream(page, t, Affine::IDENTITY), shown)
+        } else {
+            (layer_stream(page, t, lv), None)
+        };
         if font.is_none() {
             font = Some(add_font(&mut doc).map_err(|e| fail(source, &e))?);
         }
         let font_ref = font.as_ref().expect("just added");
-        add_layer(&mut doc, i, &stream, font_ref)
+        add_layer(&mut doc, i, &stream, font_ref, shown)
             .map_err(|e| fail(source, &format!("page {}: {e}", i + 1)))?;
+        report.pages_levelled += usize::from(shown.is_some());
         if opts.rotate_pages && page.rotation % 360 != 0 {
             turn_page(&doc, i, page.rotation)
                 .map_err(|e| fail(source, &format!("page {}: {e}", i + 1)))?;
@@ -297,12 +321,17 @@ fn page_matrix(doc: &PdfDocument, index: usize, page: &PageJson) -> Result<Affin
 /// The highlight of a word is then off its ink by at most half the slant
 /// across the word (0.4 pt for a 30 pt word at 1.5 degrees).
 pub fn content_stream(page: &PageJson, m: Affine) -> String {
+    let lv = unlevel(page);
+    layer_stream(page, lv.invert().map_or(m, |inv| inv.then(m)), lv)
+}
+
+/// The text layer with `t` from the turned image's pixels to user space and
+/// `lv` from OCR pixels to the turned image's (the identity when the page
+/// is shown level, or was never levelled).
+fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> String {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(4096);
-    // Words are placed in the turned (unlevelled) image's pixels.
-    let lv = unlevel(page);
-    let m = lv.invert().map_or(m, |inv| inv.then(m));
-    let [a, b, c, d, e, f] = m.0;
+    let [a, b, c, d, e, f] = t.0;
     let _ = writeln!(
         s,
         "q\n{} {} {} {} {} {} cm\nBT\n3 Tr",
@@ -499,17 +528,38 @@ fn add_font(doc: &mut PdfDocument) -> Result<PdfObject, mupdf::Error> {
 
 /// Put `content` first in page `index`'s contents (balanced in q/Q, so the
 /// page's own content runs in the state it always did) and the font in
-/// its resources.
+/// its resources. With `shown`, the page's own content is drawn under that
+/// matrix (`q shown cm ... Q`) and the layer follows it.
 fn add_layer(
     doc: &mut PdfDocument,
     index: usize,
     content: &str,
     font: &PdfObject,
+    shown: Option<Affine>,
 ) -> Result<(), mupdf::Error> {
     let mut page = doc.find_page(index as i32)?;
-    let stream = flate_stream(doc, content.as_bytes(), "<< >>")?;
     let mut contents = doc.new_array()?;
-    contents.array_push(stream)?;
+    let layer = match shown {
+        None => content.to_owned(),
+        Some(d) => {
+            let [a, b, c, dd, e, f] = d.0;
+            let before = format!(
+                "q\n{} {} {} {} {} {} cm\n",
+                n(a),
+                n(b),
+                n(c),
+                n(dd),
+                n(e),
+                n(f)
+            );
+            contents.array_push(flate_stream(doc, before.as_bytes(), "<< >>")?)?;
+            format!("Q\n{content}")
+        }
+    };
+    let stream = flate_stream(doc, layer.as_bytes(), "<< >>")?;
+    if shown.is_none() {
+        contents.array_push(stream.clone())?;
+    }
     match page.get_dict("Contents")? {
         Some(old) if old.is_array()? => {
             for item in old.array_iter()? {
@@ -518,6 +568,9 @@ fn add_layer(
         }
         Some(old) if !old.is_null()? => contents.array_push(old)?,
         _ => {}
+    }
+    if shown.is_some() {
+        contents.array_push(stream)?;
     }
     page.dict_put("Contents", contents)?;
 

@@ -87,6 +87,8 @@ pub struct ExportRequest {
     pub bookmarks: bool,
     /// Show pages recto turned to read them upright in the searchable PDF.
     pub rotate_pages: bool,
+    /// Show pages recto levelled to read them level in the searchable PDF.
+    pub deskew_pages: bool,
     /// Whole, or one job in shards (docs/scale.md); a shard writes the
     /// formats and into the folder its job recorded.
     pub sharding: Sharding,
@@ -253,6 +255,7 @@ fn export_one(
                     decrypt: req.decrypt,
                     bookmarks: marks,
                     rotate_pages: req.rotate_pages,
+                    deskew_pages: req.deskew_pages,
                 };
                 let written = recto_ocr::searchable::write_searchable(source, &tmp, &pages, &opts)
                     .and_then(|r| {

@@ -27,6 +27,7 @@ pub fn run(args: ExportArgs, config: &Config) -> anyhow::Result<Outcome> {
         decrypt: args.decrypt,
         bookmarks: !args.no_bookmarks,
         rotate_pages: !args.no_rotate_pages,
+        deskew_pages: !args.no_deskew_pages,
     };
     let progress = CliProgress::new(args.quiet || args.json, "citekeys");
     let rt = super::runtime()?;

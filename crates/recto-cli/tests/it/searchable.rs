@@ -734,12 +734,15 @@ fn corpus_scans_pass_the_searchable_pdf_checks() {
     }
 }
 
-/// A scan fed in 1.5 degrees askew: recto levels it to read it, and the
-/// searchable PDF's words still lie on the slanted ink (Poppler's boxes
-/// against the born-digital words turned by the same angle about the
-/// page's centre), written level so that Poppler keeps each word whole.
+/// A scan fed in 1.5 degrees askew: recto levels it to read it. By
+/// default the searchable PDF shows the page level (its content drawn
+/// turned back, the image untouched) with the words where the born-digital
+/// page has them; with --no-deskew-pages the page stays askew and the words
+/// lie on the slanted ink (Poppler's boxes against the born-digital words
+/// turned by the angle about the page's centre), each written level so
+/// that Poppler keeps it whole.
 #[test]
-fn a_deskewed_scan_gets_its_words_on_the_slanted_ink() {
+fn a_deskewed_scan_gets_its_words_on_the_ink_shown_level_or_askew() {
     let ctx = TestContext::new();
     let angle = 1.5f64;
     // A letter page of full lines: enough text for a confident skew.
@@ -774,74 +777,103 @@ fn a_deskewed_scan_gets_its_words_on_the_slanted_ink() {
     let job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
     let skew = page_json(&ctx, "askew1900", &job, 1)["skew"].clone();
     assert_eq!(skew["applied"], true, "{skew}");
-    let o = recto(
-        &ctx,
-        &[
+    let uploads: Vec<String> = serde_json::from_slice(
+        &recto(&ctx, &["jobs", "list", "--step", "source", "--json"]).stdout,
+    )
+    .unwrap();
+    let source = super::stored_object(&ctx, &uploads[0], "askew1900");
+    // Objects of the one-page scan: 4 the page, 5 its content, 6 the image.
+    let image_stream = |pdf: &Path| {
+        let o = Command::new("qpdf")
+            .args(["--show-object=6", "--raw-stream-data"])
+            .arg(pdf)
+            .output()
+            .unwrap();
+        o.stdout
+    };
+    for (flag, shown_angle) in [(None, 0.0), (Some("--no-deskew-pages"), angle)] {
+        let mut args = vec![
             "export",
             "--format",
             "pdf",
             "--citekeys",
             "askew1900",
             "--quiet",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let out = exported(&ctx, "askew1900");
+        ];
+        args.extend(flag);
+        let o = recto(&ctx, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = exported(&ctx, "askew1900");
+        let pdf = &export_meta(&ctx)["per_citekey"]["askew1900"]["pdf"];
+        assert_eq!(pdf["pages_levelled"], u64::from(flag.is_none()), "{pdf}");
+        // The scan's image is the source's, byte for byte, either way.
+        let image = image_stream(&source);
+        assert!(image.len() > 10_000, "object 6 is not the scan");
+        assert_eq!(image_stream(&out), image, "{flag:?}");
 
-    let (c, s) = (angle.to_radians().cos(), angle.to_radians().sin());
-    let (cx, cy) = (f64::from(pw) / 2.0, f64::from(ph) / 2.0);
-    let turn = |x: f64, y: f64| {
-        (
-            cx + c * (x - cx) - s * (y - cy),
-            cy + s * (x - cx) + c * (y - cy),
-        )
-    };
-    let got = poppler_words(&out, 1);
-    let want = poppler_words(&born, 1);
-    let mut good = 0;
-    let mut misses = Vec::new();
-    for (t, b) in &want {
-        // Where the word's box went, as the smallest upright box around it.
-        let corners = [
-            turn(b[0], b[1]),
-            turn(b[2], b[1]),
-            turn(b[0], b[3]),
-            turn(b[2], b[3]),
-        ];
-        let e = [
-            corners.iter().map(|p| p.0).fold(f64::MAX, f64::min),
-            corners.iter().map(|p| p.1).fold(f64::MAX, f64::min),
-            corners.iter().map(|p| p.0).fold(f64::MIN, f64::max),
-            corners.iter().map(|p| p.1).fold(f64::MIN, f64::max),
-        ];
-        if got
-            .iter()
-            .any(|(g, gb)| g == t && gb.iter().zip(&e).all(|(a, b)| (a - b).abs() <= 2.0))
-        {
-            good += 1;
-        } else {
-            misses.push(format!(
-                "{t}: expected near {e:?}, got {:?}",
-                got.iter().find(|(g, _)| g == t)
-            ));
+        let (c, s) = (
+            shown_angle.to_radians().cos(),
+            shown_angle.to_radians().sin(),
+        );
+        let (cx, cy) = (f64::from(pw) / 2.0, f64::from(ph) / 2.0);
+        let turn = |x: f64, y: f64| {
+            (
+                cx + c * (x - cx) - s * (y - cy),
+                cy + s * (x - cx) + c * (y - cy),
+            )
+        };
+        let got = poppler_words(&out, 1);
+        let want = poppler_words(&born, 1);
+        let mut good = 0;
+        let mut misses = Vec::new();
+        for (t, b) in &want {
+            // Where the word's box went, as the smallest upright box around it.
+            let corners = [
+                turn(b[0], b[1]),
+                turn(b[2], b[1]),
+                turn(b[0], b[3]),
+                turn(b[2], b[3]),
+            ];
+            let e = [
+                corners.iter().map(|p| p.0).fold(f64::MAX, f64::min),
+                corners.iter().map(|p| p.1).fold(f64::MAX, f64::min),
+                corners.iter().map(|p| p.0).fold(f64::MIN, f64::max),
+                corners.iter().map(|p| p.1).fold(f64::MIN, f64::max),
+            ];
+            if got
+                .iter()
+                .any(|(g, gb)| g == t && gb.iter().zip(&e).all(|(a, b)| (a - b).abs() <= 2.0))
+            {
+                good += 1;
+            } else {
+                misses.push(format!(
+                    "{t}: expected near {e:?}, got {:?}",
+                    got.iter().find(|(g, _)| g == t)
+                ));
+            }
+        }
+        assert!(want.len() >= 200);
+        assert!(
+            good as f64 >= 0.98 * want.len() as f64,
+            "{flag:?}: {good} of {}: {misses:?}",
+            want.len()
+        );
+        // Whole words in Poppler's layout mode, in order.
+        let text_out = pdftotext(&out, 1);
+        assert!(text_out.contains("great-grandfather"), "{text_out}");
+        // Every word whole (a slanted text layer comes out of Poppler's layout
+        // mode a character per line).
+        let words = text_out.split_whitespace().collect::<Vec<_>>();
+        let whole = words.iter().filter(|w| **w == "great-grandfather").count();
+        assert!(whole >= 23, "{flag:?}: {whole} of 24:\n{text_out}");
+        assert!(
+            words.iter().filter(|w| **w == "Paris,").count() >= 23,
+            "{text_out}"
+        );
+        if flag.is_none() {
+            // Shown level, each line comes out of the layout mode whole.
+            let lines = text_out.lines().filter(|l| l.trim() == line).count();
+            assert!(lines >= 23, "{lines} of 24 lines whole:\n{text_out}");
         }
     }
-    assert!(want.len() >= 200);
-    assert!(
-        good as f64 >= 0.98 * want.len() as f64,
-        "{good} of {}: {misses:?}",
-        want.len()
-    );
-    // Whole words in Poppler's layout mode, in order.
-    let text_out = pdftotext(&out, 1);
-    assert!(text_out.contains("great-grandfather"), "{text_out}");
-    // Every word whole (a slanted text layer comes out of Poppler's layout
-    // mode a character per line).
-    let words = text_out.split_whitespace().collect::<Vec<_>>();
-    let whole = words.iter().filter(|w| **w == "great-grandfather").count();
-    assert!(whole >= 23, "{whole} of 24:\n{text_out}");
-    assert!(
-        words.iter().filter(|w| **w == "Paris,").count() >= 23,
-        "{text_out}"
-    );
 }
