@@ -529,7 +529,7 @@ fn add_font(doc: &mut PdfDocument) -> Result<PdfObject, mupdf::Error> {
 /// Put `content` first in page `index`'s contents (balanced in q/Q, so the
 /// page's own content runs in the state it always did) and the font in
 /// its resources. With `shown`, the page's own content is drawn under that
-/// matrix (`q shown cm ... Q`) and the layer follows it.
+/// matrix (`q shown cm ... Q` around it).
 fn add_layer(
     doc: &mut PdfDocument,
     index: usize,
@@ -539,26 +539,19 @@ fn add_layer(
 ) -> Result<(), mupdf::Error> {
     let mut page = doc.find_page(index as i32)?;
     let mut contents = doc.new_array()?;
-    let layer = match shown {
-        None => content.to_owned(),
-        Some(d) => {
-            let [a, b, c, dd, e, f] = d.0;
-            let before = format!(
-                "q\n{} {} {} {} {} {} cm\n",
-                n(a),
-                n(b),
-                n(c),
-                n(dd),
-                n(e),
-                n(f)
-            );
-            contents.array_push(flate_stream(doc, before.as_bytes(), "<< >>")?)?;
-            format!("Q\n{content}")
-        }
-    };
-    let stream = flate_stream(doc, layer.as_bytes(), "<< >>")?;
-    if shown.is_none() {
-        contents.array_push(stream.clone())?;
+    contents.array_push(flate_stream(doc, content.as_bytes(), "<< >>")?)?;
+    if let Some(d) = shown {
+        let [a, b, c, dd, e, f] = d.0;
+        let before = format!(
+            "q\n{} {} {} {} {} {} cm\n",
+            n(a),
+            n(b),
+            n(c),
+            n(dd),
+            n(e),
+            n(f)
+        );
+        contents.array_push(flate_stream(doc, before.as_bytes(), "<< >>")?)?;
     }
     match page.get_dict("Contents")? {
         Some(old) if old.is_array()? => {
@@ -570,7 +563,7 @@ fn add_layer(
         _ => {}
     }
     if shown.is_some() {
-        contents.array_push(stream)?;
+        contents.array_push(flate_stream(doc, b"Q\n", "<< >>")?)?;
     }
     page.dict_put("Contents", contents)?;
 
