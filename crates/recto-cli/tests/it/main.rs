@@ -49,6 +49,7 @@ pub fn recto_command(ctx: &TestContext, args: &[&str], env: &[(&str, String)]) -
         "RECTO_STORE",
         "RECTO_ENDPOINT_URL",
         "RECTO_REGION",
+        "RECTO_INDEX_DIR",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "B2_APPLICATION_KEY_ID",
