@@ -1034,6 +1034,17 @@ pub fn status(registry: &Registry, job: &JobId) -> Result<Option<Vec<ShardStatus
     Ok(Some(out))
 }
 
+/// Record that a planned job will not run (its submission failed): `failed`
+/// with why, so the record does not say `running` for a job nothing runs.
+pub fn abandon(registry: &Registry, job: &JobId, reason: &str) -> Result<(), StepError> {
+    let mut meta = registry.metadata_by_name(Ocr::NAME, job.as_str())?.1;
+    meta.insert("status".into(), Status::Failed.as_str().into());
+    meta.insert("error".into(), reason.into());
+    let step = StepName::parse(Ocr::NAME).expect("valid");
+    registry.save_step_metadata(&step, job, Value::Object(meta))?;
+    Ok(())
+}
+
 /// Record the Slurm jobs that run `job`.
 pub fn record_slurm(registry: &Registry, job: &JobId, ids: SlurmIds) -> Result<(), StepError> {
     let (mut recorded, _, _) = read_job(registry, job)?;

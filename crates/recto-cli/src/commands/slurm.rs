@@ -75,8 +75,18 @@ pub fn ocr(args: SlurmOcrArgs, config: &Config) -> anyhow::Result<Outcome> {
     };
     write(&array_path, slurm::array_script(job.as_str(), &dir, &opts))?;
     write(&fin_path, slurm::finalize_script(job.as_str(), &dir, &opts))?;
-    let array_id = slurm::submit(&array_path, &[])?;
-    let fin_id = slurm::submit(&fin_path, &[format!("--dependency=afterany:{array_id}")])?;
+    // A submission Slurm refuses leaves no job recorded as running.
+    let submitted = slurm::submit(&array_path, &[]).and_then(|array_id| {
+        slurm::submit(&fin_path, &[format!("--dependency=afterany:{array_id}")])
+            .map(|fin_id| (array_id, fin_id))
+    });
+    let (array_id, fin_id) = match submitted {
+        Ok(ids) => ids,
+        Err(e) => {
+            shard::abandon(&registry, &job, &e.to_string())?;
+            return Err(e.into());
+        }
+    };
     shard::record_slurm(
         &registry,
         &job,

@@ -789,3 +789,58 @@ fn toc_segmentation_and_export_run_as_one_job_in_shards() {
         }
     }
 }
+
+#[test]
+fn a_submission_slurm_refuses_leaves_no_job_running() {
+    // A stand-in `sbatch` (beside the real cluster of the tests above) that
+    // answers --version and refuses every script, as a controller that is
+    // down or a partition that does not exist would.
+    let ctx = TestContext::new();
+    let bin = ctx.root().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let sbatch = bin.join("sbatch");
+    std::fs::write(
+        &sbatch,
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'slurm 22.05'; exit 0; }\necho 'sbatch: error: invalid partition specified: nope' >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&sbatch, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let keys = books(&ctx, 1, 1);
+    upload(&ctx);
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let o = recto_env(
+        &ctx,
+        &[
+            "slurm",
+            "ocr",
+            "--citekeys",
+            &keys[0],
+            "--workers",
+            "2",
+            "--partition",
+            "nope",
+        ],
+        &[("PATH", path)],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("invalid partition"), "{}", stderr(&o));
+    let jobs: Vec<String> =
+        serde_json::from_slice(&recto(&ctx, &["jobs", "list", "--step", "ocr", "--json"]).stdout)
+            .unwrap();
+    assert_eq!(jobs.len(), 1);
+    let m = step_meta(&ctx, "ocr", &jobs[0]);
+    assert_eq!(m["status"], "failed", "{m}");
+    assert!(
+        m["error"].as_str().unwrap().contains("invalid partition"),
+        "{m}"
+    );
+    assert!(
+        std::fs::read_to_string(ctx.data_dir().join(format!(
+            "analytics/ocr/job_metadata/{}.shards/ocr.sbatch",
+            jobs[0]
+        )))
+        .unwrap()
+        .contains("#SBATCH --partition=nope")
+    );
+}
