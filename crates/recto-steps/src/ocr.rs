@@ -1257,7 +1257,8 @@ pub(crate) fn summarise(
     }
 }
 
-struct Observer<'a>(&'a dyn Progress);
+/// The engine's page events, as progress (shared with the shards).
+pub(crate) struct Observer<'a>(pub(crate) &'a dyn Progress);
 
 impl PageObserver for Observer<'_> {
     fn begin(&self, total: u64) {

@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 
 use crate::StepError;
 use crate::harness::{self, Citekeys, Selection, Start, StepMetadata, StepOutcome, StepRun};
-use crate::shard::{ShardRun, ShardsInfo};
+use crate::shard::{ShardRun, ShardsInfo, read_json, unix_now, write_json};
 
 /// How a per-citekey step runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -93,34 +93,6 @@ pub fn shards_dir(registry: &Registry, step: &str, job: &JobId) -> PathBuf {
         .layout()
         .step_metadata_dir(&step_name(step))
         .join(format!("{job}.shards"))
-}
-
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, StepError> {
-    let bytes = std::fs::read(path).map_err(|e| StepError::Io {
-        path: path.to_owned(),
-        source: e,
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| StepError::Input {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })
-}
-
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StepError> {
-    let mut bytes = serde_json::to_vec_pretty(value).expect("serialises");
-    bytes.push(b'\n');
-    recto_fs::write_atomic(path, &bytes, recto_fs::Durability::Synced).map_err(|e| {
-        StepError::Input {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        }
-    })
-}
-
-fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Run a per-citekey step as `sharding` says.

@@ -177,7 +177,8 @@ fn shard_lock(shard: usize) -> String {
     format!("ocr-shard{shard}")
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StepError> {
+/// A JSON file of the shards' folder, read.
+pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StepError> {
     let bytes = std::fs::read(path).map_err(|e| StepError::Io {
         path: path.to_owned(),
         source: e,
@@ -188,7 +189,8 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StepError> 
     })
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StepError> {
+/// A JSON file of the shards' folder, written atomically and durably.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StepError> {
     let mut bytes = serde_json::to_vec_pretty(value).expect("serialises");
     bytes.push(b'\n');
     recto_fs::write_atomic(path, &bytes, recto_fs::Durability::Synced).map_err(|e| {
@@ -216,7 +218,7 @@ pub fn read_shard(
     read_json(&path).map(Some)
 }
 
-fn unix_now() -> f64 {
+pub(crate) fn unix_now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
@@ -636,7 +638,7 @@ pub async fn run_shard(
                 .collect(),
         );
     }
-    let observer = Observer(progress);
+    let observer = ocr::Observer(progress);
     let reports = tokio::task::block_in_place(|| recto_ocr::run(&tasks, &engine, &observer));
     progress.end();
     // Pages durable before the shard's record says they are done.
@@ -1060,17 +1062,6 @@ pub fn record_slurm(registry: &Registry, job: &JobId, ids: SlurmIds) -> Result<(
     let step = StepName::parse(Ocr::NAME).expect("valid");
     registry.save_step_metadata(&step, job, Value::Object(meta))?;
     Ok(())
-}
-
-struct Observer<'a>(&'a dyn Progress);
-
-impl recto_ocr::PageObserver for Observer<'_> {
-    fn begin(&self, total: u64) {
-        self.0.begin("ocr", total, None);
-    }
-    fn page_done(&self, citekey: &str, page: usize, ok: bool) {
-        self.0.item_done(&format!("{citekey} p{page}"), ok);
-    }
 }
 
 #[cfg(test)]
