@@ -147,7 +147,11 @@ pub fn point_current(base: &Path, citekey: &Citekey, job: &JobId) -> Result<(), 
         path: link.clone(),
         reason: e.to_string(),
     };
-    let tmp = dir.join(format!(".tmp-current-{}", std::process::id()));
+    // Unique across the machines of a cluster (pids alone repeat).
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let tmp = dir.join(format!(".tmp-current-{}-{nanos}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     std::os::unix::fs::symlink(job.as_str(), &tmp).map_err(io)?;
     std::fs::rename(&tmp, &link).map_err(io)?;

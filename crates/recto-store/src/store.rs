@@ -483,8 +483,13 @@ impl Store {
         };
         let dir = dest.parent().unwrap_or(Path::new("."));
         tokio::fs::create_dir_all(dir).await.map_err(io(dir))?;
+        // Unique across the machines of a cluster sharing the cache folder
+        // (pids alone repeat from one node to the next).
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
         let tmp = dir.join(format!(
-            ".tmp-{}-{}",
+            ".tmp-{}-{nanos}-{}",
             std::process::id(),
             dest.file_name()
                 .and_then(|n| n.to_str())
