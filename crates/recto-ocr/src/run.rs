@@ -504,18 +504,7 @@ impl Worker {
         page_count: usize,
         cfg: &OcrConfig,
     ) -> Result<PageSummary, String> {
-        // A document with languages of its own reads with those.
-        let own;
-        let cfg = match &task.languages {
-            Some(l) if *l != cfg.languages => {
-                own = OcrConfig {
-                    languages: l.clone(),
-                    ..cfg.clone()
-                };
-                &own
-            }
-            _ => cfg,
-        };
+        let cfg = &*task_config(task, cfg);
         let json_path = task.out_dir.join(page_json_name(page_no));
         if let Some(done) = resumable(&json_path, &task.out_dir, page_no, cfg) {
             return Ok(done);
@@ -1170,28 +1159,57 @@ fn write_page(
 /// A page finished by an earlier run with the same settings: its JSON
 /// parses, names this page and resolution, and its image is there.
 fn resumable(json_path: &Path, dir: &Path, page: usize, cfg: &OcrConfig) -> Option<PageSummary> {
+    let json = finished_page(json_path, dir, page, cfg)?;
+    tracing::debug!("page {page}: complete from an earlier run, kept");
+    Some(summary_of(&json, true))
+}
+
+/// Page `page`'s JSON when a run with `cfg`'s resolution and languages left
+/// it complete (its image too).
+fn finished_page(json_path: &Path, dir: &Path, page: usize, cfg: &OcrConfig) -> Option<PageJson> {
     let bytes = std::fs::read(json_path).ok()?;
     let json: PageJson = serde_json::from_slice(&bytes).ok()?;
     let requested = json.requested_dpi.unwrap_or(json.dpi);
     if json.page != page || requested != cfg.dpi || json.languages != cfg.languages {
         return None;
     }
-    tracing::debug!("page {page}: complete from an earlier run, kept");
     if let Some(img) = &json.image
         && !dir.join(&img.file).is_file()
     {
         return None;
     }
-    Some(PageSummary {
+    Some(json)
+}
+
+/// A finished page's summary; a resumed one does not count its second
+/// reading again.
+fn summary_of(json: &PageJson, resumed: bool) -> PageSummary {
+    PageSummary {
         source: json.source,
         chars: json.text.chars().filter(|c| !c.is_whitespace()).count(),
         mean_confidence: json.mean_confidence,
         rotation: json.rotation,
-        resumed: true,
+        resumed,
         seconds: 0.0,
-        retried: false,
-        retry_seconds: 0.0,
-    })
+        retried: !resumed && json.retry.is_some(),
+        retry_seconds: if resumed {
+            0.0
+        } else {
+            json.timings.retry_ms / 1000.0
+        },
+    }
+}
+
+/// The run's settings for `task`: a document with languages of its own
+/// reads with those.
+fn task_config<'a>(task: &DocTask, cfg: &'a OcrConfig) -> std::borrow::Cow<'a, OcrConfig> {
+    match &task.languages {
+        Some(l) if *l != cfg.languages => std::borrow::Cow::Owned(OcrConfig {
+            languages: l.clone(),
+            ..cfg.clone()
+        }),
+        _ => std::borrow::Cow::Borrowed(cfg),
+    }
 }
 
 /// The pages of `task` to process: its slices, within the document.
@@ -1216,24 +1234,9 @@ fn page_range(task: &DocTask, page_count: usize) -> Vec<usize> {
 /// being the truth of what was done. Unlike a resumed page, its second
 /// reading (if any) is counted.
 pub fn completed_page(task: &DocTask, page: usize, cfg: &OcrConfig) -> Option<PageSummary> {
-    let own;
-    let cfg = match &task.languages {
-        Some(l) if *l != cfg.languages => {
-            own = OcrConfig {
-                languages: l.clone(),
-                ..cfg.clone()
-            };
-            &own
-        }
-        _ => cfg,
-    };
+    let cfg = task_config(task, cfg);
     let path = task.out_dir.join(page_json_name(page));
-    let mut summary = resumable(&path, &task.out_dir, page, cfg)?;
-    let json: PageJson = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
-    summary.resumed = false;
-    summary.retried = json.retry.is_some();
-    summary.retry_seconds = json.timings.retry_ms / 1000.0;
-    Some(summary)
+    finished_page(&path, &task.out_dir, page, &cfg).map(|json| summary_of(&json, false))
 }
 
 /// `fulltext.txt`: every page's text, pages separated by form feeds (a

@@ -372,6 +372,10 @@ unsafe fn symbols(it: *const ts::TessResultIterator) -> Vec<(String, [i32; 4])> 
 /// Whether a word has a stop (`.,:;!?`) with a letter or digit on each side:
 /// the only words [`split_at_wide_stops`] may cut.
 fn has_inner_stop(text: &str) -> bool {
+    // Most words have none: no allocation for them (every word of every page).
+    if !text.contains(is_stop) {
+        return false;
+    }
     let c: Vec<char> = text.chars().collect();
     (1..c.len().saturating_sub(1)).any(|i| {
         is_stop(c[i])

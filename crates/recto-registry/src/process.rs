@@ -50,11 +50,16 @@ pub fn process_alive(pid: u32, start_time: Option<u64>) -> bool {
     }
 }
 
+/// False for a job run by shards (its record has `shards`): it has no
+/// process of its own; each shard's lock says whether it runs.
+pub fn has_own_process(meta: &Map<String, Value>) -> bool {
+    !meta.contains_key("shards")
+}
+
 /// Why a `running` step is known to be dead, or `None` when it may be alive
 /// (or runs on another host, where we cannot tell).
 pub fn stale_reason(meta: &Map<String, Value>) -> Option<String> {
-    // A job run by shards: each shard's lock says whether it runs.
-    if meta.contains_key("shards") {
+    if !has_own_process(meta) {
         return None;
     }
     let host = meta.get("host")?.as_str()?;

@@ -334,10 +334,8 @@ impl Registry {
                 meta.insert("started_at".into(), meta["timestamp"].clone());
             }
         }
-        // A job run by shards has no process of its own: its shards' own
-        // records and locks say who runs.
         if meta.get("status").and_then(Value::as_str) == Some(Status::Running.as_str())
-            && !meta.contains_key("shards")
+            && process::has_own_process(&meta)
         {
             let pid = meta
                 .get("pid")

@@ -90,6 +90,20 @@ pub struct StepMetadata<B> {
     pub duration_seconds: Option<f64>,
 }
 
+impl<B: Clone> StepMetadata<B> {
+    /// The record of a job that runs again (a shard started after a merge
+    /// that failed): `running`, without the end's failures and duration.
+    pub fn reopened(&self) -> Self {
+        StepMetadata {
+            status: Status::Running,
+            failures: None,
+            error: None,
+            duration_seconds: None,
+            ..self.clone()
+        }
+    }
+}
+
 /// Read a step's recorded metadata into its typed form.
 pub fn read_metadata<B: for<'de> Deserialize<'de>>(
     kind: &RecordKind,
@@ -201,12 +215,7 @@ pub fn per_second(pages: usize, seconds: f64) -> f64 {
 
 /// `pages` a second since `started`, to a tenth.
 pub fn pages_per_second(pages: usize, started: Instant) -> f64 {
-    let secs = started.elapsed().as_secs_f64();
-    if secs > 0.0 {
-        ((pages as f64 / secs) * 10.0).round() / 10.0
-    } else {
-        0.0
-    }
+    per_second(pages, started.elapsed().as_secs_f64())
 }
 
 /// End a run whose results were written under `output`: make them durable

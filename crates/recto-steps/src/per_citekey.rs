@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use recto_registry::{Citekey, JobId, Registry, Status, StepName, now_timestamp};
 use serde::de::DeserializeOwned;
@@ -24,7 +24,9 @@ use serde_json::{Map, Value};
 
 use crate::StepError;
 use crate::harness::{self, Citekeys, Selection, Start, StepMetadata, StepOutcome, StepRun};
-use crate::shard::{ShardRun, ShardsInfo, read_json, unix_now, write_json};
+use crate::shard::{
+    ShardRun, ShardState, ShardsInfo, read_json, shard_path, unix_now, wait_for_lock, write_json,
+};
 
 /// How a per-citekey step runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -127,16 +129,7 @@ where
 {
     match sharding {
         Sharding::Whole => {
-            let inputs = harness::gather_inputs(
-                registry,
-                spec.selection,
-                spec.input,
-                spec.step,
-                spec.input_job,
-                spec.nothing,
-                &lookup,
-                &job_of,
-            )?;
+            let inputs = gather(registry, &spec, &lookup, &job_of)?;
             let list: Vec<String> = inputs.keys.iter().map(|k| k.as_str().to_owned()).collect();
             let run = StepRun::begin_named(
                 registry,
@@ -191,10 +184,10 @@ where
                     failures: BTreeMap::new(),
                 });
             }
-            let hold = registry.lock_job(&format!("{}-shard{index}", spec.step), job)?;
+            let hold = registry.lock_job(&shard_lock(spec.step, *index), job)?;
             let dir = shards_dir(registry, spec.step, job);
             let plan: CitekeyPlan = read_json(&dir.join("plan.json"))?;
-            let path = dir.join(format!("shard-{index}.json"));
+            let path = shard_path(&dir, *index);
             let mut record: CitekeyShardRecord = if path.exists() {
                 read_json(&path)?
             } else {
@@ -206,21 +199,10 @@ where
                 }
             };
             record.status = Status::Running.as_str().to_owned();
-            record.runs.push(ShardRun {
-                started_at: now_timestamp(),
-                host: recto_registry::hostname(),
-                pid: std::process::id(),
-                slurm_job_id: std::env::var("SLURM_JOB_ID").ok(),
-                ..ShardRun::default()
-            });
+            record.runs.push(ShardRun::start());
             write_json(&path, &record)?;
             if status != Some(Status::Running) {
-                let mut again = recorded.clone();
-                again.status = Status::Running;
-                again.failures = None;
-                again.error = None;
-                again.duration_seconds = None;
-                save(registry, spec.step, job, &again, &info)?;
+                save(registry, spec.step, job, &recorded.reopened(), &info)?;
             }
             let started = Instant::now();
             let mut found = Vec::new();
@@ -270,7 +252,7 @@ where
             drop(hold);
             let ended = (0..*of).all(|i| {
                 i == *index
-                    || read_json::<CitekeyShardRecord>(&dir.join(format!("shard-{i}.json")))
+                    || read_json::<CitekeyShardRecord>(&shard_path(&dir, i))
                         .is_ok_and(|r| r.status != Status::Running.as_str())
             });
             if ended {
@@ -307,16 +289,7 @@ fn plan<T, B: Serialize>(
             reason: format!("{n} is outside 1..=10000"),
         });
     }
-    let inputs = harness::gather_inputs(
-        registry,
-        spec.selection,
-        spec.input,
-        spec.step,
-        spec.input_job,
-        spec.nothing,
-        &lookup,
-        &job_of,
-    )?;
+    let inputs = gather(registry, spec, &lookup, &job_of)?;
     let job = registry.new_job_id()?;
     let found: Vec<(String, String)> = inputs
         .found
@@ -368,6 +341,25 @@ fn plan<T, B: Serialize>(
         metadata,
         failures: BTreeMap::new(),
     })
+}
+
+/// The citekeys `spec` selects and each one's input.
+fn gather<T>(
+    registry: &Registry,
+    spec: &StepSpec<'_>,
+    lookup: impl Fn(&Citekey, Option<&JobId>) -> Result<T, StepError>,
+    job_of: impl Fn(&T) -> &JobId,
+) -> Result<harness::Inputs<T>, StepError> {
+    harness::gather_inputs(
+        registry,
+        spec.selection,
+        spec.input,
+        spec.step,
+        spec.input_job,
+        spec.nothing,
+        lookup,
+        job_of,
+    )
 }
 
 fn rel(registry: &Registry, dir: &Path) -> String {
@@ -436,18 +428,7 @@ where
     B: Serialize + DeserializeOwned + Clone,
 {
     read_job::<B>(registry, spec.step, job)?;
-    let waited = Instant::now();
-    let _hold = loop {
-        match registry.lock_job(&format!("{}-finalize", spec.step), job) {
-            Ok(hold) => break hold,
-            Err(recto_registry::Error::JobBusy { .. })
-                if waited.elapsed() < Duration::from_secs(600) =>
-            {
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    };
+    let _hold = wait_for_lock(registry, &format!("{}-finalize", spec.step), job)?;
     let (recorded, mut info, status) = read_job::<B>(registry, spec.step, job)?;
     if status == Some(Status::Completed) {
         let metadata = registry.metadata_by_name(spec.step, job.as_str())?.1;
@@ -463,25 +444,18 @@ where
     let mut failures = plan.failures.clone();
     info.states.clear();
     for (i, keys) in plan.assignments.iter().enumerate() {
-        let lock = format!("{}-shard{i}", spec.step);
-        if let Some(holder) = registry.job_holder(&lock, job)? {
+        let (state, record) = shard_state(registry, spec.step, job, &dir, i)?;
+        if let ShardState::Running(holder) = state {
             return Err(StepError::ShardRunning {
                 job: job.clone(),
                 shard: i,
                 holder,
             });
         }
-        let path = dir.join(format!("shard-{i}.json"));
-        let record: Option<CitekeyShardRecord> =
-            path.exists().then(|| read_json(&path)).transpose()?;
-        let state = match &record {
-            None => "not started".to_owned(),
-            Some(r) if r.status == Status::Running.as_str() => "interrupted".to_owned(),
-            Some(r) => r.status.clone(),
-        };
+        let path = shard_path(&dir, i);
         for key in keys {
             let k = Citekey::parse(key)?;
-            let done = record.as_ref().filter(|_| state != "interrupted");
+            let done = record.as_ref().filter(|_| state != ShardState::Interrupted);
             if let Some(v) = done.and_then(|r| r.results.get(key)) {
                 let entry: E = serde_json::from_value(v.clone()).map_err(|e| StepError::Input {
                     path: path.clone(),
@@ -500,7 +474,7 @@ where
                 ));
             }
         }
-        info.states.insert(i.to_string(), state);
+        info.states.insert(i.to_string(), state.to_string());
     }
     let mut body = recorded.body.clone();
     let seconds = (unix_now() - plan.created_unix).max(0.0);
@@ -542,6 +516,25 @@ where
     })
 }
 
+/// Shard `i`'s state and record.
+fn shard_state(
+    registry: &Registry,
+    step: &str,
+    job: &JobId,
+    dir: &Path,
+    i: usize,
+) -> Result<(ShardState, Option<CitekeyShardRecord>), StepError> {
+    let path = shard_path(dir, i);
+    let record: Option<CitekeyShardRecord> = path.exists().then(|| read_json(&path)).transpose()?;
+    let holder = registry.job_holder(&shard_lock(step, i), job)?;
+    let state = ShardState::of(holder, record.as_ref().map(|r| r.status.as_str()));
+    Ok((state, record))
+}
+
+fn shard_lock(step: &str, i: usize) -> String {
+    format!("{step}-shard{i}")
+}
+
 /// One shard of a per-citekey step's sharded job, for `recto jobs status`.
 #[derive(Debug, Clone, Serialize)]
 pub struct CitekeyShardStatus {
@@ -566,19 +559,10 @@ pub fn status(
     let plan: CitekeyPlan = read_json(&dir.join("plan.json"))?;
     let mut out = Vec::new();
     for (i, keys) in plan.assignments.iter().enumerate() {
-        let path = dir.join(format!("shard-{i}.json"));
-        let record: Option<CitekeyShardRecord> =
-            path.exists().then(|| read_json(&path)).transpose()?;
-        let holder = registry.job_holder(&format!("{step}-shard{i}"), job)?;
-        let state = match (&holder, &record) {
-            (Some(h), _) => format!("running ({h})"),
-            (None, None) => "not started".to_owned(),
-            (None, Some(r)) if r.status == Status::Running.as_str() => "interrupted".to_owned(),
-            (None, Some(r)) => r.status.clone(),
-        };
+        let (state, record) = shard_state(registry, step, job, &dir, i)?;
         out.push(CitekeyShardStatus {
             shard: i,
-            state,
+            state: state.to_string(),
             citekeys_done: record.as_ref().map_or(0, |r| r.results.len()),
             citekeys: keys.len(),
         });

@@ -139,6 +139,79 @@ pub struct ShardRun {
     pub seconds: f64,
 }
 
+impl ShardRun {
+    /// A run starting now in this process (and, under Slurm, its task).
+    pub fn start() -> Self {
+        ShardRun {
+            started_at: now_timestamp(),
+            host: recto_registry::hostname(),
+            pid: std::process::id(),
+            slurm_job_id: std::env::var("SLURM_JOB_ID").ok(),
+            slurm_restart_count: std::env::var("SLURM_RESTART_COUNT")
+                .ok()
+                .and_then(|v| v.parse().ok()),
+            ..ShardRun::default()
+        }
+    }
+}
+
+/// Where a shard is, from who holds its lock and what its record says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShardState {
+    /// Its process holds its lock (`pid on host`).
+    Running(String),
+    /// Its record says running, its lock is free: killed, cancelled or
+    /// pre-empted.
+    Interrupted,
+    NotStarted,
+    /// `completed` or `failed`, as its record says.
+    Ended(String),
+}
+
+impl ShardState {
+    pub fn of(holder: Option<String>, recorded: Option<&str>) -> Self {
+        match (holder, recorded) {
+            (Some(h), _) => ShardState::Running(h),
+            (None, None) => ShardState::NotStarted,
+            (None, Some(s)) if s == Status::Running.as_str() => ShardState::Interrupted,
+            (None, Some(s)) => ShardState::Ended(s.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ShardState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ShardState::Running(h) => write!(f, "running ({h})"),
+            ShardState::Interrupted => f.write_str("interrupted"),
+            ShardState::NotStarted => f.write_str("not started"),
+            ShardState::Ended(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Take `lock` of `job`, waiting while another process holds it (two
+/// merges at once: the last shard's and Slurm's finalize job; the second
+/// then finds the job merged). Gives up after ten minutes.
+pub(crate) fn wait_for_lock(
+    registry: &Registry,
+    lock: &str,
+    job: &JobId,
+) -> Result<recto_registry::JobLock, StepError> {
+    let started = std::time::Instant::now();
+    loop {
+        match registry.lock_job(lock, job) {
+            Ok(hold) => return Ok(hold),
+            Err(recto_registry::Error::JobBusy { .. })
+                if started.elapsed() < std::time::Duration::from_secs(600) =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ShardDoc {
     /// This shard's pages of the citekey, as `[first, last]` runs.
@@ -169,7 +242,8 @@ pub fn shards_dir(registry: &Registry, job: &JobId) -> PathBuf {
         .join(format!("{job}.shards"))
 }
 
-fn shard_path(dir: &Path, shard: usize) -> PathBuf {
+/// A shard's record in the shards' folder.
+pub(crate) fn shard_path(dir: &Path, shard: usize) -> PathBuf {
     dir.join(format!("shard-{shard}.json"))
 }
 
@@ -580,26 +654,12 @@ pub async fn run_shard(
     let started = std::time::Instant::now();
     record.status = Status::Running.as_str().to_owned();
     record.error = None;
-    record.runs.push(ShardRun {
-        started_at: now_timestamp(),
-        host: recto_registry::hostname(),
-        pid: std::process::id(),
-        slurm_job_id: std::env::var("SLURM_JOB_ID").ok(),
-        slurm_restart_count: std::env::var("SLURM_RESTART_COUNT")
-            .ok()
-            .and_then(|v| v.parse().ok()),
-        ..ShardRun::default()
-    });
+    record.runs.push(ShardRun::start());
     write_json(&path, &record)?;
     // A job merged while this shard was away (cancelled, then sent again)
     // runs again until the next merge.
     if status != Some(Status::Running) {
-        let mut again = recorded.clone();
-        again.status = Status::Running;
-        again.failures = None;
-        again.error = None;
-        again.duration_seconds = None;
-        save_job(registry, job, &again)?;
+        save_job(registry, job, &recorded.reopened())?;
     }
 
     let plan = job_plan(registry, job, &recorded)?;
@@ -728,36 +788,17 @@ pub fn shard_state(
     registry: &Registry,
     job: &JobId,
     shard: usize,
-) -> Result<(String, Option<ShardRecord>), StepError> {
+) -> Result<(ShardState, Option<ShardRecord>), StepError> {
     let record = read_shard(registry, job, shard)?;
-    if let Some(holder) = registry.job_holder(&shard_lock(shard), job)? {
-        return Ok((format!("running ({holder})"), record));
-    }
-    let state = match &record {
-        None => "not started".to_owned(),
-        Some(r) if r.status == Status::Running.as_str() => "interrupted".to_owned(),
-        Some(r) => r.status.clone(),
-    };
+    let holder = registry.job_holder(&shard_lock(shard), job)?;
+    let state = ShardState::of(holder, record.as_ref().map(|r| r.status.as_str()));
     Ok((state, record))
 }
 
 /// Merge a sharded job's shards into its record.
 pub async fn finalize(registry: &Registry, job: &JobId) -> Result<OcrOutcome, StepError> {
     read_job(registry, job)?;
-    // Two merges at once (the last shard's and Slurm's finalize job): the
-    // second waits for the first, then finds the job merged.
-    let started = std::time::Instant::now();
-    let _hold = loop {
-        match registry.lock_job("ocr-finalize", job) {
-            Ok(hold) => break hold,
-            Err(recto_registry::Error::JobBusy { .. })
-                if started.elapsed() < std::time::Duration::from_secs(600) =>
-            {
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    };
+    let _hold = tokio::task::block_in_place(|| wait_for_lock(registry, "ocr-finalize", job))?;
     let (recorded, info, status) = read_job(registry, job)?;
     if status == Some(Status::Completed) {
         return Ok(OcrOutcome::AlreadyCompleted {
@@ -769,14 +810,14 @@ pub async fn finalize(registry: &Registry, job: &JobId) -> Result<OcrOutcome, St
     let mut records = Vec::new();
     for i in 0..info.count {
         let (state, record) = shard_state(registry, job, i)?;
-        if let Some(holder) = state.strip_prefix("running (") {
+        if let ShardState::Running(holder) = state {
             return Err(StepError::ShardRunning {
                 job: job.clone(),
                 shard: i,
-                holder: holder.trim_end_matches(')').to_owned(),
+                holder,
             });
         }
-        states.insert(i.to_string(), state);
+        states.insert(i.to_string(), state.to_string());
         records.push(record);
     }
     let plan = job_plan(registry, job, &recorded)?;
@@ -1024,7 +1065,7 @@ pub fn status(registry: &Registry, job: &JobId) -> Result<Option<Vec<ShardStatus
         let last_run = record.as_ref().and_then(|r| r.runs.last());
         out.push(ShardStatus {
             shard: a.shard,
-            state,
+            state: state.to_string(),
             pages_done: done,
             pages: a.pages,
             runs: record.as_ref().map_or(0, |r| r.runs.len()),

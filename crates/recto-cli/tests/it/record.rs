@@ -505,41 +505,41 @@ fn bad_citekeys_and_pids_are_refused_at_save() {
     assert!(!ctx.data_dir().join("analytics/toc/job_metadata").exists());
 }
 
+/// A `recto step save STEP new` process recording one completed citekey,
+/// started and not waited for.
+fn spawn_save(
+    ctx: &TestContext,
+    src: &str,
+    step: &str,
+    citekey: &str,
+    env: &[(&str, String)],
+) -> std::process::Child {
+    let meta = json!({"status": "completed", "source_job_id": src,
+                      "citekeys": {"total": 1, "list": [citekey]}});
+    let mut c = recto_command(ctx, &["step", "save", step, "new", "--metadata", "-"], env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(meta.to_string().as_bytes())
+        .unwrap();
+    c
+}
+
 #[test]
 fn saves_and_rebuilds_at_once_all_succeed() {
     let ctx = TestContext::new();
     let src = completed_job(&ctx);
     // A leftover marker, as a killed save leaves it.
     std::fs::write(ctx.data_dir().join(".recto/dirty"), b"x").unwrap();
-    let mut children = Vec::new();
-    for i in 0..10 {
-        let meta = json!({"status": "completed", "source_job_id": src,
-                          "citekeys": {"total": 1, "list": [format!("k{i}")]}});
-        let mut c = recto_command(
-            &ctx,
-            &[
-                "step",
-                "save",
-                &format!("step{i}"),
-                "new",
-                "--metadata",
-                "-",
-            ],
-            &[],
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-        use std::io::Write;
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(meta.to_string().as_bytes())
-            .unwrap();
-        children.push(c);
-    }
+    let mut children: Vec<_> = (0..10)
+        .map(|i| spawn_save(&ctx, &src, &format!("step{i}"), &format!("k{i}"), &[]))
+        .collect();
     for _ in 0..3 {
         children.push(
             recto_command(&ctx, &["registry", "rebuild"], &[])
@@ -589,35 +589,17 @@ fn nodes_with_their_own_index_see_every_write_of_the_others() {
         .map(|n| ctx.root().join(n))
         .collect();
     let env = |i: usize| vec![("RECTO_INDEX_DIR", nodes[i].display().to_string())];
-    let mut children = Vec::new();
-    for i in 0..12 {
-        let meta = json!({"status": "completed", "source_job_id": src,
-                          "citekeys": {"total": 1, "list": [format!("n{i}")]}});
-        let mut c = recto_command(
-            &ctx,
-            &[
-                "step",
-                "save",
+    let children: Vec<_> = (0..12)
+        .map(|i| {
+            spawn_save(
+                &ctx,
+                &src,
                 &format!("node{i}"),
-                "new",
-                "--metadata",
-                "-",
-            ],
-            &env(i % 2),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-        use std::io::Write;
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(meta.to_string().as_bytes())
-            .unwrap();
-        children.push(c);
-    }
+                &format!("n{i}"),
+                &env(i % 2),
+            )
+        })
+        .collect();
     for c in children {
         let o = c.wait_with_output().unwrap();
         assert!(o.status.success(), "{}", stderr(&o));

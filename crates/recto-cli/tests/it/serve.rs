@@ -90,6 +90,16 @@ fn get(port: u16, path: &str) -> (u16, String) {
     (status, text)
 }
 
+/// The text of the element `at` finds.
+async fn text_of(c: &fantoccini::Client, at: Locator<'_>) -> String {
+    c.find(at).await.unwrap().text().await.unwrap()
+}
+
+/// Click the element `at` finds.
+async fn click(c: &fantoccini::Client, at: Locator<'_>) {
+    c.find(at).await.unwrap().click().await.unwrap();
+}
+
 fn screenshots() -> PathBuf {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -199,13 +209,7 @@ async fn the_web_app_in_a_real_browser() {
     // Filtering in the page (its own script).
     let filter = c.find(Locator::Id("filter")).await.unwrap();
     filter.send_keys("scan").await.unwrap();
-    let count = c
-        .find(Locator::Id("count"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let count = text_of(&c, Locator::Id("count")).await;
     assert_eq!(count, "1 of 2 citekeys");
     shot("library.png").await;
 
@@ -218,30 +222,13 @@ async fn the_web_app_in_a_real_browser() {
     let mark = c.find(Locator::Css("ol.hits mark")).await.unwrap();
     assert_eq!(mark.text().await.unwrap(), "Gutenberg");
     shot("search.png").await;
-    c.find(Locator::Css("ol.hits a.open"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("ol.hits a.open")).await;
     let url = c.current_url().await.unwrap();
     assert_eq!(url.path(), "/doc/scan1920");
     assert!(url.query().unwrap_or("").contains("page=2"), "{url}");
-    let pageno = c
-        .find(Locator::Id("pageno"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let pageno = text_of(&c, Locator::Id("pageno")).await;
     assert!(pageno.starts_with("page 2 of 5"), "{pageno}");
-    let text = c
-        .find(Locator::Id("text"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = text_of(&c, Locator::Id("text")).await;
     assert!(text.contains("Gutenberg"), "{text}");
 
     // The highlighted box sits where the OCR found the word: compare its
@@ -288,56 +275,24 @@ async fn the_web_app_in_a_real_browser() {
     shot("viewer.png").await;
 
     // Job -> lineage -> source.
-    c.find(Locator::Css(&format!("a[href=\"/job/{ocr_job}\"]")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let heading = c
-        .find(Locator::Css("main h2"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(&c, Locator::Css(&format!("a[href=\"/job/{ocr_job}\"]"))).await;
+    let heading = text_of(&c, Locator::Css("main h2")).await;
     assert_eq!(heading, format!("Job {ocr_job}"));
-    let lineage = c
-        .find(Locator::Css("ol.lineage"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let lineage = text_of(&c, Locator::Css("ol.lineage")).await;
     assert!(
         lineage.contains(&source_job) && lineage.contains("ocr"),
         "{lineage}"
     );
     shot("job.png").await;
-    c.find(Locator::Css(&format!(
-        "ol.lineage a[href=\"/job/{source_job}\"]"
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    let heading = c
-        .find(Locator::Css("main h2"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(
+        &c,
+        Locator::Css(&format!("ol.lineage a[href=\"/job/{source_job}\"]")),
+    )
+    .await;
+    let heading = text_of(&c, Locator::Css("main h2")).await;
     assert_eq!(heading, format!("Job {source_job}"));
     // Downstream: the source's page links to the OCR job that read it.
-    let lineage = c
-        .find(Locator::Css("ol.lineage"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let lineage = text_of(&c, Locator::Css("ol.lineage")).await;
     assert!(lineage.contains(&ocr_job), "{lineage}");
     shot("source.png").await;
     c.close().await.unwrap();
