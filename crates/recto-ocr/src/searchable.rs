@@ -354,17 +354,24 @@ fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> String {
         }
         let _ = writeln!(s, "/RectoOCR {} Tf", n(size));
         let glyph = size * CHAR_WIDTH / 1000.0;
+        // Where each word starts and ends along the (level) line.
+        let spans = word_spans(
+            words.iter().map(|(_, b)| {
+                let (x, _) = lv.apply(f64::from(b[0]), base);
+                (x, x + f64::from(b[2] - b[0]))
+            }),
+            size,
+        );
         for (k, (text, bbox)) in words.iter().enumerate() {
             let units: Vec<u16> = text.encode_utf16().collect();
-            let width = f64::from(bbox[2] - bbox[0]);
-            // Its start on the slanted line, at the height of its middle,
-            // so the level box is off the ink by at most half the slant.
-            let (x, _) = lv.apply(f64::from(bbox[0]), base);
+            let (x, end) = spans[k];
+            // At the height of its middle on the slanted line, so the level
+            // box is off the ink by at most half the slant.
             let (_, y) = lv.apply(f64::from(bbox[0] + bbox[2]) / 2.0, base);
             let _ = write!(
                 s,
                 "{} Tz 1 0 0 -1 {} {} Tm <",
-                n(100.0 * width / (units.len() as f64 * glyph)),
+                n(100.0 * (end - x) / (units.len() as f64 * glyph)),
                 n(x),
                 n(y)
             );
@@ -373,12 +380,10 @@ fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> String {
             }
             s.push_str("> Tj");
             // A real space across the gap to the next word, so that text
-            // extractors split words where recto did (Poppler otherwise
-            // joins words closer than a tenth of the font size) and copied
-            // text has its spaces.
-            if let Some((_, next)) = words.get(k + 1) {
-                let (next_x, _) = lv.apply(f64::from(next[0]), base);
-                let gap = next_x - (x + width);
+            // extractors split words where recto did and copied text has
+            // its spaces.
+            if let Some((next_x, _)) = spans.get(k + 1) {
+                let gap = next_x - end;
                 if gap > 0.0 {
                     let _ = write!(s, " {} Tz <0020> Tj", n(100.0 * gap / glyph));
                 }
@@ -388,6 +393,31 @@ fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> String {
     }
     s.push_str("ET\nQ\n");
     s
+}
+
+/// The least gap between two words of a line, as a share of the font size.
+/// Poppler puts a space between two words only where they are more than
+/// 0.15 font sizes apart in its raw order (`pdftotext -raw`, and what
+/// viewers built on it copy), and a scan's tight word spaces can be less:
+/// `the first` came out `thefirst`.
+const MIN_WORD_GAP: f64 = 0.17;
+
+/// Each word's start and end along its line, narrowed where two words are
+/// closer than [`MIN_WORD_GAP`]: each gives up to half the shortfall, and
+/// never more than a fifth of its width, so that a box stays within a few
+/// tenths of a point of the word's ink.
+fn word_spans(spans: impl Iterator<Item = (f64, f64)>, size: f64) -> Vec<(f64, f64)> {
+    let mut spans: Vec<(f64, f64)> = spans.collect();
+    for k in 1..spans.len() {
+        let ((a0, a1), (b0, b1)) = (spans[k - 1], spans[k]);
+        let short = MIN_WORD_GAP * size - (b0 - a1);
+        if short <= 0.0 || b0 <= a0 {
+            continue;
+        }
+        spans[k - 1].1 -= (short / 2.0).min(0.2 * (a1 - a0));
+        spans[k].0 += (short / 2.0).min(0.2 * (b1 - b0));
+    }
+    spans
 }
 
 /// Each line of a block with its baseline and the block's font size (OCR
@@ -771,6 +801,30 @@ mod tests {
         let got = block_lines(&block);
         assert!((got[0].2 - 88.0 / 0.8).abs() < 1e-9, "{}", got[0].2);
         assert_eq!(got[1].2, got[2].2);
+    }
+
+    #[test]
+    fn words_closer_than_a_word_space_are_moved_apart_a_little() {
+        // Size 40: words need 6.8 px between them. 2 px apart: each gives
+        // 2.4 px. A word 10 px wide gives at most 2 px.
+        let near = |got: &[(f64, f64)], want: &[(f64, f64)]| {
+            got.len() == want.len()
+                && got
+                    .iter()
+                    .zip(want)
+                    .all(|(g, w)| (g.0 - w.0).abs() < 1e-9 && (g.1 - w.1).abs() < 1e-9)
+        };
+        let got = word_spans(
+            [(0.0, 100.0), (102.0, 200.0), (210.0, 300.0)].into_iter(),
+            40.0,
+        );
+        let want = [(0.0, 97.6), (104.4, 200.0), (210.0, 300.0)];
+        assert!(near(&got, &want), "{got:?}");
+        let got = word_spans([(0.0, 10.0), (11.0, 21.0)].into_iter(), 40.0);
+        assert!(near(&got, &[(0.0, 8.0), (13.0, 21.0)]), "{got:?}");
+        // Apart enough, or out of order: left as they are.
+        let apart = vec![(0.0, 50.0), (60.0, 90.0), (5.0, 20.0)];
+        assert_eq!(word_spans(apart.clone().into_iter(), 40.0), apart);
     }
 
     #[test]
