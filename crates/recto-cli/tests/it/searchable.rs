@@ -10,7 +10,9 @@ use std::process::Command;
 use recto_ocr::image::rotate_cw;
 use recto_ocr::render::Pdf;
 use recto_ocr::tess::GrayImage;
-use recto_test_support::{MixedPage, TestContext, book_pdf, mixed_pdf, text_pdf_sized};
+use recto_test_support::{
+    MixedPage, TestContext, book_pdf, mixed_pdf, pdf_from_objects, text_pdf_sized,
+};
 use serde_json::Value;
 
 use super::toc::{book, upload, write_pdf};
@@ -95,6 +97,47 @@ pub(crate) fn fixture(dir: &Path) -> Vec<u8> {
     mixed_pdf(&pages, W, H)
 }
 
+/// A one-page scan of Helvetica set tight: letters 0.6 pt closer, word
+/// spaces 1.6 pt narrower (about 2.3 pt between words at 14 pt), so that
+/// Tesseract still sees most spaces but some are under Poppler's 0.15
+/// font sizes.
+fn tight_scan(dir: &Path, lines: &[&str]) -> Vec<u8> {
+    let mut stream = format!("BT /F1 14 Tf -0.6 Tc -1.6 Tw 24 {} Td 20 TL\n", H - 60.0);
+    for line in lines {
+        stream.push_str(&format!("({line}) Tj T*\n"));
+    }
+    stream.push_str("ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [4 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {W} {H}] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>"
+        ),
+        format!(
+            "<< /Length {} >>\nstream\n{stream}\nendstream",
+            stream.len()
+        ),
+    ];
+    let born = dir.join("tight.pdf");
+    std::fs::write(&born, pdf_from_objects(&objects)).unwrap();
+    let img = Pdf::open(&born, None)
+        .unwrap()
+        .page(1)
+        .unwrap()
+        .render_gray(300)
+        .unwrap();
+    let data = packed(&img);
+    let page = MixedPage::Scan {
+        gray: &data,
+        width: img.width,
+        height: img.height,
+        dpi: 300,
+        rotate: 0,
+    };
+    mixed_pdf(&[page], W, H)
+}
+
 /// Poppler's words with boxes (xMin, yMin, xMax, yMax) of one page.
 fn poppler_words(pdf: &Path, page: usize) -> Vec<(String, [f64; 4])> {
     let o = tool("pdftotext")
@@ -123,8 +166,13 @@ fn poppler_words(pdf: &Path, page: usize) -> Vec<(String, [f64; 4])> {
 }
 
 fn pdftotext(pdf: &Path, page: usize) -> String {
+    pdftotext_with(pdf, page, &[])
+}
+
+fn pdftotext_with(pdf: &Path, page: usize, flags: &[&str]) -> String {
     let o = tool("pdftotext")
         .args(["-f", &page.to_string(), "-l", &page.to_string()])
+        .args(flags)
         .arg(pdf)
         .arg("-")
         .output()
@@ -251,6 +299,14 @@ fn the_searchable_pdf_puts_the_words_on_the_ink() {
             .to_owned();
         let c = cer(&pdftotext(&out, n), &text);
         assert!(c <= 0.01, "page {n}: CER {c}");
+        // Every word space survives in Poppler's raw order, which puts a
+        // space only between words more than 0.15 font sizes apart.
+        let raw = pdftotext_with(&out, n, &["-raw"]);
+        assert_eq!(
+            raw.split_whitespace().collect::<Vec<_>>(),
+            text.split_whitespace().collect::<Vec<_>>(),
+            "page {n}"
+        );
         assert!(cer(&text, PAGES[n - 1]) <= 0.02, "page {n}: {text}");
     }
 
@@ -694,6 +750,77 @@ fn hocr_and_alto_match_tesseracts_own_renderers_on_the_same_page() {
 
 /// Two corpus scans (pages turned 0/90/180/270 degrees, bilevel JBIG2; a
 /// CCITT Antiqua book in German) through upload, OCR and export, then
+/// A scan's tight word spaces (narrower than Poppler's 0.15 font sizes)
+/// survive in Poppler's raw order: recto moves such words a little apart
+/// in the layer, each end within a fraction of a point of its ink.
+#[test]
+fn tight_word_spaces_survive_in_poppler_raw_order() {
+    let ctx = TestContext::new();
+    let lines = [
+        "the first of the tight lines is here",
+        "and we will hear what they say of it",
+        "when words sit close on the scanned page",
+    ];
+    write_pdf(&ctx, "tight2020", &tight_scan(ctx.root(), &lines));
+    upload(&ctx);
+    let o = recto(
+        &ctx,
+        &["ocr", "--quiet", "--citekeys", "tight2020", "--lang", "eng"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ocr_job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
+    let page = page_json(&ctx, "tight2020", &ocr_job, 1);
+    let text = page["text"].as_str().unwrap().to_owned();
+    let want: Vec<&str> = text.split_whitespace().collect();
+    // Tesseract read the page (it joins a few of the tightest words).
+    assert!(want.len() >= 15, "{text}");
+    let o = recto(
+        &ctx,
+        &[
+            "export",
+            "--format",
+            "pdf",
+            "--citekeys",
+            "tight2020",
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = exported(&ctx, "tight2020");
+    let raw = pdftotext_with(&out, 1, &["-raw"]);
+    assert_eq!(raw.split_whitespace().collect::<Vec<_>>(), want, "{raw}");
+    // Each word's box moved no more than a fraction of a point from
+    // recto's OCR box (the layer is 0.24 pt a pixel at 300 dpi).
+    let scale = 72.0 / page["dpi"].as_f64().unwrap();
+    let ocr: Vec<(String, [f64; 4])> = page["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["lines"].as_array().unwrap())
+        .flat_map(|l| l["words"].as_array().unwrap())
+        .map(|w| {
+            let b: Vec<f64> = w["bbox"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() * scale)
+                .collect();
+            (
+                w["text"].as_str().unwrap().to_owned(),
+                [b[0], b[1], b[2], b[3]],
+            )
+        })
+        .collect();
+    let got = poppler_words(&out, 1);
+    assert_eq!(got.len(), ocr.len());
+    let mut moved: f64 = 0.0;
+    for ((w, o), (gw, g)) in ocr.iter().zip(&got) {
+        assert_eq!(w, gw);
+        moved = moved.max((o[0] - g[0]).abs()).max((o[2] - g[2]).abs());
+    }
+    assert!(moved <= 1.0, "a word end moved {moved} pt");
+}
+
 /// `bench/pdf_check.py`: qpdf --check, the size bound, `pdftotext -raw` of
 /// every OCRed page against recto's text (CER <= 0.01) and >= 98% of
 /// Poppler's word boxes within 2 pt of recto's.
