@@ -629,6 +629,11 @@ pub struct OcrArgs {
     /// Do not find and level small-angle skew on OCRed pages.
     #[arg(long)]
     pub no_deskew: bool,
+    /// Read pages Tesseract's script detection finds set in Fraktur with
+    /// the given languages only (by default the Fraktur model, installed
+    /// by setup, is added for them; needs rotation detection).
+    #[arg(long)]
+    pub no_fraktur: bool,
     /// Read scans at --dpi even when the scan itself is finer (by default
     /// a 600 dpi scan is read at 600 dpi, up to 1200).
     #[arg(long)]

@@ -46,10 +46,14 @@ pub struct OcrBlock {
 
 /// Orientation found by OSD: degrees to turn the image clockwise to make it
 /// upright, and the detector's confidence.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Orientation {
     pub rotate_cw: u16,
     pub confidence: f32,
+    /// The script OSD found (`Latin`, `Fraktur`, `Cyrillic`, ...), and its
+    /// confidence.
+    pub script: String,
+    pub script_confidence: f32,
 }
 
 /// Tesseract's version string.
@@ -185,9 +189,19 @@ impl Tesseract {
         // Tesseract reports the text's orientation counter-clockwise;
         // turning the image clockwise by the same angle makes it upright.
         let rotate_cw = ((360 - deg.rem_euclid(360)) % 360) as u16;
+        // SAFETY: a NUL-terminated name from Tesseract's tables, or null.
+        let script = if script.is_null() {
+            String::new()
+        } else {
+            unsafe { CStr::from_ptr(script) }
+                .to_string_lossy()
+                .into_owned()
+        };
         Some(Orientation {
             rotate_cw,
             confidence: conf,
+            script,
+            script_confidence: script_conf,
         })
     }
 

@@ -75,6 +75,11 @@ pub struct Osd {
     pub confidence: f32,
     /// Whether the rotation was applied (confidence above the threshold).
     pub applied: bool,
+    /// The script OSD found (`Latin`, `Fraktur`, ...) and its confidence.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub script: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub script_confidence: Option<f32>,
 }
 
 /// A second reading of a low-confidence page, and which was kept.
@@ -176,7 +181,12 @@ pub struct PageJson {
     /// columns put in reading order (OCR pages only).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub columns: Option<ColumnSplit>,
+    /// The run's languages (`--lang`, the citekey's own).
     pub languages: String,
+    /// The languages the page was read with when not `languages`: a
+    /// Fraktur model added for a page OSD found set in Fraktur.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub languages_used: Option<String>,
     pub engine: String,
     pub timings: Timings,
 }

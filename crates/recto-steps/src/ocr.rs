@@ -48,6 +48,7 @@ pub struct OcrOptions {
     pub max_megapixels: Option<f64>,
     pub native_resolution: Option<bool>,
     pub deskew: Option<bool>,
+    pub detect_fraktur: Option<bool>,
     pub thresholding: Option<recto_ocr::Thresholding>,
     pub retry_low_confidence: Option<bool>,
 }
@@ -118,6 +119,9 @@ pub struct OcrSettings {
     /// OCRed pages are levelled (small-angle skew) before recognition.
     #[serde(default = "yes")]
     pub deskew: bool,
+    /// Pages OSD reads as Fraktur are read with a Fraktur model added.
+    #[serde(default = "yes")]
+    pub detect_fraktur: bool,
     /// Tesseract's binarisation.
     #[serde(default)]
     pub thresholding: recto_ocr::Thresholding,
@@ -419,6 +423,7 @@ pub(crate) fn engine_config(settings: &OcrSettings, workers: Option<usize>) -> O
         max_megapixels: settings.max_megapixels,
         native_resolution: settings.native_resolution,
         deskew: settings.deskew,
+        detect_fraktur: settings.detect_fraktur,
         thresholding: settings.thresholding,
         retry_low_confidence: settings.retry_low_confidence,
         ..OcrConfig::default()
@@ -613,6 +618,13 @@ pub(crate) fn plan(
     if let Some(v) = given.deskew {
         differs("deskew", v.to_string(), settings.deskew.to_string());
     }
+    if let Some(v) = given.detect_fraktur {
+        differs(
+            "detect_fraktur",
+            v.to_string(),
+            settings.detect_fraktur.to_string(),
+        );
+    }
     if let Some(v) = given.native_resolution {
         differs(
             "native_resolution",
@@ -733,6 +745,7 @@ fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
         max_megapixels: given.max_megapixels.unwrap_or(defaults.max_megapixels),
         native_resolution: given.native_resolution.unwrap_or(true),
         deskew: given.deskew.unwrap_or(true),
+        detect_fraktur: given.detect_fraktur.unwrap_or(true),
         thresholding: given.thresholding.unwrap_or_default(),
         retry_low_confidence: given.retry_low_confidence.unwrap_or(true),
         engines: serde_json::json!({

@@ -238,6 +238,7 @@ pub fn request(args: &OcrArgs, config: &Config) -> anyhow::Result<OcrRequest> {
             detect_rotation: args.no_rotate.then_some(false),
             native_resolution: args.no_native_resolution.then_some(false),
             deskew: args.no_deskew.then_some(false),
+            detect_fraktur: args.no_fraktur.then_some(false),
             retry_low_confidence: args.no_retry.then_some(false),
             thresholding: args.thresholding.map(|t| match t {
                 crate::cli::ThresholdingArg::Auto => recto_ocr::Thresholding::Auto,
