@@ -405,7 +405,10 @@ fn word_f1(got: &str, want: &str) -> f64 {
         m
     };
     let (g, w) = (count(got), count(want));
-    let both: i64 = g.iter().map(|(k, n)| (*n).min(*w.get(k).unwrap_or(&0))).sum();
+    let both: i64 = g
+        .iter()
+        .map(|(k, n)| (*n).min(*w.get(k).unwrap_or(&0)))
+        .sum();
     let (ng, nw): (i64, i64) = (g.values().sum(), w.values().sum());
     if both == 0 {
         return 0.0;
