@@ -65,6 +65,9 @@ pub struct OcrConfig {
     /// Read a page Tesseract's OSD finds set in Fraktur with a Fraktur
     /// model added to `languages` (see [`fraktur_languages`]).
     pub detect_fraktur: bool,
+    /// Hunspell dictionaries that decide between two readings of a word
+    /// (see [`crate::lexicon::doubled_i`]); loaded when first asked.
+    pub dictionaries: Option<std::sync::Arc<crate::lexicon::Dictionaries>>,
     /// Tesseract's binarisation (`thresholding_method`).
     pub thresholding: Thresholding,
     /// Read a low-confidence page once more (the other way round when its
@@ -205,6 +208,9 @@ impl Default for OcrConfig {
             native_resolution: true,
             deskew: true,
             detect_fraktur: true,
+            dictionaries: Some(std::sync::Arc::new(crate::lexicon::Dictionaries::new(
+                &crate::lexicon::default_dir(),
+            ))),
             thresholding: Thresholding::default(),
             retry_low_confidence: true,
             retry_below: RETRY_BELOW,
@@ -783,7 +789,7 @@ impl Worker {
             fixed => fixed,
         };
         // Too small to hold text; Tesseract is not given such images.
-        let found = if img.width < MIN_ENGINE_SIDE || img.height < MIN_ENGINE_SIDE {
+        let mut found = if img.width < MIN_ENGINE_SIDE || img.height < MIN_ENGINE_SIDE {
             Vec::new()
         } else {
             let engine = self.ocr_engine(cfg)?;
@@ -795,6 +801,9 @@ impl Worker {
             found
         };
         timings.ocr_ms = ms(t);
+        if let Some(dicts) = &cfg.dictionaries {
+            repair_words(&mut found, dicts, &cfg.languages);
+        }
         let blocks = found.into_iter().map(block_from_engine).collect();
         let (blocks, columns) = crate::columns::split_merged_columns(blocks);
         let factor = (dpi / cfg.image_dpi.min(dpi).max(1)).max(1);
@@ -1088,6 +1097,28 @@ fn osd_record(o: &crate::tess::Orientation, applied: bool) -> Osd {
         applied,
         script: (!o.script.is_empty()).then(|| o.script.clone()),
         script_confidence: (!o.script.is_empty()).then_some(o.script_confidence),
+    }
+}
+
+/// Words Tesseract read with an `i` twice (see
+/// [`crate::lexicon::doubled_i`]), mended with the dictionaries of the
+/// page's languages.
+fn repair_words(
+    blocks: &mut [crate::tess::OcrBlock],
+    dicts: &crate::lexicon::Dictionaries,
+    languages: &str,
+) {
+    let words = blocks
+        .iter_mut()
+        .flat_map(|b| &mut b.lines)
+        .flat_map(|l| &mut l.words);
+    for w in words {
+        if crate::lexicon::has_doubled_i(&w.text) {
+            let known = |s: &str| dicts.knows(languages, s);
+            if let Some(fixed) = crate::lexicon::doubled_i(&w.text, known) {
+                w.text = fixed;
+            }
+        }
     }
 }
 

@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
+use recto_ocr::lexicon::{Dictionaries, Hunspell};
 use recto_registry::{Citekey, JobId, Registry};
 use recto_segment::{Lexicon, NoLexicon, SegInput, segment};
 use recto_toc::{PageView, Toc};
@@ -140,96 +140,13 @@ pub async fn run_segment(
     .await
 }
 
-/// Hunspell dictionaries, loaded once each when first needed.
-struct Dictionaries {
-    dir: PathBuf,
-    loaded: BTreeMap<&'static str, OnceLock<Option<Hunspell>>>,
-}
+/// A Hunspell dictionary as the segmenter's lexicon.
+struct Dict<'a>(&'a Hunspell);
 
-/// Tesseract language codes and the Hunspell dictionary of each.
-const DICTIONARIES: &[(&str, &str)] = &[
-    ("eng", "en_US"),
-    ("deu", "de_DE"),
-    ("frk", "de_DE"),
-    ("fra", "fr_FR"),
-    ("ita", "it_IT"),
-    ("spa", "es_ES"),
-    ("nld", "nl_NL"),
-    ("por", "pt_PT"),
-];
-
-struct Hunspell(spellbook::Dictionary);
-
-impl Lexicon for Hunspell {
+impl Lexicon for Dict<'_> {
     fn is_word(&self, word: &str) -> bool {
         self.0.check(word)
     }
-}
-
-impl Dictionaries {
-    fn new(dir: &Path) -> Self {
-        Dictionaries {
-            dir: dir.to_owned(),
-            loaded: DICTIONARIES
-                .iter()
-                .map(|(_, d)| (*d, OnceLock::new()))
-                .collect(),
-        }
-    }
-
-    /// The dictionary `name`, if it is installed and parses.
-    fn get(&self, name: &'static str) -> Option<&Hunspell> {
-        self.loaded
-            .get(name)?
-            .get_or_init(|| {
-                let read =
-                    |ext: &str| read_dictionary_file(&self.dir.join(format!("{name}.{ext}")));
-                let (aff, dic) = (read("aff")?, read("dic")?);
-                match spellbook::Dictionary::new(&aff, &dic) {
-                    Ok(d) => Some(Hunspell(d)),
-                    Err(e) => {
-                        tracing::warn!("the {name} dictionary cannot be read: {e}");
-                        None
-                    }
-                }
-            })
-            .as_ref()
-    }
-
-    /// The dictionary for a document read with `languages` (Tesseract
-    /// codes joined by `+`): of those languages' dictionaries (and English,
-    /// German and French, since OCR runs often keep the default `eng`), the
-    /// one that knows most of the document's `sample` words.
-    fn choose(&self, languages: &str, sample: &[String]) -> Option<(&'static str, &Hunspell)> {
-        let mut names: Vec<&'static str> = Vec::new();
-        for code in languages.split('+').chain(["eng", "deu", "fra"]) {
-            if let Some((_, name)) = DICTIONARIES.iter().find(|(c, _)| *c == code)
-                && !names.contains(name)
-            {
-                names.push(name);
-            }
-        }
-        names
-            .into_iter()
-            .filter_map(|n| self.get(n).map(|d| (n, d)))
-            .map(|(n, d)| {
-                let hits = sample.iter().filter(|w| d.is_word(w)).count();
-                (hits, n, d)
-            })
-            .max_by_key(|(hits, _, _)| *hits)
-            .filter(|(hits, _, _)| *hits > 0)
-            .map(|(_, n, d)| (n, d))
-    }
-}
-
-/// A dictionary file as text: UTF-8, or ISO 8859-1 (older Debian German
-/// dictionaries), decoded byte for byte.
-fn read_dictionary_file(path: &Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
-    Some(match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => e.into_bytes().into_iter().map(char::from).collect(),
-    })
 }
 
 /// Segment one citekey and write its files.
@@ -256,12 +173,14 @@ fn segment_one(
         .map(|w| w.to_lowercase())
         .collect();
     let dictionary = dictionaries.choose(&languages, &sample);
+    let lexicon = dictionary.map(|(_, d)| Dict(d));
     let input = SegInput {
         citekey: key.as_str().to_owned(),
         pages,
         toc: Some(&toc),
-        lexicon: dictionary
-            .map(|(_, d)| d as &dyn Lexicon)
+        lexicon: lexicon
+            .as_ref()
+            .map(|d| d as &dyn Lexicon)
             .unwrap_or(&NoLexicon),
     };
     let out = segment(&input);
