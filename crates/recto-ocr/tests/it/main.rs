@@ -620,3 +620,23 @@ fn a_low_confidence_page_is_read_again_with_the_other_binarisation() {
     run(std::slice::from_ref(&t), &cfg, &Quiet);
     assert_eq!(page_json(&t, 1).retry, None);
 }
+
+/// The Hunspell dictionaries setup installs answer for their languages.
+#[test]
+fn installed_dictionaries_know_their_words() {
+    use recto_ocr::lexicon::{Dictionaries, default_dir};
+    let dicts = Dictionaries::new(&default_dir());
+    if dicts.get("fr_FR").is_none() {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!(
+                "SKIPPED: no fr_FR Hunspell dictionary (scripts/setup.sh installs hunspell-fr)"
+            );
+        }
+        return;
+    }
+    assert!(dicts.knows("fra", "haleine"));
+    assert!(!dicts.knows("fra", "haleïine"));
+    assert!(dicts.knows("eng+fra", "Besoin"));
+    assert!(!dicts.knows("eng", "haleine"));
+}
