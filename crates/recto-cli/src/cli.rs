@@ -395,7 +395,7 @@ pub struct SegmentArgs {
     #[arg(
         long,
         env = "RECTO_HUNSPELL_DIR",
-        default_value = "/usr/share/hunspell",
+        default_value = recto_ocr::lexicon::DEFAULT_DIR,
         value_name = "DIR"
     )]
     pub dictionaries: std::path::PathBuf,

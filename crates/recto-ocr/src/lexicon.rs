@@ -14,7 +14,7 @@ pub struct Dictionaries {
 }
 
 /// Tesseract language codes and the Hunspell dictionary of each.
-pub const DICTIONARIES: &[(&str, &str)] = &[
+const DICTIONARIES: &[(&str, &str)] = &[
     ("eng", "en_US"),
     ("deu", "de_DE"),
     ("frk", "de_DE"),
@@ -77,8 +77,8 @@ impl Dictionaries {
     pub fn choose(&self, languages: &str, sample: &[String]) -> Option<(&'static str, &Hunspell)> {
         let mut names: Vec<&'static str> = Vec::new();
         for code in languages.split('+').chain(["eng", "deu", "fra"]) {
-            if let Some((_, name)) = DICTIONARIES.iter().find(|(c, _)| *c == code)
-                && !names.contains(name)
+            if let Some(name) = dictionary_of(code)
+                && !names.contains(&name)
             {
                 names.push(name);
             }
@@ -106,11 +106,20 @@ fn read_dictionary_file(path: &Path) -> Option<String> {
     })
 }
 
-/// `RECTO_HUNSPELL_DIR`, or Debian's `/usr/share/hunspell`.
+/// The Hunspell dictionary of a Tesseract language code.
+fn dictionary_of(code: &str) -> Option<&'static str> {
+    DICTIONARIES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, name)| *name)
+}
+
+/// Where Debian's `hunspell-*` packages put their dictionaries.
+pub const DEFAULT_DIR: &str = "/usr/share/hunspell";
+
+/// `RECTO_HUNSPELL_DIR`, or [`DEFAULT_DIR`].
 pub fn default_dir() -> PathBuf {
-    std::env::var_os("RECTO_HUNSPELL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/share/hunspell"))
+    std::env::var_os("RECTO_HUNSPELL_DIR").map_or_else(|| PathBuf::from(DEFAULT_DIR), PathBuf::from)
 }
 
 impl Dictionaries {
@@ -120,8 +129,8 @@ impl Dictionaries {
         let lower = word.to_lowercase();
         languages
             .split('+')
-            .filter_map(|code| DICTIONARIES.iter().find(|(c, _)| *c == code))
-            .filter_map(|(_, name)| self.get(name))
+            .filter_map(dictionary_of)
+            .filter_map(|name| self.get(name))
             .any(|d| d.check(word) || d.check(&lower))
     }
 }
@@ -131,10 +140,26 @@ const MARKED_I: [char; 4] = ['ï', 'î', 'í', 'ì'];
 
 /// Whether `word` has an `i` next to a marked one (`ïi`, `iî`, ...).
 pub fn has_doubled_i(word: &str) -> bool {
-    let c: Vec<char> = word.chars().collect();
-    c.windows(2).any(|p| {
-        (MARKED_I.contains(&p[0]) && p[1] == 'i') || (p[0] == 'i' && MARKED_I.contains(&p[1]))
-    })
+    doubled_pair(word).is_some()
+}
+
+/// Where in `word` (bytes) an `i` stands next to a marked one, and the
+/// marked letter. Most words have no marked `i`: for them this is one
+/// search, no allocation (it runs on every OCRed word).
+fn doubled_pair(word: &str) -> Option<(std::ops::Range<usize>, char)> {
+    if !word.contains(MARKED_I) {
+        return None;
+    }
+    let mut chars = word.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let &(next_at, next) = chars.peek()?;
+        let marked = match (c, next) {
+            ('i', m) | (m, 'i') if MARKED_I.contains(&m) => m,
+            _ => continue,
+        };
+        return Some((at..next_at + next.len_utf8(), marked));
+    }
+    None
 }
 
 /// A word in which Tesseract's recogniser read one `i` twice, once with a
@@ -143,20 +168,11 @@ pub fn has_doubled_i(word: &str) -> bool {
 /// knows that reading and not the marked one (`haleine`), else the marked
 /// one (`Salagoïty`, a name no dictionary has: the mark was seen). `None`
 /// when the word has no such pair. On the corpus scans the pair came up 5
-/// times, each a doubled letter; French or German spelling has no `ïi`.
+/// times, each a doubled letter; no word of Debian's fr_FR, de_DE, en_US,
+/// it_IT, es_ES or nl_NL Hunspell lists has one.
 pub fn doubled_i(word: &str, known: impl Fn(&str) -> bool) -> Option<String> {
-    let c: Vec<char> = word.chars().collect();
-    let at = c.windows(2).position(|p| {
-        (MARKED_I.contains(&p[0]) && p[1] == 'i') || (p[0] == 'i' && MARKED_I.contains(&p[1]))
-    })?;
-    let marked = if c[at] == 'i' { c[at + 1] } else { c[at] };
-    let with = |letter: char| -> String {
-        c[..at]
-            .iter()
-            .chain(std::iter::once(&letter))
-            .chain(&c[at + 2..])
-            .collect()
-    };
+    let (pair, marked) = doubled_pair(word)?;
+    let with = |letter: char| format!("{}{letter}{}", &word[..pair.start], &word[pair.end..]);
     let (plain, kept) = (with('i'), with(marked));
     let core = |s: &str| s.trim_matches(|ch: char| !ch.is_alphanumeric()).to_owned();
     if known(&core(&plain)) && !known(&core(&kept)) {

@@ -560,7 +560,7 @@ impl Worker {
                 binarisation: None,
                 retry: None,
                 columns: None,
-                languages_used: None,
+                languages: None,
                 image,
                 image_dpi,
             }
@@ -624,25 +624,20 @@ impl Worker {
             (0, None, None)
         };
         // A page set in Fraktur is read with a Fraktur model added.
-        let fraktur = match &osd {
-            Some(Osd {
-                script: Some(script),
-                script_confidence: Some(conf),
-                ..
-            }) if cfg.detect_fraktur => {
+        let fraktur = osd
+            .as_ref()
+            .filter(|_| cfg.detect_fraktur)
+            .and_then(|o| Some((o.script.as_deref()?, o.script_confidence?)))
+            .and_then(|(script, conf)| {
                 let installed = self
                     .installed
                     .get_or_insert_with(|| installed_languages(cfg.tessdata.as_deref()));
-                fraktur_languages(script, *conf, &cfg.languages, installed).map(|languages| {
-                    OcrConfig {
-                        languages,
-                        ..cfg.clone()
-                    }
-                })
-            }
-            _ => None,
-        };
-        let languages_used = fraktur.as_ref().map(|c| c.languages.clone());
+                fraktur_languages(script, conf, &cfg.languages, installed)
+            })
+            .map(|languages| OcrConfig {
+                languages,
+                ..cfg.clone()
+            });
         let cfg = fraktur.as_ref().unwrap_or(cfg);
         // The page as rendered is kept only when a retry may need it: to
         // read it the other way round, or with the other binarisation.
@@ -665,18 +660,10 @@ impl Worker {
         // way round when its orientation was in doubt, else with the other
         // binarisation; the better reading (by confidence) is kept.
         let (Some(with), Some(original)) = (retry_with, original) else {
-            return Ok(Read {
-                osd,
-                languages_used,
-                ..first
-            });
+            return Ok(Read { osd, ..first });
         };
         if first_conf >= cfg.retry_below || first.blocks.is_empty() {
-            return Ok(Read {
-                osd,
-                languages_used,
-                ..first
-            });
+            return Ok(Read { osd, ..first });
         }
         let (other, retry_cfg, tried) = match with {
             RetryWith::Turn(other) => (other, None, format!("rotation {other}")),
@@ -717,7 +704,6 @@ impl Worker {
         Ok(Read {
             osd,
             retry: Some(retry),
-            languages_used,
             ..chosen
         })
     }
@@ -816,7 +802,7 @@ impl Worker {
             binarisation: Some(binarisation),
             retry: None,
             columns,
-            languages_used: None,
+            languages: Some(cfg.languages.clone()),
             image: downscale(&img, factor),
             image_dpi: dpi / factor,
         })
@@ -1046,8 +1032,8 @@ struct Read {
     binarisation: Option<Binarisation>,
     retry: Option<Retry>,
     columns: Option<ColumnSplit>,
-    /// Languages other than the run's the page was read with.
-    languages_used: Option<String>,
+    /// The languages Tesseract read the page with (none for a text layer).
+    languages: Option<String>,
     image: GrayImage,
     image_dpi: u32,
 }
@@ -1243,7 +1229,7 @@ fn write_page(
         retry: read.retry.clone(),
         columns: read.columns,
         languages: cfg.languages.clone(),
-        languages_used: read.languages_used.clone(),
+        languages_used: read.languages.clone().filter(|l| *l != cfg.languages),
         engine: match read.source {
             TextSource::Ocr => format!("tesseract {}", crate::tess::version()),
             TextSource::TextLayer | TextSource::NoText => format!("mupdf {MUPDF_VERSION}"),

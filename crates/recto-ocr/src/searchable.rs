@@ -331,17 +331,7 @@ pub fn content_stream(page: &PageJson, m: Affine) -> String {
 fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> String {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(4096);
-    let [a, b, c, d, e, f] = t.0;
-    let _ = writeln!(
-        s,
-        "q\n{} {} {} {} {} {} cm\nBT\n3 Tr",
-        n(a),
-        n(b),
-        n(c),
-        n(d),
-        n(e),
-        n(f)
-    );
+    let _ = writeln!(s, "q\n{}\nBT\n3 Tr", cm(t));
     for (line, base, size) in page.blocks.iter().flat_map(block_lines) {
         let words: Vec<(&str, [i32; 4])> = line
             .words
@@ -487,6 +477,12 @@ fn block_lines(block: &recto_page::Block) -> Vec<(&recto_page::Line, f64, f64)> 
         .collect()
 }
 
+/// The `cm` operator that concatenates `m` to the current matrix.
+fn cm(m: Affine) -> String {
+    let [a, b, c, d, e, f] = m.0.map(n);
+    format!("{a} {b} {c} {d} {e} {f} cm")
+}
+
 /// A number for a content stream: short, no exponent.
 fn n(v: f64) -> String {
     let r = (v * 10_000.0).round() / 10_000.0;
@@ -571,16 +567,7 @@ fn add_layer(
     let mut contents = doc.new_array()?;
     contents.array_push(flate_stream(doc, content.as_bytes(), "<< >>")?)?;
     if let Some(d) = shown {
-        let [a, b, c, dd, e, f] = d.0;
-        let before = format!(
-            "q\n{} {} {} {} {} {} cm\n",
-            n(a),
-            n(b),
-            n(c),
-            n(dd),
-            n(e),
-            n(f)
-        );
+        let before = format!("q\n{}\n", cm(d));
         contents.array_push(flate_stream(doc, before.as_bytes(), "<< >>")?)?;
     }
     match page.get_dict("Contents")? {

@@ -173,6 +173,16 @@ impl Status {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
+
+    /// How a run that has ended is recorded: completed when everything
+    /// succeeded, else failed.
+    pub fn ended(succeeded: bool) -> Self {
+        if succeeded {
+            Status::Completed
+        } else {
+            Status::Failed
+        }
+    }
 }
 
 impl serde::Serialize for Status {

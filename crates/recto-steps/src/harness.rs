@@ -570,11 +570,7 @@ impl<'r> StepRun<'r> {
         failures: BTreeMap<String, String>,
         body: B,
     ) -> Result<Map<String, Value>, StepError> {
-        let status = if failures.is_empty() {
-            Status::Completed
-        } else {
-            Status::Failed
-        };
+        let status = Status::ended(failures.is_empty());
         self.end(status, source_job_id, citekeys, failures, None, body)
     }
 

@@ -241,13 +241,9 @@ where
             run.failed = record.failures.len();
             run.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
             run.ended_at = Some(now_timestamp());
-            record.status = if record.failures.is_empty() {
-                Status::Completed
-            } else {
-                Status::Failed
-            }
-            .as_str()
-            .to_owned();
+            record.status = Status::ended(record.failures.is_empty())
+                .as_str()
+                .to_owned();
             write_json(&path, &record)?;
             drop(hold);
             let ended = (0..*of).all(|i| {
@@ -490,11 +486,7 @@ where
         recto_registry::sync_filesystem(&output)?;
     }
     let meta = StepMetadata {
-        status: if failures.is_empty() {
-            Status::Completed
-        } else {
-            Status::Failed
-        },
+        status: Status::ended(failures.is_empty()),
         source_job_id: recorded.source_job_id.clone(),
         citekeys,
         body,

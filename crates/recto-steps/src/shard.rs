@@ -748,13 +748,7 @@ pub async fn run_shard(
     run.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     run.ended_at = Some(now_timestamp());
     let failed = run.failed > 0;
-    record.status = if failed {
-        Status::Failed
-    } else {
-        Status::Completed
-    }
-    .as_str()
-    .to_owned();
+    record.status = Status::ended(!failed).as_str().to_owned();
     write_json(&path, &record)?;
     drop(hold);
 
@@ -984,11 +978,7 @@ pub async fn finalize(registry: &Registry, job: &JobId) -> Result<OcrOutcome, St
         .filter(|k| !failures.contains_key(k.as_str()))
         .cloned()
         .collect();
-    let status = if failures.is_empty() {
-        Status::Completed
-    } else {
-        Status::Failed
-    };
+    let status = Status::ended(failures.is_empty());
     save_job(
         registry,
         job,

@@ -212,11 +212,7 @@ pub async fn run_sync(
         mismatches: mismatches.clone(),
         file_failures: failures.clone(),
     };
-    let status = if ok {
-        Status::Completed
-    } else {
-        Status::Failed
-    };
+    let status = Status::ended(ok);
     let metadata = run.finish_with(
         status,
         r.source_job.as_ref(),

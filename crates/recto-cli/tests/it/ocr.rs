@@ -65,14 +65,7 @@ fn born_pdf(ctx: &TestContext) -> PathBuf {
 }
 
 fn ocr_meta(ctx: &TestContext, job: &str) -> Value {
-    serde_json::from_slice(
-        &std::fs::read(
-            ctx.data_dir()
-                .join(format!("analytics/ocr/job_metadata/{job}.json")),
-        )
-        .unwrap(),
-    )
-    .unwrap()
+    crate::step_meta(ctx, "ocr", job)
 }
 
 fn job_of(out: &str) -> String {

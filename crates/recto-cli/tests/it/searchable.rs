@@ -206,6 +206,16 @@ fn exported(ctx: &TestContext, key: &str) -> PathBuf {
         .join(format!("{key}.pdf"))
 }
 
+/// `recto export --format pdf --citekeys KEYS EXTRA.. --quiet`, which must
+/// succeed.
+fn export_pdf(ctx: &TestContext, keys: &str, extra: &[&str]) {
+    let mut args = vec!["export", "--format", "pdf", "--citekeys", keys];
+    args.extend(extra);
+    args.push("--quiet");
+    let o = recto(ctx, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 fn export_meta(ctx: &TestContext) -> Value {
     let job = stdout(&recto(ctx, &["jobs", "latest"])).trim().to_owned();
     super::step_meta(ctx, "export", &job)
@@ -232,18 +242,7 @@ fn the_searchable_pdf_puts_the_words_on_the_ink() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let ocr_job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
-    let o = recto(
-        &ctx,
-        &[
-            "export",
-            "--format",
-            "pdf",
-            "--citekeys",
-            "scan1920",
-            "--quiet",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    export_pdf(&ctx, "scan1920", &[]);
     let out = exported(&ctx, "scan1920");
     let m = export_meta(&ctx);
     let rec = &m["per_citekey"]["scan1920"];
@@ -329,19 +328,7 @@ fn the_searchable_pdf_puts_the_words_on_the_ink() {
 
     // --no-rotate-pages: the pages are shown as scanned, the words still
     // on the ink.
-    let o = recto(
-        &ctx,
-        &[
-            "export",
-            "--format",
-            "pdf",
-            "--citekeys",
-            "scan1920",
-            "--no-rotate-pages",
-            "--quiet",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    export_pdf(&ctx, "scan1920", &["--no-rotate-pages"]);
     assert_eq!(
         export_meta(&ctx)["per_citekey"]["scan1920"]["pdf"]["pages_turned"],
         0
@@ -401,18 +388,7 @@ fn bookmarks_come_from_the_toc_step_unless_the_pdf_has_its_own() {
     let o = recto(&ctx, &["toc", "--quiet", "--citekeys", "book2020,own2020"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let toc_job = stdout(&recto(&ctx, &["jobs", "latest"])).trim().to_owned();
-    let o = recto(
-        &ctx,
-        &[
-            "export",
-            "--format",
-            "pdf",
-            "--citekeys",
-            "book2020,own2020",
-            "--quiet",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    export_pdf(&ctx, "book2020,own2020", &[]);
     let m = export_meta(&ctx);
     let toc: Value = serde_json::from_slice(
         &std::fs::read(
@@ -460,19 +436,7 @@ fn bookmarks_come_from_the_toc_step_unless_the_pdf_has_its_own() {
     assert_eq!(m["per_citekey"]["own2020"]["pdf"]["bookmarks_added"], 0);
 
     // --no-bookmarks: none added.
-    let o = recto(
-        &ctx,
-        &[
-            "export",
-            "--format",
-            "pdf",
-            "--citekeys",
-            "book2020",
-            "--no-bookmarks",
-            "--quiet",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    export_pdf(&ctx, "book2020", &["--no-bookmarks"]);
     let none = Pdf::open(&exported(&ctx, "book2020"), None)
         .unwrap()
         .outline()
@@ -575,21 +539,7 @@ fn bad_sources_fail_alone_and_leave_no_partial_file() {
     assert!(!m.to_string().contains("\"pw\""));
 
     // --decrypt: written, without encryption.
-    let o = recto(
-        &ctx,
-        &[
-            "export",
-            "--format",
-            "pdf",
-            "--citekeys",
-            "locked1900",
-            "--password",
-            "pw",
-            "--decrypt",
-            "--quiet",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    export_pdf(&ctx, "locked1900", &["--password", "pw", "--decrypt"]);
     let info = tool("pdfinfo")
         .arg(exported(&ctx, "locked1900"))
         .output()
@@ -748,8 +698,6 @@ fn hocr_and_alto_match_tesseracts_own_renderers_on_the_same_page() {
     );
 }
 
-/// Two corpus scans (pages turned 0/90/180/270 degrees, bilevel JBIG2; a
-/// CCITT Antiqua book in German) through upload, OCR and export, then
 /// A scan's tight word spaces (narrower than Poppler's 0.15 font sizes)
 /// survive in Poppler's raw order: recto moves such words a little apart
 /// in the layer, each end within a fraction of a point of its ink.
@@ -774,18 +722,7 @@ fn tight_word_spaces_survive_in_poppler_raw_order() {
     let want: Vec<&str> = text.split_whitespace().collect();
     // Tesseract read the page (it joins a few of the tightest words).
     assert!(want.len() >= 15, "{text}");
-    let o = recto(
-        &ctx,
-        &[
-            "export",
-            "--format",
-            "pdf",
-            "--citekeys",
-            "tight2020",
-            "--quiet",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    export_pdf(&ctx, "tight2020", &[]);
     let out = exported(&ctx, "tight2020");
     let raw = pdftotext_with(&out, 1, &["-raw"]);
     assert_eq!(raw.split_whitespace().collect::<Vec<_>>(), want, "{raw}");
@@ -821,6 +758,8 @@ fn tight_word_spaces_survive_in_poppler_raw_order() {
     assert!(moved <= 1.0, "a word end moved {moved} pt");
 }
 
+/// Two corpus scans (pages turned 0/90/180/270 degrees, bilevel JBIG2; a
+/// CCITT Antiqua book in German) through upload, OCR and export, then
 /// `bench/pdf_check.py`: qpdf --check, the size bound, `pdftotext -raw` of
 /// every OCRed page against recto's text (CER <= 0.01) and >= 98% of
 /// Poppler's word boxes within 2 pt of recto's.
