@@ -332,26 +332,50 @@ fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> String {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(4096);
     let _ = writeln!(s, "q\n{}\nBT\n3 Tr", cm(t));
-    for (line, base, size) in page.blocks.iter().flat_map(block_lines) {
-        let words: Vec<(&str, [i32; 4])> = line
-            .words
-            .iter()
-            .map(|w| (w.text.trim(), w.bbox))
-            .filter(|(t, b)| !t.is_empty() && b[2] > b[0])
-            .collect();
-        if words.is_empty() {
-            continue;
-        }
+    let mut lines: Vec<LayerLine<'_>> = page
+        .blocks
+        .iter()
+        .flat_map(block_lines)
+        .filter_map(|(line, base, size)| {
+            let words: Vec<(&str, [i32; 4])> = line
+                .words
+                .iter()
+                .map(|w| (w.text.trim(), w.bbox))
+                .filter(|(t, b)| !t.is_empty() && b[2] > b[0])
+                .collect();
+            if words.is_empty() {
+                return None;
+            }
+            // Where each word starts and ends along the (level) line.
+            let spans = word_spans(
+                words.iter().map(|(_, b)| {
+                    let (x, _) = lv.apply(f64::from(b[0]), base);
+                    (x, x + f64::from(b[2] - b[0]))
+                }),
+                size,
+            );
+            Some(LayerLine {
+                words,
+                spans,
+                base,
+                size,
+            })
+        })
+        .collect();
+    align_starts(
+        &mut lines,
+        f64::from(page.dpi.max(1)) / 72.0 * START_SNAP_PT,
+    );
+    for LayerLine {
+        words,
+        spans,
+        base,
+        size,
+    } in &lines
+    {
+        let (base, size) = (*base, *size);
         let _ = writeln!(s, "/RectoOCR {} Tf", n(size));
         let glyph = size * CHAR_WIDTH / 1000.0;
-        // Where each word starts and ends along the (level) line.
-        let spans = word_spans(
-            words.iter().map(|(_, b)| {
-                let (x, _) = lv.apply(f64::from(b[0]), base);
-                (x, x + f64::from(b[2] - b[0]))
-            }),
-            size,
-        );
         for (k, (text, bbox)) in words.iter().enumerate() {
             let units: Vec<u16> = text.encode_utf16().collect();
             let (x, end) = spans[k];
@@ -383,6 +407,43 @@ fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> String {
     }
     s.push_str("ET\nQ\n");
     s
+}
+
+/// A line of the layer: its words, where each starts and ends along the
+/// level line, its baseline and font size (OCR pixels).
+struct LayerLine<'a> {
+    words: Vec<(&'a str, [i32; 4])>,
+    spans: Vec<(f64, f64)>,
+    base: f64,
+    size: f64,
+}
+
+/// Line starts closer than this (points) are one left edge.
+const START_SNAP_PT: f64 = 1.0;
+
+/// Lines that start within `snap` of each other start at the leftmost of
+/// them: a column's left edge, as it was set. OCR boxes jitter by a pixel
+/// or two, and Poppler's reading order hangs on which block of a column
+/// starts leftmost: on a two-column page whose paragraphs end level, a
+/// block one pixel left of its column's first block made Poppler read the
+/// lower half of the page as a table, row by row across both columns.
+fn align_starts(lines: &mut [LayerLine<'_>], snap: f64) {
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_by(|&a, &b| lines[a].spans[0].0.total_cmp(&lines[b].spans[0].0));
+    let mut k = 0;
+    while k < order.len() {
+        let left = lines[order[k]].spans[0].0;
+        let mut end = k + 1;
+        while end < order.len() && lines[order[end]].spans[0].0 - left <= snap {
+            end += 1;
+        }
+        for &i in &order[k + 1..end] {
+            let (start, stop) = lines[i].spans[0];
+            // Never more than a fifth of the word's width, as word_spans.
+            lines[i].spans[0].0 = left.max(start - 0.2 * (stop - start));
+        }
+        k = end;
+    }
 }
 
 /// The least gap between two words of a line, as a share of the font size.
@@ -812,6 +873,40 @@ mod tests {
         // Apart enough, or out of order: left as they are.
         let apart = vec![(0.0, 50.0), (60.0, 90.0), (5.0, 20.0)];
         assert_eq!(word_spans(apart.clone().into_iter(), 40.0), apart);
+    }
+
+    #[test]
+    fn lines_starting_within_the_snap_share_the_leftmost_start() {
+        let line = |start: f64, end: f64| LayerLine {
+            words: Vec::new(),
+            spans: vec![(start, end), (end + 10.0, end + 50.0)],
+            base: 0.0,
+            size: 40.0,
+        };
+        // 100, 101 and 103 are one edge (within 4 px of 100); 105 starts a
+        // new one with 108; 140 (an indent) is alone; 200's word is 10 px
+        // wide, so it moves 2 px at most.
+        let mut lines = vec![
+            line(103.0, 150.0),
+            line(140.0, 190.0),
+            line(100.0, 160.0),
+            line(108.0, 170.0),
+            line(101.0, 130.0),
+            line(105.0, 170.0),
+            line(202.0, 212.0),
+            line(200.0, 260.0),
+        ];
+        align_starts(&mut lines, 4.0);
+        let starts: Vec<f64> = lines.iter().map(|l| l.spans[0].0).collect();
+        assert_eq!(
+            starts,
+            [100.0, 140.0, 100.0, 105.0, 100.0, 105.0, 200.0, 200.0]
+        );
+        // Word ends and the lines' other words stay where they were read.
+        assert!(lines.iter().all(|l| l.spans[1].0 == l.spans[0].1 + 10.0));
+        let mut narrow = vec![line(200.0, 260.0), line(203.0, 208.0)];
+        align_starts(&mut narrow, 4.0);
+        assert_eq!(narrow[1].spans[0].0, 202.0);
     }
 
     #[test]
