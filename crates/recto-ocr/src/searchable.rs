@@ -10,6 +10,7 @@
 //! matrix per page undoes those steps and MuPDF's page transform, so the
 //! words land on the ink whatever the page's rotation, skew or crop.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use mupdf::pdf::{PdfDocument, PdfObject, PdfWriteOptions};
@@ -25,12 +26,30 @@ const GLYPHLESS_TTF: &[u8] = include_bytes!("../assets/glyphless.ttf");
 /// stretched to its box by horizontal scaling.
 const CHAR_WIDTH: f64 = 500.0;
 
-/// Ascent and descent of the font (thousandths): the font's box runs from
-/// the top of a line's tallest letters to a fifth of the size below its
-/// baseline, so that text extractors (Poppler, MuPDF) put each word in its
-/// line and highlights cover the line's ink.
+/// Ascent of the font that sizes a block's lines (thousandths): the font's
+/// box runs from the top of a line's tallest letters to a fifth of the
+/// size below its baseline, so that text extractors (Poppler, MuPDF) put
+/// each word in its line and highlights cover the line's ink.
 const ASCENT: f64 = 800.0;
-const DESCENT: f64 = -200.0;
+
+/// Font variants step their ascent and descent by this share of the size
+/// (a box edge within 0.025 sizes of where it should be: 0.3 pt at 12 pt).
+const METRIC_STEP: f64 = 0.05;
+
+/// A font variant's ascent and descent in [`METRIC_STEP`]s.
+type Metrics = (u16, u16);
+
+/// The usual font: ascent 0.8, descent 0.2 of the size.
+const USUAL: Metrics = (16, 4);
+
+/// How far (points) the usual font's box may reach past a line's ink, or
+/// stop short of it, before the line gets a font variant whose Ascent and
+/// Descent fit its ink. Poppler and MuPDF take a word's box across the
+/// text from the font descriptor, so that box is what a search highlights;
+/// a typewriter's uneven baselines or a line of small letters put it more
+/// than 2 pt off the ink. Boxes are changed no more than that, since
+/// Poppler's reading order is built from them.
+const BOX_SLACK_PT: f64 = 1.5;
 
 /// A bookmark to add: 1-based level, title, 0-based page.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,7 +160,7 @@ pub fn write_searchable(
     }
     report.incremental = incremental;
 
-    let mut font: Option<PdfObject> = None;
+    let mut fonts: Option<Fonts> = None;
     for (i, page) in pages.iter().enumerate() {
         let Some(page) = page else { continue };
         if page.source != TextSource::Ocr {
@@ -175,11 +194,17 @@ pub fn write_searchable(
         } else {
             (layer_stream(page, t, lv), None)
         };
-        if font.is_none() {
-            font = Some(add_font(&mut doc).map_err(|e| fail(source, &e))?);
+        if fonts.is_none() {
+            fonts = Some(Fonts::new(&mut doc).map_err(|e| fail(source, &e))?);
         }
-        let font_ref = font.as_ref().expect("just added");
-        add_layer(&mut doc, i, &stream, font_ref, shown)
+        let ((stream, metrics), shown) = (stream, shown);
+        let family = fonts.as_mut().expect("just made");
+        let used = metrics
+            .into_iter()
+            .map(|m| Ok((font_name(m), family.variant(&mut doc, m)?)))
+            .collect::<Result<Vec<_>, mupdf::Error>>()
+            .map_err(|e| fail(source, &e))?;
+        add_layer(&mut doc, i, &stream, &used, shown)
             .map_err(|e| fail(source, &format!("page {}: {e}", i + 1)))?;
         report.pages_levelled += usize::from(shown.is_some());
         if opts.rotate_pages && page.rotation % 360 != 0 {
@@ -312,7 +337,7 @@ fn page_matrix(doc: &PdfDocument, index: usize, page: &PageJson) -> Result<Affin
     Ok(pixels_to_page(page, (f64::from(bounds.x0), f64::from(bounds.y0))).then(to_user))
 }
 
-/// The text layer of one page, whose OCR pixels `m` maps to user space.
+/// The text layer of one page.
 ///
 /// On a page recto levelled (deskewed) before reading, each word is
 /// written level as the page is shown, starting where the word's baseline
@@ -320,23 +345,23 @@ fn page_matrix(doc: &PdfDocument, index: usize, page: &PageJson) -> Result<Affin
 /// baseline makes Poppler's layout analysis split words into characters.
 /// The highlight of a word is then off its ink by at most half the slant
 /// across the word (0.4 pt for a 30 pt word at 1.5 degrees).
-pub fn content_stream(page: &PageJson, m: Affine) -> String {
-    let lv = unlevel(page);
-    layer_stream(page, lv.invert().map_or(m, |inv| inv.then(m)), lv)
-}
-
-/// The text layer with `t` from the turned image's pixels to user space and
-/// `lv` from OCR pixels to the turned image's (the identity when the page
-/// is shown level, or was never levelled).
-fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> String {
+///
+/// `t` maps from the turned image's pixels to user space and `lv` from
+/// OCR pixels to the turned image's (the identity when the page is shown
+/// level, or was never levelled). Returns the stream and the fonts it
+/// names.
+fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> (String, BTreeSet<Metrics>) {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(4096);
     let _ = writeln!(s, "q\n{}\nBT\n3 Tr", cm(t));
+    let px_per_pt = f64::from(page.dpi.max(1)) / 72.0;
+    let slack = BOX_SLACK_PT * px_per_pt;
     let mut lines: Vec<LayerLine<'_>> = page
         .blocks
         .iter()
-        .flat_map(block_lines)
-        .filter_map(|(line, base, size)| {
+        .enumerate()
+        .flat_map(|(b, block)| block_lines(block).into_iter().map(move |l| (b, l)))
+        .filter_map(|(block, (line, base, size))| {
             let words: Vec<(&str, [i32; 4])> = line
                 .words
                 .iter()
@@ -353,28 +378,33 @@ fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> String {
                     (x, x + f64::from(b[2] - b[0]))
                 }),
                 size,
+                MAX_NUDGE_PT * px_per_pt,
             );
             Some(LayerLine {
                 words,
                 spans,
                 base,
                 size,
+                metrics: line_metrics(line, base, size, slack),
+                block,
             })
         })
         .collect();
-    align_starts(
-        &mut lines,
-        f64::from(page.dpi.max(1)) / 72.0 * START_SNAP_PT,
-    );
+    align_starts(&mut lines, START_SNAP_PT * px_per_pt);
+    keep_block_overlaps(&mut lines);
+    let mut used = BTreeSet::new();
     for LayerLine {
         words,
         spans,
         base,
         size,
+        metrics,
+        ..
     } in &lines
     {
         let (base, size) = (*base, *size);
-        let _ = writeln!(s, "/RectoOCR {} Tf", n(size));
+        let _ = writeln!(s, "/{} {} Tf", font_name(*metrics), n(size));
+        used.insert(*metrics);
         let glyph = size * CHAR_WIDTH / 1000.0;
         for (k, (text, bbox)) in words.iter().enumerate() {
             let units: Vec<u16> = text.encode_utf16().collect();
@@ -395,18 +425,43 @@ fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> String {
             s.push_str("> Tj");
             // A real space across the gap to the next word, so that text
             // extractors split words where recto did and copied text has
-            // its spaces.
+            // its spaces. Touching words (a formula's symbols) and words
+            // read overlapping get one too, a hundredth of a pixel wide:
+            // without it Poppler joins them.
             if let Some((next_x, _)) = spans.get(k + 1) {
-                let gap = next_x - end;
-                if gap > 0.0 {
-                    let _ = write!(s, " {} Tz <0020> Tj", n(100.0 * gap / glyph));
-                }
+                let gap = (next_x - end).max(0.01);
+                let _ = write!(s, " {} Tz <0020> Tj", n(100.0 * gap / glyph));
             }
             s.push('\n');
         }
     }
     s.push_str("ET\nQ\n");
-    s
+    (s, used)
+}
+
+/// The font for a line at `base` in a font of `size` (OCR pixels): the
+/// usual one where its box reaches no more than `slack` past the line's
+/// ink or short of it, else the variant nearest to the usual box that does.
+fn line_metrics(line: &recto_page::Line, base: f64, size: f64, slack: f64) -> Metrics {
+    let up = base - f64::from(line.bbox[1]);
+    let down = f64::from(line.bbox[3]) - base;
+    let fit = |usual: u16, ink: f64| -> u16 {
+        let usual = f64::from(usual) * METRIC_STEP * size;
+        let ink = ink.max(0.0);
+        let v = usual.clamp((ink - slack).max(0.0), ink + slack);
+        (v / size / METRIC_STEP).round().clamp(0.0, 58.0) as u16
+    };
+    // Poppler ignores an ascent of 0.
+    (fit(USUAL.0, up).max(1), fit(USUAL.1, down))
+}
+
+/// The font resource's name: `RectoOCR` for the usual font.
+fn font_name(m: Metrics) -> String {
+    if m == USUAL {
+        "RectoOCR".to_owned()
+    } else {
+        format!("RectoOCR{}_{}", m.0, m.1)
+    }
 }
 
 /// A line of the layer: its words, where each starts and ends along the
@@ -416,6 +471,72 @@ struct LayerLine<'a> {
     spans: Vec<(f64, f64)>,
     base: f64,
     size: f64,
+    metrics: Metrics,
+    /// Its block's index on the page.
+    block: usize,
+}
+
+impl LayerLine<'_> {
+    /// Top and bottom of the font's box (OCR pixels) with metrics `m`.
+    fn span(&self, m: Metrics) -> (f64, f64) {
+        let step = METRIC_STEP * self.size;
+        (
+            self.base - f64::from(m.0) * step,
+            self.base + f64::from(m.1) * step,
+        )
+    }
+
+    /// Where the line runs along the page.
+    fn extent(&self) -> (f64, f64) {
+        (self.spans[0].0, self.spans[self.spans.len() - 1].1)
+    }
+}
+
+/// Undo the part of a line's font variant that would change whether its
+/// box overlaps, across the page, the box of a line of another block in the
+/// same column. Poppler builds its blocks and reading order from these
+/// boxes (a block is "below" another only when clear of it; four blocks
+/// aligned two by two are read as a table, row by row), and the usual
+/// boxes give it the order it should have: on a two-column page whose
+/// side-by-side headings' boxes reach into their paragraphs, a heading's
+/// box pulled up to its ink made heading, heading, paragraph, paragraph
+/// a table.
+fn keep_block_overlaps(lines: &mut [LayerLine<'_>]) {
+    let overlap = |a: (f64, f64), b: (f64, f64)| a.0 <= b.1 && b.0 <= a.1;
+    // Only a line with another beside it can be in a table's row.
+    let beside: Vec<bool> = lines
+        .iter()
+        .map(|a| {
+            lines
+                .iter()
+                .any(|b| overlap(a.span(USUAL), b.span(USUAL)) && !overlap(a.extent(), b.extent()))
+        })
+        .collect();
+    for i in 0..lines.len() {
+        if lines[i].metrics == USUAL || !beside[i] {
+            continue;
+        }
+        let (mut up, mut down) = lines[i].metrics;
+        for j in 0..lines.len() {
+            let (a, b) = (&lines[i], &lines[j]);
+            let apart = a.block != b.block || a.size != b.size;
+            if i == j || !apart || !overlap(a.extent(), b.extent()) {
+                continue;
+            }
+            let other = b.span(b.metrics);
+            let before = overlap(a.span(USUAL), b.span(USUAL));
+            if overlap(a.span((up, down)), other) == before {
+                continue;
+            }
+            // The edge facing the other line goes back to the usual one.
+            if b.base < a.base {
+                up = USUAL.0;
+            } else {
+                down = USUAL.1;
+            }
+        }
+        lines[i].metrics = (up, down);
+    }
 }
 
 /// Line starts closer than this (points) are one left edge.
@@ -453,11 +574,16 @@ fn align_starts(lines: &mut [LayerLine<'_>], snap: f64) {
 /// `the first` came out `thefirst`.
 const MIN_WORD_GAP: f64 = 0.17;
 
+/// How far (points) [`word_spans`] moves a word's end at most: a line's
+/// size can be inflated by tall symbols (formulas), and its least gap with
+/// it.
+const MAX_NUDGE_PT: f64 = 1.0;
+
 /// Each word's start and end along its line, narrowed where two words are
-/// closer than [`MIN_WORD_GAP`]: each gives up to half the shortfall, and
-/// never more than a fifth of its width, so that a box stays within a few
-/// tenths of a point of the word's ink.
-fn word_spans(spans: impl Iterator<Item = (f64, f64)>, size: f64) -> Vec<(f64, f64)> {
+/// closer than [`MIN_WORD_GAP`]: each gives up to half the shortfall, never
+/// more than a fifth of its width nor `reach`, so that a box stays within a
+/// point of the word's ink.
+fn word_spans(spans: impl Iterator<Item = (f64, f64)>, size: f64, reach: f64) -> Vec<(f64, f64)> {
     let mut spans: Vec<(f64, f64)> = spans.collect();
     for k in 1..spans.len() {
         let ((a0, a1), (b0, b1)) = (spans[k - 1], spans[k]);
@@ -465,8 +591,9 @@ fn word_spans(spans: impl Iterator<Item = (f64, f64)>, size: f64) -> Vec<(f64, f
         if short <= 0.0 || b0 <= a0 {
             continue;
         }
-        spans[k - 1].1 -= (short / 2.0).min(0.2 * (a1 - a0));
-        spans[k].0 += (short / 2.0).min(0.2 * (b1 - b0));
+        let give = (short / 2.0).min(reach);
+        spans[k - 1].1 -= give.min(0.2 * (a1 - a0));
+        spans[k].0 += give.min(0.2 * (b1 - b0));
     }
     spans
 }
@@ -572,45 +699,75 @@ fn flate_stream(
     doc.add_stream(&buf, Some(&d), true)
 }
 
-/// The glyphless Type 0 font, once per document; character codes are
-/// UTF-16 code units, mapped to themselves by its ToUnicode CMap and to
-/// the one empty glyph by its CIDToGIDMap (as Tesseract's PDF renderer).
-fn add_font(doc: &mut PdfDocument) -> Result<PdfObject, mupdf::Error> {
-    let font_file = flate_stream(
-        doc,
-        GLYPHLESS_TTF,
-        &format!("<< /Length1 {} >>", GLYPHLESS_TTF.len()),
-    )?;
-    let mut desc = doc.new_object_from_str(&format!(
-        "<< /Type /FontDescriptor /FontName /GlyphLessFont /Flags 5 /FontBBox [0 {DESCENT} {CHAR_WIDTH} {ASCENT}] \
-         /ItalicAngle 0 /Ascent {ASCENT} /Descent {DESCENT} /CapHeight {ASCENT} /StemV 80 >>"
-    ))?;
-    desc.dict_put("FontFile2", font_file)?;
-    let desc = doc.add_object(&desc)?;
-    let gid_map: Vec<u8> = (0..65536).flat_map(|_| [0u8, 1u8]).collect();
-    let gid_map = flate_stream(doc, &gid_map, "<< >>")?;
-    let mut cid = doc.new_object_from_str(&format!(
-        "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /GlyphLessFont \
-         /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW {CHAR_WIDTH} >>"
-    ))?;
-    cid.dict_put("FontDescriptor", desc)?;
-    cid.dict_put("CIDToGIDMap", gid_map)?;
-    let cid = doc.add_object(&cid)?;
-    let cmap = "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
-        /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
-        /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
-        1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n\
-        1 beginbfrange\n<0000> <FFFF> <0000>\nendbfrange\n\
-        endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n";
-    let to_unicode = flate_stream(doc, cmap.as_bytes(), "<< >>")?;
-    let mut font = doc.new_object_from_str(
-        "<< /Type /Font /Subtype /Type0 /BaseFont /GlyphLessFont /Encoding /Identity-H >>",
-    )?;
-    let mut descendants = doc.new_array()?;
-    descendants.array_push(cid)?;
-    font.dict_put("DescendantFonts", descendants)?;
-    font.dict_put("ToUnicode", to_unicode)?;
-    doc.add_object(&font)
+/// The glyphless Type 0 font: the font file, its CIDToGIDMap and ToUnicode
+/// CMap once per document, and a small font (Type 0, CIDFont, descriptor)
+/// for each ascent and descent the lines need. Character codes are UTF-16
+/// code units, mapped to themselves by the ToUnicode CMap and to the one
+/// empty glyph by the CIDToGIDMap (as Tesseract's PDF renderer).
+struct Fonts {
+    file: PdfObject,
+    gid_map: PdfObject,
+    to_unicode: PdfObject,
+    variants: BTreeMap<Metrics, PdfObject>,
+}
+
+impl Fonts {
+    fn new(doc: &mut PdfDocument) -> Result<Fonts, mupdf::Error> {
+        let file = flate_stream(
+            doc,
+            GLYPHLESS_TTF,
+            &format!("<< /Length1 {} >>", GLYPHLESS_TTF.len()),
+        )?;
+        let gid_map: Vec<u8> = (0..65536).flat_map(|_| [0u8, 1u8]).collect();
+        let gid_map = flate_stream(doc, &gid_map, "<< >>")?;
+        let cmap = "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+            /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+            /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
+            1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n\
+            1 beginbfrange\n<0000> <FFFF> <0000>\nendbfrange\n\
+            endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n";
+        let to_unicode = flate_stream(doc, cmap.as_bytes(), "<< >>")?;
+        Ok(Fonts {
+            file,
+            gid_map,
+            to_unicode,
+            variants: BTreeMap::new(),
+        })
+    }
+
+    /// The font whose box spans `m` around the baseline, added once.
+    fn variant(&mut self, doc: &mut PdfDocument, m: Metrics) -> Result<PdfObject, mupdf::Error> {
+        if let Some(f) = self.variants.get(&m) {
+            return Ok(f.clone());
+        }
+        let ascent = f64::from(m.0) * METRIC_STEP * 1000.0;
+        // Poppler ignores a descent of 0: a thousandth stands for it.
+        let descent = -(f64::from(m.1) * METRIC_STEP * 1000.0).max(1.0);
+        let mut desc = doc.new_object_from_str(&format!(
+            "<< /Type /FontDescriptor /FontName /GlyphLessFont /Flags 5 \
+             /FontBBox [0 {descent} {CHAR_WIDTH} {ascent}] /ItalicAngle 0 \
+             /Ascent {ascent} /Descent {descent} /CapHeight {ascent} /StemV 80 >>"
+        ))?;
+        desc.dict_put("FontFile2", self.file.clone())?;
+        let desc = doc.add_object(&desc)?;
+        let mut cid = doc.new_object_from_str(&format!(
+            "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /GlyphLessFont \
+             /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW {CHAR_WIDTH} >>"
+        ))?;
+        cid.dict_put("FontDescriptor", desc)?;
+        cid.dict_put("CIDToGIDMap", self.gid_map.clone())?;
+        let cid = doc.add_object(&cid)?;
+        let mut font = doc.new_object_from_str(
+            "<< /Type /Font /Subtype /Type0 /BaseFont /GlyphLessFont /Encoding /Identity-H >>",
+        )?;
+        let mut descendants = doc.new_array()?;
+        descendants.array_push(cid)?;
+        font.dict_put("DescendantFonts", descendants)?;
+        font.dict_put("ToUnicode", self.to_unicode.clone())?;
+        let font = doc.add_object(&font)?;
+        self.variants.insert(m, font.clone());
+        Ok(font)
+    }
 }
 
 /// Put `content` first in page `index`'s contents (balanced in q/Q, so the
@@ -621,7 +778,7 @@ fn add_layer(
     doc: &mut PdfDocument,
     index: usize,
     content: &str,
-    font: &PdfObject,
+    used: &[(String, PdfObject)],
     shown: Option<Affine>,
 ) -> Result<(), mupdf::Error> {
     let mut page = doc.find_page(index as i32)?;
@@ -666,7 +823,9 @@ fn add_layer(
             resources.get_dict("Font")?.expect("just put")
         }
     };
-    fonts.dict_put("RectoOCR", font.clone())?;
+    for (name, font) in used {
+        fonts.dict_put(name.as_str(), font.clone())?;
+    }
     Ok(())
 }
 
@@ -865,14 +1024,18 @@ mod tests {
         let got = word_spans(
             [(0.0, 100.0), (102.0, 200.0), (210.0, 300.0)].into_iter(),
             40.0,
+            f64::INFINITY,
         );
         let want = [(0.0, 97.6), (104.4, 200.0), (210.0, 300.0)];
         assert!(near(&got, &want), "{got:?}");
-        let got = word_spans([(0.0, 10.0), (11.0, 21.0)].into_iter(), 40.0);
+        let got = word_spans([(0.0, 10.0), (11.0, 21.0)].into_iter(), 40.0, 9.0);
         assert!(near(&got, &[(0.0, 8.0), (13.0, 21.0)]), "{got:?}");
         // Apart enough, or out of order: left as they are.
         let apart = vec![(0.0, 50.0), (60.0, 90.0), (5.0, 20.0)];
-        assert_eq!(word_spans(apart.clone().into_iter(), 40.0), apart);
+        assert_eq!(word_spans(apart.clone().into_iter(), 40.0, 9.0), apart);
+        // Never more than the reach: a size inflated by a formula's symbols.
+        let got = word_spans([(0.0, 100.0), (100.0, 200.0)].into_iter(), 400.0, 3.0);
+        assert!(near(&got, &[(0.0, 97.0), (103.0, 200.0)]), "{got:?}");
     }
 
     #[test]
@@ -882,6 +1045,8 @@ mod tests {
             spans: vec![(start, end), (end + 10.0, end + 50.0)],
             base: 0.0,
             size: 40.0,
+            metrics: USUAL,
+            block: 0,
         };
         // 100, 101 and 103 are one edge (within 4 px of 100); 105 starts a
         // new one with 108; 140 (an indent) is alone; 200's word is 10 px
@@ -907,6 +1072,57 @@ mod tests {
         let mut narrow = vec![line(200.0, 260.0), line(203.0, 208.0)];
         align_starts(&mut narrow, 4.0);
         assert_eq!(narrow[1].spans[0].0, 202.0);
+    }
+
+    #[test]
+    fn a_line_gets_a_font_whose_box_fits_its_ink() {
+        let line = |top: i32, bottom: i32| recto_page::Line::new([0, top, 500, bottom], Vec::new());
+        // Size 50, baseline 100: the usual box runs from 60 to 110.
+        // Letters from 62 to 108, within the slack of 4: the usual font.
+        assert_eq!(line_metrics(&line(62, 108), 100.0, 50.0, 4.0), USUAL);
+        // No descender (ink ends on the baseline): the descent shrinks to
+        // the slack, 4 px = 0.08 sizes, rounded to 2 steps.
+        assert_eq!(line_metrics(&line(60, 100), 100.0, 50.0, 4.0), (16, 2));
+        // A typewriter's letter 15 px below the baseline: the box reaches
+        // down to 11 px of it; letters 50 px tall: up to 46.
+        assert_eq!(line_metrics(&line(50, 115), 100.0, 50.0, 4.0), (18, 4));
+        assert_eq!(line_metrics(&line(30, 110), 100.0, 50.0, 10.0), (24, 4));
+        // An ascent is never 0 (Poppler would ignore it).
+        assert_eq!(line_metrics(&line(100, 100), 100.0, 50.0, 0.0).0, 1);
+    }
+
+    #[test]
+    fn a_font_variant_keeps_the_overlaps_of_lines_beside_others() {
+        let line = |block: usize, x: (f64, f64), base: f64, size: f64, m: Metrics| LayerLine {
+            words: Vec::new(),
+            spans: vec![x],
+            base,
+            size,
+            metrics: m,
+            block,
+        };
+        // Two columns. Left: a heading (size 60) whose usual box (base
+        // 100: 52-112) reaches into the paragraph's first line (size 40,
+        // base 140: 108-148); its ink ends at the baseline, so its variant
+        // would end at 104, clear of the paragraph. Right: a heading level
+        // with it.
+        let heading = line(0, (0.0, 100.0), 100.0, 60.0, (16, 1));
+        let body = line(0, (10.0, 300.0), 140.0, 40.0, USUAL);
+        let beside = line(1, (400.0, 600.0), 100.0, 60.0, USUAL);
+        let mut lines = vec![heading, body, beside];
+        keep_block_overlaps(&mut lines);
+        assert_eq!(lines[0].metrics, USUAL, "the heading's descent comes back");
+        // Its top, which faces no other line, may still move.
+        lines[0].metrics = (14, 1);
+        keep_block_overlaps(&mut lines);
+        assert_eq!(lines[0].metrics, (14, 4));
+        // Without a line beside it (one column), the variant stays.
+        let mut alone = vec![
+            line(0, (0.0, 100.0), 100.0, 60.0, (16, 1)),
+            line(0, (10.0, 300.0), 140.0, 40.0, USUAL),
+        ];
+        keep_block_overlaps(&mut alone);
+        assert_eq!(alone[0].metrics, (16, 1));
     }
 
     #[test]
