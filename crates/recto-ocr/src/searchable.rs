@@ -406,32 +406,39 @@ fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> (String, BTreeSet<Met
         let _ = writeln!(s, "/{} {} Tf", font_name(*metrics), n(size));
         used.insert(*metrics);
         let glyph = size * CHAR_WIDTH / 1000.0;
+        // Where the pen stands after the last word and its space: the next
+        // word starts there without a Tm when the space was sized to reach
+        // it, which keeps the layer a third smaller.
+        let mut pen: Option<(f64, f64)> = None;
         for (k, (text, bbox)) in words.iter().enumerate() {
             let units: Vec<u16> = text.encode_utf16().collect();
             let (x, end) = spans[k];
             // At the height of its middle on the slanted line, so the level
             // box is off the ink by at most half the slant.
             let (_, y) = lv.apply(f64::from(bbox[0] + bbox[2]) / 2.0, base);
-            let _ = write!(
-                s,
-                "{} Tz 1 0 0 -1 {} {} Tm <",
-                n(100.0 * (end - x) / (units.len() as f64 * glyph)),
-                n(x),
-                n(y)
-            );
+            let (x, y) = (hundredths(x), hundredths(y));
+            if pen.is_none_or(|(px, py)| (px - x).abs() > 0.02 || py != y) {
+                let _ = write!(s, "1 0 0 -1 {} {} Tm ", n(x), n(y));
+            }
+            let advance = units.len() as f64 * glyph;
+            let tz = hundredths(100.0 * (end - x) / advance).max(0.01);
+            let _ = write!(s, "{} Tz <", n(tz));
             for u in units {
                 let _ = write!(s, "{u:04X}");
             }
             s.push_str("> Tj");
+            let mut at = x + advance * tz / 100.0;
             // A real space across the gap to the next word, so that text
             // extractors split words where recto did and copied text has
             // its spaces. Touching words (a formula's symbols) and words
             // read overlapping get one too, a hundredth of a pixel wide:
             // without it Poppler joins them.
             if let Some((next_x, _)) = spans.get(k + 1) {
-                let gap = (next_x - end).max(0.01);
-                let _ = write!(s, " {} Tz <0020> Tj", n(100.0 * gap / glyph));
+                let tz = hundredths(100.0 * (next_x - at) / glyph).max(0.01);
+                let _ = write!(s, " {} Tz <0020> Tj", n(tz));
+                at += glyph * tz / 100.0;
             }
+            pen = Some((at, y));
             s.push('\n');
         }
     }
@@ -672,6 +679,11 @@ fn cm(m: Affine) -> String {
 }
 
 /// A number for a content stream: short, no exponent.
+/// `v` rounded to hundredths.
+fn hundredths(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
 fn n(v: f64) -> String {
     let r = (v * 10_000.0).round() / 10_000.0;
     if r == r.trunc() {
