@@ -5,7 +5,8 @@
 #   recto ocr + recto export --format pdf   (end to end, from the upload)
 #   ocrmypdf --deskew --rotate-pages --skip-text -j N   (its default output,
 #     PDF/A with image optimisation, as people run it)
-# then per file: output size, the CER of `pdftotext` of each output against
+# then per file: output size (and OCRmyPDF's without --deskew, which keeps
+# the page images as recto does), the CER of `pdftotext` of each output against
 # the ground truth, and bench/pdf_check.py on recto's output (pdftotext vs
 # recto's page text, word boxes within 2 pt, qpdf --check, size bound).
 #
@@ -57,6 +58,12 @@ for f in "${files[@]}"; do
     "$work/pdfs/$f.pdf" "$work/$f.ocrmypdf.pdf" 2>/dev/null || true
 done
 t_ocrmypdf=$(echo "$(now) - $t0" | bc)
+# Size like for like: OCRmyPDF without --deskew keeps the page images (its
+# deskew renders each page anew and re-encodes it, as recto never does).
+for f in "${files[@]}"; do
+  ocrmypdf -q --skip-text --rotate-pages -j "$N" -l "$(lang_of "$f")" \
+    "$work/pdfs/$f.pdf" "$work/$f.ocrmypdf-kept.pdf" 2>/dev/null || true
+done
 
 printf '\n%s scanned pages (%s files), 300 dpi, %s workers\n\n' "$pages" "${#files[@]}" "$N"
 echo "| run | seconds | pages/s | vs recto |"
@@ -66,8 +73,8 @@ printf '| (of which export pdf) | %.2f | %.1f | |\n' "$t_export" "$(echo "$pages
 printf '| ocrmypdf --deskew --rotate-pages --skip-text | %.1f | %.2f | %.2fx |\n' "$t_ocrmypdf" "$(echo "$pages / $t_ocrmypdf" | bc -l)" "$(echo "$t_ocrmypdf / $t_recto" | bc -l)"
 
 echo
-echo "| file | pages | source KB | recto KB | ocrmypdf KB | recto pdftotext CER | ocrmypdf pdftotext CER | recto pdftotext -raw CER | ocrmypdf pdftotext -raw CER | recto: pdftotext vs own text (worst page) | words within 2 pt |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| file | pages | source KB | recto KB | ocrmypdf KB | ocrmypdf KB, images kept (no --deskew) | recto pdftotext CER | ocrmypdf pdftotext CER | recto pdftotext -raw CER | ocrmypdf pdftotext -raw CER | recto: pdftotext vs own text (worst page) | words within 2 pt |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for f in "${files[@]}"; do
   out=$(ls "$RECTO_DATA_DIR"/analytics/export/"$f"/2*/"$f".pdf | tail -1)
   res=$(ls -d "$RECTO_DATA_DIR"/analytics/ocr/"$f"/2* | tail -1)
@@ -84,10 +91,12 @@ for f in "${files[@]}"; do
     orr=$(python3 "$here/bench/cer.py" "$gt" "$work/$f.om.raw.txt")
     osz=$(( $(stat -c %s "$work/$f.ocrmypdf.pdf") / 1024 ))
   else oc=n/a; orr=n/a; osz=n/a; fi
+  ksz=n/a
+  [[ -f $work/$f.ocrmypdf-kept.pdf ]] && ksz=$(( $(stat -c %s "$work/$f.ocrmypdf-kept.pdf") / 1024 ))
   chk=$(python3 "$here/bench/pdf_check.py" "$work/pdfs/$f.pdf" "$out" "$res" | tail -1 || true)
   worst=$(echo "$chk" | sed -E 's/worst page CER ([0-9.]+).*/\1/')
   boxes=$(echo "$chk" | sed -E 's/.*= ([0-9.]+)$/\1/')
-  echo "| $f | $p | $(( $(stat -c %s "$work/pdfs/$f.pdf") / 1024 )) | $(( $(stat -c %s "$out") / 1024 )) | $osz | $rc | $oc | $rr | $orr | $worst | $boxes |"
+  echo "| $f | $p | $(( $(stat -c %s "$work/pdfs/$f.pdf") / 1024 )) | $(( $(stat -c %s "$out") / 1024 )) | $osz | $ksz | $rc | $oc | $rr | $orr | $worst | $boxes |"
 done
 
 # Text-layer documents: the export alone (every page keeps its own layer).
