@@ -456,7 +456,9 @@ fn line_metrics(line: &recto_page::Line, base: f64, size: f64, slack: f64) -> Me
         let usual = f64::from(usual) * METRIC_STEP * size;
         let ink = ink.max(0.0);
         let v = usual.clamp((ink - slack).max(0.0), ink + slack);
-        (v / size / METRIC_STEP).round().clamp(0.0, 58.0) as u16
+        (v / size / METRIC_STEP)
+            .round()
+            .clamp(0.0, 2.9 / METRIC_STEP) as u16
     };
     // Poppler ignores an ascent of 0.
     (fit(USUAL.0, up).max(1), fit(USUAL.1, down))

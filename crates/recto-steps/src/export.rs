@@ -433,11 +433,17 @@ pub fn hocr(title: &str, pages: &[Option<PageJson>]) -> String {
         "<meta name=\"ocr-system\" content=\"recto {}\"/>",
         env!("CARGO_PKG_VERSION")
     );
-    // The OCR languages of the document's pages (Tesseract's codes).
+    // The languages the document's pages were read with (Tesseract's
+    // codes; a page set in Fraktur names the Fraktur model it got).
     let mut langs: Vec<&str> = pages
         .iter()
         .flatten()
-        .flat_map(|p| p.languages.split('+'))
+        .flat_map(|p| {
+            p.languages_used
+                .as_deref()
+                .unwrap_or(&p.languages)
+                .split('+')
+        })
         .filter(|l| !l.is_empty())
         .collect();
     langs.sort_unstable();

@@ -446,6 +446,35 @@ fn pages_set_in_fraktur_are_read_with_a_fraktur_model() {
             text.push('\n');
         }
         f1.push(word_f1(&text, &gt));
+        // The hOCR names the languages the pages were read with.
+        let o = recto(
+            &ctx,
+            &[
+                "export",
+                "--format",
+                "hocr",
+                "--citekeys",
+                "kant1784",
+                "--quiet",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let hocr = std::fs::read_to_string(
+            ctx.data_dir()
+                .join("analytics/export/kant1784/current/kant1784.hocr"),
+        )
+        .unwrap();
+        let (langs, scripts) = if extra.is_none() {
+            ("Fraktur deu", "Latf Latn")
+        } else {
+            ("deu", "Latn")
+        };
+        assert!(
+            hocr.contains(&format!("name=\"ocr-langs\" content=\"{langs}\""))
+                && hocr.contains(&format!("name=\"ocr-scripts\" content=\"{scripts}\"")),
+            "{}",
+            &hocr[..1200.min(hocr.len())]
+        );
     }
     // Measured: 0.65 with the model, 0.50 without (docs/benchmarks.md).
     assert!(f1[0] > f1[1] + 0.1, "word F1 with Fraktur {f1:?}");
