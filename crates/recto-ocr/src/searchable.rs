@@ -161,6 +161,9 @@ pub fn write_searchable(
     report.incremental = incremental;
 
     let mut fonts: Option<Fonts> = None;
+    // The fonts the layer has used so far, which later lines reuse where
+    // one fits.
+    let mut known = BTreeSet::new();
     for (i, page) in pages.iter().enumerate() {
         let Some(page) = page else { continue };
         if page.source != TextSource::Ocr {
@@ -190,9 +193,9 @@ pub fn write_searchable(
                 .invert()
                 .zip(lv.invert())
                 .map(|(ti, li)| ti.then(li).then(t));
-            (layer_stream(page, t, Affine::IDENTITY), shown)
+            (layer_stream(page, t, Affine::IDENTITY, &mut known), shown)
         } else {
-            (layer_stream(page, t, lv), None)
+            (layer_stream(page, t, lv, &mut known), None)
         };
         if fonts.is_none() {
             fonts = Some(Fonts::new(&mut doc).map_err(|e| fail(source, &e))?);
@@ -350,7 +353,12 @@ fn page_matrix(doc: &PdfDocument, index: usize, page: &PageJson) -> Result<Affin
 /// OCR pixels to the turned image's (the identity when the page is shown
 /// level, or was never levelled). Returns the stream and the fonts it
 /// names.
-fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> (String, BTreeSet<Metrics>) {
+fn layer_stream(
+    page: &PageJson,
+    t: Affine,
+    lv: Affine,
+    known: &mut BTreeSet<Metrics>,
+) -> (String, BTreeSet<Metrics>) {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(4096);
     let _ = writeln!(s, "q\n{}\nBT\n3 Tr", cm(t));
@@ -385,7 +393,7 @@ fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> (String, BTreeSet<Met
                 spans,
                 base,
                 size,
-                metrics: line_metrics(line, base, size, slack),
+                metrics: line_metrics(line, base, size, slack, known),
                 block,
             })
         })
@@ -402,7 +410,7 @@ fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> (String, BTreeSet<Met
         ..
     } in &lines
     {
-        let (base, size) = (*base, *size);
+        let (base, size) = (*base, tenths(*size));
         let _ = writeln!(s, "/{} {} Tf", font_name(*metrics), n(size));
         used.insert(*metrics);
         let glyph = size * CHAR_WIDTH / 1000.0;
@@ -416,12 +424,12 @@ fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> (String, BTreeSet<Met
             // At the height of its middle on the slanted line, so the level
             // box is off the ink by at most half the slant.
             let (_, y) = lv.apply(f64::from(bbox[0] + bbox[2]) / 2.0, base);
-            let (x, y) = (hundredths(x), hundredths(y));
-            if pen.is_none_or(|(px, py)| (px - x).abs() > 0.02 || py != y) {
+            let (x, y) = (tenths(x), tenths(y));
+            if pen.is_none_or(|(px, py)| (px - x).abs() > 0.1 || py != y) {
                 let _ = write!(s, "1 0 0 -1 {} {} Tm ", n(x), n(y));
             }
             let advance = units.len() as f64 * glyph;
-            let tz = hundredths(100.0 * (end - x) / advance).max(0.01);
+            let tz = tenths(100.0 * (end - x) / advance).max(0.1);
             let _ = write!(s, "{} Tz <", n(tz));
             for u in units {
                 let _ = write!(s, "{u:04X}");
@@ -431,10 +439,12 @@ fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> (String, BTreeSet<Met
             // A real space across the gap to the next word, so that text
             // extractors split words where recto did and copied text has
             // its spaces. Touching words (a formula's symbols) and words
-            // read overlapping get one too, a hundredth of a pixel wide:
-            // without it Poppler joins them.
+            // read overlapping get one too, a sliver wide (Tz 0.1):
+            // without it Poppler joins them. (A TJ array, the space at the
+            // word's scaling and a number for the rest of the gap, came out
+            // 2-7% larger after Flate: the gaps' scalings repeat.)
             if let Some((next_x, _)) = spans.get(k + 1) {
-                let tz = hundredths(100.0 * (next_x - at) / glyph).max(0.01);
+                let tz = tenths(100.0 * (next_x - at) / glyph).max(0.1);
                 let _ = write!(s, " {} Tz <0020> Tj", n(tz));
                 at += glyph * tz / 100.0;
             }
@@ -443,13 +453,24 @@ fn layer_stream(page: &PageJson, t: Affine, lv: Affine) -> (String, BTreeSet<Met
         }
     }
     s.push_str("ET\nQ\n");
+    known.extend(used.iter().copied());
     (s, used)
 }
 
 /// The font for a line at `base` in a font of `size` (OCR pixels): the
 /// usual one where its box reaches no more than `slack` past the line's
-/// ink or short of it, else the variant nearest to the usual box that does.
-fn line_metrics(line: &recto_page::Line, base: f64, size: f64, slack: f64) -> Metrics {
+/// ink or short of it, else a font of `known` that does (the one nearest
+/// to the usual box), else a new variant that does, nearest to the usual
+/// box on a grid of 0.1 sizes where it can be, added to `known`. Reuse
+/// keeps a page of formulas to a few variants (geotopo's 4 pages: 18 fonts
+/// without, 11 with).
+fn line_metrics(
+    line: &recto_page::Line,
+    base: f64,
+    size: f64,
+    slack: f64,
+    known: &mut BTreeSet<Metrics>,
+) -> Metrics {
     let up = base - f64::from(line.bbox[1]);
     let down = f64::from(line.bbox[3]) - base;
     let fit = |usual: u16, ink: f64| -> u16 {
@@ -461,7 +482,29 @@ fn line_metrics(line: &recto_page::Line, base: f64, size: f64, slack: f64) -> Me
             .clamp(0.0, 2.9 / METRIC_STEP) as u16
     };
     // Poppler ignores an ascent of 0.
-    (fit(USUAL.0, up).max(1), fit(USUAL.1, down))
+    let nearest = (fit(USUAL.0, up).max(1), fit(USUAL.1, down));
+    if nearest == USUAL {
+        return USUAL;
+    }
+    let fits = |m: u16, ink: f64| (f64::from(m) * METRIC_STEP * size - ink.max(0.0)).abs() <= slack;
+    let distance = |m: &Metrics| nearest.0.abs_diff(m.0) + nearest.1.abs_diff(m.1);
+    let reused = known
+        .iter()
+        .filter(|m| m.0 >= 1 && fits(m.0, up) && fits(m.1, down))
+        .min_by_key(|m| distance(m))
+        .copied();
+    // A new variant on the coarser grid of 0.1 sizes where one fits, so
+    // that more lines can share it.
+    let even = |m: u16, ink: f64, least: u16| {
+        [m + m % 2, m - m % 2]
+            .into_iter()
+            .find(|&e| e >= least && fits(e, ink))
+            .unwrap_or(m)
+    };
+    let coarse = (even(nearest.0, up, 1), even(nearest.1, down, 0));
+    let chosen = reused.unwrap_or(coarse);
+    known.insert(chosen);
+    chosen
 }
 
 /// The font resource's name: `RectoOCR` for the usual font.
@@ -681,9 +724,11 @@ fn cm(m: Affine) -> String {
 }
 
 /// A number for a content stream: short, no exponent.
-/// `v` rounded to hundredths.
-fn hundredths(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
+/// `v` rounded to tenths: of a pixel for positions (0.02 pt at 300 dpi),
+/// of a percent for scalings (a word 1,000 px wide ends within 0.5 px; the
+/// next word starts where the pen is, so errors do not add up).
+fn tenths(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
 }
 
 fn n(v: f64) -> String {
@@ -697,7 +742,7 @@ fn n(v: f64) -> String {
 
 fn deflate(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write as _;
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
     z.write_all(bytes).expect("writing to memory");
     z.finish().expect("writing to memory")
 }
@@ -722,6 +767,7 @@ struct Fonts {
     file: PdfObject,
     gid_map: PdfObject,
     to_unicode: PdfObject,
+    system_info: PdfObject,
     variants: BTreeMap<Metrics, PdfObject>,
 }
 
@@ -741,10 +787,14 @@ impl Fonts {
             1 beginbfrange\n<0000> <FFFF> <0000>\nendbfrange\n\
             endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n";
         let to_unicode = flate_stream(doc, cmap.as_bytes(), "<< >>")?;
+        let system_info =
+            doc.new_object_from_str("<< /Registry (Adobe) /Ordering (Identity) /Supplement 0 >>")?;
+        let system_info = doc.add_object(&system_info)?;
         Ok(Fonts {
             file,
             gid_map,
             to_unicode,
+            system_info,
             variants: BTreeMap::new(),
         })
     }
@@ -765,9 +815,9 @@ impl Fonts {
         desc.dict_put("FontFile2", self.file.clone())?;
         let desc = doc.add_object(&desc)?;
         let mut cid = doc.new_object_from_str(&format!(
-            "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /GlyphLessFont \
-             /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW {CHAR_WIDTH} >>"
+            "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /GlyphLessFont /DW {CHAR_WIDTH} >>"
         ))?;
+        cid.dict_put("CIDSystemInfo", self.system_info.clone())?;
         cid.dict_put("FontDescriptor", desc)?;
         cid.dict_put("CIDToGIDMap", self.gid_map.clone())?;
         let cid = doc.add_object(&cid)?;
@@ -1091,18 +1141,33 @@ mod tests {
     #[test]
     fn a_line_gets_a_font_whose_box_fits_its_ink() {
         let line = |top: i32, bottom: i32| recto_page::Line::new([0, top, 500, bottom], Vec::new());
+        let metrics = |top: i32, bottom: i32, slack: f64| {
+            line_metrics(&line(top, bottom), 100.0, 50.0, slack, &mut BTreeSet::new())
+        };
         // Size 50, baseline 100: the usual box runs from 60 to 110.
         // Letters from 62 to 108, within the slack of 4: the usual font.
-        assert_eq!(line_metrics(&line(62, 108), 100.0, 50.0, 4.0), USUAL);
+        assert_eq!(metrics(62, 108, 4.0), USUAL);
         // No descender (ink ends on the baseline): the descent shrinks to
         // the slack, 4 px = 0.08 sizes, rounded to 2 steps.
-        assert_eq!(line_metrics(&line(60, 100), 100.0, 50.0, 4.0), (16, 2));
+        assert_eq!(metrics(60, 100, 4.0), (16, 2));
         // A typewriter's letter 15 px below the baseline: the box reaches
         // down to 11 px of it; letters 50 px tall: up to 46.
-        assert_eq!(line_metrics(&line(50, 115), 100.0, 50.0, 4.0), (18, 4));
-        assert_eq!(line_metrics(&line(30, 110), 100.0, 50.0, 10.0), (24, 4));
+        assert_eq!(metrics(50, 115, 4.0), (18, 4));
+        assert_eq!(metrics(30, 110, 10.0), (24, 4));
+        // Letters 56 px tall: 21 steps (52.5 px) is nearest to the usual
+        // box, but 22 (55 px) fits too and lies on the coarser grid that
+        // more lines share.
+        assert_eq!(metrics(44, 100, 4.0), (22, 2));
         // An ascent is never 0 (Poppler would ignore it).
-        assert_eq!(line_metrics(&line(100, 100), 100.0, 50.0, 0.0).0, 1);
+        assert_eq!(metrics(100, 100, 0.0).0, 1);
+        // A font the document has that fits is reused, the nearest one.
+        let mut known = BTreeSet::from([(15, 2), (17, 1), (30, 9)]);
+        let m = line_metrics(&line(60, 100), 100.0, 50.0, 4.0, &mut known);
+        assert_eq!(m, (17, 1));
+        assert_eq!(known.len(), 3);
+        let m = line_metrics(&line(50, 115), 100.0, 50.0, 4.0, &mut known);
+        assert_eq!(m, (18, 4));
+        assert!(known.contains(&(18, 4)));
     }
 
     #[test]
