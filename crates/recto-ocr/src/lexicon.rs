@@ -94,6 +94,17 @@ impl Dictionaries {
             .filter(|(hits, _, _)| *hits > 0)
             .map(|(_, n, d)| (n, d))
     }
+
+    /// Whether a dictionary of one of `languages` (Tesseract codes joined
+    /// by `+`) knows `word`, as written or in lower case.
+    pub fn knows(&self, languages: &str, word: &str) -> bool {
+        let lower = word.to_lowercase();
+        languages
+            .split('+')
+            .filter_map(dictionary_of)
+            .filter_map(|name| self.get(name))
+            .any(|d| d.check(word) || d.check(&lower))
+    }
 }
 
 /// A dictionary file as text: UTF-8, or ISO 8859-1 (older Debian German
@@ -122,26 +133,8 @@ pub fn default_dir() -> PathBuf {
     std::env::var_os("RECTO_HUNSPELL_DIR").map_or_else(|| PathBuf::from(DEFAULT_DIR), PathBuf::from)
 }
 
-impl Dictionaries {
-    /// Whether a dictionary of one of `languages` (Tesseract codes joined
-    /// by `+`) knows `word`, as written or in lower case.
-    pub fn knows(&self, languages: &str, word: &str) -> bool {
-        let lower = word.to_lowercase();
-        languages
-            .split('+')
-            .filter_map(dictionary_of)
-            .filter_map(|name| self.get(name))
-            .any(|d| d.check(word) || d.check(&lower))
-    }
-}
-
 /// The marks Tesseract puts on a doubled `i`.
 const MARKED_I: [char; 4] = ['ï', 'î', 'í', 'ì'];
-
-/// Whether `word` has an `i` next to a marked one (`ïi`, `iî`, ...).
-pub fn has_doubled_i(word: &str) -> bool {
-    doubled_pair(word).is_some()
-}
 
 /// Where in `word` (bytes) an `i` stands next to a marked one, and the
 /// marked letter. Most words have no marked `i`: for them this is one
@@ -198,7 +191,7 @@ mod tests {
             Some("Salagoïty")
         );
         // Nothing doubled: nothing to mend.
-        assert!(!has_doubled_i("naïve"));
+        assert!(doubled_pair("naïve").is_none());
         assert_eq!(doubled_i("naïve", french), None);
         assert_eq!(doubled_i("Homöomorphismus", french), None);
     }

@@ -1099,11 +1099,8 @@ fn repair_words(
         .flat_map(|b| &mut b.lines)
         .flat_map(|l| &mut l.words);
     for w in words {
-        if crate::lexicon::has_doubled_i(&w.text) {
-            let known = |s: &str| dicts.knows(languages, s);
-            if let Some(fixed) = crate::lexicon::doubled_i(&w.text, known) {
-                w.text = fixed;
-            }
+        if let Some(fixed) = crate::lexicon::doubled_i(&w.text, |s| dicts.knows(languages, s)) {
+            w.text = fixed;
         }
     }
 }

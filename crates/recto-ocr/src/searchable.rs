@@ -161,7 +161,7 @@ pub fn write_searchable(
         // page's own content puts them.
         let t = lv.invert().map_or(m, |inv| inv.then(m));
         let level = opts.deskew_pages && lv != Affine::IDENTITY;
-        let (stream, shown) = if level {
+        let ((stream, metrics), shown) = if level {
             // The content drawn so that each point of the scan lands where
             // its levelled pixel maps: T^-1, the levelling, T.
             let shown = t
@@ -175,7 +175,6 @@ pub fn write_searchable(
         if fonts.is_none() {
             fonts = Some(Fonts::new(&mut doc).map_err(|e| fail(source, &e))?);
         }
-        let ((stream, metrics), shown) = (stream, shown);
         let family = fonts.as_mut().expect("just made");
         let used = metrics
             .into_iter()

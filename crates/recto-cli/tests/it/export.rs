@@ -9,7 +9,8 @@ use serde_json::Value;
 use super::toc::{book, upload_and_ocr, write_pdf};
 use super::{page_json, recto, stderr, stdout};
 
-fn read(ctx: &TestContext, key: &str, file: &str) -> String {
+/// The text of `file` in the citekey's current export.
+pub(crate) fn export_file(ctx: &TestContext, key: &str, file: &str) -> String {
     let p = ctx
         .data_dir()
         .join("analytics/export")
@@ -55,11 +56,11 @@ fn every_format_carries_the_page_json() {
     // Text: what `recto text` prints.
     let text = stdout(&recto(&ctx, &["text", "book2020"]));
     assert_eq!(
-        read(&ctx, "book2020", "book2020.txt"),
+        export_file(&ctx, "book2020", "book2020.txt"),
         text.trim_end_matches('\n')
     );
     // Markdown without segmentation: a section per page.
-    let md = read(&ctx, "book2020", "book2020.md");
+    let md = export_file(&ctx, "book2020", "book2020.md");
     assert!(md.starts_with("## Page 1\n\nA Book About Things"), "{md}");
     assert!(md.contains("## Page 8\n"), "{md}");
 
@@ -85,10 +86,10 @@ fn every_format_carries_the_page_json() {
             }
         }
     }
-    let hocr = read(&ctx, "book2020", "book2020.hocr");
+    let hocr = export_file(&ctx, "book2020", "book2020.hocr");
     assert_eq!(hocr.matches("class=\"ocrx_word\"").count(), words);
     assert_eq!(hocr.matches("class=\"ocr_page\"").count(), 8);
-    let alto = read(&ctx, "book2020", "book2020.alto.xml");
+    let alto = export_file(&ctx, "book2020", "book2020.alto.xml");
     assert_eq!(alto.matches("<String ").count(), words);
     assert!(alto.contains("<MeasurementUnit>pixel</MeasurementUnit>"));
     let (p, w) = first_word.unwrap();
@@ -158,7 +159,7 @@ fn every_format_carries_the_page_json() {
         &["export", "-q", "--format", "md", "--citekeys", "book2020"],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let md = read(&ctx, "book2020", "book2020.md");
+    let md = export_file(&ctx, "book2020", "book2020.md");
     assert!(md.contains("# 1 Introduction\n"), "{md}");
 }
 

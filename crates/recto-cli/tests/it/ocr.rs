@@ -459,11 +459,7 @@ fn pages_set_in_fraktur_are_read_with_a_fraktur_model() {
             ],
         );
         assert!(o.status.success(), "{}", stderr(&o));
-        let hocr = std::fs::read_to_string(
-            ctx.data_dir()
-                .join("analytics/export/kant1784/current/kant1784.hocr"),
-        )
-        .unwrap();
+        let hocr = crate::export::export_file(&ctx, "kant1784", "kant1784.hocr");
         let (langs, scripts) = if extra.is_none() {
             ("Fraktur deu", "Latf Latn")
         } else {

@@ -15,6 +15,7 @@ use recto_test_support::{
 };
 use serde_json::Value;
 
+use super::export::export_file;
 use super::toc::{book, upload, write_pdf};
 use super::{page_json, recto, stderr, stdout, stored_object};
 
@@ -553,8 +554,11 @@ fn bad_sources_fail_alone_and_leave_no_partial_file() {
     assert!(pdftotext(&exported(&ctx, "locked1900"), 1).contains("A born-digital preface"));
 }
 
+/// A word and its box as hOCR (corners) or ALTO (corner, size) give it.
+type WordBox = (String, [i64; 4]);
+
 /// `(text, [x0, y0, x1, y1])` of every `ocrx_word` of a hOCR file, in order.
-fn hocr_words(html: &str) -> Vec<(String, [i64; 4])> {
+fn hocr_words(html: &str) -> Vec<WordBox> {
     html.replace("class=\"ocrx_word\"", "class='ocrx_word'")
         .split("class='ocrx_word'")
         .skip(1)
@@ -575,7 +579,7 @@ fn hocr_words(html: &str) -> Vec<(String, [i64; 4])> {
 }
 
 /// `(CONTENT, [HPOS, VPOS, WIDTH, HEIGHT])` of every ALTO `String`.
-fn alto_words(xml: &str) -> Vec<(String, [i64; 4])> {
+fn alto_words(xml: &str) -> Vec<WordBox> {
     xml.split("<String ")
         .skip(1)
         .map(|el| {
@@ -605,8 +609,35 @@ fn unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-fn same_words(ours: &[(String, [i64; 4])], theirs: &[(String, [i64; 4])], what: &str) {
-    let texts = |w: &[(String, [i64; 4])]| w.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>();
+/// The words of `img` through the tesseract command's own hOCR and ALTO
+/// renderers, at `dpi` with `thresholding_method` `method`, one thread.
+fn tesseract_words(
+    ctx: &TestContext,
+    img: &GrayImage,
+    dpi: u32,
+    method: &str,
+) -> (Vec<WordBox>, Vec<WordBox>) {
+    let pgm = ctx.root().join("page.pgm");
+    let mut bytes = format!("P5\n{} {}\n255\n", img.width, img.height).into_bytes();
+    bytes.extend_from_slice(&packed(img));
+    std::fs::write(&pgm, bytes).unwrap();
+    let base = ctx.root().join("tess");
+    let o = tool("tesseract")
+        .arg(&pgm)
+        .arg(&base)
+        .args(["--dpi", &dpi.to_string(), "--psm", "3", "-l", "eng", "-c"])
+        .arg(format!("thresholding_method={method}"))
+        .args(["hocr", "alto"])
+        .env("OMP_THREAD_LIMIT", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |ext: &str| std::fs::read_to_string(base.with_extension(ext)).unwrap();
+    (hocr_words(&read("hocr")), alto_words(&read("xml")))
+}
+
+fn same_words(ours: &[WordBox], theirs: &[WordBox], what: &str) {
+    let texts = |w: &[WordBox]| w.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>();
     assert_eq!(texts(ours), texts(theirs), "{what}: the words differ");
     for ((t, a), (_, b)) in ours.iter().zip(theirs) {
         assert!(
@@ -620,7 +651,6 @@ fn same_words(ours: &[(String, [i64; 4])], theirs: &[(String, [i64; 4])], what: 
 fn hocr_and_alto_match_tesseracts_own_renderers_on_the_same_page() {
     let ctx = TestContext::new();
     let img = render(ctx.root(), PAGES[1]);
-    let data = packed(&img);
     write_pdf(&ctx, "page1900", &one_scan(&img));
     upload(&ctx);
     // Boxes and page images at the resolution read, so both sides count
@@ -661,34 +691,11 @@ fn hocr_and_alto_match_tesseracts_own_renderers_on_the_same_page() {
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let read = |name: &str| {
-        std::fs::read_to_string(
-            ctx.data_dir()
-                .join("analytics/export/page1900/current")
-                .join(name),
-        )
-        .unwrap()
-    };
+    let read = |name: &str| export_file(&ctx, "page1900", name);
 
     // The same rendered page through the tesseract command and its own
     // hOCR and ALTO renderers, with recto's settings.
-    let pgm = ctx.root().join("page.pgm");
-    let mut bytes = format!("P5\n{} {}\n255\n", img.width, img.height).into_bytes();
-    bytes.extend_from_slice(&data);
-    std::fs::write(&pgm, bytes).unwrap();
-    let base = ctx.root().join("tess");
-    let o = tool("tesseract")
-        .arg(&pgm)
-        .arg(&base)
-        .args(["--dpi", "200", "--psm", "3", "-l", "eng", "-c"])
-        .arg(format!("thresholding_method={method}"))
-        .args(["hocr", "alto"])
-        .env("OMP_THREAD_LIMIT", "1")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let theirs_hocr = hocr_words(&std::fs::read_to_string(base.with_extension("hocr")).unwrap());
-    let theirs_alto = alto_words(&std::fs::read_to_string(base.with_extension("xml")).unwrap());
+    let (theirs_hocr, theirs_alto) = tesseract_words(&ctx, &img, DPI, method);
     assert!(theirs_hocr.len() >= 10, "{theirs_hocr:?}");
     same_words(&hocr_words(&read("page1900.hocr")), &theirs_hocr, "hOCR");
     same_words(
@@ -698,9 +705,6 @@ fn hocr_and_alto_match_tesseracts_own_renderers_on_the_same_page() {
     );
 }
 
-/// A scan's tight word spaces (narrower than Poppler's 0.15 font sizes)
-/// survive in Poppler's raw order: recto moves such words a little apart
-/// in the layer, each end within a fraction of a point of its ink.
 /// On a corpus scan (the linn brochure page: 300 dpi, upright, not
 /// levelled), hOCR and ALTO against Tesseract's own renderers on the same
 /// rendered page, and txt and md against the page JSON. recto's reading
@@ -746,17 +750,10 @@ fn corpus_scan_exports_match_tesseract_and_the_page_json() {
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let read = |name: &str| {
-        std::fs::read_to_string(
-            ctx.data_dir()
-                .join("analytics/export/linn1985/current")
-                .join(name),
-        )
-        .unwrap()
-    };
+    let read = |name: &str| export_file(&ctx, "linn1985", name);
 
     // Every word of the page JSON, in order, with its box, in both formats.
-    let want: Vec<(String, [i64; 4])> = page["blocks"]
+    let want: Vec<WordBox> = page["blocks"]
         .as_array()
         .unwrap()
         .iter()
@@ -776,7 +773,7 @@ fn corpus_scan_exports_match_tesseract_and_the_page_json() {
         })
         .collect();
     assert!(want.len() > 500, "{}", want.len());
-    let as_alto = |w: &[(String, [i64; 4])]| -> Vec<(String, [i64; 4])> {
+    let as_alto = |w: &[WordBox]| -> Vec<WordBox> {
         w.iter()
             .map(|(t, b)| (t.clone(), [b[0], b[1], b[2] - b[0], b[3] - b[1]]))
             .collect()
@@ -793,30 +790,8 @@ fn corpus_scan_exports_match_tesseract_and_the_page_json() {
         .unwrap()
         .render_gray(300)
         .unwrap();
-    let pgm = ctx.root().join("page.pgm");
-    let mut bytes = format!("P5\n{} {}\n255\n", img.width, img.height).into_bytes();
-    bytes.extend_from_slice(&packed(&img));
-    std::fs::write(&pgm, bytes).unwrap();
-    let base = ctx.root().join("tess");
-    let o = tool("tesseract")
-        .arg(&pgm)
-        .arg(&base)
-        .args([
-            "--dpi",
-            "300",
-            "--psm",
-            "3",
-            "-l",
-            "eng",
-            "-c",
-            "thresholding_method=0",
-        ])
-        .args(["hocr", "alto"])
-        .env("OMP_THREAD_LIMIT", "1")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let found = |ours: &[(String, [i64; 4])], theirs: &[(String, [i64; 4])]| {
+    let (theirs_hocr, theirs_alto) = tesseract_words(&ctx, &img, 300, "0");
+    let found = |ours: &[WordBox], theirs: &[WordBox]| {
         let hit = theirs
             .iter()
             .filter(|(t, b)| {
@@ -826,8 +801,6 @@ fn corpus_scan_exports_match_tesseract_and_the_page_json() {
             .count();
         hit as f64 / theirs.len().max(1) as f64
     };
-    let theirs_hocr = hocr_words(&std::fs::read_to_string(base.with_extension("hocr")).unwrap());
-    let theirs_alto = alto_words(&std::fs::read_to_string(base.with_extension("xml")).unwrap());
     assert!(theirs_hocr.len() > 500, "{}", theirs_hocr.len());
     let (h, a) = (
         found(&ours_hocr, &theirs_hocr),
@@ -851,6 +824,9 @@ fn corpus_scan_exports_match_tesseract_and_the_page_json() {
     assert_eq!(words(md.trim_start_matches("## Page 1")), words(text));
 }
 
+/// A scan's tight word spaces (narrower than Poppler's 0.15 font sizes)
+/// survive in Poppler's raw order: recto moves such words a little apart
+/// in the layer, each end within a fraction of a point of its ink.
 #[test]
 fn tight_word_spaces_survive_in_poppler_raw_order() {
     let ctx = TestContext::new();
