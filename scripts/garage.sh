@@ -40,7 +40,11 @@ free_port() {
 
 start() {
   local dir=$1
-  install
+  # Never built from a test: `scripts/test.sh` (or `garage.sh install`) does.
+  if [[ ! -x $bin ]]; then
+    echo "garage.sh: garage $version is not installed; run scripts/garage.sh install" >&2
+    exit 1
+  fi
   mkdir -p "$dir/meta" "$dir/data"
   local s3_port rpc_port
   s3_port=$(free_port)

@@ -13,6 +13,8 @@ packages=(
   # English, German, French, Italian, Spanish, Latin, Dutch, and Fraktur
   # (the `frk` language and the `Fraktur` script model).
   clang libclang-dev libtesseract-dev libleptonica-dev
+  # The tesseract command: tests compare recto's hOCR/ALTO with its renderers.
+  tesseract-ocr
   tesseract-ocr-osd tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra
   tesseract-ocr-ita tesseract-ocr-spa tesseract-ocr-lat tesseract-ocr-nld
   tesseract-ocr-frk tesseract-ocr-script-frak

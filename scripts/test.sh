@@ -15,6 +15,9 @@ fi
 trap '"$here/scripts/slurm.sh" stop >/dev/null 2>&1 || true' EXIT
 # --release: the same profile as the binary and the wheel, so MuPDF and the
 # other C dependencies are built once (see scripts/setup.sh).
+# The gated tests (Garage, Slurm, Chromium) run here, all of them: `cargo
+# test` alone leaves them out, so it never installs or starts anything.
+export RECTO_TEST_S3=1 RECTO_TEST_SLURM=1 RECTO_TEST_BROWSER=1
 cargo test --release --workspace --locked --all-targets
 
 # Python: build the abi3 wheel with maturin, install it into a fresh venv,

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from typing import Any, Dict, List, Optional
 
-# libtesseract (linked by the native module) uses OpenMP, which reads this
-# when the library loads: recto runs one single-threaded engine per worker.
+# libtesseract (linked by the `recto` command the steps run through) uses
+# OpenMP, which reads this when the library loads: recto runs one
+# single-threaded engine per worker. The command inherits it.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from . import _native  # noqa: E402
@@ -127,10 +131,27 @@ def new_job_id() -> str:
     return _call(_native.new_job_id, _data_dir())
 
 
+def _recto_bin() -> str:
+    """The ``recto`` command: ``RECTO_BIN``, else the one installed beside
+    this Python (a virtualenv's ``bin``), else the first on ``PATH``."""
+    exe = os.environ.get("RECTO_BIN")
+    if exe:
+        return exe
+    here = os.path.dirname(sys.executable)
+    exe = shutil.which("recto", path=here) or shutil.which("recto")
+    if not exe:
+        raise RectoError(
+            "the recto command is not installed: steps (ocr, sync, toc, ...) run "
+            "through it; install it (cargo install --path crates/recto-cli) or set RECTO_BIN"
+        )
+    return exe
+
+
 def run_cli(argv: List[str]) -> int:
-    """Run the ``recto`` command line in this process (``argv`` without the
-    program name); returns its exit code."""
-    return _native.run_cli(["recto", *argv])
+    """Run the ``recto`` command line (``argv`` without the program name) on
+    this data directory; returns its exit code."""
+    env = dict(os.environ, RECTO_DATA_DIR=_data_dir())
+    return subprocess.run([_recto_bin(), *argv], env=env).returncode
 
 
 def get_text(citekey: str, pages: Any = None, job_id: Optional[str] = None) -> str:
@@ -158,7 +179,12 @@ def citekey_status(citekey: Optional[str] = None) -> Any:
 
 
 def _run_json(argv: List[str]) -> Dict[str, Any]:
-    code, out = _native.run_cli_captured(["recto", "--data-dir", _data_dir(), *argv, "--json"])
+    proc = subprocess.run(
+        [_recto_bin(), "--data-dir", _data_dir(), *argv, "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    code, out = proc.returncode, proc.stdout
     if code not in (0, 3) or not out.strip():
         raise RectoError(f"recto {' '.join(argv)} failed with exit code {code} (see stderr)")
     result = json.loads(out)
@@ -232,24 +258,13 @@ def search(query: str, limit: int = 20, citekey: Optional[str] = None) -> List[D
     ``marked`` (the snippet with matches in ``[[...]]``) and ``words``: the
     matching words of the page with their ``bbox`` in page pixels
     (``width_px`` x ``height_px``). Run :func:`index` first."""
-    argv = ["recto", "--data-dir", _data_dir(), "search", "--limit", str(int(limit)), "--json"]
-    if citekey:
-        argv += ["--citekey", citekey]
-    code, out = _native.run_cli_captured(argv + ["--", query])
-    if code == 2:
-        raise InvalidInputError(f"recto search {query!r}: not a query recto understands (see stderr)")
-    if code != 0 or not out.strip():
-        raise RectoError(f"recto search {query!r} failed with exit code {code} (see stderr)")
-    return json.loads(out)["hits"]
+    found = _call(_native.search, _data_dir(), query, int(limit), citekey)
+    return json.loads(found)["hits"]
 
 
 def get_toc(citekey: str) -> Dict[str, Any]:
     """A citekey's current table of contents: the ``toc.json`` of the
     newest TOC job that completed it."""
-    for job_id in sorted(list_all_jobs("toc"), reverse=True):
-        meta = get_step_metadata("toc", job_id)
-        entry = (meta.get("per_citekey") or {}).get(citekey)
-        if entry and entry.get("dir"):
-            with open(os.path.join(entry["dir"], "toc.json"), encoding="utf-8") as f:
-                return json.load(f)
-    raise RectoError(f"{citekey} has no table of contents yet: run extract_toc([{citekey!r}])")
+    result = json.loads(_call(_native.step_result, _data_dir(), _pipeline(), "toc", citekey))
+    with open(os.path.join(result["dir"], "toc.json"), encoding="utf-8") as f:
+        return json.load(f)

@@ -98,6 +98,13 @@ impl Config {
         Registry::open(&self.data_dir).with_pipeline(self.pipeline.clone())
     }
 
+    /// The registry for a read command (`status`, `jobs`, `step show`,
+    /// `text`, `show`, `search`, `serve`): open to read only, so it never
+    /// writes under the data directory, not even a repair.
+    pub fn reader(&self) -> Registry {
+        self.registry().read_only()
+    }
+
     /// The store the flags name, falling back to recto.toml, then to
     /// `<data dir>/store`; `None` when nothing names one (for commands that
     /// default to the store recorded in a job).

@@ -206,6 +206,18 @@ fn hint(err: &anyhow::Error) -> Option<String> {
     if let Some(recto_store::StoreError::WrongRegion { .. }) = store {
         return Some("give the bucket's region with --region (or RECTO_REGION)".into());
     }
+    let library = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<recto_library::LibraryError>());
+    match library {
+        Some(recto_library::LibraryError::NoSearchIndex { .. }) => {
+            return Some("run `recto index` first".into());
+        }
+        Some(recto_library::LibraryError::Search(recto_search::SearchError::Incompatible {
+            ..
+        })) => return Some("rebuild it with `recto index --rebuild`".into()),
+        _ => {}
+    }
     let e = err.chain().find_map(|e| e.downcast_ref::<StepError>())?;
     Some(match e {
         StepError::NoCitekeys => "give --citekeys KEY[,KEY...]".into(),
@@ -246,6 +258,8 @@ fn exit_status(err: &anyhow::Error) -> ExitStatus {
             .is_some_and(recto_registry::Error::is_not_found)
             || e.downcast_ref::<recto_steps::StepError>()
                 .is_some_and(recto_steps::StepError::is_not_found)
+            || e.downcast_ref::<recto_library::LibraryError>()
+                .is_some_and(recto_library::LibraryError::is_not_found)
             || matches!(
                 e.downcast_ref::<commands::CliError>(),
                 Some(commands::CliError::NotFound(_))
@@ -256,6 +270,8 @@ fn exit_status(err: &anyhow::Error) -> ExitStatus {
             .is_some_and(recto_registry::Error::is_invalid_input)
             || e.downcast_ref::<recto_steps::StepError>()
                 .is_some_and(recto_steps::StepError::is_invalid_input)
+            || e.downcast_ref::<recto_library::LibraryError>()
+                .is_some_and(recto_library::LibraryError::is_invalid_input)
             || matches!(
                 e.downcast_ref::<commands::CliError>(),
                 Some(commands::CliError::Usage(_))

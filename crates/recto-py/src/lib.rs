@@ -1,4 +1,7 @@
-//! `recto._native`: the registry API and the CLI for Python.
+//! `recto._native`: the registry API (the spec's readers and writers) and
+//! the library's read side (text, results, search) for Python. It links no
+//! engine and no store: steps run through the `recto` command
+//! (`python/recto/__init__.py`).
 //!
 //! Values cross the boundary as JSON text: the Python side (`recto`) turns
 //! them into plain `dict`/`list`/`str`/`int` with `json`, so callers get
@@ -54,6 +57,12 @@ fn registry(data_dir: &str, pipeline: Option<&str>) -> PyResult<Registry> {
     })
 }
 
+/// The registry for a reader: open to read only (it never writes, not
+/// even a repair).
+fn reader(data_dir: &str, pipeline: Option<&str>) -> PyResult<Registry> {
+    Ok(registry(data_dir, pipeline)?.read_only())
+}
+
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("serialisable")
 }
@@ -71,7 +80,7 @@ fn get_job_pipeline_status(
     pipeline: Option<&str>,
     job_id: &str,
 ) -> PyResult<String> {
-    let reg = registry(data_dir, pipeline)?;
+    let reg = reader(data_dir, pipeline)?;
     call(py, || {
         let job = reg.resolve_job(job_id)?;
         reg.get_job_pipeline_status(&job).map(|s| json(&s))
@@ -86,7 +95,7 @@ fn get_central_registry(
     pipeline: Option<&str>,
     job_id: &str,
 ) -> PyResult<String> {
-    let reg = registry(data_dir, pipeline)?;
+    let reg = reader(data_dir, pipeline)?;
     call(py, || {
         let job = reg.resolve_job(job_id)?;
         reg.get_central_registry(&job).map(|r| json(&r))
@@ -95,14 +104,14 @@ fn get_central_registry(
 
 #[pyfunction]
 fn find_jobs_for_citekey(py: Python<'_>, data_dir: &str, citekey: &str) -> PyResult<String> {
-    let reg = registry(data_dir, None)?;
+    let reg = reader(data_dir, None)?;
     call(py, || reg.find_jobs_for_citekey(citekey).map(|j| json(&j)))
 }
 
 #[pyfunction]
 #[pyo3(signature = (data_dir, step_name=None))]
 fn list_all_jobs(py: Python<'_>, data_dir: &str, step_name: Option<&str>) -> PyResult<Vec<String>> {
-    let reg = registry(data_dir, None)?;
+    let reg = reader(data_dir, None)?;
     call(py, || {
         reg.list_all_jobs(step_name)
             .map(|v| v.into_iter().map(|j| j.to_string()).collect())
@@ -111,7 +120,7 @@ fn list_all_jobs(py: Python<'_>, data_dir: &str, step_name: Option<&str>) -> PyR
 
 #[pyfunction]
 fn get_latest_job(py: Python<'_>, data_dir: &str) -> PyResult<Option<String>> {
-    let reg = registry(data_dir, None)?;
+    let reg = reader(data_dir, None)?;
     call(py, || {
         reg.get_latest_job().map(|j| j.map(|j| j.to_string()))
     })
@@ -119,7 +128,7 @@ fn get_latest_job(py: Python<'_>, data_dir: &str) -> PyResult<Option<String>> {
 
 #[pyfunction]
 fn get_step_metadata(py: Python<'_>, data_dir: &str, step: &str, job_id: &str) -> PyResult<String> {
-    let reg = registry(data_dir, None)?;
+    let reg = reader(data_dir, None)?;
     call(py, || {
         reg.metadata_by_name(step, job_id).map(|(_, m)| json(&m))
     })
@@ -160,21 +169,57 @@ fn new_job_id(py: Python<'_>, data_dir: &str) -> PyResult<String> {
     call(py, || reg.new_job_id().map(|j| j.to_string()))
 }
 
-/// Run the `recto` command line in this process; returns its exit code.
+/// A citekey's current result of `step`: JSON `{job_id, dir, entry}`
+/// (`dir` inside the data directory), from the newest job that completed it.
 #[pyfunction]
-fn run_cli(py: Python<'_>, argv: Vec<String>) -> u8 {
-    py.allow_threads(|| recto_cli::run_cli(argv))
+fn step_result(
+    py: Python<'_>,
+    data_dir: &str,
+    pipeline: Option<&str>,
+    step: &str,
+    citekey: &str,
+) -> PyResult<String> {
+    let reg = reader(data_dir, pipeline)?;
+    py.allow_threads(|| {
+        let key = recto_registry::Citekey::parse(citekey)?;
+        recto_library::step_result(&reg, step, &key, None)
+    })
+    .map_err(library_err)
+    .map(|r| {
+        json(&serde_json::json!({
+            "job_id": r.job_id.as_str(),
+            "dir": r.dir.display().to_string(),
+            "entry": r.entry,
+        }))
+    })
 }
 
-/// Run the CLI in-process with its stdout captured: `(exit code, stdout)`.
+/// Search the library's index: JSON `{query, total, hits}` as
+/// `recto search --json` prints it.
 #[pyfunction]
-fn run_cli_captured(py: Python<'_>, argv: Vec<String>) -> (u8, String) {
-    py.allow_threads(|| recto_cli::run_cli_captured(argv))
+#[pyo3(signature = (data_dir, query, limit, citekey=None))]
+fn search(
+    py: Python<'_>,
+    data_dir: &str,
+    query: &str,
+    limit: usize,
+    citekey: Option<&str>,
+) -> PyResult<String> {
+    let reg = reader(data_dir, None)?;
+    let mut req = recto_search::SearchRequest::new(query);
+    req.limit = limit;
+    if let Some(c) = citekey {
+        recto_registry::Citekey::parse(c).map_err(py_err)?;
+        req.citekey = Some(c.to_owned());
+    }
+    py.allow_threads(|| recto_library::search::search(&reg, &req))
+        .map_err(library_err)
+        .map(|found| json(&found))
 }
 
-fn step_err(e: recto_steps::StepError) -> PyErr {
+fn library_err(e: recto_library::LibraryError) -> PyErr {
     match e {
-        recto_steps::StepError::Registry(e) => py_err(e),
+        recto_library::LibraryError::Registry(e) => py_err(e),
         e if e.is_not_found() => NotFoundError::new_err(e.to_string()),
         e if e.is_invalid_input() => InvalidInputError::new_err(e.to_string()),
         e => RectoError::new_err(e.to_string()),
@@ -193,10 +238,10 @@ fn get_text(
     last: Option<usize>,
     job_id: Option<&str>,
 ) -> PyResult<String> {
-    let reg = registry(data_dir, pipeline)?;
+    let reg = reader(data_dir, pipeline)?;
     let pages = first.map(|f| (f, last.unwrap_or(f)));
-    py.allow_threads(|| recto_steps::text::citekey_text(&reg, citekey, job_id, pages))
-        .map_err(step_err)
+    py.allow_threads(|| recto_library::text::citekey_text(&reg, citekey, job_id, pages))
+        .map_err(library_err)
         .map(|t| {
             json(&serde_json::json!({
                 "citekey": t.citekey, "job_id": t.job_id.as_str(),
@@ -214,13 +259,14 @@ fn citekey_status(
     pipeline: Option<&str>,
     citekeys: Vec<String>,
 ) -> PyResult<String> {
-    let reg = registry(data_dir, pipeline)?;
+    let reg = reader(data_dir, pipeline)?;
     call(py, || reg.citekey_states(&citekeys, None).map(|s| json(&s)))
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(run_cli_captured, m)?)?;
+    m.add_function(wrap_pyfunction!(step_result, m)?)?;
+    m.add_function(wrap_pyfunction!(search, m)?)?;
     m.add_function(wrap_pyfunction!(get_text, m)?)?;
     m.add_function(wrap_pyfunction!(citekey_status, m)?)?;
     m.add("RectoError", m.py().get_type::<RectoError>())?;
@@ -235,6 +281,5 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(save_step_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(rebuild_central_registry, m)?)?;
     m.add_function(wrap_pyfunction!(new_job_id, m)?)?;
-    m.add_function(wrap_pyfunction!(run_cli, m)?)?;
     Ok(())
 }

@@ -82,6 +82,10 @@ pub enum Error {
     )]
     JobBusy { job_id: String, holder: String },
 
+    /// A write asked of a registry opened to read only.
+    #[error("{what}: the registry over {} is open to read only", .data_dir.display())]
+    ReadOnly { data_dir: PathBuf, what: String },
+
     #[error("could not reserve a job id after {tries} tries in {}", .dir.display())]
     JobIdsExhausted { dir: PathBuf, tries: u32 },
 }

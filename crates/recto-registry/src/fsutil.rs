@@ -121,7 +121,19 @@ impl FileLock {
     ) -> Result<std::result::Result<Self, String>> {
         use std::io::{Read, Seek};
         let mut file = open_lock_file(path)?;
-        match file.try_lock() {
+        // A reader's probe (`peek_holder`) holds a shared lock for an
+        // instant: a few short retries tell it from a real holder.
+        let mut tries = 0;
+        let locked = loop {
+            match file.try_lock() {
+                Err(fs::TryLockError::WouldBlock) if tries < 5 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other,
+            }
+        };
+        match locked {
             Ok(()) => {
                 let _ = file.set_len(0);
                 let _ = file.write_all(note.as_bytes());
@@ -132,6 +144,35 @@ impl FileLock {
                 let _ = file.rewind();
                 let _ = file.read_to_string(&mut holder);
                 Ok(Err(holder.trim().to_owned()))
+            }
+            Err(fs::TryLockError::Error(e)) => Err(Error::io(path, e)),
+        }
+    }
+}
+
+impl FileLock {
+    /// Who holds the lock at `path` (its note), without creating or
+    /// writing anything: `None` when the file is missing or nobody holds
+    /// it. The probe takes a shared lock for an instant; a process that
+    /// asks for the lock in that instant retries (see `try_exclusive_noted`).
+    pub fn peek_holder(path: &Path) -> Result<Option<String>> {
+        use std::io::Read;
+        let mut file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        match file.try_lock_shared() {
+            Ok(()) => {
+                let _ = file.unlock();
+                Ok(None)
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                Ok(Some(holder.trim().to_owned())
+                    .filter(|h| !h.is_empty())
+                    .or(Some("another process".into())))
             }
             Err(fs::TryLockError::Error(e)) => Err(Error::io(path, e)),
         }

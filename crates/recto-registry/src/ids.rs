@@ -1,4 +1,5 @@
-//! Validated names: job ids, step names and statuses.
+//! Validated names: job ids, step names, statuses and the kind of record
+//! (a source upload or a step).
 //!
 //! Every name that ends up in a path goes through one of these types first, so
 //! nothing the user types can escape its directory.
@@ -268,5 +269,60 @@ mod tests {
             assert_eq!(Status::parse(s.as_str()), Some(s));
         }
         assert_eq!(Status::parse("done"), None);
+    }
+}
+
+/// How a source upload appears where steps are listed (the spec's example
+/// output of `find_jobs_for_citekey`).
+pub const SOURCE_STEP_LABEL: &str = "source (upload)";
+
+/// The key of source records in the index; never a valid step name.
+pub(crate) const SOURCE_KEY: &str = "source";
+
+/// Which kind of metadata file a record comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    Source,
+    Step(StepName),
+}
+
+impl RecordKind {
+    pub fn key(&self) -> &str {
+        match self {
+            RecordKind::Source => SOURCE_KEY,
+            RecordKind::Step(s) => s.as_str(),
+        }
+    }
+
+    pub(crate) fn from_key(key: &str) -> Result<Self, Error> {
+        if key == SOURCE_KEY {
+            Ok(RecordKind::Source)
+        } else {
+            StepName::parse(key).map(RecordKind::Step)
+        }
+    }
+
+    /// The kind a user means by `name`: `source` and `upload` (the step's
+    /// name in the pipeline) are the source upload, anything else a step.
+    pub fn from_user(name: &str) -> Result<Self, Error> {
+        match name {
+            SOURCE_KEY | "upload" => Ok(RecordKind::Source),
+            other => StepName::parse(other).map(RecordKind::Step),
+        }
+    }
+
+    /// The name shown in traces and citekey listings.
+    pub fn label(&self) -> &str {
+        match self {
+            RecordKind::Source => SOURCE_STEP_LABEL,
+            RecordKind::Step(s) => s.as_str(),
+        }
+    }
+
+    pub fn step(&self) -> Option<&StepName> {
+        match self {
+            RecordKind::Source => None,
+            RecordKind::Step(s) => Some(s),
+        }
     }
 }

@@ -14,8 +14,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Error, Result};
 use crate::ids::JobId;
+use crate::ids::RecordKind;
 use crate::layout::Layout;
-use crate::record::{Record, RecordKind, read_record};
+use crate::record::{Record, read_record};
 use crate::trace::Lookup;
 
 /// Bumped when the tables change; an index of another version is rebuilt.
@@ -26,8 +27,9 @@ pub(crate) struct Index {
     conn: Connection,
     path: PathBuf,
     layout: Layout,
-    /// The inode the connection was opened on, to notice a rebuild's swap.
-    ino: u64,
+    /// The inode the connection was opened on, to notice a rebuild's swap;
+    /// `None` for an index in memory (a read-only registry's).
+    ino: Option<u64>,
 }
 
 const SCHEMA: &str = "
@@ -141,7 +143,53 @@ impl Index {
             conn,
             path: path.to_owned(),
             layout: layout.clone(),
-            ino,
+            ino: Some(ino),
+        })
+    }
+
+    /// Open the index on disk to read only (no journal, no pragma that
+    /// writes); `Ok(None)` when it is missing, unreadable or of another
+    /// version.
+    pub fn open_read_only(layout: &Layout) -> Result<Option<Self>> {
+        use rusqlite::OpenFlags;
+        let path = &layout.index_path();
+        let Ok(meta) = std::fs::metadata(path) else {
+            return Ok(None);
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let Ok(conn) = Connection::open_with_flags(path, flags) else {
+            return Ok(None);
+        };
+        let _ = conn.busy_timeout(Duration::from_secs(30));
+        let version: Option<i64> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .unwrap_or(None);
+        Ok((version == Some(INDEX_VERSION)).then(|| Index {
+            conn,
+            path: path.to_owned(),
+            layout: layout.clone(),
+            ino: Some(meta.ino()),
+        }))
+    }
+
+    /// An index in memory built from `records`: what a read-only registry
+    /// answers from when the one on disk is missing, dirty or behind.
+    pub fn in_memory(layout: &Layout, records: &[Arc<Record>], log_offset: u64) -> Result<Self> {
+        let path = layout.index_path();
+        let err = |source| Error::Index {
+            path: path.clone(),
+            source,
+        };
+        let mut conn = Connection::open_in_memory().map_err(err)?;
+        fill(&mut conn, records, log_offset).map_err(err)?;
+        Ok(Index {
+            conn,
+            path: path.clone(),
+            layout: layout.clone(),
+            ino: None,
         })
     }
 
@@ -177,40 +225,7 @@ impl Index {
                  PRAGMA cache_size = -65536;",
             )
             .map_err(err)?;
-            let tx = conn.transaction().map_err(err)?;
-            tx.execute_batch(SCHEMA).map_err(err)?;
-            tx.execute("INSERT INTO meta VALUES ('version', ?1)", [INDEX_VERSION])
-                .map_err(err)?;
-            tx.execute(
-                "INSERT INTO meta VALUES ('log_offset', ?1)",
-                [i64::try_from(log_offset).unwrap_or(i64::MAX)],
-            )
-            .map_err(err)?;
-            // Inserting in key order keeps every B-tree append-only.
-            let mut sorted: Vec<&Arc<Record>> = records.iter().collect();
-            sorted.sort_by(|a, b| (a.kind.key(), &a.job_id).cmp(&(b.kind.key(), &b.job_id)));
-            let mut keys: Vec<(&str, &str, &str, crate::record::CitekeyRow<'_>)> = Vec::new();
-            {
-                let mut st = tx.prepare(INSERT_RECORD).map_err(err)?;
-                for r in &sorted {
-                    let p = record_params(r);
-                    st.execute(rusqlite::params_from_iter(p.iter().map(|b| b.as_ref())))
-                        .map_err(err)?;
-                    for row in r.citekey_rows() {
-                        keys.push((row.citekey, r.kind.key(), r.job_id.as_str(), row));
-                    }
-                }
-            }
-            keys.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
-            keys.dedup_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2));
-            {
-                let mut st = tx.prepare(INSERT_CITEKEY).map_err(err)?;
-                for (_, k, j, row) in keys {
-                    st.execute(citekey_params(&row, k, j)).map_err(err)?;
-                }
-            }
-            tx.execute_batch(SECONDARY_INDEXES).map_err(err)?;
-            tx.commit().map_err(err)?;
+            fill(&mut conn, records, log_offset).map_err(err)?;
         }
         std::fs::File::open(&tmp)
             .and_then(|f| f.sync_all())
@@ -222,7 +237,15 @@ impl Index {
     /// False when the index file was replaced (by a rebuild in any process)
     /// since this connection was opened.
     pub fn is_current(&self) -> bool {
-        std::fs::metadata(&self.path).is_ok_and(|m| m.ino() == self.ino)
+        match self.ino {
+            Some(ino) => std::fs::metadata(&self.path).is_ok_and(|m| m.ino() == ino),
+            None => true,
+        }
+    }
+
+    /// True for an index built in memory.
+    pub fn is_in_memory(&self) -> bool {
+        self.ino.is_none()
     }
 
     /// How far into the change log this index is up to date.
@@ -574,4 +597,39 @@ impl Lookup for Index {
             .map_err(self.err())?;
         Ok(rows.iter().filter_map(|s| JobId::parse(s).ok()).collect())
     }
+}
+
+/// Create the tables in `conn` and fill them with `records`.
+fn fill(conn: &mut Connection, records: &[Arc<Record>], log_offset: u64) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(SCHEMA)?;
+    tx.execute("INSERT INTO meta VALUES ('version', ?1)", [INDEX_VERSION])?;
+    tx.execute(
+        "INSERT INTO meta VALUES ('log_offset', ?1)",
+        [i64::try_from(log_offset).unwrap_or(i64::MAX)],
+    )?;
+    // Inserting in key order keeps every B-tree append-only.
+    let mut sorted: Vec<&Arc<Record>> = records.iter().collect();
+    sorted.sort_by(|a, b| (a.kind.key(), &a.job_id).cmp(&(b.kind.key(), &b.job_id)));
+    let mut keys: Vec<(&str, &str, &str, crate::record::CitekeyRow<'_>)> = Vec::new();
+    {
+        let mut st = tx.prepare(INSERT_RECORD)?;
+        for r in &sorted {
+            let p = record_params(r);
+            st.execute(rusqlite::params_from_iter(p.iter().map(|b| b.as_ref())))?;
+            for row in r.citekey_rows() {
+                keys.push((row.citekey, r.kind.key(), r.job_id.as_str(), row));
+            }
+        }
+    }
+    keys.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    keys.dedup_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2));
+    {
+        let mut st = tx.prepare(INSERT_CITEKEY)?;
+        for (_, k, j, row) in keys {
+            st.execute(citekey_params(&row, k, j))?;
+        }
+    }
+    tx.execute_batch(SECONDARY_INDEXES)?;
+    tx.commit()
 }

@@ -15,8 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ids::{JobId, StepName};
-use crate::record::RecordKind;
+use crate::ids::{JobId, RecordKind, StepName};
 
 /// Paths of one data directory.
 #[derive(Debug, Clone)]
@@ -34,6 +33,12 @@ impl Layout {
     }
 
     /// Keep the derived index in `dir` instead of `.recto/`.
+    /// True when the derived index lives outside the data directory
+    /// (`RECTO_INDEX_DIR`, a node's local disk).
+    pub fn index_is_external(&self) -> bool {
+        self.index_dir.is_some()
+    }
+
     pub fn with_index_dir(mut self, dir: Option<PathBuf>) -> Self {
         self.index_dir = dir;
         self

@@ -24,10 +24,11 @@ pub use citekey::{Citekey, MAX_CITEKEY_LEN};
 pub use error::{Error, Result};
 pub use fsutil::{atomic_write, sync_filesystem};
 pub use ids::{JOB_ID_FORMAT, JobId, Status, StepName};
+pub use ids::{RecordKind, SOURCE_STEP_LABEL};
 pub use layout::{Layout, relative_metadata_path};
 pub use library::{CitekeyState, STATE_ORDER, SourceState, StepOnCitekey};
 pub use process::{hostname, process_alive};
-pub use record::{RecordKind, SCHEMA_VERSION, SOURCE_STEP_LABEL, now_timestamp};
+pub use record::{SCHEMA_VERSION, now_timestamp};
 pub use registry::{
     CitekeyJob, DEFAULT_PIPELINE, JobLock, JobSummary, MAX_IDS_AHEAD, PipelineStatus, Problem,
     RebuildReport, Registry, StepState, parse_pipeline,

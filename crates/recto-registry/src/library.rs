@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use crate::ids::SOURCE_KEY;
 use crate::index::StateRow;
-use crate::record::SOURCE_KEY;
 
 /// The newest upload of a citekey.
 #[derive(Debug, Clone, Serialize, PartialEq)]

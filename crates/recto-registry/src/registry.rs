@@ -1,9 +1,9 @@
 //! The registry API: the spec's functions over one data directory.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -13,12 +13,13 @@ use crate::changes::{self, Change};
 use crate::citekey::Citekey;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock};
+use crate::ids::RecordKind;
 use crate::ids::{JobId, Status, StepName};
 use crate::index::Index;
 use crate::layout::Layout;
 use crate::process;
-use crate::record::{Record, RecordKind, SCHEMA_VERSION, prepare_for_save};
-use crate::trace::{self, Lookup};
+use crate::record::{Record, SCHEMA_VERSION, prepare_for_save};
+use crate::trace;
 
 /// How far ahead of the clock `new_job_id` may run under bursts, in seconds.
 pub const MAX_IDS_AHEAD: i64 = 2;
@@ -46,19 +47,15 @@ pub struct Registry {
     layout: Layout,
     pipeline: Vec<StepName>,
     index: Mutex<Option<Index>>,
+    /// Opened to read only ([`Registry::read_only`]): nothing under the
+    /// data directory is ever written, not even a repair.
+    read_only: bool,
 }
 
 /// A running step's hold on its job; see [`Registry::lock_job`].
 #[derive(Debug)]
 pub struct JobLock {
     _lock: FileLock,
-}
-
-/// A file the rebuild could not use, and why.
-#[derive(Debug, Clone, Serialize)]
-pub struct Problem {
-    pub path: PathBuf,
-    pub reason: String,
 }
 
 /// What `rebuild_central_registry` did.
@@ -120,6 +117,12 @@ pub struct PipelineStatus {
     pub citekeys_missing: BTreeMap<String, Vec<(String, String)>>,
 }
 
+mod queries;
+mod scan;
+
+pub use scan::Problem;
+use scan::{MemLookup, scan};
+
 impl Registry {
     /// A registry over `data_dir`. Does no I/O; the directory is created by
     /// the first write.
@@ -136,7 +139,35 @@ impl Registry {
                 .map(|s| StepName::parse(s).expect("valid default step"))
                 .collect(),
             index: Mutex::new(None),
+            read_only: false,
         }
+    }
+
+    /// This registry, to read only: the read side (the web app, `status`,
+    /// `text`, `search`, the Python readers) opens it so. It never writes a
+    /// byte under the data directory: no repair after a writer that died,
+    /// no index built on disk (a missing, damaged or dirty one is built in
+    /// memory from the metadata instead), no registry file written back,
+    /// no lock file created. Every write call fails with
+    /// [`Error::ReadOnly`].
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// True when opened with [`Registry::read_only`].
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    fn writable(&self, what: &str) -> Result<()> {
+        if self.read_only {
+            return Err(Error::ReadOnly {
+                data_dir: self.layout.root().to_owned(),
+                what: what.to_owned(),
+            });
+        }
+        Ok(())
     }
 
     pub fn with_pipeline(mut self, pipeline: Vec<StepName>) -> Self {
@@ -166,6 +197,9 @@ impl Registry {
     /// missing or when a writer died between writing metadata and updating
     /// the index (the `dirty` marker says so).
     fn index(&self) -> Result<MutexGuard<'_, Option<Index>>> {
+        if self.read_only {
+            return self.index_to_read();
+        }
         let mut guard = self.index.lock().unwrap_or_else(|p| p.into_inner());
         if self.layout.dirty_path().exists() {
             // A writer is mid-save (it holds the lock: its index is consistent
@@ -186,6 +220,51 @@ impl Registry {
             self.ensure_index_locked(&lock, &mut guard)?;
         }
         self.catch_up(&mut guard)?;
+        Ok(guard)
+    }
+
+    /// The index of a read-only registry: the one on disk when it is whole
+    /// and up to date with the change log (opened read-only), else one
+    /// built in memory from the metadata, and built again when the log
+    /// grows. Writes nothing.
+    fn index_to_read(&self) -> Result<MutexGuard<'_, Option<Index>>> {
+        let mut guard = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        let log_len = changes::len(&self.layout);
+        let dirty = self.layout.dirty_path().exists();
+        // A node's own index (`RECTO_INDEX_DIR`) lies outside the data
+        // directory: a reader keeps it up to date from the change log as a
+        // writer would, so a node that only reads still answers from an
+        // index on its disk. Nothing under the data directory is written.
+        if self.layout.index_is_external() && !dirty {
+            if guard
+                .as_ref()
+                .is_some_and(|i| i.is_in_memory() || !i.is_current())
+            {
+                *guard = None;
+            }
+            if guard.is_none() {
+                *guard = Index::open(&self.layout)?;
+            }
+            if guard.is_none() {
+                let (records, _) = scan(&self.layout);
+                *guard = Some(Index::rebuild(&self.layout, &records, log_len)?);
+            }
+            self.catch_up(&mut guard)?;
+            return Ok(guard);
+        }
+        if guard
+            .as_ref()
+            .is_some_and(|i| !i.is_current() || i.log_offset() != log_len)
+        {
+            *guard = None;
+        }
+        if guard.is_none() && !dirty {
+            *guard = Index::open_read_only(&self.layout)?.filter(|i| i.log_offset() == log_len);
+        }
+        if guard.is_none() {
+            let (records, _) = scan(&self.layout);
+            *guard = Some(Index::in_memory(&self.layout, &records, log_len)?);
+        }
         Ok(guard)
     }
 
@@ -259,6 +338,7 @@ impl Registry {
     /// that the caller waits for the clock instead. Ids stay unique and
     /// sortable and never claim a time far in the future.
     pub fn new_job_id(&self) -> Result<JobId> {
+        self.writable("reserve a job id")?;
         let dir = self.layout.job_id_reservations();
         fsutil::create_dir_all(&dir)?;
         const TRIES: u32 = 100_000;
@@ -315,6 +395,7 @@ impl Registry {
     }
 
     fn save(&self, kind: RecordKind, job: &JobId, metadata: Value) -> Result<Map<String, Value>> {
+        self.writable("save metadata")?;
         let mut meta = prepare_for_save(&kind, job, metadata)?;
         let path = self.layout.metadata_path(&kind, job);
         check_not_symlinked(&self.layout, &path)?;
@@ -454,6 +535,7 @@ impl Registry {
     /// registry and `latest.json`. Unreadable or invalid files are reported
     /// in the result, not fatal.
     pub fn rebuild_central_registry(&self) -> Result<RebuildReport> {
+        self.writable("rebuild the registries")?;
         let mut guard = self.index.lock().unwrap_or_else(|p| p.into_inner());
         let lock = self.lock()?;
         *guard = None;
@@ -522,451 +604,13 @@ impl Registry {
         })
     }
 
-    // ----- reads --------------------------------------------------------------
-
-    /// Resolve `latest` or a job id to a known job.
-    pub fn resolve_job(&self, s: &str) -> Result<JobId> {
-        if s == "latest" {
-            return self.get_latest_job()?.ok_or_else(|| Error::NoJobs {
-                data_dir: self.layout.root().to_owned(),
-            });
-        }
-        let job = JobId::parse(s)?;
-        if !self.exists() {
-            return Err(Error::JobNotFound {
-                job_id: job.to_string(),
-                nearest: vec![],
-            });
-        }
-        let guard = self.index()?;
-        let index = guard.as_ref().expect("index is open");
-        if index.has_job(job.as_str())? {
-            Ok(job)
-        } else {
-            Err(Error::JobNotFound {
-                nearest: nearest(&index.job_ids(None)?, &job),
-                job_id: job.to_string(),
-            })
-        }
-    }
-
-    /// Resolve `latest` (newest job with this step) or a job id.
-    pub fn resolve_step_job(&self, step: &StepName, s: &str) -> Result<JobId> {
-        if s == "latest" {
-            return self
-                .latest_job_with_step(step.as_str())?
-                .ok_or_else(|| Error::NoJobsForStep {
-                    step: step.to_string(),
-                });
-        }
-        JobId::parse(s)
-    }
-
-    /// A step's metadata by the name a user types: a step name, or
-    /// `source` / `upload` for an upload job; `job` is an id or `latest`
-    /// (the newest job with that step). Returns the resolved job too.
-    pub fn metadata_by_name(&self, step: &str, job: &str) -> Result<(JobId, Map<String, Value>)> {
-        let kind = RecordKind::from_user(step)?;
-        let job = if job == "latest" {
-            self.latest_job_with_step(kind.key())?
-                .ok_or_else(|| Error::NoJobsForStep {
-                    step: kind.key().to_owned(),
-                })?
-        } else {
-            JobId::parse(job)?
-        };
-        let meta = self.read_metadata(&kind, &job)?;
-        Ok((job, meta))
-    }
-
-    /// Save metadata by the name a user types (`source` / `upload` for an
-    /// upload job); `job` is an id or `new` for a fresh one.
-    pub fn save_by_name(
-        &self,
-        step: &str,
-        job: &str,
-        metadata: Value,
-    ) -> Result<(JobId, Map<String, Value>)> {
-        let kind = RecordKind::from_user(step)?;
-        let job = if job == "new" {
-            self.new_job_id()?
-        } else {
-            JobId::parse(job)?
-        };
-        let meta = self.save(kind, &job, metadata)?;
-        Ok((job, meta))
-    }
-
-    pub fn get_step_metadata(&self, step: &StepName, job: &JobId) -> Result<Map<String, Value>> {
-        self.read_metadata(&RecordKind::Step(step.clone()), job)
-    }
-
-    pub fn get_source_metadata(&self, job: &JobId) -> Result<Map<String, Value>> {
-        self.read_metadata(&RecordKind::Source, job)
-    }
-
-    fn read_metadata(&self, kind: &RecordKind, job: &JobId) -> Result<Map<String, Value>> {
-        let path = self.layout.metadata_path(kind, job);
-        check_not_symlinked(&self.layout, &path)?;
-        match fsutil::read_optional(&path)? {
-            Some(bytes) => {
-                serde_json::from_slice(&bytes).map_err(|source| Error::Json { path, source })
-            }
-            None => {
-                let jobs_with_step = if self.exists() {
-                    let all = self.list_all_jobs(Some(kind.key()))?;
-                    nearest(&all.iter().map(|j| j.to_string()).collect::<Vec<_>>(), job)
-                } else {
-                    vec![]
-                };
-                Err(Error::StepNotFound {
-                    step: kind.key().to_owned(),
-                    job_id: job.to_string(),
-                    path,
-                    jobs_with_step,
-                })
-            }
-        }
-    }
-
-    /// The central registry of `job`: its file, or, when the file is missing
-    /// or damaged, the same document derived again from the metadata (and
-    /// written back).
-    pub fn get_central_registry(&self, job: &JobId) -> Result<Value> {
-        let path = self.layout.registry_path(job);
-        if let Some(bytes) = fsutil::read_optional(&path)? {
-            if let Ok(v) = serde_json::from_slice::<Value>(&bytes)
-                && v.get("job_id").and_then(Value::as_str) == Some(job.as_str())
-            {
-                return Ok(v);
-            }
-            tracing::warn!(path = %path.display(), "registry file damaged; deriving it again");
-        }
-        let job = self.resolve_job(job.as_str())?;
-        let guard = self.index()?;
-        let index = guard.as_ref().expect("index is open");
-        let _lock = self.lock()?;
-        let doc = trace::registry_document(index, &job, &self.pipeline)?.ok_or_else(|| {
-            Error::JobNotFound {
-                job_id: job.to_string(),
-                nearest: vec![],
-            }
-        })?;
-        fsutil::atomic_write(&path, &to_pretty_json(&doc))?;
-        Ok(doc)
-    }
-
-    /// The spec's status summary, with running steps whose process is gone
-    /// reported as `stale`.
-    pub fn get_job_pipeline_status(&self, job: &JobId) -> Result<PipelineStatus> {
-        let reg = self.get_central_registry(job)?;
-        let mut st = PipelineStatus {
-            job_id: job.to_string(),
-            source_job_id: reg
-                .get("source")
-                .and_then(|s| s.get("job_id"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            steps_completed: vec![],
-            steps_pending: vec![],
-            steps_failed: vec![],
-            steps_running: vec![],
-            steps_stale: vec![],
-            steps: vec![],
-            citekeys_missing: BTreeMap::new(),
-        };
-        let empty = Map::new();
-        let steps = reg
-            .get("pipeline_steps")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        for (name, info) in steps {
-            let Some(info) = info.as_object() else {
-                continue;
-            };
-            let status = info
-                .get("status")
-                .and_then(Value::as_str)
-                .unwrap_or("pending");
-            let stale_reason = if status == Status::Running.as_str() {
-                let meta = self
-                    .step_meta_for(name, info)
-                    .unwrap_or_else(|| info.clone());
-                process::stale_reason(&meta)
-            } else {
-                None
-            };
-            let interrupted = status == Status::Failed.as_str()
-                && info.get("interrupted").and_then(Value::as_bool) == Some(true);
-            let shown = if stale_reason.is_some() {
-                "stale"
-            } else if interrupted {
-                "interrupted"
-            } else {
-                status
-            };
-            match shown {
-                "completed" => st.steps_completed.push(name.clone()),
-                "failed" | "interrupted" => st.steps_failed.push(name.clone()),
-                "running" => st.steps_running.push(name.clone()),
-                "stale" => st.steps_stale.push(name.clone()),
-                _ => {}
-            }
-            if shown != "completed" && shown != "failed" && shown != "interrupted" {
-                st.steps_pending.push(name.clone());
-            }
-            st.steps.push(StepState {
-                step: name.clone(),
-                job_id: info
-                    .get("job_id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                status: shown.to_owned(),
-                timestamp: info
-                    .get("timestamp")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                stale_reason,
-            });
-        }
-        // Configured steps not yet completed are pending too (a failed one
-        // still has to complete, so it is listed under both).
-        for p in &self.pipeline {
-            let name = p.as_str();
-            if !st.steps_completed.iter().any(|s| s == name)
-                && !st.steps_pending.iter().any(|s| s == name)
-            {
-                st.steps_pending.push(name.to_owned());
-            }
-        }
-        let keys = job_citekeys(&reg);
-        if !keys.is_empty() {
-            for c in self.citekey_states(&keys, None)? {
-                for s in c.steps.into_iter().filter(|s| s.state != "done") {
-                    st.citekeys_missing
-                        .entry(s.step)
-                        .or_default()
-                        .push((c.citekey.clone(), s.state));
-                }
-            }
-        }
-        Ok(st)
-    }
-
-    /// The registry's copy may be older than the step file; for the liveness
-    /// check read the step file itself.
-    fn step_meta_for(&self, name: &str, info: &Map<String, Value>) -> Option<Map<String, Value>> {
-        let step = StepName::parse(name).ok()?;
-        let job = JobId::parse(info.get("job_id")?.as_str()?).ok()?;
-        self.get_step_metadata(&step, &job).ok()
-    }
-
-    /// Every recorded step and source upload that names `citekey`, ordered by
-    /// job id, then time. A source upload is listed as `source (upload)`.
-    pub fn find_jobs_for_citekey(&self, citekey: &str) -> Result<Vec<CitekeyJob>> {
-        Citekey::parse(citekey)?;
-        if !self.exists() {
-            return Ok(vec![]);
-        }
-        let guard = self.index()?;
-        let index = guard.as_ref().expect("index is open");
-        let mut hits = index.citekey_hits(citekey)?;
-        let order = |k: &str| match k {
-            crate::record::SOURCE_KEY => 0,
-            k => {
-                1 + self
-                    .pipeline
-                    .iter()
-                    .position(|p| p.as_str() == k)
-                    .unwrap_or(self.pipeline.len())
-            }
-        };
-        hits.sort_by(|a, b| {
-            a.job_id
-                .cmp(&b.job_id)
-                .then_with(|| order(&a.kind_key).cmp(&order(&b.kind_key)))
-                .then_with(|| a.timestamp.cmp(&b.timestamp))
-                .then_with(|| a.kind_key.cmp(&b.kind_key))
-        });
-        Ok(hits
-            .into_iter()
-            .map(|h| CitekeyJob {
-                step: RecordKind::from_key(&h.kind_key)
-                    .map(|k| k.label().to_owned())
-                    .unwrap_or(h.kind_key),
-                job_id: h.job_id,
-                status: h.status,
-                timestamp: h.timestamp,
-                source_job_id: h.source_job_id,
-            })
-            .collect())
-    }
-
-    /// Every job id, oldest first; with a step name, only jobs that ran that
-    /// step (`source` lists upload jobs).
-    pub fn list_all_jobs(&self, step: Option<&str>) -> Result<Vec<JobId>> {
-        if let Some(s) = step
-            && s != crate::record::SOURCE_KEY
-        {
-            StepName::parse(s)?;
-        }
-        if !self.exists() {
-            return Ok(vec![]);
-        }
-        let guard = self.index()?;
-        let index = guard.as_ref().expect("index is open");
-        Ok(index
-            .job_ids(step)?
-            .into_iter()
-            .map(JobId::from_trusted)
-            .collect())
-    }
-
-    /// Every job with the records under its id, oldest first; with a step
-    /// name, only jobs that ran that step.
-    pub fn job_summaries(&self, step: Option<&str>) -> Result<Vec<JobSummary>> {
-        let wanted: Option<BTreeSet<JobId>> = match step {
-            Some(s) => Some(self.list_all_jobs(Some(s))?.into_iter().collect()),
-            None => None,
-        };
-        if !self.exists() {
-            return Ok(vec![]);
-        }
-        let guard = self.index()?;
-        let index = guard.as_ref().expect("index is open");
-        let mut out: Vec<JobSummary> = Vec::new();
-        for (job_id, kind, status, source) in index.summaries()? {
-            if wanted
-                .as_ref()
-                .is_some_and(|w| !w.iter().any(|j| j.as_str() == job_id))
-            {
-                continue;
-            }
-            // The same rule as `get_job_pipeline_status`: a running step
-            // whose process is gone is stale, in every listing.
-            let running = status == Status::Running.as_str();
-            let status = if running || status == Status::Failed.as_str() {
-                let d = self.record_detail(&kind, &job_id);
-                if running && d.stale.is_some() {
-                    "stale".to_owned()
-                } else if !running && d.interrupted {
-                    "interrupted".to_owned()
-                } else {
-                    status
-                }
-            } else {
-                status
-            };
-            let label = RecordKind::from_key(&kind)
-                .map(|k| k.label().to_owned())
-                .unwrap_or(kind);
-            match out.last_mut() {
-                Some(last) if last.job_id == job_id => {
-                    last.steps.push((label, status));
-                    if last.source_job_id.is_none() {
-                        last.source_job_id = source;
-                    }
-                }
-                _ => out.push(JobSummary {
-                    job_id,
-                    steps: vec![(label, status)],
-                    source_job_id: source,
-                }),
-            }
-        }
-        Ok(out)
-    }
-
-    /// The library view: each citekey's newest source and the state of each
-    /// of `steps` (default: the pipeline) on it; all known citekeys when
-    /// `citekeys` is empty. An unknown citekey is an error suggesting the
-    /// nearest known ones.
-    pub fn citekey_states(
-        &self,
-        citekeys: &[String],
-        steps: Option<&[StepName]>,
-    ) -> Result<Vec<crate::library::CitekeyState>> {
-        for k in citekeys {
-            Citekey::parse(k)?;
-        }
-        let steps: Vec<String> = steps
-            .unwrap_or(&self.pipeline)
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        if !self.exists() {
-            return match citekeys.first() {
-                Some(k) => Err(Error::CitekeyNotFound {
-                    citekey: k.clone(),
-                    suggestions: vec![],
-                }),
-                None => Ok(vec![]),
-            };
-        }
-        let guard = self.index()?;
-        let index = guard.as_ref().expect("index is open");
-        let rows = if citekeys.is_empty() {
-            index.state_rows(None)?
-        } else {
-            // Two queries a citekey for a few; one pass over the table for
-            // many (the citekeys of a large upload job).
-            let rows = if citekeys.len() > 64 {
-                let wanted: BTreeSet<&str> = citekeys.iter().map(String::as_str).collect();
-                let mut all = index.state_rows(None)?;
-                all.retain(|r| wanted.contains(r.citekey.as_str()));
-                all
-            } else {
-                index.state_rows(Some(citekeys))?
-            };
-            if let Some(missing) = citekeys
-                .iter()
-                .find(|k| !rows.iter().any(|r| &r.citekey == *k))
-            {
-                let known = index.all_citekeys()?;
-                return Err(Error::CitekeyNotFound {
-                    citekey: missing.clone(),
-                    suggestions: crate::library::suggestions(missing, &known),
-                });
-            }
-            let mut rows = rows;
-            rows.sort_by(|a, b| {
-                (&a.citekey, &a.kind, &a.job_id).cmp(&(&b.citekey, &b.kind, &b.job_id))
-            });
-            rows
-        };
-        drop(guard);
-        let detail = |kind: &str, job: &str| self.record_detail(kind, job);
-        Ok(crate::library::states(&rows, &steps, &detail))
-    }
-
-    /// What only a record's file says (its process's liveness, whether it
-    /// was interrupted, its `error`), for the listings that show it; read
-    /// only for running and failed records.
-    fn record_detail(&self, kind_key: &str, job_id: &str) -> crate::library::RecordDetail {
-        let meta = RecordKind::from_key(kind_key)
-            .ok()
-            .zip(JobId::parse(job_id).ok())
-            .and_then(|(kind, job)| self.read_metadata(&kind, &job).ok())
-            .unwrap_or_default();
-        crate::library::RecordDetail {
-            stale: process::stale_reason(&meta),
-            interrupted: meta.get("interrupted").and_then(Value::as_bool) == Some(true),
-            error: meta.get("error").and_then(Value::as_str).map(str::to_owned),
-        }
-    }
-
     /// Hold job `job`'s `step` for this process until the returned guard is
     /// dropped, so that two processes never run (or resume) the same step
     /// of the same job at once. The lock is the kernel's (`flock`): it goes
     /// away with the process, however it ends.
     pub fn lock_job(&self, step: &str, job: &JobId) -> Result<JobLock> {
-        let path = self
-            .layout
-            .internal_dir()
-            .join("running")
-            .join(format!("{step}-{job}.lock"));
+        self.writable("hold a job")?;
+        let path = self.job_lock_path(step, job);
         let note = format!("pid {} on {}", std::process::id(), process::hostname());
         match FileLock::try_exclusive_noted(&path, &note)? {
             Ok(lock) => Ok(JobLock { _lock: lock }),
@@ -981,11 +625,21 @@ impl Registry {
         }
     }
 
+    fn job_lock_path(&self, step: &str, job: &JobId) -> PathBuf {
+        self.layout
+            .internal_dir()
+            .join("running")
+            .join(format!("{step}-{job}.lock"))
+    }
+
     /// Who holds job `job`'s `step` (see [`Registry::lock_job`]), or `None`
     /// when nobody does: a process that holds it is alive, wherever it
     /// runs, as long as the filesystem's locks work (NFS: see
     /// docs/scale.md).
     pub fn job_holder(&self, step: &str, job: &JobId) -> Result<Option<String>> {
+        if self.read_only {
+            return FileLock::peek_holder(&self.job_lock_path(step, job));
+        }
         match self.lock_job(step, job) {
             Ok(_) => Ok(None),
             Err(Error::JobBusy { holder, .. }) => Ok(Some(holder)),
@@ -1011,38 +665,6 @@ impl Registry {
         let index = guard.as_ref().expect("index is open");
         Ok(index.latest_job(step)?.and_then(|s| JobId::parse(&s).ok()))
     }
-}
-
-/// The citekeys a job is about: those its own records list, else its
-/// source upload's.
-fn job_citekeys(reg: &Value) -> Vec<String> {
-    let list = |v: &Value| -> Vec<String> {
-        v.get("citekeys")
-            .and_then(|c| c.get("list"))
-            .and_then(Value::as_array)
-            .map(|l| {
-                l.iter()
-                    .filter_map(Value::as_str)
-                    .filter(|k| Citekey::parse(k).is_ok())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut keys: BTreeSet<String> = BTreeSet::new();
-    if let Some(steps) = reg.get("pipeline_steps").and_then(Value::as_object) {
-        for info in steps.values() {
-            if info.get("trace_relation").and_then(Value::as_str) == Some("own") {
-                keys.extend(list(info));
-            }
-        }
-    }
-    if keys.is_empty()
-        && let Some(src) = reg.get("source")
-    {
-        keys.extend(list(src));
-    }
-    keys.into_iter().collect()
 }
 
 /// Refuse to read or write metadata through a symlinked folder or file:
@@ -1131,132 +753,4 @@ pub(crate) fn to_pretty_json(v: &Value) -> Vec<u8> {
     let mut out = serde_json::to_vec_pretty(v).expect("a JSON value always serialises");
     out.push(b'\n');
     out
-}
-
-/// Read every metadata file under the data directory, in parallel.
-fn scan(layout: &Layout) -> (Vec<Arc<Record>>, Vec<Problem>) {
-    let mut problems = Vec::new();
-    let mut files: Vec<(RecordKind, PathBuf)> = Vec::new();
-    let mut list_dir = |kind: RecordKind, dir: PathBuf, problems: &mut Vec<Problem>| {
-        if fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
-            problems.push(Problem {
-                path: dir,
-                reason: "a symlink: metadata folders are read only where they are".into(),
-            });
-            return;
-        }
-        match fs::read_dir(&dir) {
-            Ok(entries) => {
-                for e in entries.flatten() {
-                    let name = e.file_name();
-                    let Some(name) = name.to_str() else { continue };
-                    if name.starts_with('.') || !name.ends_with(".json") {
-                        continue;
-                    }
-                    if e.file_type().is_ok_and(|t| t.is_symlink()) {
-                        problems.push(Problem {
-                            path: e.path(),
-                            reason: "a symlink: metadata files are read only where they are".into(),
-                        });
-                        continue;
-                    }
-                    files.push((kind.clone(), e.path()));
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => problems.push(Problem {
-                path: dir,
-                reason: e.to_string(),
-            }),
-        }
-    };
-    list_dir(RecordKind::Source, layout.sources_dir(), &mut problems);
-    if let Ok(steps) = fs::read_dir(layout.analytics_dir()) {
-        for s in steps.flatten() {
-            let Some(name) = s.file_name().to_str().map(str::to_owned) else {
-                continue;
-            };
-            let Ok(step) = StepName::parse(&name) else {
-                continue;
-            };
-            list_dir(
-                RecordKind::Step(step.clone()),
-                layout.step_metadata_dir(&step),
-                &mut problems,
-            );
-        }
-    }
-    let results: Vec<std::result::Result<Arc<Record>, Problem>> = files
-        .into_par_iter()
-        .map(|(kind, path)| {
-            let problem = |reason: String| Problem {
-                path: path.clone(),
-                reason,
-            };
-            let stem = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .ok_or_else(|| problem("file name is not UTF-8".into()))?;
-            let job = JobId::parse(stem)
-                .map_err(|e| problem(format!("file name is not a job id: {e}")))?;
-            let bytes = fs::read(&path).map_err(|e| problem(format!("unreadable: {e}")))?;
-            let meta: Map<String, Value> = serde_json::from_slice(&bytes)
-                .map_err(|e| problem(format!("not a JSON object: {e}")))?;
-            Record::from_meta(kind, job, meta)
-                .map(Arc::new)
-                .map_err(problem)
-        })
-        .collect();
-    let mut records = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok(rec) => records.push(rec),
-            Err(p) => problems.push(p),
-        }
-    }
-    problems.sort_by(|a, b| a.path.cmp(&b.path));
-    (records, problems)
-}
-
-/// All records in memory, for the rebuild.
-struct MemLookup {
-    by_job: HashMap<JobId, Vec<Arc<Record>>>,
-    dependents: HashMap<JobId, Vec<JobId>>,
-}
-
-impl MemLookup {
-    fn new(records: &[Arc<Record>]) -> Self {
-        let mut by_job: HashMap<JobId, Vec<Arc<Record>>> = HashMap::new();
-        let mut dependents: HashMap<JobId, BTreeSet<JobId>> = HashMap::new();
-        for r in records {
-            by_job.entry(r.job_id.clone()).or_default().push(r.clone());
-            if let Some(up) = r.upstream() {
-                dependents
-                    .entry(up.clone())
-                    .or_default()
-                    .insert(r.job_id.clone());
-            }
-        }
-        // Same order as the index returns, so both give identical documents.
-        for v in by_job.values_mut() {
-            v.sort_by(|a, b| a.kind.key().cmp(b.kind.key()));
-        }
-        MemLookup {
-            by_job,
-            dependents: dependents
-                .into_iter()
-                .map(|(k, v)| (k, v.into_iter().collect()))
-                .collect(),
-        }
-    }
-}
-
-impl Lookup for MemLookup {
-    fn records_of(&self, job: &JobId) -> Result<Vec<Arc<Record>>> {
-        Ok(self.by_job.get(job).cloned().unwrap_or_default())
-    }
-
-    fn dependents_of(&self, job: &JobId) -> Result<Vec<JobId>> {
-        Ok(self.dependents.get(job).cloned().unwrap_or_default())
-    }
 }

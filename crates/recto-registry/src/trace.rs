@@ -11,8 +11,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use crate::error::Result;
+use crate::ids::RecordKind;
 use crate::ids::{JobId, StepName};
-use crate::record::{Record, RecordKind, SCHEMA_VERSION};
+use crate::record::{Record, SCHEMA_VERSION};
 
 /// Read access to records, from the in-memory scan of a rebuild or the index.
 pub(crate) trait Lookup {

@@ -38,7 +38,7 @@ pub enum SearchError {
         #[source]
         source: tantivy::TantivyError,
     },
-    #[error("search index {path}: {reason}; rebuild it with `recto index --rebuild`")]
+    #[error("search index {path}: {reason}; it must be built again")]
     Incompatible { path: String, reason: String },
     #[error("cannot understand the query {query:?}: {reason}")]
     Query { query: String, reason: String },

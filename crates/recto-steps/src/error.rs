@@ -31,15 +31,9 @@ pub enum StepError {
     #[error("no source PDFs given")]
     NoSources,
 
-    #[error("no job has a {step} step yet")]
-    NoJobForStep { step: String },
-
-    #[error("{citekey} has no {step} result yet ({step}: {state})")]
-    NoResult {
-        citekey: String,
-        step: String,
-        state: String,
-    },
+    /// A result, page or search the read side could not give.
+    #[error(transparent)]
+    Library(#[from] recto_library::LibraryError),
 
     #[error("source job {job} does not hold citekey(s) {}", .citekeys.join(", "))]
     NotInSource { job: JobId, citekeys: Vec<String> },
@@ -88,21 +82,14 @@ pub enum StepError {
         source: std::io::Error,
     },
 
-    /// The search index cannot be opened, read or written.
-    #[error("{0}")]
-    Search(String),
-
-    /// A search query that cannot be understood.
-    #[error("{0}")]
-    SearchQuery(String),
-
     /// `--shard` or `--finalize` on a job that was not planned in shards.
     #[error("{step} job {job} was not planned in shards (plan one with `recto {step} --shards N`)")]
     NotSharded { step: String, job: JobId },
 
     /// A shard of the job still runs: the merge waits for it.
-    #[error("ocr job {job}: shard {shard} is still running ({holder}); finalize after it ends")]
+    #[error("{step} job {job}: shard {shard} is still running ({holder}); finalize after it ends")]
     ShardRunning {
+        step: String,
         job: JobId,
         shard: usize,
         holder: String,
@@ -140,9 +127,8 @@ impl StepError {
         match self {
             StepError::Registry(e) => e.is_not_found(),
             StepError::Store(e) => matches!(**e, recto_store::StoreError::NotFound { .. }),
-            StepError::NoJobForStep { .. }
-            | StepError::NotInSource { .. }
-            | StepError::NoResult { .. } => true,
+            StepError::Library(e) => e.is_not_found(),
+            StepError::NotInSource { .. } => true,
             StepError::NoCommonSource { holders } => holders.iter().any(|(_, j)| j.is_empty()),
             _ => false,
         }
@@ -153,11 +139,11 @@ impl StepError {
     pub fn is_invalid_input(&self) -> bool {
         match self {
             StepError::Registry(e) => e.is_invalid_input(),
+            StepError::Library(e) => e.is_invalid_input(),
             StepError::Ocr(recto_ocr::OcrError::Language { .. }) => true,
             StepError::ResumeConflict { .. }
             | StepError::InvalidSetting { .. }
             | StepError::NoCitekeys
-            | StepError::SearchQuery(_)
             | StepError::NotSharded { .. }
             | StepError::NoSources => true,
             _ => false,

@@ -10,13 +10,12 @@ use std::path::{Path, PathBuf};
 use recto_page::PageJson;
 use recto_registry::{Citekey, JobId, Registry};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::StepError;
 use crate::harness::{self, Citekeys, Step};
 use crate::per_citekey::{self, Sharding, StepSpec};
 use crate::progress::Progress;
-use crate::text::{OcrResult, ocr_result, step_result};
+use recto_library::{StepResult as OcrResult, ocr_result, step_result};
 
 /// The export step.
 #[derive(Debug)]
@@ -162,7 +161,7 @@ pub async fn run_export(
         },
         &req.sharding,
         running,
-        |key, job| ocr_result(registry, key, job),
+        |key, job| Ok(ocr_result(registry, key, job)?),
         |o: &OcrResult| &o.job_id,
         |body: &ExportBody| PathBuf::from(&body.output_dir),
         async |work: Vec<(Citekey, OcrResult)>, body: &ExportBody, job: &JobId| {
@@ -227,7 +226,7 @@ fn export_one(
     output: &Path,
     job: &JobId,
 ) -> Result<ExportCitekey, String> {
-    let pages = read_pages(&ocr.dir, ocr.entry.as_ref())?;
+    let pages = read_pages(&ocr.dir, ocr.recorded_pages())?;
     let dir = harness::output_dir(output, key, job);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut files = BTreeMap::new();
@@ -346,12 +345,10 @@ fn toc_bookmarks(
 
 /// Every page JSON of a result, in order (a page without JSON, one that
 /// failed, is `None`).
-fn read_pages(
-    dir: &Path,
-    entry: Option<&Map<String, Value>>,
-) -> Result<Vec<Option<PageJson>>, String> {
+fn read_pages(dir: &Path, recorded: Option<usize>) -> Result<Vec<Option<PageJson>>, String> {
     let mut pages = Vec::new();
-    crate::text::for_each_page(dir, entry, None, |_, p| pages.push(p))?;
+    recto_library::pages::for_each_page(dir, recorded, None, |_, p| pages.push(p))
+        .map_err(|e| e.to_string())?;
     Ok(pages)
 }
 

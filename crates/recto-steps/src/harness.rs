@@ -120,25 +120,10 @@ pub fn read_metadata<B: for<'de> Deserialize<'de>>(
 /// Resolve what the user typed for a job of step `step`: `latest` is the
 /// newest job that recorded that step; an id must have recorded it.
 pub fn resolve_job(registry: &Registry, step: &str, given: &str) -> Result<JobId, StepError> {
-    let kind = RecordKind::from_user(step)?;
-    if given == "latest" {
-        return registry
-            .latest_job_with_step(kind.key())?
-            .ok_or_else(|| StepError::NoJobForStep {
-                step: kind.label().to_owned(),
-            });
-    }
-    let job = JobId::parse(given)?;
-    registry.metadata_by_name(step, job.as_str())?;
-    Ok(job)
+    Ok(recto_library::resolve_job(registry, step, given)?)
 }
 
-/// Where a step writes its per-citekey results:
-/// `<base>/<citekey>/<job_id>/`, the citekey encoded for paths. `base`
-/// defaults to `data/analytics/<step>`.
-pub fn output_dir(base: &Path, citekey: &Citekey, job: &JobId) -> PathBuf {
-    base.join(citekey.file_stem()).join(job.as_str())
-}
+pub use recto_library::paths::output_dir;
 
 /// The name of the link, in each citekey's folder of a step, to the newest
 /// completed result: `data/analytics/ocr/<citekey>/current/`.

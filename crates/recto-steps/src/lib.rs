@@ -13,10 +13,10 @@ pub mod progress;
 pub mod search;
 pub mod segment;
 pub mod shard;
+pub mod sharding;
 pub mod slurm;
 pub mod sources;
 pub mod sync;
-pub mod text;
 pub mod toc;
 pub mod upload;
 

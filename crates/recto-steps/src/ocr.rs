@@ -159,7 +159,7 @@ pub struct OcrRunning {
     pub citekey_languages: BTreeMap<String, String>,
     /// A job run by shards (`recto ocr --shards N`, `recto slurm ocr`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shards: Option<crate::shard::ShardsInfo>,
+    pub shards: Option<crate::sharding::ShardsInfo>,
 }
 
 /// Page counts of a job.
@@ -1297,7 +1297,7 @@ fn holds(meta: &Map<String, Value>, k: &Citekey) -> bool {
 pub(crate) async fn source_pdf(
     registry: &Registry,
     key: &Citekey,
-    ocr: &crate::text::OcrResult,
+    ocr: &recto_library::StepResult,
     stores: &mut BTreeMap<String, Store>,
     cache: &Path,
 ) -> Result<PathBuf, String> {

@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 
 use crate::StepError;
 use crate::harness::{self, Citekeys, Selection, Start, StepMetadata, StepOutcome, StepRun};
-use crate::shard::{
+use crate::sharding::{
     ShardRun, ShardState, ShardsInfo, read_json, shard_path, unix_now, wait_for_lock, write_json,
 };
 
@@ -443,6 +443,7 @@ where
         let (state, record) = shard_state(registry, spec.step, job, &dir, i)?;
         if let ShardState::Running(holder) = state {
             return Err(StepError::ShardRunning {
+                step: spec.step.to_owned(),
                 job: job.clone(),
                 shard: i,
                 holder,

@@ -10,20 +10,18 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
+use recto_library::pages::for_each_page;
+use recto_library::{StepResult, ocr_result, step_result};
 use recto_page::PageJson;
 use recto_registry::{Citekey, Registry};
-use recto_search::{Lang, PageDoc, SearchIndex, SearchRequest, WordHit};
+use recto_search::{Lang, PageDoc, SearchIndex};
 use serde::{Deserialize, Serialize};
 
 use crate::StepError;
 use crate::harness::{self, Selection};
 use crate::progress::Progress;
-use crate::text::{for_each_page, ocr_result, step_result};
 
-/// Where the index lives.
-pub fn index_dir(registry: &Registry) -> PathBuf {
-    registry.layout().internal_dir().join("search")
-}
+pub use recto_library::search::index_dir;
 
 /// Which results each citekey's pages in the index came from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -70,10 +68,7 @@ pub struct IndexOutcome {
 }
 
 fn search_err(e: recto_search::SearchError) -> StepError {
-    match e {
-        recto_search::SearchError::Query { .. } => StepError::SearchQuery(e.to_string()),
-        e => StepError::Search(e.to_string()),
-    }
+    StepError::Library(e.into())
 }
 
 /// Bring the index up to date for the selected citekeys: a citekey is
@@ -177,8 +172,8 @@ type CitekeyDocs = (Vec<PageDoc>, Indexed);
 fn page_docs(
     root: &Path,
     key: &Citekey,
-    ocr: &crate::text::OcrResult,
-    toc: Option<&crate::text::OcrResult>,
+    ocr: &StepResult,
+    toc: Option<&StepResult>,
 ) -> Result<CitekeyDocs, String> {
     let labels: Vec<Option<String>> = toc
         .and_then(|t| t.toc())
@@ -193,7 +188,7 @@ fn page_docs(
     let mut docs = Vec::new();
     for_each_page(
         &ocr.dir,
-        ocr.entry.as_ref(),
+        ocr.recorded_pages(),
         None,
         |n, p: Option<PageJson>| {
             if let Some(p) = p {
@@ -208,87 +203,12 @@ fn page_docs(
                 });
             }
         },
-    )?;
+    )
+    .map_err(|e| e.to_string())?;
     let indexed = Indexed {
         ocr: ocr.job_id.to_string(),
         toc: toc.map(|t| t.job_id.to_string()),
         pages: docs.len(),
     };
     Ok((docs, indexed))
-}
-
-/// What `query` matches, to find its words on any page (the viewer's
-/// highlights) without running it over the whole library.
-pub fn matcher(registry: &Registry, query: &str) -> Result<recto_search::Matcher, StepError> {
-    let dir = index_dir(registry);
-    if !dir.join("recto-index-version").is_file() {
-        return Err(StepError::Search(
-            "there is no search index yet: run `recto index`".into(),
-        ));
-    }
-    let index = SearchIndex::open(&dir).map_err(search_err)?;
-    let mut req = SearchRequest::new(query);
-    req.limit = 1;
-    Ok(index.search(&req).map_err(search_err)?.matcher)
-}
-
-/// A hit and the words on its page that matched, with their boxes.
-#[derive(Debug, Clone, Serialize)]
-pub struct FoundPage {
-    #[serde(flatten)]
-    pub hit: recto_search::Hit,
-    /// The snippet with matches between `[[` and `]]`.
-    pub marked: String,
-    /// Page size in the pixels of the boxes.
-    pub width_px: u32,
-    pub height_px: u32,
-    pub words: Vec<WordHit>,
-}
-
-/// What a search found.
-#[derive(Debug, Clone, Serialize)]
-pub struct Found {
-    pub query: String,
-    pub total: usize,
-    pub hits: Vec<FoundPage>,
-}
-
-/// Search the library's index. Page JSON paths come from the index; one
-/// that would leave the data directory is not read.
-pub fn search(registry: &Registry, req: &SearchRequest) -> Result<Found, StepError> {
-    let dir = index_dir(registry);
-    if !dir.join("recto-index-version").is_file() {
-        return Err(StepError::Search(
-            "there is no search index yet: run `recto index`".into(),
-        ));
-    }
-    let index = SearchIndex::open(&dir).map_err(search_err)?;
-    let res = index.search(req).map_err(search_err)?;
-    let root = registry.layout().root().to_owned();
-    let hits = res
-        .hits
-        .into_iter()
-        .map(|hit| {
-            let page = (!hit.json.contains("..") && !hit.json.starts_with('/'))
-                .then(|| std::fs::read(root.join(&hit.json)).ok())
-                .flatten()
-                .and_then(|b| serde_json::from_slice::<PageJson>(&b).ok());
-            let (words, w, h) = match &page {
-                Some(p) => (res.matcher.words(hit.lang, p), p.width_px, p.height_px),
-                None => (Vec::new(), 0, 0),
-            };
-            FoundPage {
-                marked: hit.marked("[[", "]]"),
-                hit,
-                width_px: w,
-                height_px: h,
-                words,
-            }
-        })
-        .collect();
-    Ok(Found {
-        query: req.query.clone(),
-        total: res.total,
-        hits,
-    })
 }

@@ -20,7 +20,7 @@ use crate::StepError;
 use crate::harness::{self, Citekeys, Step};
 use crate::per_citekey::{self, Sharding, StepSpec};
 use crate::progress::Progress;
-use crate::text::{OcrResult, ocr_result, step_result};
+use recto_library::{StepResult as OcrResult, ocr_result, step_result};
 
 /// The segmentation step.
 #[derive(Debug)]
@@ -218,7 +218,7 @@ fn segment_one(
 fn read_pages(dir: &Path, page_count: usize) -> Result<(Vec<PageView>, String), String> {
     let mut pages = Vec::with_capacity(page_count);
     let mut languages = String::new();
-    crate::text::for_each_page(dir, None, Some(page_count), |n, p| match p {
+    recto_library::pages::for_each_page(dir, None, Some(page_count), |n, p| match p {
         Some(p) => {
             if languages.is_empty() {
                 languages = p.languages.clone();
@@ -226,6 +226,7 @@ fn read_pages(dir: &Path, page_count: usize) -> Result<(Vec<PageView>, String), 
             pages.push(PageView::from_page_in_reading_order(&p));
         }
         None => pages.push(PageView::empty(n)),
-    })?;
+    })
+    .map_err(|e| e.to_string())?;
     Ok((pages, languages))
 }

@@ -23,7 +23,7 @@
 //! (`afterany`); running it twice is harmless.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use recto_ocr::{DocReport, DocTask, Mode, PageOutcome};
 use recto_registry::{Citekey, JobId, Registry, Status, StepName, now_timestamp};
@@ -34,33 +34,13 @@ use crate::StepError;
 use crate::harness::{self, Citekeys, Step, StepMetadata};
 use crate::ocr::{self, Ocr, OcrBody, OcrOutcome, OcrRequest, OcrRunning, Plan, round2};
 use crate::progress::Progress;
+pub use crate::sharding::{ShardRun, ShardState, ShardsInfo, SlurmIds};
+use crate::sharding::{read_json, shard_path, unix_now, wait_for_lock, write_json};
 
 /// Seconds a page costs in the plan's balance: OCR (measured on the corpus,
 /// docs/benchmarks.md) and a text-layer page.
 const OCR_PAGE_SECONDS: f64 = 1.6;
 const TEXT_LAYER_PAGE_SECONDS: f64 = 0.01;
-
-/// What a sharded job's record says about its shards.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ShardsInfo {
-    pub count: usize,
-    /// The folder of the plan and the shard records, under the data dir.
-    pub dir: String,
-    /// Each shard's state when the job was last merged.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub states: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slurm: Option<SlurmIds>,
-}
-
-/// The Slurm jobs that run a sharded job.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SlurmIds {
-    pub array_job_id: String,
-    pub finalize_job_id: String,
-    pub script: String,
-    pub finalize_script: String,
-}
 
 /// The plan of a sharded job, written once by whoever creates it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,98 +101,6 @@ pub struct ShardRecord {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ShardRun {
-    pub started_at: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ended_at: Option<String>,
-    pub host: String,
-    pub pid: u32,
-    /// `SLURM_JOB_ID` (and the array's id and task) when run by Slurm.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slurm_job_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slurm_restart_count: Option<u32>,
-    /// Pages this run did, and those it found done by an earlier run.
-    pub done: usize,
-    pub resumed: usize,
-    pub failed: usize,
-    pub seconds: f64,
-}
-
-impl ShardRun {
-    /// A run starting now in this process (and, under Slurm, its task).
-    pub fn start() -> Self {
-        ShardRun {
-            started_at: now_timestamp(),
-            host: recto_registry::hostname(),
-            pid: std::process::id(),
-            slurm_job_id: std::env::var("SLURM_JOB_ID").ok(),
-            slurm_restart_count: std::env::var("SLURM_RESTART_COUNT")
-                .ok()
-                .and_then(|v| v.parse().ok()),
-            ..ShardRun::default()
-        }
-    }
-}
-
-/// Where a shard is, from who holds its lock and what its record says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ShardState {
-    /// Its process holds its lock (`pid on host`).
-    Running(String),
-    /// Its record says running, its lock is free: killed, cancelled or
-    /// pre-empted.
-    Interrupted,
-    NotStarted,
-    /// `completed` or `failed`, as its record says.
-    Ended(String),
-}
-
-impl ShardState {
-    pub fn of(holder: Option<String>, recorded: Option<&str>) -> Self {
-        match (holder, recorded) {
-            (Some(h), _) => ShardState::Running(h),
-            (None, None) => ShardState::NotStarted,
-            (None, Some(s)) if s == Status::Running.as_str() => ShardState::Interrupted,
-            (None, Some(s)) => ShardState::Ended(s.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ShardState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ShardState::Running(h) => write!(f, "running ({h})"),
-            ShardState::Interrupted => f.write_str("interrupted"),
-            ShardState::NotStarted => f.write_str("not started"),
-            ShardState::Ended(s) => f.write_str(s),
-        }
-    }
-}
-
-/// Take `lock` of `job`, waiting while another process holds it (two
-/// merges at once: the last shard's and Slurm's finalize job; the second
-/// then finds the job merged). Gives up after ten minutes.
-pub(crate) fn wait_for_lock(
-    registry: &Registry,
-    lock: &str,
-    job: &JobId,
-) -> Result<recto_registry::JobLock, StepError> {
-    let started = std::time::Instant::now();
-    loop {
-        match registry.lock_job(lock, job) {
-            Ok(hold) => return Ok(hold),
-            Err(recto_registry::Error::JobBusy { .. })
-                if started.elapsed() < std::time::Duration::from_secs(600) =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(200));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ShardDoc {
     /// This shard's pages of the citekey, as `[first, last]` runs.
     pub slices: Vec<[usize; 2]>,
@@ -242,37 +130,8 @@ pub fn shards_dir(registry: &Registry, job: &JobId) -> PathBuf {
         .join(format!("{job}.shards"))
 }
 
-/// A shard's record in the shards' folder.
-pub(crate) fn shard_path(dir: &Path, shard: usize) -> PathBuf {
-    dir.join(format!("shard-{shard}.json"))
-}
-
 fn shard_lock(shard: usize) -> String {
     format!("ocr-shard{shard}")
-}
-
-/// A JSON file of the shards' folder, read.
-pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, StepError> {
-    let bytes = std::fs::read(path).map_err(|e| StepError::Io {
-        path: path.to_owned(),
-        source: e,
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| StepError::Input {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })
-}
-
-/// A JSON file of the shards' folder, written atomically and durably.
-pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StepError> {
-    let mut bytes = serde_json::to_vec_pretty(value).expect("serialises");
-    bytes.push(b'\n');
-    recto_fs::write_atomic(path, &bytes, recto_fs::Durability::Synced).map_err(|e| {
-        StepError::Input {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        }
-    })
 }
 
 pub fn read_plan(registry: &Registry, job: &JobId) -> Result<ShardPlan, StepError> {
@@ -290,12 +149,6 @@ pub fn read_shard(
         return Ok(None);
     }
     read_json(&path).map(Some)
-}
-
-pub(crate) fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Cut the pages (in citekey order, each with its cost) into chunks of
@@ -806,6 +659,7 @@ pub async fn finalize(registry: &Registry, job: &JobId) -> Result<OcrOutcome, St
         let (state, record) = shard_state(registry, job, i)?;
         if let ShardState::Running(holder) = state {
             return Err(StepError::ShardRunning {
+                step: Ocr::NAME.to_owned(),
                 job: job.clone(),
                 shard: i,
                 holder,

@@ -14,13 +14,13 @@ use recto_registry::{Citekey, JobId, Registry};
 use recto_store::Store;
 use recto_toc::{OutlineItem, PageView, Toc, TocInput, build_toc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::StepError;
 use crate::harness::{self, Citekeys, Step};
 use crate::per_citekey::{self, Sharding, StepSpec};
 use crate::progress::Progress;
-use crate::text::{OcrResult, ocr_result};
+use recto_library::{StepResult as OcrResult, ocr_result};
 
 /// The TOC step.
 #[derive(Debug)]
@@ -115,7 +115,7 @@ pub async fn run_toc(
         },
         &req.sharding,
         running,
-        |key, job| ocr_result(registry, key, job),
+        |key, job| Ok(ocr_result(registry, key, job)?),
         |o: &OcrResult| &o.job_id,
         |body: &TocBody| PathBuf::from(&body.output_dir),
         async |found: Vec<(Citekey, OcrResult)>, body: &TocBody, job: &JobId| {
@@ -155,7 +155,7 @@ pub async fn run_toc(
 
 /// Read one citekey's pages and PDF, build and write its table of contents.
 fn toc_one(w: &Planned, output: &Path, job: &JobId) -> Result<TocCitekey, String> {
-    let (pages, page_count) = read_pages(&w.ocr.dir, w.ocr.entry.as_ref())?;
+    let (pages, page_count) = read_pages(&w.ocr.dir, w.ocr.recorded_pages())?;
     let mut warnings = Vec::new();
     let (outline, pdf_labels) = match &w.pdf {
         Ok(path) => match recto_ocr::render::Pdf::open(path, None) {
@@ -239,13 +239,11 @@ fn toc_one(w: &Planned, output: &Path, job: &JobId) -> Result<TocCitekey, String
 
 /// Every page of an OCR result as the TOC reads it (a page without JSON
 /// is an empty page).
-fn read_pages(
-    dir: &Path,
-    entry: Option<&Map<String, Value>>,
-) -> Result<(Vec<PageView>, usize), String> {
+fn read_pages(dir: &Path, recorded: Option<usize>) -> Result<(Vec<PageView>, usize), String> {
     let mut pages = Vec::new();
-    let count = crate::text::for_each_page(dir, entry, None, |n, p| {
+    let count = recto_library::pages::for_each_page(dir, recorded, None, |n, p| {
         pages.push(p.map_or_else(|| PageView::empty(n), |p| PageView::from_page(&p)));
-    })?;
+    })
+    .map_err(|e| e.to_string())?;
     Ok((pages, count))
 }

@@ -100,6 +100,19 @@ pub fn encrypted_pdf(pdf: &[u8], password: &str) -> Vec<u8> {
     std::fs::read(&dst).expect("read")
 }
 
+/// Whether the tests that need `what` (a service `scripts/test.sh` sets
+/// up: Garage, Slurm, Chromium) run: only when `var` is `1`, so `cargo
+/// test` alone is hermetic (it never installs, builds or starts a
+/// service, and never needs root). A test that is off prints why and
+/// passes as skipped; `scripts/test.sh` turns every one of them on.
+pub fn gated(var: &str, what: &str) -> bool {
+    if std::env::var(var).is_ok_and(|v| v == "1") {
+        return true;
+    }
+    eprintln!("SKIPPED: needs {what}; set {var}=1 (scripts/test.sh does)");
+    false
+}
+
 /// A real S3 server (Garage, single node) on 127.0.0.1, started by
 /// `scripts/garage.sh` for one test and stopped (by its pid) when dropped.
 #[derive(Debug)]
@@ -114,8 +127,14 @@ pub struct S3Server {
 }
 
 impl S3Server {
-    /// Start a fresh server with an empty bucket. Builds Garage on first use
-    /// (see `scripts/garage.sh install`).
+    /// A fresh server, when the Garage tests are on (`RECTO_TEST_S3=1`,
+    /// which `scripts/test.sh` sets after `scripts/garage.sh install`).
+    pub fn gated() -> Option<Self> {
+        gated("RECTO_TEST_S3", "Garage, the test S3 server").then(Self::start)
+    }
+
+    /// Start a fresh server with an empty bucket (Garage must be installed:
+    /// `scripts/garage.sh install`).
     pub fn start() -> Self {
         let dir = tempfile::Builder::new()
             .prefix("recto-garage-")

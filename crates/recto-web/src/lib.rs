@@ -64,6 +64,9 @@ pub struct Server {
 impl Server {
     /// Bind `addr` over the data directory of `registry`.
     pub async fn bind(registry: Registry, addr: SocketAddr) -> Result<Server, WebError> {
+        // Read-only by construction: whatever the caller opened, the app
+        // answers from a registry that cannot write, not even a repair.
+        let registry = registry.read_only();
         let root = registry
             .data_dir()
             .canonicalize()
@@ -293,14 +296,12 @@ async fn job(State(app): State<Arc<App>>, UrlPath(job): UrlPath<String>) -> Resp
     let Ok(job) = JobId::parse(&job) else {
         return not_found("not a job id");
     };
-    // The registry file as recorded (the web app writes nothing).
-    let path = app.registry.layout().registry_path(&job);
-    let doc: Value = match std::fs::read(&path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-    {
-        Some(v) => v,
-        None => return not_found(&format!("job {job} is not in the registry")),
+    // The registry file as recorded, or derived again from the metadata
+    // when it is missing (the registry is open to read only: nothing is
+    // written back).
+    let doc: Value = match app.registry.get_central_registry(&job) {
+        Ok(v) => v,
+        Err(_) => return not_found(&format!("job {job} is not in the registry")),
     };
     let mut body = String::new();
     let src = &doc["source"];
@@ -446,11 +447,11 @@ async fn viewer(
     let Ok(key) = Citekey::parse(&citekey) else {
         return not_found("not a citekey");
     };
-    let ocr = match recto_steps::text::ocr_result(&app.registry, &key, None) {
+    let ocr = match recto_library::ocr_result(&app.registry, &key, None) {
         Ok(o) => o,
         Err(e) => return not_found(&e.to_string()),
     };
-    let result = |step: &str| recto_steps::text::step_result(&app.registry, step, &key, None).ok();
+    let result = |step: &str| recto_library::step_result(&app.registry, step, &key, None).ok();
     let toc = result("toc").and_then(|t| t.toc());
     let segments = result("segmentation").and_then(|s| s.segments());
     let read = |n: usize| -> Option<PageJson> {
@@ -490,7 +491,7 @@ async fn viewer(
     let marked: Vec<[i32; 4]> = if q.trim().is_empty() {
         Vec::new()
     } else {
-        match recto_steps::search::matcher(&app.registry, &q) {
+        match recto_library::search::matcher(&app.registry, &q) {
             Ok(m) => m
                 .words(recto_search::Lang::from_tesseract(&p.languages), &p)
                 .into_iter()
@@ -660,7 +661,7 @@ async fn search(State(app): State<Arc<App>>, Query(sq): Query<SearchQuery>) -> R
         let mut req = recto_search::SearchRequest::new(&q);
         req.citekey = sq.citekey.filter(|c| Citekey::parse(c).is_ok());
         req.limit = 50;
-        match recto_steps::search::search(&app.registry, &req) {
+        match recto_library::search::search(&app.registry, &req) {
             Ok(found) => {
                 let _ = write!(
                     body,

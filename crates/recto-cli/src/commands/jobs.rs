@@ -8,7 +8,10 @@ use crate::config::Config;
 use crate::output;
 
 pub fn run(cmd: JobsCommand, config: &Config) -> anyhow::Result<Outcome> {
-    let reg = config.registry();
+    let reg = match cmd {
+        JobsCommand::NewId => config.registry(),
+        _ => config.reader(),
+    };
     match cmd {
         JobsCommand::List { step, json, long } => {
             config.require_data_dir()?;

@@ -11,7 +11,7 @@ pub fn run(cmd: RegistryCommand, config: &Config) -> anyhow::Result<Outcome> {
         RegistryCommand::Rebuild { json } => {
             let report = reg.rebuild_central_registry()?;
             // The search index is derived data too: rebuilt when it exists.
-            let search = if recto_steps::search::index_dir(&reg).exists() {
+            let search = if recto_library::search::index_dir(&reg).exists() {
                 let req = recto_steps::search::IndexRequest {
                     selection: recto_steps::harness::Selection::All,
                     rebuild: true,

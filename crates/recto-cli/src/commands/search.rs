@@ -51,7 +51,7 @@ pub fn index(args: IndexArgs, config: &Config) -> anyhow::Result<Outcome> {
 }
 
 pub fn search(args: SearchArgs, config: &Config) -> anyhow::Result<Outcome> {
-    let registry = config.registry();
+    let registry = config.reader();
     let citekey = match &args.citekey {
         Some(k) => Some(Citekey::parse(k)?.as_str().to_owned()),
         None => None,
@@ -59,7 +59,7 @@ pub fn search(args: SearchArgs, config: &Config) -> anyhow::Result<Outcome> {
     let mut req = SearchRequest::new(&args.query.join(" "));
     req.citekey = citekey;
     req.limit = args.limit.max(1);
-    let found = recto_steps::search::search(&registry, &req)?;
+    let found = recto_library::search::search(&registry, &req)?;
     if args.json {
         output::json(&found)?;
         return Ok(Outcome::Success);

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::output;
 
 pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<Outcome> {
-    let registry = config.registry();
+    let registry = config.reader();
     if !args.bind.is_loopback() {
         tracing::warn!(
             "listening on {}: anyone who can reach this machine can read the library",

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::output;
 
 pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<Outcome> {
-    let reg = config.registry();
+    let reg = config.reader();
     config.require_data_dir()?;
     let steps = args.step.as_deref().map(StepName::parse).transpose()?;
     let states = reg.citekey_states(&args.citekeys, steps.as_ref().map(std::slice::from_ref))?;

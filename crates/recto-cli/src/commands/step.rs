@@ -11,7 +11,10 @@ use crate::config::Config;
 use crate::output;
 
 pub fn run(cmd: StepCommand, config: &Config) -> anyhow::Result<Outcome> {
-    let reg = config.registry();
+    let reg = match cmd {
+        StepCommand::Show { .. } => config.reader(),
+        _ => config.registry(),
+    };
     match cmd {
         StepCommand::Show { step, job } => {
             let (_, meta) = reg.metadata_by_name(&step, &job)?;

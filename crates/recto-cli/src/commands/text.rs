@@ -11,9 +11,9 @@ use crate::output;
 
 pub fn run(args: TextArgs, config: &Config) -> anyhow::Result<Outcome> {
     config.require_data_dir()?;
-    let reg = config.registry();
+    let reg = config.reader();
     let text =
-        recto_steps::text::citekey_text(&reg, &args.citekey, args.job.as_deref(), args.pages)?;
+        recto_library::text::citekey_text(&reg, &args.citekey, args.job.as_deref(), args.pages)?;
     if args.markdown {
         let mut out = String::new();
         for (n, t) in &text.pages {
@@ -31,7 +31,7 @@ pub fn run(args: TextArgs, config: &Config) -> anyhow::Result<Outcome> {
 /// made for it.
 pub fn show(citekey: &str, json_out: bool, config: &Config) -> anyhow::Result<Outcome> {
     config.require_data_dir()?;
-    let reg = config.registry();
+    let reg = config.reader();
     let key = Citekey::parse(citekey)?;
     // The library view first: an unknown citekey is "not found", with the
     // nearest known ones.

@@ -12,6 +12,7 @@ mod searchable;
 mod segment;
 mod serve;
 mod shard;
+mod structure;
 mod sync;
 mod toc;
 mod upload;

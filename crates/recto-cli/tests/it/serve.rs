@@ -147,6 +147,9 @@ fn library(ctx: &TestContext) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_app_in_a_real_browser() {
+    if !recto_test_support::gated("RECTO_TEST_BROWSER", "Chromium and chromedriver") {
+        return;
+    }
     let ctx = TestContext::new();
     let ocr_job = library(&ctx);
     let source_job = {
@@ -406,4 +409,80 @@ fn the_viewer_has_contents_segments_and_printed_labels() {
     let (status, _) = get(port, "/job/2001-01-01_00-00-00");
     assert_eq!(status, 404);
     drop(child);
+}
+
+/// Every file under `dir`, `.recto` included, with its bytes (a symlink:
+/// its target).
+fn contents(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        let m = std::fs::symlink_metadata(&p).unwrap();
+        if m.is_symlink() {
+            let target = std::fs::read_link(&p).unwrap();
+            out.insert(p, target.into_os_string().into_encoded_bytes());
+        } else if m.is_dir() {
+            out.insert(p.clone(), Vec::new());
+            contents(&p, out);
+        } else {
+            out.insert(p.clone(), std::fs::read(&p).unwrap());
+        }
+    }
+}
+
+/// The read side (the web app, `status`, `jobs`, `step show`, `text`,
+/// `show`, `search`) on a data directory whose derived files are missing
+/// (no index, no registries) and then on one a writer died in the middle
+/// of (the `dirty` marker): right answers, and not one byte under the data
+/// directory changed, `.recto/` included.
+#[test]
+fn reading_writes_nothing_even_on_a_dirty_or_index_less_data_dir() {
+    let ctx = TestContext::new();
+    let job = library(&ctx);
+    let data = &ctx.data_dir();
+    let reads = |label: &str| {
+        let mut before = BTreeMap::new();
+        contents(data, &mut before);
+        let o = recto(&ctx, &["status"]);
+        assert!(stdout(&o).contains("born2021"), "{label}: {}", stderr(&o));
+        let o = recto(&ctx, &["jobs", "show", &job]);
+        assert!(o.status.success(), "{label}: {}", stderr(&o));
+        let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(doc["job_id"], job.as_str(), "{label}");
+        for args in [
+            vec!["jobs", "list"],
+            vec!["jobs", "status", "latest"],
+            vec!["step", "show", "ocr", "latest"],
+            vec!["text", "born2021"],
+            vec!["show", "born2021"],
+            vec!["search", "printing"],
+        ] {
+            let o = recto(&ctx, &args);
+            assert!(o.status.success(), "{label}: {args:?}: {}", stderr(&o));
+        }
+        let (_server, base) = serve(&ctx, &[]);
+        let port = port_of(&base);
+        for path in [
+            "/".to_owned(),
+            format!("/job/{job}"),
+            "/doc/born2021".to_owned(),
+            "/search?q=printing".to_owned(),
+        ] {
+            let (code, body) = get(port, &path);
+            assert_eq!(code, 200, "{label}: {path}: {body}");
+        }
+        let mut after = BTreeMap::new();
+        contents(data, &mut after);
+        let changed: Vec<&PathBuf> = before
+            .keys()
+            .chain(after.keys())
+            .filter(|p| before.get(*p) != after.get(*p))
+            .collect();
+        assert!(changed.is_empty(), "{label}: reading changed {changed:?}");
+    };
+    let internal = data.join(".recto");
+    std::fs::remove_file(internal.join("index.sqlite")).unwrap();
+    std::fs::remove_dir_all(data.join("analytics/job_registry")).unwrap();
+    reads("index-less");
+    std::fs::write(internal.join("dirty"), "a save was in progress\n").unwrap();
+    reads("dirty");
 }

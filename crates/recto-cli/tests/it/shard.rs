@@ -474,7 +474,10 @@ fn shard_flags_are_checked() {
 
 /// `SLURM_CONF` of the one-node cluster, started by `scripts/slurm.sh`
 /// when it is not running (it installs Debian's packages when missing).
-fn slurm() -> Vec<(&'static str, String)> {
+fn slurm() -> Option<Vec<(&'static str, String)>> {
+    if !recto_test_support::gated("RECTO_TEST_SLURM", "a one-node Slurm (root)") {
+        return None;
+    }
     static CONF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let conf = CONF.get_or_init(|| {
         let dir = repo_root().join("target/slurm");
@@ -492,7 +495,7 @@ fn slurm() -> Vec<(&'static str, String)> {
         );
         dir.join("slurm.conf").display().to_string()
     });
-    vec![("SLURM_CONF", conf.clone())]
+    Some(vec![("SLURM_CONF", conf.clone())])
 }
 
 fn submit(
@@ -547,7 +550,9 @@ fn sbatch(env: &[(&str, String)], args: &[&str]) -> String {
 
 #[test]
 fn slurm_array_of_four_shards_ocrs_forty_pages_like_one_machine() {
-    let env = slurm();
+    let Some(env) = slurm() else {
+        return;
+    };
     let ctx = TestContext::new();
     let keys = books(&ctx, 4, 10);
     upload(&ctx);
@@ -580,7 +585,9 @@ fn slurm_array_of_four_shards_ocrs_forty_pages_like_one_machine() {
 
 #[test]
 fn slurm_cancelled_shard_resubmitted_completes_with_nothing_done_twice() {
-    let env = slurm();
+    let Some(env) = slurm() else {
+        return;
+    };
     let ctx = TestContext::new();
     let keys = books(&ctx, 2, 30);
     upload(&ctx);
@@ -644,7 +651,9 @@ fn slurm_cancelled_shard_resubmitted_completes_with_nothing_done_twice() {
 
 #[test]
 fn slurm_shard_failing_on_a_broken_pdf_fails_that_citekey_only() {
-    let env = slurm();
+    let Some(env) = slurm() else {
+        return;
+    };
     let ctx = TestContext::new();
     let mut keys = books(&ctx, 2, 3);
     write_pdf(&ctx, "broken", BROKEN);

@@ -380,3 +380,65 @@ fn new_job_ids_are_unique_and_sorted() {
     let next = reg.new_job_id().unwrap();
     assert!(next > taken, "{next} after {taken}");
 }
+
+/// Every file under `dir` with its bytes.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_owned()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p.clone());
+                out.insert(p, Vec::new());
+            } else {
+                out.insert(p.clone(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_read_only_registry_answers_without_writing_and_refuses_writes() {
+    let ctx = TestContext::new();
+    let writer = Registry::open(ctx.data_dir());
+    spec_pipeline(&writer);
+    let job_id = job("2026-01-01_21-45-14");
+    let expected = writer.get_central_registry(&job_id).unwrap();
+    let status = serde_json::to_value(writer.get_job_pipeline_status(&job_id).unwrap()).unwrap();
+    drop(writer);
+    // No index, no registries, and a writer that died mid-save.
+    let data = ctx.data_dir();
+    std::fs::remove_file(data.join(".recto/index.sqlite")).unwrap();
+    std::fs::remove_dir_all(data.join("analytics/job_registry")).unwrap();
+    std::fs::write(data.join(".recto/dirty"), "a save was in progress\n").unwrap();
+    let before = tree(&data);
+    let reader = Registry::open(&data).read_only();
+    assert_eq!(reader.get_central_registry(&job_id).unwrap(), expected);
+    assert_eq!(
+        serde_json::to_value(reader.get_job_pipeline_status(&job_id).unwrap()).unwrap(),
+        status
+    );
+    assert_eq!(
+        reader.list_all_jobs(Some("ocr")).unwrap(),
+        vec![job_id.clone()]
+    );
+    assert_eq!(reader.job_holder("ocr", &job_id).unwrap(), None);
+    for e in [
+        reader.new_job_id().map(|_| ()).unwrap_err(),
+        reader
+            .save_step_metadata(&step("toc"), &job_id, json!({"status": "completed"}))
+            .map(|_| ())
+            .unwrap_err(),
+        reader.rebuild_central_registry().map(|_| ()).unwrap_err(),
+        reader.lock_job("ocr", &job_id).map(|_| ()).unwrap_err(),
+    ] {
+        assert!(matches!(e, Error::ReadOnly { .. }), "{e}");
+    }
+    assert_eq!(tree(&data), before, "a read-only registry wrote");
+    // A writer then repairs as before.
+    let writer = Registry::open(&data);
+    assert_eq!(writer.get_central_registry(&job_id).unwrap(), expected);
+    assert!(!data.join(".recto/dirty").exists());
+}
