@@ -265,6 +265,13 @@ def search(query: str, limit: int = 20, citekey: Optional[str] = None) -> List[D
 def get_toc(citekey: str) -> Dict[str, Any]:
     """A citekey's current table of contents: the ``toc.json`` of the
     newest TOC job that completed it."""
-    result = json.loads(_call(_native.step_result, _data_dir(), _pipeline(), "toc", citekey))
+    try:
+        result = json.loads(_call(_native.step_result, _data_dir(), _pipeline(), "toc", citekey))
+    except InvalidInputError:
+        raise
+    except RectoError as e:
+        raise JobNotFoundError(
+            f"{citekey} has no table of contents yet ({e}): run extract_toc([{citekey!r}])"
+        ) from None
     with open(os.path.join(result["dir"], "toc.json"), encoding="utf-8") as f:
         return json.load(f)
