@@ -147,11 +147,17 @@ def _recto_bin() -> str:
     return exe
 
 
+def _recto(argv: List[str], **kwargs: Any) -> "subprocess.CompletedProcess[str]":
+    """``recto ARGV`` on this data directory (``RECTO_DATA_DIR``, which a
+    ``--data-dir`` in ``argv`` overrides): the one way a step is run from here."""
+    env = dict(os.environ, RECTO_DATA_DIR=_data_dir())
+    return subprocess.run([_recto_bin(), *argv], env=env, text=True, **kwargs)
+
+
 def run_cli(argv: List[str]) -> int:
     """Run the ``recto`` command line (``argv`` without the program name) on
     this data directory; returns its exit code."""
-    env = dict(os.environ, RECTO_DATA_DIR=_data_dir())
-    return subprocess.run([_recto_bin(), *argv], env=env).returncode
+    return _recto(argv).returncode
 
 
 def get_text(citekey: str, pages: Any = None, job_id: Optional[str] = None) -> str:
@@ -179,11 +185,7 @@ def citekey_status(citekey: Optional[str] = None) -> Any:
 
 
 def _run_json(argv: List[str]) -> Dict[str, Any]:
-    proc = subprocess.run(
-        [_recto_bin(), "--data-dir", _data_dir(), *argv, "--json"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc = _recto([*argv, "--json"], stdout=subprocess.PIPE)
     code, out = proc.returncode, proc.stdout
     if code not in (0, 3) or not out.strip():
         raise RectoError(f"recto {' '.join(argv)} failed with exit code {code} (see stderr)")

@@ -47,10 +47,13 @@ pub fn citekey_text(
         None => None,
     };
     let result = ocr_result(registry, &key, job.as_ref())?;
-    let page_count = match read_page(&result.dir, 1)? {
-        Some(p) => p.page_count,
-        None => result.recorded_pages().unwrap_or(0),
-    };
+    // Page 1 says how many there are; read once, kept for the text.
+    let mut page_one = read_page(&result.dir, 1)?;
+    let page_count = page_one
+        .as_ref()
+        .map(|p| p.page_count)
+        .or(result.recorded_pages())
+        .unwrap_or(0);
     let (first, last) = pages.unwrap_or((1, page_count));
     if first == 0 || first > last || last > page_count {
         return Err(LibraryError::PageRange {
@@ -64,12 +67,12 @@ pub fn citekey_text(
     for n in first..=last {
         // A page that failed has no JSON: it is an empty page, so page N
         // stays the Nth (as in fulltext.txt).
-        out.push((
-            n,
+        let page = if n == 1 {
+            page_one.take()
+        } else {
             read_page(&result.dir, n)?
-                .map(|p| p.text)
-                .unwrap_or_default(),
-        ));
+        };
+        out.push((n, page.map(|p| p.text).unwrap_or_default()));
     }
     Ok(CitekeyText {
         citekey: citekey.to_owned(),

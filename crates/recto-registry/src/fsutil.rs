@@ -148,9 +148,7 @@ impl FileLock {
             Err(fs::TryLockError::Error(e)) => Err(Error::io(path, e)),
         }
     }
-}
 
-impl FileLock {
     /// Who holds the lock at `path` (its note), without creating or
     /// writing anything: `None` when the file is missing or nobody holds
     /// it. The probe takes a shared lock for an instant; a process that
@@ -170,9 +168,12 @@ impl FileLock {
             Err(fs::TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
-                Ok(Some(holder.trim().to_owned())
-                    .filter(|h| !h.is_empty())
-                    .or(Some("another process".into())))
+                let holder = holder.trim();
+                Ok(Some(if holder.is_empty() {
+                    "another process".to_owned()
+                } else {
+                    holder.to_owned()
+                }))
             }
             Err(fs::TryLockError::Error(e)) => Err(Error::io(path, e)),
         }

@@ -13,8 +13,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Error, Result};
-use crate::ids::JobId;
-use crate::ids::RecordKind;
+use crate::ids::{JobId, RecordKind};
 use crate::layout::Layout;
 use crate::record::{Record, read_record};
 use crate::trace::Lookup;
@@ -114,14 +113,7 @@ impl Index {
             Ok(idx) => idx,
             Err(_) => return Ok(None),
         };
-        let version: Option<i64> = idx
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .unwrap_or(None);
-        Ok((version == Some(INDEX_VERSION)).then_some(idx))
+        Ok((schema_version(&idx.conn) == Some(INDEX_VERSION)).then_some(idx))
     }
 
     fn connect(layout: &Layout) -> Result<Self> {
@@ -161,18 +153,14 @@ impl Index {
             return Ok(None);
         };
         let _ = conn.busy_timeout(Duration::from_secs(30));
-        let version: Option<i64> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .unwrap_or(None);
-        Ok((version == Some(INDEX_VERSION)).then(|| Index {
-            conn,
-            path: path.to_owned(),
-            layout: layout.clone(),
-            ino: Some(meta.ino()),
-        }))
+        Ok(
+            (schema_version(&conn) == Some(INDEX_VERSION)).then(|| Index {
+                conn,
+                path: path.to_owned(),
+                layout: layout.clone(),
+                ino: Some(meta.ino()),
+            }),
+        )
     }
 
     /// An index in memory built from `records`: what a read-only registry
@@ -597,6 +585,15 @@ impl Lookup for Index {
             .map_err(self.err())?;
         Ok(rows.iter().filter_map(|s| JobId::parse(s).ok()).collect())
     }
+}
+
+/// The index version `conn` was built with, when it says.
+fn schema_version(conn: &Connection) -> Option<i64> {
+    conn.query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
+        r.get(0)
+    })
+    .optional()
+    .unwrap_or(None)
 }
 
 /// Create the tables in `conn` and fill them with `records`.

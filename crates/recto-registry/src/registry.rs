@@ -155,11 +155,6 @@ impl Registry {
         self
     }
 
-    /// True when opened with [`Registry::read_only`].
-    pub fn is_read_only(&self) -> bool {
-        self.read_only
-    }
-
     fn writable(&self, what: &str) -> Result<()> {
         if self.read_only {
             return Err(Error::ReadOnly {
@@ -225,8 +220,8 @@ impl Registry {
 
     /// The index of a read-only registry: the one on disk when it is whole
     /// and up to date with the change log (opened read-only), else one
-    /// built in memory from the metadata, and built again when the log
-    /// grows. Writes nothing.
+    /// built in memory from the metadata once, which then replays the
+    /// change log like any other. Writes nothing under the data directory.
     fn index_to_read(&self) -> Result<MutexGuard<'_, Option<Index>>> {
         let mut guard = self.index.lock().unwrap_or_else(|p| p.into_inner());
         let log_len = changes::len(&self.layout);
@@ -252,9 +247,11 @@ impl Registry {
             self.catch_up(&mut guard)?;
             return Ok(guard);
         }
+        // One on disk opened read-only cannot replay the log: it serves only
+        // while it is current and up to date.
         if guard
             .as_ref()
-            .is_some_and(|i| !i.is_current() || i.log_offset() != log_len)
+            .is_some_and(|i| !i.is_in_memory() && (!i.is_current() || i.log_offset() != log_len))
         {
             *guard = None;
         }
@@ -264,6 +261,9 @@ impl Registry {
         if guard.is_none() {
             let (records, _) = scan(&self.layout);
             *guard = Some(Index::in_memory(&self.layout, &records, log_len)?);
+        }
+        if guard.as_ref().is_some_and(Index::is_in_memory) {
+            self.catch_up(&mut guard)?;
         }
         Ok(guard)
     }
@@ -283,7 +283,12 @@ impl Registry {
         if lines.contains(&Change::Rescan) {
             tracing::debug!("the change log asks for a rescan; rebuilding the index");
             let (records, _) = scan(&self.layout);
-            *slot = Some(Index::rebuild(&self.layout, &records, end)?);
+            // An index in memory (a reader's) is rebuilt where it is.
+            *slot = Some(if index.is_in_memory() {
+                Index::in_memory(&self.layout, &records, end)?
+            } else {
+                Index::rebuild(&self.layout, &records, end)?
+            });
             return Ok(());
         }
         for line in lines {

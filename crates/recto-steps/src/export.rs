@@ -15,7 +15,7 @@ use crate::StepError;
 use crate::harness::{self, Citekeys, Step};
 use crate::per_citekey::{self, Sharding, StepSpec};
 use crate::progress::Progress;
-use recto_library::{StepResult as OcrResult, ocr_result, step_result};
+use recto_library::{StepResult, ocr_result, step_result};
 
 /// The export step.
 #[derive(Debug)]
@@ -162,9 +162,9 @@ pub async fn run_export(
         &req.sharding,
         running,
         |key, job| Ok(ocr_result(registry, key, job)?),
-        |o: &OcrResult| &o.job_id,
+        |o: &StepResult| &o.job_id,
         |body: &ExportBody| PathBuf::from(&body.output_dir),
-        async |work: Vec<(Citekey, OcrResult)>, body: &ExportBody, job: &JobId| {
+        async |work: Vec<(Citekey, StepResult)>, body: &ExportBody, job: &JobId| {
             let output = PathBuf::from(&body.output_dir);
             let formats = &body.formats;
             // The searchable PDF starts from the source the OCR read,
@@ -219,7 +219,7 @@ pub async fn run_export(
 fn export_one(
     registry: &Registry,
     key: &Citekey,
-    ocr: &OcrResult,
+    ocr: &StepResult,
     source: Option<&Result<PathBuf, String>>,
     formats: &[Format],
     req: &ExportRequest,

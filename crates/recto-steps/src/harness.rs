@@ -117,12 +117,6 @@ pub fn read_metadata<B: for<'de> Deserialize<'de>>(
     })
 }
 
-/// Resolve what the user typed for a job of step `step`: `latest` is the
-/// newest job that recorded that step; an id must have recorded it.
-pub fn resolve_job(registry: &Registry, step: &str, given: &str) -> Result<JobId, StepError> {
-    Ok(recto_library::resolve_job(registry, step, given)?)
-}
-
 pub use recto_library::paths::output_dir;
 
 /// The name of the link, in each citekey's folder of a step, to the newest
@@ -261,7 +255,7 @@ pub fn gather_inputs<T>(
     job_of: impl Fn(&T) -> &JobId,
 ) -> Result<Inputs<T>, StepError> {
     let input_job = match input_job {
-        Some(j) => Some(resolve_job(registry, input, j)?),
+        Some(j) => Some(recto_library::resolve_job(registry, input, j)?),
         None => None,
     };
     let keys = select_citekeys(registry, selection, input, step, input_job.as_ref())?;

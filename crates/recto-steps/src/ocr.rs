@@ -516,7 +516,7 @@ pub(crate) fn plan(
     let Some(resume) = &req.resume else {
         return plan_new(registry, req).map(Ok);
     };
-    let job = harness::resolve_job(registry, Ocr::NAME, resume)?;
+    let job = recto_library::resolve_job(registry, Ocr::NAME, resume)?;
     let meta = registry.metadata_by_name(Ocr::NAME, job.as_str())?.1;
     let status = meta
         .get("status")
@@ -659,7 +659,7 @@ pub(crate) fn plan(
             reason: "no source_job_id".into(),
         })?;
     if let Some(v) = &req.source_job_id {
-        let given = harness::resolve_job(registry, "source", v)?;
+        let given = recto_library::resolve_job(registry, "source", v)?;
         differs("source_job_id", given.to_string(), source_job.to_string());
     }
     if !differences.is_empty() {
@@ -866,7 +866,7 @@ fn select(
     let named = req
         .source_job_id
         .as_deref()
-        .map(|s| harness::resolve_job(registry, "source", s))
+        .map(|s| recto_library::resolve_job(registry, "source", s))
         .transpose()?;
     let mut sources = BTreeMap::new();
     if let Some(job) = named {

@@ -20,7 +20,7 @@ use crate::StepError;
 use crate::harness::{self, Citekeys, Step};
 use crate::per_citekey::{self, Sharding, StepSpec};
 use crate::progress::Progress;
-use recto_library::{StepResult as OcrResult, ocr_result, step_result};
+use recto_library::{StepResult, ocr_result, step_result};
 
 /// The segmentation step.
 #[derive(Debug)]
@@ -112,11 +112,11 @@ pub async fn run_segment(
             let ocr = ocr_result(registry, key, ocr_job.as_ref())?;
             Ok((toc, ocr))
         },
-        |(toc, _): &(OcrResult, OcrResult)| &toc.job_id,
+        |(toc, _): &(StepResult, StepResult)| &toc.job_id,
         |body: &SegmentBody| PathBuf::from(&body.output_dir),
-        async |found: Vec<(Citekey, (OcrResult, OcrResult))>, body: &SegmentBody, job: &JobId| {
+        async |found: Vec<(Citekey, (StepResult, StepResult))>, body: &SegmentBody, job: &JobId| {
             let output = PathBuf::from(&body.output_dir);
-            let work: Vec<(Citekey, OcrResult, OcrResult)> =
+            let work: Vec<(Citekey, StepResult, StepResult)> =
                 found.into_iter().map(|(k, (t, o))| (k, t, o)).collect();
             let dictionaries = Dictionaries::new(&req.dictionaries);
             harness::map_citekeys(
@@ -152,8 +152,8 @@ impl Lexicon for Dict<'_> {
 /// Segment one citekey and write its files.
 fn segment_one(
     key: &Citekey,
-    toc_result: &OcrResult,
-    ocr: &OcrResult,
+    toc_result: &StepResult,
+    ocr: &StepResult,
     output: &Path,
     job: &JobId,
     dictionaries: &Dictionaries,

@@ -261,7 +261,7 @@ fn begin_sync<'r>(
 fn resolve(registry: &Registry, req: &SyncRequest) -> Result<Resolved, StepError> {
     let step = StepName::parse(&req.step)?;
     let sync_step = StepName::parse(&format!("sync_{step}"))?;
-    let job = harness::resolve_job(registry, step.as_str(), &req.job)?;
+    let job = recto_library::resolve_job(registry, step.as_str(), &req.job)?;
     let step_meta = registry.get_step_metadata(&step, &job)?;
     let status = step_meta
         .get("status")

@@ -20,7 +20,7 @@ use crate::StepError;
 use crate::harness::{self, Citekeys, Step};
 use crate::per_citekey::{self, Sharding, StepSpec};
 use crate::progress::Progress;
-use recto_library::{StepResult as OcrResult, ocr_result};
+use recto_library::{StepResult, ocr_result};
 
 /// The TOC step.
 #[derive(Debug)]
@@ -89,7 +89,7 @@ pub type TocOutcome = harness::StepOutcome;
 /// One citekey's input, found before the work.
 struct Planned {
     key: Citekey,
-    ocr: OcrResult,
+    ocr: StepResult,
     pdf: Result<PathBuf, String>,
 }
 
@@ -116,9 +116,9 @@ pub async fn run_toc(
         &req.sharding,
         running,
         |key, job| Ok(ocr_result(registry, key, job)?),
-        |o: &OcrResult| &o.job_id,
+        |o: &StepResult| &o.job_id,
         |body: &TocBody| PathBuf::from(&body.output_dir),
-        async |found: Vec<(Citekey, OcrResult)>, body: &TocBody, job: &JobId| {
+        async |found: Vec<(Citekey, StepResult)>, body: &TocBody, job: &JobId| {
             // Source PDFs, for their outline and labels; a PDF that cannot
             // be had leaves the pages to speak alone (a warning, not a
             // failure).

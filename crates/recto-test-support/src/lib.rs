@@ -100,6 +100,33 @@ pub fn encrypted_pdf(pdf: &[u8], password: &str) -> Vec<u8> {
     std::fs::read(&dst).expect("read")
 }
 
+/// Every file and folder under `dir` with its bytes (a symlink: its
+/// target, not followed; a folder: nothing), to show that something wrote
+/// nothing.
+pub fn tree_bytes(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_owned()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let p = e.path();
+            let m = std::fs::symlink_metadata(&p).expect("metadata");
+            let bytes = if m.is_symlink() {
+                std::fs::read_link(&p)
+                    .expect("link")
+                    .into_os_string()
+                    .into_encoded_bytes()
+            } else if m.is_dir() {
+                todo.push(p.clone());
+                Vec::new()
+            } else {
+                std::fs::read(&p).expect("read")
+            };
+            out.insert(p, bytes);
+        }
+    }
+    out
+}
+
 /// Whether the tests that need `what` (a service `scripts/test.sh` sets
 /// up: Garage, Slurm, Chromium) run: only when `var` is `1`, so `cargo
 /// test` alone is hermetic (it never installs, builds or starts a

@@ -455,18 +455,11 @@ async fn viewer(
     let toc = result("toc").and_then(|t| t.toc());
     let segments = result("segmentation").and_then(|s| s.segments());
     let read = |n: usize| -> Option<PageJson> {
-        std::fs::read(ocr.dir.join(format!("page_{n:04}.json")))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
+        recto_library::pages::read_page(&ocr.dir, n).ok().flatten()
     };
     // The page count from the OCR record; page 1's JSON only without one.
-    let count = match ocr
-        .entry
-        .as_ref()
-        .and_then(|e| e.get("pages"))
-        .and_then(Value::as_u64)
-    {
-        Some(n) => n as usize,
+    let count = match ocr.recorded_pages() {
+        Some(n) => n,
         None => match read(1) {
             Some(p) => p.page_count,
             None => return not_found("this citekey has no page JSON"),
@@ -743,10 +736,11 @@ async fn image(
     }
 }
 
-/// `path` with symlinks resolved, when that is inside `root`.
+/// `path` with symlinks resolved, when that is inside `root` (the
+/// library's check, which every recorded folder goes through too).
 fn inside(root: &Path, path: &Path) -> Option<PathBuf> {
     let real = path.canonicalize().ok()?;
-    real.starts_with(root).then_some(real)
+    recto_library::paths::inside(root, &real).then_some(real)
 }
 
 fn url_encode(s: &str) -> String {

@@ -411,24 +411,6 @@ fn the_viewer_has_contents_segments_and_printed_labels() {
     drop(child);
 }
 
-/// Every file under `dir`, `.recto` included, with its bytes (a symlink:
-/// its target).
-fn contents(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        let m = std::fs::symlink_metadata(&p).unwrap();
-        if m.is_symlink() {
-            let target = std::fs::read_link(&p).unwrap();
-            out.insert(p, target.into_os_string().into_encoded_bytes());
-        } else if m.is_dir() {
-            out.insert(p.clone(), Vec::new());
-            contents(&p, out);
-        } else {
-            out.insert(p.clone(), std::fs::read(&p).unwrap());
-        }
-    }
-}
-
 /// The read side (the web app, `status`, `jobs`, `step show`, `text`,
 /// `show`, `search`) on a data directory whose derived files are missing
 /// (no index, no registries) and then on one a writer died in the middle
@@ -440,8 +422,7 @@ fn reading_writes_nothing_even_on_a_dirty_or_index_less_data_dir() {
     let job = library(&ctx);
     let data = &ctx.data_dir();
     let reads = |label: &str| {
-        let mut before = BTreeMap::new();
-        contents(data, &mut before);
+        let before = recto_test_support::tree_bytes(data);
         let o = recto(&ctx, &["status"]);
         assert!(stdout(&o).contains("born2021"), "{label}: {}", stderr(&o));
         let o = recto(&ctx, &["jobs", "show", &job]);
@@ -470,8 +451,7 @@ fn reading_writes_nothing_even_on_a_dirty_or_index_less_data_dir() {
             let (code, body) = get(port, &path);
             assert_eq!(code, 200, "{label}: {path}: {body}");
         }
-        let mut after = BTreeMap::new();
-        contents(data, &mut after);
+        let after = recto_test_support::tree_bytes(data);
         let changed: Vec<&PathBuf> = before
             .keys()
             .chain(after.keys())

@@ -381,24 +381,6 @@ fn new_job_ids_are_unique_and_sorted() {
     assert!(next > taken, "{next} after {taken}");
 }
 
-/// Every file under `dir` with its bytes.
-fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut todo = vec![dir.to_owned()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                todo.push(p.clone());
-                out.insert(p, Vec::new());
-            } else {
-                out.insert(p.clone(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn a_read_only_registry_answers_without_writing_and_refuses_writes() {
     let ctx = TestContext::new();
@@ -413,7 +395,7 @@ fn a_read_only_registry_answers_without_writing_and_refuses_writes() {
     std::fs::remove_file(data.join(".recto/index.sqlite")).unwrap();
     std::fs::remove_dir_all(data.join("analytics/job_registry")).unwrap();
     std::fs::write(data.join(".recto/dirty"), "a save was in progress\n").unwrap();
-    let before = tree(&data);
+    let before = recto_test_support::tree_bytes(&data);
     let reader = Registry::open(&data).read_only();
     assert_eq!(reader.get_central_registry(&job_id).unwrap(), expected);
     assert_eq!(
@@ -436,9 +418,19 @@ fn a_read_only_registry_answers_without_writing_and_refuses_writes() {
     ] {
         assert!(matches!(e, Error::ReadOnly { .. }), "{e}");
     }
-    assert_eq!(tree(&data), before, "a read-only registry wrote");
-    // A writer then repairs as before.
+    assert_eq!(
+        recto_test_support::tree_bytes(&data),
+        before,
+        "a read-only registry wrote"
+    );
+    // A writer then repairs as before, and the reader's index in memory
+    // sees what it saves next.
     let writer = Registry::open(&data);
     assert_eq!(writer.get_central_registry(&job_id).unwrap(), expected);
     assert!(!data.join(".recto/dirty").exists());
+    let toc = job("2026-01-02_10-00-00");
+    writer
+        .save_step_metadata(&step("toc"), &toc, json!({"status": "completed"}))
+        .unwrap();
+    assert_eq!(reader.list_all_jobs(Some("toc")).unwrap(), vec![toc]);
 }
