@@ -39,6 +39,8 @@ __all__ = [
     "new_job_id",
     "run_cli",
     "extract_toc",
+    "segment",
+    "export",
     "get_toc",
     "index",
     "search",
@@ -222,6 +224,23 @@ def sync_ocr(job_id: str = "latest", *, skip_images: bool = False,
     return _run_json(argv + list(extra or []))
 
 
+def _citekey_step(command: str, citekeys: Optional[List[str]], pending: bool,
+                  input_flag: str, input_job_id: Optional[str],
+                  extra: List[str]) -> Dict[str, Any]:
+    """Any step on recto's one driver: ``citekeys``, or the pending ones,
+    or all with the input step's result; returns its ``--json``."""
+    argv = [command]
+    if citekeys:
+        argv += ["--citekeys", ",".join(citekeys)]
+    elif pending:
+        argv.append("--pending")
+    else:
+        argv.append("--all")
+    if input_job_id:
+        argv += [input_flag, input_job_id]
+    return _run_json(argv + extra)
+
+
 def extract_toc(citekeys: Optional[List[str]] = None, *, pending: bool = False,
                 ocr_job_id: Optional[str] = None,
                 extra: Optional[List[str]] = None) -> Dict[str, Any]:
@@ -229,17 +248,29 @@ def extract_toc(citekeys: Optional[List[str]] = None, *, pending: bool = False,
     whose table of contents is pending (``pending=True``), or on all with an
     OCR result (neither); returns the job id, status, ``per_citekey``
     results and ``failures``. Each citekey's ``toc.json`` is in the folder
-    its result names (``dir``)."""
-    argv = ["toc"]
-    if citekeys:
-        argv += ["--citekeys", ",".join(citekeys)]
-    elif pending:
-        argv.append("--pending")
-    else:
-        argv.append("--all")
-    if ocr_job_id:
-        argv += ["--ocr-job-id", ocr_job_id]
-    return _run_json(argv + list(extra or []))
+    its result names (``dir``, relative to the data directory)."""
+    return _citekey_step("toc", citekeys, pending, "--ocr-job-id", ocr_job_id,
+                         list(extra or []))
+
+
+def segment(citekeys: Optional[List[str]] = None, *, pending: bool = False,
+            toc_job_id: Optional[str] = None,
+            extra: Optional[List[str]] = None) -> Dict[str, Any]:
+    """Run the segmentation step (``recto segment``): units, line roles and
+    clean Markdown per unit, from each citekey's table of contents; returns
+    what :func:`extract_toc` returns, for segmentation."""
+    return _citekey_step("segment", citekeys, pending, "--toc-job-id", toc_job_id,
+                         list(extra or []))
+
+
+def export(formats: List[str], citekeys: Optional[List[str]] = None, *,
+           pending: bool = False, ocr_job_id: Optional[str] = None,
+           extra: Optional[List[str]] = None) -> Dict[str, Any]:
+    """Run the export step (``recto export``) in ``formats`` (``pdf``,
+    ``txt``, ``md``, ``hocr``, ``alto``); each citekey's files are listed
+    in its ``per_citekey`` entry (``files``, in ``dir``)."""
+    return _citekey_step("export", citekeys, pending, "--ocr-job-id", ocr_job_id,
+                         ["--format", ",".join(formats), *(extra or [])])
 
 
 def index(citekeys: Optional[List[str]] = None, *, rebuild: bool = False) -> Dict[str, Any]:

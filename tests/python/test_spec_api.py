@@ -186,6 +186,16 @@ def test_extract_toc_script_and_api(workdir):
     assert result["per_citekey"]["short2021"]["entries"] == 3
     with pytest.raises(Exception, match="no table of contents"):
         get_toc("nobody1999")
+    # Every step has its entry point: segmentation from that table of
+    # contents, export from the OCR result; paths relative to the data dir.
+    from recto import export, segment
+    seg = segment(["short2021"])
+    assert seg["status"] == "completed", seg
+    assert seg["per_citekey"]["short2021"]["units"] >= 3
+    out = export(["txt", "md"], ["short2021"])
+    entry = out["per_citekey"]["short2021"]
+    assert sorted(entry["files"]) == ["short2021.md", "short2021.txt"]
+    assert "Beginnings" in (Path("data") / entry["dir"] / "short2021.md").read_text()
 
 
 def test_hocr_and_alto_exports_read_back_with_an_xml_parser(workdir):

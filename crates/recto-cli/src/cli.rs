@@ -289,8 +289,8 @@ impl WhichCitekeys {
     pub fn sharding(
         &self,
         extra: &ShardArgs,
-    ) -> Result<recto_steps::per_citekey::Sharding, crate::commands::CliError> {
-        use recto_steps::per_citekey::Sharding;
+    ) -> Result<recto_steps::driver::Sharding, crate::commands::CliError> {
+        use recto_steps::driver::Sharding;
         if let Some(job) = &self.finalize {
             return parse_job(job).map(Sharding::Merge);
         }

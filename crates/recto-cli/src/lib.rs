@@ -131,13 +131,11 @@ fn report_interrupt(runs: &[(String, recto_registry::JobId)]) {
         let resume = match step.as_str() {
             "ocr" => format!("recto ocr --resume {job}"),
             "source" => "run the same `recto upload` again (stored files are skipped)".to_owned(),
-            "toc" => "run `recto toc --pending`".to_owned(),
-            "segmentation" => "run `recto segment --pending`".to_owned(),
             s if s.starts_with("sync_") => format!(
                 "run the same sync again (recto sync --step {} --job-id {job})",
                 &s[5..]
             ),
-            _ => format!("run it again for job {job}"),
+            s => format!("run `recto {} --pending`", commands::command_of(s)),
         };
         eprintln!("  {step} job {job} is recorded as interrupted; to finish it: {resume}");
     }

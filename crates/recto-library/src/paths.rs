@@ -22,10 +22,27 @@ pub fn output_dir(base: &Path, citekey: &Citekey, job: &JobId) -> PathBuf {
     base.join(citekey.file_stem()).join(job.as_str())
 }
 
+/// The name of the link, in each citekey's folder of a step, to the newest
+/// completed result: `data/analytics/ocr/<citekey>/current/`.
+pub const CURRENT: &str = "current";
+
 /// `dir` as a record stores it: relative to the data directory `root` when
 /// it lies inside it, else as given.
 pub fn recorded_form(root: &Path, dir: &Path) -> String {
     dir.strip_prefix(root).unwrap_or(dir).display().to_string()
+}
+
+/// The output folder a step's record names (`output_dir`): relative to the
+/// data directory `root` (new records); or as given: absolute (an output
+/// folder the user chose), or relative to the working directory in records
+/// older than that rule, read from their `analytics` component on when
+/// the working directory differs.
+pub fn output_base(root: &Path, recorded: &str) -> PathBuf {
+    let given = Path::new(recorded);
+    if given.is_absolute() {
+        return given.to_owned();
+    }
+    resolve_recorded(root, recorded).unwrap_or_else(|| root.join(given))
 }
 
 /// The folder `recorded` names, inside the data directory `root`; `None`

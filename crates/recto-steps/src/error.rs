@@ -100,6 +100,52 @@ pub enum StepError {
     Slurm(String),
 }
 
+/// Why one citekey of a step failed. The step goes on with the others;
+/// the record keeps the message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CitekeyError {
+    /// Its input (a result of another step, a page) could not be read.
+    #[error(transparent)]
+    Library(#[from] recto_library::LibraryError),
+
+    #[error(transparent)]
+    Registry(#[from] recto_registry::Error),
+
+    /// Its source PDF could not be had.
+    /// Shared: one fetch failure may be reported for several formats.
+    #[error("the source PDF: {0}")]
+    Source(#[source] std::sync::Arc<crate::fetch::SourceError>),
+
+    #[error(transparent)]
+    Ocr(#[from] recto_ocr::OcrError),
+
+    #[error(transparent)]
+    Write(#[from] recto_fs::FsError),
+
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file that is there but is not what it should be.
+    #[error("{}: {reason}", .path.display())]
+    BadFile { path: PathBuf, reason: String },
+}
+
+impl CitekeyError {
+    /// The step that has no result for the citekey, when that is why it
+    /// failed (run that step first).
+    pub fn missing_result(&self) -> Option<&str> {
+        match self {
+            CitekeyError::Library(recto_library::LibraryError::NoResult { step, .. }) => Some(step),
+            _ => None,
+        }
+    }
+}
+
 fn describe_holders(holders: &[(String, Vec<String>)]) -> String {
     holders
         .iter()

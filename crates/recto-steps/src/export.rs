@@ -6,25 +6,17 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use recto_page::PageJson;
 use recto_registry::{Citekey, JobId, Registry};
 use serde::{Deserialize, Serialize};
 
 use crate::StepError;
-use crate::harness::{self, Citekeys, Step};
-use crate::per_citekey::{self, Sharding, StepSpec};
-use crate::progress::Progress;
-use recto_library::{StepResult, ocr_result, step_result};
-
-/// The export step.
-#[derive(Debug)]
-pub struct ExportStep;
-
-impl Step for ExportStep {
-    const NAME: &'static str = "export";
-    const INPUT: Option<&'static str> = Some("ocr");
-}
+use crate::driver::{CitekeyStep, Target};
+use crate::error::CitekeyError;
+use crate::fetch::{self, SourceError};
+use recto_library::{LibraryError, StepResult, ocr_result, step_result};
 
 /// A format recto exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -65,17 +57,13 @@ impl Format {
     }
 }
 
-/// Which citekeys a job takes (the harness's selection).
-pub use crate::harness::Selection as ExportSelection;
-
-#[derive(Debug, Clone)]
-pub struct ExportRequest {
-    pub selection: ExportSelection,
+/// The export step: how to write what the job's formats ask for. The
+/// formats are the job's (its body), so a shard writes what its job was
+/// planned with.
+#[derive(Debug, Clone, Default)]
+pub struct ExportStep {
+    /// The formats of a new job.
     pub formats: Vec<Format>,
-    /// An OCR job id or `latest`; by default each citekey's newest result.
-    pub ocr_job: Option<String>,
-    /// `data/analytics/export` by default.
-    pub output: Option<PathBuf>,
     /// Where sources fetched from an S3 store are kept (searchable PDFs).
     pub cache_dir: PathBuf,
     /// The password of encrypted sources.
@@ -88,9 +76,19 @@ pub struct ExportRequest {
     pub rotate_pages: bool,
     /// Show pages recto levelled to read them level in the searchable PDF.
     pub deskew_pages: bool,
-    /// Whole, or one job in shards (docs/scale.md); a shard writes the
-    /// formats and into the folder its job recorded.
-    pub sharding: Sharding,
+}
+
+impl ExportStep {
+    /// Refuse a new job without a format.
+    pub fn check(&self) -> Result<(), StepError> {
+        if self.formats.is_empty() {
+            return Err(StepError::InvalidSetting {
+                name: "format".into(),
+                reason: "no format given".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// One citekey's result, in the step metadata.
@@ -114,121 +112,95 @@ pub struct ExportCitekey {
     pub bookmarks_from: Option<String>,
 }
 
-/// What an export job records besides the common header.
+/// What an export job records besides the common header, `output_dir`
+/// and `per_citekey`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ExportBody {
     pub formats: Vec<Format>,
-    pub output_dir: String,
-    #[serde(default)]
-    pub per_citekey: BTreeMap<String, ExportCitekey>,
 }
 
-/// What a run did.
-pub type ExportOutcome = harness::StepOutcome;
+/// One citekey's input: its OCR result, and its source PDF once fetched
+/// (only when the job writes a searchable PDF).
+#[derive(Debug)]
+pub struct ExportInput {
+    ocr: StepResult,
+    pdf: Result<PathBuf, Arc<SourceError>>,
+}
 
-/// Run the export step.
-pub async fn run_export(
-    registry: &Registry,
-    req: ExportRequest,
-    progress: &dyn Progress,
-) -> Result<ExportOutcome, StepError> {
-    if req.formats.is_empty() {
-        return Err(StepError::InvalidSetting {
-            name: "format".into(),
-            reason: "no format given".into(),
-        });
+impl CitekeyStep for ExportStep {
+    const NAME: &'static str = "export";
+    const INPUT: &'static str = "ocr";
+    const NOTHING: &'static str = "no citekey has an OCR result without an export";
+    type Input = ExportInput;
+    type Entry = ExportCitekey;
+    type Body = ExportBody;
+
+    fn body(&self) -> ExportBody {
+        let mut formats = self.formats.clone();
+        formats.sort();
+        formats.dedup();
+        ExportBody { formats }
     }
-    let output = req
-        .output
-        .clone()
-        .unwrap_or_else(|| harness::default_output_base::<ExportStep>(registry));
-    let mut formats = req.formats.clone();
-    formats.sort();
-    formats.dedup();
-    let running = ExportBody {
-        formats,
-        output_dir: output.display().to_string(),
-        ..ExportBody::default()
-    };
-    per_citekey::run(
-        registry,
-        StepSpec {
-            step: ExportStep::NAME,
-            input: "ocr",
-            selection: &req.selection,
-            input_job: req.ocr_job.as_deref(),
-            nothing: "no citekey has an OCR result without an export",
-        },
-        &req.sharding,
-        running,
-        |key, job| Ok(ocr_result(registry, key, job)?),
-        |o: &StepResult| &o.job_id,
-        |body: &ExportBody| PathBuf::from(&body.output_dir),
-        async |work: Vec<(Citekey, StepResult)>, body: &ExportBody, job: &JobId| {
-            let output = PathBuf::from(&body.output_dir);
-            let formats = &body.formats;
-            // The searchable PDF starts from the source the OCR read,
-            // verified against its checksum; without it that citekey fails
-            // alone.
-            let mut stores = BTreeMap::new();
-            let mut planned = Vec::with_capacity(work.len());
-            for (key, ocr) in work {
-                let pdf = if formats.contains(&Format::Pdf) {
-                    Some(
-                        crate::ocr::source_pdf(registry, &key, &ocr, &mut stores, &req.cache_dir)
-                            .await,
-                    )
-                } else {
-                    None
-                };
-                planned.push((key, ocr, pdf));
-            }
-            harness::map_citekeys(
-                progress,
-                "export",
-                &planned,
-                |(key, _, _)| key,
-                |(key, ocr, pdf)| {
-                    export_one(
-                        registry,
-                        key,
-                        ocr,
-                        pdf.as_ref(),
-                        formats,
-                        &req,
-                        &output,
-                        job,
-                    )
-                },
-            )
-        },
-        |body: &mut ExportBody, results, failures, list, _seconds| {
-            let done = harness::collect_results(results, &mut body.per_citekey, failures);
-            let citekeys = Citekeys::new(list.to_vec())
-                .count("successful", list.len() - failures.len())
-                .count("failed", failures.len());
-            (citekeys, done)
-        },
-    )
-    .await
+
+    fn lookup(
+        &self,
+        registry: &Registry,
+        key: &Citekey,
+        job: Option<&JobId>,
+    ) -> Result<ExportInput, LibraryError> {
+        Ok(ExportInput {
+            ocr: ocr_result(registry, key, job)?,
+            pdf: Err(Arc::new(SourceError::NotFetched)),
+        })
+    }
+
+    fn input_job(input: &ExportInput) -> &JobId {
+        &input.ocr.job_id
+    }
+
+    /// The searchable PDF starts from the source the OCR read, verified
+    /// against its checksum; without it that citekey fails alone.
+    async fn prepare(
+        &self,
+        registry: &Registry,
+        body: &ExportBody,
+        found: &mut [(Citekey, ExportInput)],
+    ) {
+        if !body.formats.contains(&Format::Pdf) {
+            return;
+        }
+        let mut stores = BTreeMap::new();
+        for (key, input) in found {
+            input.pdf = fetch::source_pdf(registry, key, &input.ocr, &mut stores, &self.cache_dir)
+                .await
+                .map_err(Arc::new);
+        }
+    }
+
+    fn work(
+        &self,
+        key: &Citekey,
+        input: &ExportInput,
+        body: &ExportBody,
+        target: &Target<'_>,
+    ) -> Result<ExportCitekey, CitekeyError> {
+        export_one(self, key, input, &body.formats, target)
+    }
 }
 
 /// Export one citekey in every format; files are written to a temporary
 /// name and renamed into place, so no reader sees a partial file.
-#[allow(clippy::too_many_arguments)]
 fn export_one(
-    registry: &Registry,
+    req: &ExportStep,
     key: &Citekey,
-    ocr: &StepResult,
-    source: Option<&Result<PathBuf, String>>,
+    input: &ExportInput,
     formats: &[Format],
-    req: &ExportRequest,
-    output: &Path,
-    job: &JobId,
-) -> Result<ExportCitekey, String> {
+    target: &Target<'_>,
+) -> Result<ExportCitekey, CitekeyError> {
+    let ocr = &input.ocr;
+    let registry = target.registry();
     let pages = read_pages(&ocr.dir, ocr.recorded_pages())?;
-    let dir = harness::output_dir(output, key, job);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dir = target.dir(key)?;
     let mut files = BTreeMap::new();
     let mut markdown_from = None;
     let mut pdf = None;
@@ -236,10 +208,9 @@ fn export_one(
     for &f in formats {
         let text = match f {
             Format::Pdf => {
-                let source = match source {
-                    Some(Ok(path)) => path,
-                    Some(Err(why)) => return Err(format!("the source PDF: {why}")),
-                    None => return Err("the source PDF was not fetched".into()),
+                let source = match &input.pdf {
+                    Ok(path) => path,
+                    Err(why) => return Err(CitekeyError::Source(Arc::clone(why))),
                 };
                 let (marks, from) = if req.bookmarks {
                     toc_bookmarks(registry, key)
@@ -268,7 +239,7 @@ fn export_one(
                     Ok(r) => r,
                     Err(e) => {
                         let _ = std::fs::remove_file(&tmp);
-                        return Err(e.to_string());
+                        return Err(e.into());
                     }
                 };
                 if report.bookmarks_added > 0 {
@@ -302,13 +273,12 @@ fn export_one(
             &dir.join(&name),
             text.as_bytes(),
             recto_fs::Durability::Renamed,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         files.insert(name, text.len() as u64);
     }
     Ok(ExportCitekey {
         source_job_id: ocr.job_id.to_string(),
-        dir: dir.display().to_string(),
+        dir: target.recorded(&dir),
         pages: pages.len(),
         files,
         markdown_from,
@@ -345,10 +315,9 @@ fn toc_bookmarks(
 
 /// Every page JSON of a result, in order (a page without JSON, one that
 /// failed, is `None`).
-fn read_pages(dir: &Path, recorded: Option<usize>) -> Result<Vec<Option<PageJson>>, String> {
+fn read_pages(dir: &Path, recorded: Option<usize>) -> Result<Vec<Option<PageJson>>, LibraryError> {
     let mut pages = Vec::new();
-    recto_library::pages::for_each_page(dir, recorded, None, |_, p| pages.push(p))
-        .map_err(|e| e.to_string())?;
+    recto_library::pages::for_each_page(dir, recorded, None, |_, p| pages.push(p))?;
     Ok(pages)
 }
 

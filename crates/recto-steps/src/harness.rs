@@ -25,7 +25,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::StepError;
-use crate::progress::Progress;
 
 /// What a step declares about itself.
 pub trait Step {
@@ -119,9 +118,7 @@ pub fn read_metadata<B: for<'de> Deserialize<'de>>(
 
 pub use recto_library::paths::output_dir;
 
-/// The name of the link, in each citekey's folder of a step, to the newest
-/// completed result: `data/analytics/ocr/<citekey>/current/`.
-pub const CURRENT: &str = "current";
+pub use recto_library::paths::CURRENT;
 
 /// Point `<base>/<citekey>/current` at `job`'s folder (a relative symlink,
 /// replaced atomically), unless it already points at a newer job: resuming
@@ -158,29 +155,6 @@ pub struct StepOutcome {
     pub job_id: JobId,
     pub metadata: Map<String, Value>,
     pub failures: BTreeMap<String, String>,
-}
-
-/// Sort a step's per-citekey results into its `per_citekey` map and its
-/// `failures` (each failure logged); returns the citekeys that succeeded.
-pub fn collect_results<T>(
-    results: Vec<(Citekey, Result<T, String>)>,
-    per_citekey: &mut BTreeMap<String, T>,
-    failures: &mut BTreeMap<String, String>,
-) -> Vec<Citekey> {
-    let mut done = Vec::new();
-    for (key, r) in results {
-        match r {
-            Ok(c) => {
-                per_citekey.insert(key.as_str().to_owned(), c);
-                done.push(key);
-            }
-            Err(why) => {
-                tracing::warn!("{key}: {why}");
-                failures.insert(key.as_str().to_owned(), why);
-            }
-        }
-    }
-    done
 }
 
 /// `pages` a second over `seconds`, to a tenth.
@@ -226,88 +200,6 @@ pub fn finish_with_results<B: Serialize>(
         metadata,
         failures,
     })
-}
-
-/// What a per-citekey step reads: the citekeys selected, the input found
-/// for each (those without one are `failures`), and the job to record as
-/// `source_job_id`: the input job given, else the newest one read.
-#[derive(Debug)]
-pub struct Inputs<T> {
-    pub keys: Vec<Citekey>,
-    pub found: Vec<(Citekey, T)>,
-    pub failures: BTreeMap<String, String>,
-    pub source_job: Option<JobId>,
-}
-
-/// Select the citekeys of a step `step` reading step `input` (of
-/// `input_job`, an id or `latest`, when given) and look up each one's
-/// input with `lookup`; `nothing` says what is missing when no citekey is
-/// selected. `job_of` names the job an input was read from.
-#[allow(clippy::too_many_arguments)]
-pub fn gather_inputs<T>(
-    registry: &Registry,
-    selection: &Selection,
-    input: &str,
-    step: &str,
-    input_job: Option<&str>,
-    nothing: &str,
-    lookup: impl Fn(&Citekey, Option<&JobId>) -> Result<T, StepError>,
-    job_of: impl Fn(&T) -> &JobId,
-) -> Result<Inputs<T>, StepError> {
-    let input_job = match input_job {
-        Some(j) => Some(recto_library::resolve_job(registry, input, j)?),
-        None => None,
-    };
-    let keys = select_citekeys(registry, selection, input, step, input_job.as_ref())?;
-    if keys.is_empty() {
-        return Err(StepError::NothingToDo {
-            what: nothing.to_owned(),
-        });
-    }
-    let mut failures = BTreeMap::new();
-    let mut found = Vec::new();
-    for key in &keys {
-        match lookup(key, input_job.as_ref()) {
-            Ok(t) => found.push((key.clone(), t)),
-            Err(e) => {
-                tracing::warn!("{key}: {e}");
-                failures.insert(key.as_str().to_owned(), e.to_string());
-            }
-        }
-    }
-    let source_job = input_job.or_else(|| found.iter().map(|(_, t)| job_of(t).clone()).max());
-    Ok(Inputs {
-        keys,
-        found,
-        failures,
-        source_job,
-    })
-}
-
-/// Run `work` on every item in parallel (rayon, outside the async
-/// runtime's worker), reporting each citekey to `progress` as it ends:
-/// the per-citekey loop of the steps that read another step's results.
-pub fn map_citekeys<W: Sync, T: Send>(
-    progress: &dyn Progress,
-    label: &str,
-    items: &[W],
-    key: impl Fn(&W) -> &Citekey + Sync,
-    work: impl Fn(&W) -> Result<T, String> + Sync,
-) -> Vec<(Citekey, Result<T, String>)> {
-    use rayon::prelude::*;
-    progress.begin(label, items.len() as u64, None);
-    let results = tokio::task::block_in_place(|| {
-        items
-            .par_iter()
-            .map(|w| {
-                let r = work(w);
-                progress.item_done(key(w).as_str(), r.is_ok());
-                (key(w).clone(), r)
-            })
-            .collect()
-    });
-    progress.end();
-    results
 }
 
 /// Which citekeys a step that reads another step's results takes.

@@ -3,16 +3,17 @@
 //! contents, and the sync of a step's results. Every step runs on the shared [`harness`]; steps
 //! report progress through [`Progress`] and never print.
 
+pub mod driver;
 mod error;
 pub mod export;
+pub mod fetch;
 pub mod harness;
 pub mod hashcache;
 pub mod ocr;
-pub mod per_citekey;
 pub mod progress;
 pub mod search;
 pub mod segment;
-pub mod shard;
+
 pub mod sharding;
 pub mod slurm;
 pub mod sources;
@@ -20,6 +21,6 @@ pub mod sync;
 pub mod toc;
 pub mod upload;
 
-pub use error::StepError;
+pub use error::{CitekeyError, StepError};
 pub use progress::{NoProgress, Progress};
 pub use recto_store::error_chain;

@@ -7,7 +7,7 @@
 //! is the TOC job read (the newest, when citekeys come from several).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use recto_ocr::lexicon::{Dictionaries, Hunspell};
 use recto_registry::{Citekey, JobId, Registry};
@@ -16,33 +16,25 @@ use recto_toc::{PageView, Toc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::StepError;
-use crate::harness::{self, Citekeys, Step};
-use crate::per_citekey::{self, Sharding, StepSpec};
-use crate::progress::Progress;
-use recto_library::{StepResult, ocr_result, step_result};
+use crate::driver::{CitekeyStep, Target};
+use crate::error::CitekeyError;
+use crate::harness;
+use recto_library::{LibraryError, StepResult, ocr_result, step_result};
 
-/// The segmentation step.
+/// The segmentation step, with the dictionaries that decide line-end
+/// hyphens.
 #[derive(Debug)]
-pub struct SegmentStep;
-
-impl Step for SegmentStep {
-    const NAME: &'static str = "segmentation";
-    const INPUT: Option<&'static str> = Some("toc");
+pub struct SegmentStep {
+    dictionaries: Dictionaries,
 }
 
-/// Which citekeys a job takes (the harness's selection).
-pub use crate::harness::Selection as SegmentSelection;
-
-#[derive(Debug, Clone)]
-pub struct SegmentRequest {
-    pub selection: SegmentSelection,
-    /// A TOC job id or `latest`; by default each citekey's newest.
-    pub toc_job: Option<String>,
-    /// Where the Hunspell dictionaries are (`/usr/share/hunspell`).
-    pub dictionaries: PathBuf,
-    /// Whole, or one job in shards (docs/scale.md).
-    pub sharding: Sharding,
+impl SegmentStep {
+    /// With the Hunspell dictionaries of `dir` (`/usr/share/hunspell`).
+    pub fn new(dictionaries: &Path) -> Self {
+        SegmentStep {
+            dictionaries: Dictionaries::new(dictionaries),
+        }
+    }
 }
 
 /// One citekey's result, in the step metadata.
@@ -64,80 +56,75 @@ pub struct SegmentCitekey {
     pub dictionary: Option<String>,
 }
 
-/// What a segmentation job records besides the common header.
+/// What a segmentation job records besides the common header,
+/// `output_dir` and `per_citekey`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SegmentBody {
-    pub output_dir: String,
-    #[serde(default)]
-    pub per_citekey: BTreeMap<String, SegmentCitekey>,
     #[serde(default)]
     pub pages_per_second: f64,
 }
 
-/// What a run did.
-pub type SegmentOutcome = harness::StepOutcome;
+/// One citekey's input: its table of contents and the OCR result it was
+/// read from.
+#[derive(Debug)]
+pub struct SegmentInput {
+    toc: StepResult,
+    ocr: StepResult,
+}
 
-/// Run the segmentation step.
-pub async fn run_segment(
-    registry: &Registry,
-    req: SegmentRequest,
-    progress: &dyn Progress,
-) -> Result<SegmentOutcome, StepError> {
-    let output = harness::default_output_base::<SegmentStep>(registry);
-    let running = SegmentBody {
-        output_dir: output.display().to_string(),
-        ..SegmentBody::default()
-    };
-    per_citekey::run(
-        registry,
-        StepSpec {
-            step: SegmentStep::NAME,
-            input: "toc",
-            selection: &req.selection,
-            input_job: req.toc_job.as_deref(),
-            nothing: "no citekey has a table of contents without a segmentation",
-        },
-        &req.sharding,
-        running,
-        // Each citekey's table of contents, and the OCR result it was read from.
-        |key, job| {
-            let toc = step_result(registry, "toc", key, job)?;
-            let ocr_job = toc
-                .entry
-                .as_ref()
-                .and_then(|e| e.get("source_job_id"))
-                .and_then(Value::as_str)
-                .map(JobId::parse)
-                .transpose()?;
-            let ocr = ocr_result(registry, key, ocr_job.as_ref())?;
-            Ok((toc, ocr))
-        },
-        |(toc, _): &(StepResult, StepResult)| &toc.job_id,
-        |body: &SegmentBody| PathBuf::from(&body.output_dir),
-        async |found: Vec<(Citekey, (StepResult, StepResult))>, body: &SegmentBody, job: &JobId| {
-            let output = PathBuf::from(&body.output_dir);
-            let work: Vec<(Citekey, StepResult, StepResult)> =
-                found.into_iter().map(|(k, (t, o))| (k, t, o)).collect();
-            let dictionaries = Dictionaries::new(&req.dictionaries);
-            harness::map_citekeys(
-                progress,
-                "segmentation",
-                &work,
-                |(key, _, _)| key,
-                |(key, toc, ocr)| segment_one(key, toc, ocr, &output, job, &dictionaries),
-            )
-        },
-        |body: &mut SegmentBody, results, failures, list, seconds| {
-            let done = harness::collect_results(results, &mut body.per_citekey, failures);
-            let pages = body.per_citekey.values().map(|c| c.pages).sum();
-            body.pages_per_second = harness::per_second(pages, seconds);
-            let citekeys = Citekeys::new(list.to_vec())
-                .count("successful", list.len() - failures.len())
-                .count("failed", failures.len());
-            (citekeys, done)
-        },
-    )
-    .await
+impl CitekeyStep for SegmentStep {
+    const NAME: &'static str = "segmentation";
+    const INPUT: &'static str = "toc";
+    const NOTHING: &'static str = "no citekey has a table of contents without a segmentation";
+    type Input = SegmentInput;
+    type Entry = SegmentCitekey;
+    type Body = SegmentBody;
+
+    fn body(&self) -> SegmentBody {
+        SegmentBody::default()
+    }
+
+    fn lookup(
+        &self,
+        registry: &Registry,
+        key: &Citekey,
+        job: Option<&JobId>,
+    ) -> Result<SegmentInput, LibraryError> {
+        let toc = step_result(registry, "toc", key, job)?;
+        let ocr_job = toc
+            .entry
+            .as_ref()
+            .and_then(|e| e.get("source_job_id"))
+            .and_then(Value::as_str)
+            .map(JobId::parse)
+            .transpose()?;
+        let ocr = ocr_result(registry, key, ocr_job.as_ref())?;
+        Ok(SegmentInput { toc, ocr })
+    }
+
+    fn input_job(input: &SegmentInput) -> &JobId {
+        &input.toc.job_id
+    }
+
+    fn work(
+        &self,
+        key: &Citekey,
+        input: &SegmentInput,
+        _: &SegmentBody,
+        target: &Target<'_>,
+    ) -> Result<SegmentCitekey, CitekeyError> {
+        segment_one(key, input, target, &self.dictionaries)
+    }
+
+    fn summarise(
+        body: &mut SegmentBody,
+        entries: &BTreeMap<String, SegmentCitekey>,
+        seconds: f64,
+    ) -> Vec<(&'static str, usize)> {
+        let pages = entries.values().map(|c| c.pages).sum();
+        body.pages_per_second = harness::per_second(pages, seconds);
+        Vec::new()
+    }
 }
 
 /// A Hunspell dictionary as the segmenter's lexicon.
@@ -152,17 +139,20 @@ impl Lexicon for Dict<'_> {
 /// Segment one citekey and write its files.
 fn segment_one(
     key: &Citekey,
-    toc_result: &StepResult,
-    ocr: &StepResult,
-    output: &Path,
-    job: &JobId,
+    input: &SegmentInput,
+    target: &Target<'_>,
     dictionaries: &Dictionaries,
-) -> Result<SegmentCitekey, String> {
+) -> Result<SegmentCitekey, CitekeyError> {
+    let (toc_result, ocr) = (&input.toc, &input.ocr);
     let toc_path = toc_result.dir.join("toc.json");
-    let toc: Toc = serde_json::from_slice(
-        &std::fs::read(&toc_path).map_err(|e| format!("{}: {e}", toc_path.display()))?,
-    )
-    .map_err(|e| format!("{}: not a toc.json: {e}", toc_path.display()))?;
+    let bytes = std::fs::read(&toc_path).map_err(|source| CitekeyError::Io {
+        path: toc_path.clone(),
+        source,
+    })?;
+    let toc: Toc = serde_json::from_slice(&bytes).map_err(|e| CitekeyError::BadFile {
+        path: toc_path.clone(),
+        reason: format!("not a toc.json: {e}"),
+    })?;
     let (pages, languages) = read_pages(&ocr.dir, toc.page_count)?;
     let sample: Vec<String> = pages
         .iter()
@@ -184,11 +174,9 @@ fn segment_one(
             .unwrap_or(&NoLexicon),
     };
     let out = segment(&input);
-    let dir = harness::output_dir(output, key, job);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dir = target.dir(key)?;
     let write = |name: &str, bytes: &[u8]| {
         recto_fs::write_atomic(&dir.join(name), bytes, recto_fs::Durability::Renamed)
-            .map_err(|e| e.to_string())
     };
     for (unit, md) in out.segments.units.iter().zip(&out.units_markdown) {
         write(&unit.file, md.as_bytes())?;
@@ -202,7 +190,7 @@ fn segment_one(
     Ok(SegmentCitekey {
         source_job_id: toc_result.job_id.to_string(),
         ocr_job_id: ocr.job_id.to_string(),
-        dir: dir.display().to_string(),
+        dir: target.recorded(&dir),
         pages: out.segments.page_count,
         units: out.segments.units.len(),
         lines: c.lines.clone(),
@@ -215,7 +203,7 @@ fn segment_one(
 
 /// Every page as segmentation reads it (rows in reading order; a page
 /// without JSON is an empty page), and the OCR languages.
-fn read_pages(dir: &Path, page_count: usize) -> Result<(Vec<PageView>, String), String> {
+fn read_pages(dir: &Path, page_count: usize) -> Result<(Vec<PageView>, String), LibraryError> {
     let mut pages = Vec::with_capacity(page_count);
     let mut languages = String::new();
     recto_library::pages::for_each_page(dir, None, Some(page_count), |n, p| match p {
@@ -226,7 +214,6 @@ fn read_pages(dir: &Path, page_count: usize) -> Result<(Vec<PageView>, String), 
             pages.push(PageView::from_page_in_reading_order(&p));
         }
         None => pages.push(PageView::empty(n)),
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
     Ok((pages, languages))
 }

@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::StepError;
+use crate::fetch::recorded_store;
 use crate::harness::{self, Citekeys, Start, StepRun};
 use crate::hashcache::HashCache;
-use crate::ocr::recorded_store;
 use crate::progress::Progress;
 use recto_store::error_chain;
 
@@ -303,7 +303,7 @@ fn resolve(registry: &Registry, req: &SyncRequest) -> Result<Resolved, StepError
     let output = step_meta
         .get("output_dir")
         .and_then(Value::as_str)
-        .map(PathBuf::from)
+        .map(|d| recto_library::paths::output_base(registry.data_dir(), d))
         .unwrap_or_else(|| registry.layout().step_dir(&step));
     let keys: Vec<Citekey> = step_meta
         .get("citekeys")

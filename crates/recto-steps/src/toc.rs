@@ -9,41 +9,24 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use recto_registry::{Citekey, JobId, Registry};
-use recto_store::Store;
-use recto_toc::{OutlineItem, PageView, Toc, TocInput, build_toc};
+use recto_toc::{OutlineItem, PageView, Toc, build_toc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::StepError;
-use crate::harness::{self, Citekeys, Step};
-use crate::per_citekey::{self, Sharding, StepSpec};
-use crate::progress::Progress;
-use recto_library::{StepResult, ocr_result};
+use crate::driver::{CitekeyStep, Target};
+use crate::error::CitekeyError;
+use crate::fetch::{self, SourceError};
+use crate::harness;
+use recto_library::{LibraryError, StepResult, ocr_result};
 
-/// The TOC step.
+/// The TOC step: where cached source PDFs are kept.
 #[derive(Debug)]
-pub struct TocStep;
-
-impl Step for TocStep {
-    const NAME: &'static str = "toc";
-    const INPUT: Option<&'static str> = Some("ocr");
-}
-
-/// Which citekeys a TOC job takes (the harness's selection).
-pub use crate::harness::Selection as TocSelection;
-
-#[derive(Debug, Clone)]
-pub struct TocRequest {
-    pub selection: TocSelection,
-    /// An OCR job id or `latest`; by default each citekey's newest OCR
-    /// result.
-    pub ocr_job: Option<String>,
+pub struct TocStep {
     /// Where fetched source PDFs are kept (content-addressed).
     pub cache_dir: PathBuf,
-    /// Whole, or one job in shards (docs/scale.md).
-    pub sharding: Sharding,
 }
 
 /// One citekey's result, in the step metadata.
@@ -73,88 +56,86 @@ pub struct TocCitekey {
     pub sha256: Option<String>,
 }
 
-/// What a TOC job records besides the common header.
+/// What a TOC job records besides the common header, `output_dir` and
+/// `per_citekey`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TocBody {
-    pub output_dir: String,
-    #[serde(default)]
-    pub per_citekey: BTreeMap<String, TocCitekey>,
     #[serde(default)]
     pub pages_per_second: f64,
 }
 
-/// What a run did.
-pub type TocOutcome = harness::StepOutcome;
-
-/// One citekey's input, found before the work.
-struct Planned {
-    key: Citekey,
+/// One citekey's input: its OCR result, and its source PDF once fetched
+/// (a PDF that cannot be had leaves the pages to speak alone: a warning,
+/// not a failure).
+#[derive(Debug)]
+pub struct TocInput {
     ocr: StepResult,
-    pdf: Result<PathBuf, String>,
+    pdf: Result<PathBuf, Arc<SourceError>>,
 }
 
-/// Run the TOC step.
-pub async fn run_toc(
-    registry: &Registry,
-    req: TocRequest,
-    progress: &dyn Progress,
-) -> Result<TocOutcome, StepError> {
-    let output = harness::default_output_base::<TocStep>(registry);
-    let running = TocBody {
-        output_dir: output.display().to_string(),
-        ..TocBody::default()
-    };
-    per_citekey::run(
-        registry,
-        StepSpec {
-            step: TocStep::NAME,
-            input: "ocr",
-            selection: &req.selection,
-            input_job: req.ocr_job.as_deref(),
-            nothing: "no citekey has an OCR result without a table of contents",
-        },
-        &req.sharding,
-        running,
-        |key, job| Ok(ocr_result(registry, key, job)?),
-        |o: &StepResult| &o.job_id,
-        |body: &TocBody| PathBuf::from(&body.output_dir),
-        async |found: Vec<(Citekey, StepResult)>, body: &TocBody, job: &JobId| {
-            // Source PDFs, for their outline and labels; a PDF that cannot
-            // be had leaves the pages to speak alone (a warning, not a
-            // failure).
-            let output = PathBuf::from(&body.output_dir);
-            let mut stores: BTreeMap<String, Store> = BTreeMap::new();
-            let mut work = Vec::new();
-            for (key, ocr) in found {
-                let pdf =
-                    crate::ocr::source_pdf(registry, &key, &ocr, &mut stores, &req.cache_dir).await;
-                work.push(Planned { key, ocr, pdf });
-            }
-            harness::map_citekeys(
-                progress,
-                "toc",
-                &work,
-                |w| &w.key,
-                |w| toc_one(w, &output, job),
-            )
-        },
-        |body: &mut TocBody, results, failures, list, seconds| {
-            let done = harness::collect_results(results, &mut body.per_citekey, failures);
-            let pages = body.per_citekey.values().map(|c| c.pages).sum();
-            body.pages_per_second = harness::per_second(pages, seconds);
-            let with_entries = body.per_citekey.values().filter(|c| c.entries > 0).count();
-            let citekeys = Citekeys::new(list.to_vec())
-                .count("successful", list.len() - failures.len())
-                .count("with_entries", with_entries)
-                .count("failed", failures.len());
-            (citekeys, done)
-        },
-    )
-    .await
+impl CitekeyStep for TocStep {
+    const NAME: &'static str = "toc";
+    const INPUT: &'static str = "ocr";
+    const NOTHING: &'static str = "no citekey has an OCR result without a table of contents";
+    type Input = TocInput;
+    type Entry = TocCitekey;
+    type Body = TocBody;
+
+    fn body(&self) -> TocBody {
+        TocBody::default()
+    }
+
+    fn lookup(
+        &self,
+        registry: &Registry,
+        key: &Citekey,
+        job: Option<&JobId>,
+    ) -> Result<TocInput, LibraryError> {
+        Ok(TocInput {
+            ocr: ocr_result(registry, key, job)?,
+            pdf: Err(Arc::new(SourceError::NotFetched)),
+        })
+    }
+
+    fn input_job(input: &TocInput) -> &JobId {
+        &input.ocr.job_id
+    }
+
+    async fn prepare(&self, registry: &Registry, _: &TocBody, found: &mut [(Citekey, TocInput)]) {
+        let mut stores = BTreeMap::new();
+        for (key, input) in found {
+            input.pdf = fetch::source_pdf(registry, key, &input.ocr, &mut stores, &self.cache_dir)
+                .await
+                .map_err(Arc::new);
+        }
+    }
+
+    fn work(
+        &self,
+        key: &Citekey,
+        input: &TocInput,
+        _: &TocBody,
+        target: &Target<'_>,
+    ) -> Result<TocCitekey, CitekeyError> {
+        toc_one(key, input, target)
+    }
+
+    fn summarise(
+        body: &mut TocBody,
+        entries: &BTreeMap<String, TocCitekey>,
+        seconds: f64,
+    ) -> Vec<(&'static str, usize)> {
+        let pages = entries.values().map(|c| c.pages).sum();
+        body.pages_per_second = harness::per_second(pages, seconds);
+        vec![(
+            "with_entries",
+            entries.values().filter(|c| c.entries > 0).count(),
+        )]
+    }
 }
 
 /// Read one citekey's pages and PDF, build and write its table of contents.
-fn toc_one(w: &Planned, output: &Path, job: &JobId) -> Result<TocCitekey, String> {
+fn toc_one(key: &Citekey, w: &TocInput, target: &Target<'_>) -> Result<TocCitekey, CitekeyError> {
     let (pages, page_count) = read_pages(&w.ocr.dir, w.ocr.recorded_pages())?;
     let mut warnings = Vec::new();
     let (outline, pdf_labels) = match &w.pdf {
@@ -190,8 +171,8 @@ fn toc_one(w: &Planned, output: &Path, job: &JobId) -> Result<TocCitekey, String
             (Vec::new(), None)
         }
     };
-    let input = TocInput {
-        citekey: w.key.as_str().to_owned(),
+    let input = recto_toc::TocInput {
+        citekey: key.as_str().to_owned(),
         pages,
         outline: outline
             .into_iter()
@@ -205,17 +186,15 @@ fn toc_one(w: &Planned, output: &Path, job: &JobId) -> Result<TocCitekey, String
     };
     let mut toc: Toc = build_toc(&input);
     toc.warnings.splice(0..0, warnings);
-    let dir = harness::output_dir(output, &w.key, job);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dir = target.dir(key)?;
     let bytes = serde_json::to_vec_pretty(&toc).expect("toc serialises");
-    recto_fs::write_atomic(&dir.join("toc.json"), &bytes, recto_fs::Durability::Renamed)
-        .map_err(|e| e.to_string())?;
+    recto_fs::write_atomic(&dir.join("toc.json"), &bytes, recto_fs::Durability::Renamed)?;
     for warning in &toc.warnings {
-        tracing::info!("{}: {warning}", w.key);
+        tracing::info!("{key}: {warning}");
     }
     Ok(TocCitekey {
         source_job_id: w.ocr.job_id.to_string(),
-        dir: dir.display().to_string(),
+        dir: target.recorded(&dir),
         pages: page_count,
         entries: toc.entries.len(),
         source: toc.source.clone(),
@@ -239,11 +218,10 @@ fn toc_one(w: &Planned, output: &Path, job: &JobId) -> Result<TocCitekey, String
 
 /// Every page of an OCR result as the TOC reads it (a page without JSON
 /// is an empty page).
-fn read_pages(dir: &Path, recorded: Option<usize>) -> Result<(Vec<PageView>, usize), String> {
+fn read_pages(dir: &Path, recorded: Option<usize>) -> Result<(Vec<PageView>, usize), LibraryError> {
     let mut pages = Vec::new();
     let count = recto_library::pages::for_each_page(dir, recorded, None, |n, p| {
         pages.push(p.map_or_else(|| PageView::empty(n), |p| PageView::from_page(&p)));
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
     Ok((pages, count))
 }

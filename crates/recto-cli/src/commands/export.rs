@@ -1,54 +1,45 @@
 //! `recto export`: the export step.
 
-use recto_steps::export::{ExportRequest, Format, run_export};
-use serde_json::Value;
+use recto_steps::driver::Request;
+use recto_steps::export::{ExportCitekey, ExportStep, Format};
 
 use super::Outcome;
+use super::citekey_step::{self, Printing, Report};
 use crate::cli::ExportArgs;
 use crate::config::Config;
-use crate::progress::CliProgress;
 
 pub fn run(args: ExportArgs, config: &Config) -> anyhow::Result<Outcome> {
-    let registry = config.registry();
     let formats = args
         .format
         .iter()
         .map(|f| Format::parse(f.trim()))
         .collect::<Result<Vec<_>, _>>()?;
-    let selection = args.which.selection();
-    let req = ExportRequest {
-        selection,
+    let step = ExportStep {
         formats,
-        ocr_job: args.ocr_job_id.clone(),
-        output: args.out.clone(),
         cache_dir: config.data_dir.join("cache").join("sources"),
-        sharding: args.which.sharding(&args.sharding)?,
         password: args.password.clone(),
         decrypt: args.decrypt,
         bookmarks: !args.no_bookmarks,
         rotate_pages: !args.no_rotate_pages,
         deskew_pages: !args.no_deskew_pages,
     };
-    let progress = CliProgress::new(args.quiet || args.json, "citekeys");
-    let rt = super::runtime()?;
-    let out = rt.block_on(run_export(&registry, req, &progress))?;
-    super::report_per_citekey(
-        "export",
-        &out,
-        args.json,
-        args.quiet,
-        |key, why| {
-            why.contains("has no ocr result")
-                .then(|| format!("run `recto ocr --citekeys {key}` first"))
-        },
-        |key, c| {
-            let dir = c.get("dir").and_then(Value::as_str).unwrap_or("?");
-            let files: Vec<String> = c
-                .get("files")
-                .and_then(Value::as_object)
-                .map(|f| f.keys().cloned().collect())
-                .unwrap_or_default();
-            format!("{key}: {} in {dir}", files.join(", "))
-        },
-    )
+    step.check()?;
+    let req = Request {
+        selection: args.which.selection(),
+        input_job: args.ocr_job_id.clone(),
+        sharding: args.which.sharding(&args.sharding)?,
+        output: args.out.clone(),
+    };
+    let printing = Printing {
+        json: args.json,
+        quiet: args.quiet,
+    };
+    citekey_step::run(&step, &req, printing, config)
+}
+
+impl Report for ExportStep {
+    fn line(key: &str, c: &ExportCitekey) -> String {
+        let files: Vec<&str> = c.files.keys().map(String::as_str).collect();
+        format!("{key}: {} in {}", files.join(", "), c.dir)
+    }
 }

@@ -81,12 +81,12 @@ fn status(reg: &Registry, job: &str, json: bool) -> anyhow::Result<()> {
     let job = reg.resolve_job(job)?;
     let st = reg.get_job_pipeline_status(&job)?;
     // A job run by shards: each shard's state, pages and Slurm task.
-    let shards = recto_steps::shard::status(reg, &job)?;
+    let shards = recto_steps::ocr::shard::status(reg, &job)?;
     // The later steps' shards, by citekey.
     let mut step_shards = std::collections::BTreeMap::new();
     for s in &st.steps {
         if s.step != "ocr"
-            && let Some(v) = recto_steps::per_citekey::status(reg, &s.step, &job)?
+            && let Some(v) = recto_steps::driver::status(reg, &s.step, &job)?
         {
             step_shards.insert(s.step.clone(), v);
         }

@@ -16,7 +16,7 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
     if let Some(job) = &args.finalize {
         let job = registry.resolve_job(job)?;
         let rt = super::runtime()?;
-        let outcome = rt.block_on(recto_steps::shard::finalize(&registry, &job))?;
+        let outcome = rt.block_on(recto_steps::ocr::shard::finalize(&registry, &job))?;
         return report(outcome, &args);
     }
     if let Some(shard) = &args.shard {
@@ -25,7 +25,7 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
     let req = request(&args, config)?;
     if let Some(n) = args.shards {
         let rt = super::runtime()?;
-        let (job, plan) = rt.block_on(recto_steps::shard::plan_sharded(&registry, &req, n))?;
+        let (job, plan) = rt.block_on(recto_steps::ocr::shard::plan_sharded(&registry, &req, n))?;
         print_plan(&job, &plan, args.json, args.quiet)?;
         return Ok(Outcome::Success);
     }
@@ -261,7 +261,7 @@ fn run_shard(args: &OcrArgs, shard: &str, config: &Config) -> anyhow::Result<Out
     let (i, n) = crate::cli::parse_shard(shard)?;
     let registry = config.registry();
     let job = recto_registry::JobId::parse(args.job_id.as_deref().unwrap_or_default())?;
-    let req = recto_steps::shard::ShardRequest {
+    let req = recto_steps::ocr::shard::ShardRequest {
         workers: args.workers,
         password: args.password.clone(),
         store: config.store(&args.store),
@@ -270,7 +270,7 @@ fn run_shard(args: &OcrArgs, shard: &str, config: &Config) -> anyhow::Result<Out
     let progress = CliProgress::new(args.quiet || args.json, "pages");
     let rt = super::runtime()?;
     crate::watch_interrupts(&rt);
-    let out = rt.block_on(recto_steps::shard::run_shard(
+    let out = rt.block_on(recto_steps::ocr::shard::run_shard(
         &registry, &job, i, n, &req, &progress,
     ))?;
     let last = out.record.runs.last();
@@ -323,7 +323,7 @@ fn run_shard(args: &OcrArgs, shard: &str, config: &Config) -> anyhow::Result<Out
 /// Print a sharded job's plan.
 pub fn print_plan(
     job: &recto_registry::JobId,
-    plan: &recto_steps::shard::ShardPlan,
+    plan: &recto_steps::ocr::shard::ShardPlan,
     json: bool,
     quiet: bool,
 ) -> anyhow::Result<()> {

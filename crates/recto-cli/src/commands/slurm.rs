@@ -1,6 +1,6 @@
 //! `recto slurm ocr`: one OCR job as a Slurm array and its finalize job.
 
-use recto_steps::shard::{self, SlurmIds};
+use recto_steps::ocr::shard::{self, SlurmIds};
 use recto_steps::slurm::{self, SlurmOptions};
 
 use super::{CliError, Outcome};

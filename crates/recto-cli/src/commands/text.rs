@@ -70,7 +70,8 @@ pub fn show(citekey: &str, json_out: bool, config: &Config) -> anyhow::Result<Ou
             )
             .into();
         } else if let Some(out) = meta.get("output_dir").and_then(Value::as_str) {
-            item["dir"] = recto_steps::harness::output_dir(out.as_ref(), &key, &job)
+            let base = recto_library::paths::output_base(reg.data_dir(), out);
+            item["dir"] = recto_library::paths::output_dir(&base, &key, &job)
                 .display()
                 .to_string()
                 .into();
@@ -87,7 +88,7 @@ pub fn show(citekey: &str, json_out: bool, config: &Config) -> anyhow::Result<Ou
             let link = s
                 .path()
                 .join(key.file_stem())
-                .join(recto_steps::harness::CURRENT);
+                .join(recto_library::paths::CURRENT);
             if let Ok(target) = std::fs::read_link(&link) {
                 let name = s.file_name().to_string_lossy().into_owned();
                 if RecordKind::from_user(&name).is_ok() {

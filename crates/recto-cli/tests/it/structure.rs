@@ -248,9 +248,7 @@ const STILL_OVER: &[&str] = &[
     "crates/recto-toc/src/lib.rs",
     "crates/recto-cli/src/cli.rs",
     "crates/recto-cli/tests/it/shard.rs",
-    "crates/recto-steps/src/shard.rs",
     "crates/recto-cli/tests/it/searchable.rs",
-    "crates/recto-steps/src/ocr.rs",
     "crates/recto-ocr/src/run.rs",
 ];
 

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+mod driver;
+
 use recto_registry::{Registry, Status};
 use recto_steps::harness::{Citekeys, Start, Step, StepRun};
 use recto_steps::ocr::{OcrOptions, OcrOutcome, OcrRequest, run_ocr};

@@ -1,0 +1,138 @@
+//! How the CLI runs and reports any step on the steps' one driver
+//! (`recto_steps::driver`): one run, one report from the typed outcome,
+//! one hint for a citekey whose input step has no result. A step's command
+//! module builds the step and its request from its flags and says how a
+//! citekey's entry reads as a line.
+
+use recto_steps::driver::{self, CitekeyStep, Request};
+
+use super::Outcome;
+use crate::config::Config;
+use crate::progress::CliProgress;
+
+/// A step as the CLI reports it.
+pub trait Report: CitekeyStep {
+    /// One line about a citekey's result.
+    fn line(key: &str, entry: &Self::Entry) -> String;
+}
+
+/// What every step command prints: `--json` or a line per citekey.
+#[derive(Debug, Clone, Copy)]
+pub struct Printing {
+    pub json: bool,
+    pub quiet: bool,
+}
+
+/// Run `step` as `req` says, report it, and say how it ended.
+pub fn run<S: Report>(
+    step: &S,
+    req: &Request,
+    printing: Printing,
+    config: &Config,
+) -> anyhow::Result<Outcome> {
+    let registry = config.registry();
+    let progress = CliProgress::new(printing.quiet || printing.json, "citekeys");
+    let rt = super::runtime()?;
+    crate::watch_interrupts(&rt);
+    let out = rt.block_on(driver::run(&registry, step, req, &progress))?;
+    report(&out, printing)
+}
+
+/// The steps a citekey needs before `step` can read it, when `missing` has
+/// no result for it: `missing` and the steps after it up to `step`'s input.
+fn to_run_first(missing: &str, input: &str) -> Vec<&'static str> {
+    const ORDER: [&str; 3] = ["ocr", "toc", "segmentation"];
+    let from = ORDER.iter().position(|s| *s == missing);
+    let to = ORDER.iter().position(|s| *s == input);
+    match (from, to) {
+        (Some(a), Some(b)) if a <= b => ORDER[a..=b].to_vec(),
+        _ => ORDER.iter().copied().filter(|s| *s == missing).collect(),
+    }
+}
+
+/// The hint for a citekey that failed because `missing` has no result.
+pub fn run_first_hint(key: &str, missing: &str, input: &str) -> Option<String> {
+    let steps = to_run_first(missing, input);
+    if steps.is_empty() {
+        return None;
+    }
+    let commands: Vec<String> = steps
+        .iter()
+        .map(|s| format!("`recto {} --citekeys {key}`", super::command_of(s)))
+        .collect();
+    Some(format!("run {} first", commands.join(", then ")))
+}
+
+fn report<S: Report>(out: &driver::Outcome<S>, printing: Printing) -> anyhow::Result<Outcome> {
+    for (key, f) in &out.failures {
+        tracing::error!("{key}: {}", f.message);
+        if let Some(h) = f
+            .missing
+            .as_deref()
+            .and_then(|m| run_first_hint(key, m, S::INPUT))
+        {
+            tracing::error!("hint: {h}");
+        }
+    }
+    let per = &out.recorded.per_citekey;
+    if printing.json {
+        let failures: std::collections::BTreeMap<&String, &String> =
+            out.failures.iter().map(|(k, f)| (k, &f.message)).collect();
+        crate::output::json(&serde_json::json!({
+            "job_id": out.job_id.as_str(),
+            "status": out.metadata.get("status"),
+            "source_job_id": out.metadata.get("source_job_id"),
+            "per_citekey": per,
+            "failures": failures,
+        }))?;
+    } else if !printing.quiet {
+        for (key, entry) in per {
+            crate::output::line(S::line(key, entry))?;
+        }
+        crate::output::line(format!(
+            "{} job {}: {} citekeys, {} failed",
+            S::NAME,
+            out.job_id,
+            per.len() + out.failures.len(),
+            out.failures.len()
+        ))?;
+    }
+    if out.failures.is_empty() {
+        Ok(Outcome::Success)
+    } else if per.is_empty() {
+        anyhow::bail!(
+            "{} job {} failed: no citekey could be read ({})",
+            S::NAME,
+            out.job_id,
+            out.failures
+                .iter()
+                .map(|(k, f)| format!("{k}: {}", f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    } else {
+        Ok(Outcome::Partial)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_input_names_every_step_to_run_in_order() {
+        assert_eq!(
+            run_first_hint("k", "ocr", "toc").unwrap(),
+            "run `recto ocr --citekeys k`, then `recto toc --citekeys k` first"
+        );
+        assert_eq!(
+            run_first_hint("k", "toc", "toc").unwrap(),
+            "run `recto toc --citekeys k` first"
+        );
+        assert_eq!(
+            run_first_hint("k", "ocr", "ocr").unwrap(),
+            "run `recto ocr --citekeys k` first"
+        );
+        assert_eq!(run_first_hint("k", "nothing", "ocr"), None);
+    }
+}

@@ -1,0 +1,136 @@
+//! The engine's reports into the job's typed record, and its page events
+//! as progress.
+
+use std::collections::BTreeMap;
+
+use recto_ocr::{DocReport, PageObserver};
+use recto_registry::{Citekey, JobId};
+
+use super::plan::Plan;
+use super::types::{CitekeyResult, OcrBody, OcrRunning, PageCounts, round2};
+use crate::harness::{self};
+use crate::progress::Progress;
+
+/// Turn the engine's reports (and the citekeys a resume kept) into the record.
+pub(crate) fn summarise(
+    plan: &Plan,
+    reports: &[DocReport],
+    failures: &mut BTreeMap<String, String>,
+    running: OcrRunning,
+    store_url: Option<String>,
+    job: &JobId,
+    seconds: f64,
+) -> OcrBody {
+    let mut pages = PageCounts::default();
+    let mut page_failures = BTreeMap::new();
+    let mut per_citekey = plan.kept.clone();
+    for kept in plan.kept.values() {
+        pages.total += kept.pages;
+        pages.text_layer += kept.text_layer;
+        pages.ocr += kept.ocr;
+    }
+    let mut resumed = 0;
+    let mut retry_seconds = 0.0;
+    for r in reports {
+        pages.total += r.page_count;
+        let mut pf = BTreeMap::new();
+        let (mut tl, mut oc, mut nt, mut confs) = (0, 0, 0, Vec::new());
+        for p in &r.pages {
+            match &p.result {
+                Ok(s) => {
+                    match s.source {
+                        recto_ocr::page::TextSource::TextLayer => tl += 1,
+                        recto_ocr::page::TextSource::Ocr => oc += 1,
+                        recto_ocr::page::TextSource::NoText => nt += 1,
+                    }
+                    resumed += usize::from(s.resumed);
+                    pages.retried += usize::from(s.retried);
+                    retry_seconds += s.retry_seconds;
+                    confs.extend(s.mean_confidence);
+                }
+                Err(why) => {
+                    pf.insert(p.page.to_string(), why.clone());
+                }
+            }
+        }
+        pages.text_layer += tl;
+        pages.ocr += oc;
+        pages.no_text += nt;
+        pages.failed += pf.len();
+        if let Some(e) = &r.error {
+            // Name the user's own file besides the stored copy.
+            let orig = plan
+                .sources
+                .get(&r.citekey)
+                .and_then(|j| plan.source_metas.get(j))
+                .and_then(|m| m.get("files")?.get(&r.citekey)?.as_str());
+            let e = match orig {
+                Some(o) => format!("{e} (uploaded from {o})"),
+                None => e.clone(),
+            };
+            failures.insert(r.citekey.clone(), e);
+        } else if !pf.is_empty() {
+            failures.insert(
+                r.citekey.clone(),
+                format!("{} of {} pages failed", pf.len(), r.page_count),
+            );
+            page_failures.insert(r.citekey.clone(), pf);
+        }
+        let mean = (!confs.is_empty())
+            .then(|| round2(f64::from(confs.iter().sum::<f32>()) / confs.len() as f64));
+        let dir = Citekey::parse(&r.citekey)
+            .map(|c| harness::output_dir(&plan.output, &c, job))
+            .unwrap_or_default();
+        per_citekey.insert(
+            r.citekey.clone(),
+            CitekeyResult {
+                pages: r.page_count,
+                text_layer: tl,
+                ocr: oc,
+                no_text: nt,
+                mean_confidence: mean,
+                dir: dir.display().to_string(),
+                source_job_id: plan.sources.get(&r.citekey).map(|j| j.to_string()),
+                sha256: plan
+                    .sources
+                    .get(&r.citekey)
+                    .and_then(|j| plan.source_metas.get(j))
+                    .and_then(|m| m.get("checksums")?.get(&r.citekey)?.as_str())
+                    .map(str::to_owned),
+                same_as: None,
+            },
+        );
+    }
+    pages.resumed = resumed;
+    let done_now = reports
+        .iter()
+        .flat_map(|r| &r.pages)
+        .filter(|p| p.result.is_ok())
+        .count()
+        - resumed;
+    OcrBody {
+        pages,
+        running,
+        page_failures,
+        per_citekey,
+        source_store: store_url,
+        pages_per_second: if seconds > 0.0 {
+            round2(done_now as f64 / seconds)
+        } else {
+            0.0
+        },
+        retry_seconds: round2(retry_seconds),
+    }
+}
+
+/// The engine's page events, as progress (shared with the shards).
+pub(crate) struct Observer<'a>(pub(crate) &'a dyn Progress);
+
+impl PageObserver for Observer<'_> {
+    fn begin(&self, total: u64) {
+        self.0.begin("ocr", total, None);
+    }
+    fn page_done(&self, citekey: &str, page: usize, ok: bool) {
+        self.0.item_done(&format!("{citekey} p{page}"), ok);
+    }
+}
