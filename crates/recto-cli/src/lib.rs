@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod output;
 mod progress;
+mod slurm;
 
 use clap::Parser;
 
@@ -239,6 +240,14 @@ fn hint(err: &anyhow::Error) -> Option<String> {
         StepError::Ocr(recto_ocr::OcrError::Language { .. }) => {
             "--lang takes Tesseract codes joined with + (eng, deu, fra, eng+fra); `tesseract --list-langs` lists those installed, Debian packages others as tesseract-ocr-<code>".into()
         }
+        StepError::NotSharded { step, .. } => format!(
+            "plan a job in shards with `recto {} --shards N`",
+            commands::command_of(step)
+        ),
+        StepError::ShardRunning { step, job, .. } => format!(
+            "run `recto {} --finalize {job}` once it has ended",
+            commands::command_of(step)
+        ),
         StepError::Registry(recto_registry::Error::JobBusy { .. }) => {
             "wait for the other run to end; `recto jobs status JOB` shows it".into()
         }

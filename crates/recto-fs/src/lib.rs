@@ -7,7 +7,10 @@
 //! fsyncs the file and its folder, so the write survives a power cut as soon
 //! as it returns (metadata); [`Durability::Renamed`] leaves that to one
 //! [`sync_filesystem`] later over many files (pages, synced by their step
-//! before it records them complete).
+//! before it records them complete). [`hold`] holds a run at a named point
+//! for the tests that interrupt one.
+
+pub mod hold;
 
 use std::fs::{self, File};
 use std::io::Write;

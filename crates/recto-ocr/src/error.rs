@@ -15,7 +15,7 @@ pub enum OcrError {
     WrongPassword { path: PathBuf },
 
     #[error(
-        "{}: the PDF is encrypted; pass --decrypt (with its --password) to write its searchable copy without encryption",
+        "{}: the PDF is encrypted; its searchable copy can only be written without encryption, which has to be asked for (with its password)",
         .path.display()
     )]
     EncryptedCopy { path: PathBuf },
@@ -37,6 +37,14 @@ pub enum OcrError {
 
     #[error("page {page}: {reason}")]
     Page { page: usize, reason: String },
+
+    #[error(transparent)]
+    File(#[from] recto_fs::FsError),
+
+    /// A failure read back from a record (a shard's), where only its
+    /// message is kept.
+    #[error("{0}")]
+    Recorded(String),
 
     #[error("{}: {source}", .path.display())]
     Io {

@@ -83,21 +83,19 @@ pub enum StepError {
     },
 
     /// `--shard` or `--finalize` on a job that was not planned in shards.
-    #[error("{step} job {job} was not planned in shards (plan one with `recto {step} --shards N`)")]
+    #[error("{step} job {job} was not planned in shards")]
     NotSharded { step: String, job: JobId },
 
     /// A shard of the job still runs: the merge waits for it.
-    #[error("{step} job {job}: shard {shard} is still running ({holder}); finalize after it ends")]
+    #[error(
+        "{step} job {job}: shard {shard} is still running ({holder}); merge the job after it ends"
+    )]
     ShardRunning {
         step: String,
         job: JobId,
         shard: usize,
         holder: String,
     },
-
-    /// Slurm could not be asked (no `sbatch`, or it refused the script).
-    #[error("slurm: {0}")]
-    Slurm(String),
 }
 
 /// Why one citekey of a step failed. The step goes on with the others;
@@ -136,11 +134,14 @@ pub enum CitekeyError {
 }
 
 impl CitekeyError {
-    /// The step that has no result for the citekey, when that is why it
-    /// failed (run that step first).
-    pub fn missing_result(&self) -> Option<&str> {
+    /// What would fix it, when the error says.
+    pub fn remedy(&self) -> Option<crate::driver::Remedy> {
+        use crate::driver::Remedy;
         match self {
-            CitekeyError::Library(recto_library::LibraryError::NoResult { step, .. }) => Some(step),
+            CitekeyError::Library(recto_library::LibraryError::NoResult { step, .. }) => {
+                Some(Remedy::RunFirst { step: step.clone() })
+            }
+            CitekeyError::Ocr(recto_ocr::OcrError::EncryptedCopy { .. }) => Some(Remedy::Decrypt),
             _ => None,
         }
     }

@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use recto_library::{LibraryError, StepResult};
 use recto_registry::{Citekey, JobId, Registry};
 use recto_store::{Store, StoreConfig, StoreError};
 use serde_json::{Map, Value};
@@ -154,5 +156,39 @@ pub async fn fetch_source(
         Ok(_) => Ok(cached),
         Err(StoreError::ChecksumMismatch { actual, .. }) => Err(mismatch(actual)),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A citekey's OCR result and, once fetched, the source PDF it read: the
+/// input of the steps that go back to the source (toc's outline and
+/// labels, export's searchable PDF).
+#[derive(Debug)]
+pub struct OcrAndSource {
+    pub ocr: StepResult,
+    /// Shared: one failure may be reported for several formats.
+    pub pdf: Result<PathBuf, Arc<SourceError>>,
+}
+
+impl OcrAndSource {
+    /// The citekey's OCR result (of `job` when given), its PDF not fetched.
+    pub fn lookup(
+        registry: &Registry,
+        key: &Citekey,
+        job: Option<&JobId>,
+    ) -> Result<Self, LibraryError> {
+        Ok(OcrAndSource {
+            ocr: recto_library::ocr_result(registry, key, job)?,
+            pdf: Err(Arc::new(SourceError::NotFetched)),
+        })
+    }
+
+    /// Fetch each one's source PDF into `cache`, one store per upload.
+    pub async fn fetch_all(registry: &Registry, found: &mut [(Citekey, Self)], cache: &Path) {
+        let mut stores = BTreeMap::new();
+        for (key, input) in found {
+            input.pdf = source_pdf(registry, key, &input.ocr, &mut stores, cache)
+                .await
+                .map_err(Arc::new);
+        }
     }
 }

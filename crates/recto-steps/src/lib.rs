@@ -15,7 +15,6 @@ pub mod search;
 pub mod segment;
 
 pub mod sharding;
-pub mod slurm;
 pub mod sources;
 pub mod sync;
 pub mod toc;

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use recto_registry::{JobId, Registry, Status, now_timestamp};
 use serde::{Deserialize, Serialize};
@@ -158,4 +159,22 @@ pub fn unix_now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// The states of an array's tasks still in Slurm's queue, by task index
+/// (empty when `squeue` is missing or the array has left the queue).
+pub fn task_states(array_job_id: &str) -> BTreeMap<usize, String> {
+    let Ok(out) = Command::new("squeue")
+        .args(["-h", "-r", "-j", array_job_id, "-o", "%K %T"])
+        .output()
+    else {
+        return BTreeMap::new();
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (task, state) = l.trim().split_once(' ')?;
+            Some((task.parse().ok()?, state.trim().to_owned()))
+        })
+        .collect()
 }

@@ -79,7 +79,7 @@ pub fn from_dir(dir: &Path, recursive: bool) -> Result<Vec<SourceInput>, StepErr
     if files.is_empty() {
         let reason = if nested > 0 {
             format!(
-                "no PDFs directly in this folder; {nested} are in its subfolders (leave out --no-recursive to take them)"
+                "no PDFs directly in this folder; {nested} are in its subfolders (not read: subfolders were left out)"
             )
         } else {
             "no PDF files here (looked for *.pdf, subfolders included)".to_owned()
@@ -113,37 +113,42 @@ fn walk(
     out: &mut Vec<PathBuf>,
     nested: &mut usize,
 ) -> Result<(), StepError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| StepError::Input {
+    // The folder itself must be readable: that is the user's error.
+    std::fs::read_dir(dir).map_err(|e| StepError::Input {
         path: dir.to_owned(),
         reason: e.to_string(),
     })?;
-    let mut subdirs = Vec::new();
-    for e in entries.flatten() {
-        let path = e.path();
-        let hidden = e.file_name().to_str().is_none_or(|n| n.starts_with('.'));
-        if path.is_dir() {
-            if !hidden {
-                subdirs.push(path);
+    let hidden = |e: &walkdir::DirEntry| {
+        e.depth() > 0 && e.file_name().to_str().is_none_or(|n| n.starts_with('.'))
+    };
+    // Symlinked folders are followed (a library may be spread over disks);
+    // walkdir reports a link back to an ancestor as an error instead of
+    // walking it forever.
+    let entries = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !hidden(e));
+    for entry in entries {
+        let e = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                tracing::warn!("{err}: skipped");
+                continue;
             }
-            continue;
-        }
-        let is_pdf = path
+        };
+        let is_pdf = e
+            .path()
             .extension()
             .and_then(|x| x.to_str())
             .is_some_and(|x| x.eq_ignore_ascii_case("pdf"));
-        if is_pdf && path.is_file() && !hidden {
-            out.push(path);
+        if !is_pdf || !e.file_type().is_file() {
+            continue;
         }
-    }
-    subdirs.sort();
-    for sub in subdirs {
-        if recursive {
-            walk(&sub, true, out, nested)?;
+        if recursive || e.depth() == 1 {
+            out.push(e.into_path());
         } else {
-            let mut inner = Vec::new();
-            let mut deeper = 0;
-            walk(&sub, true, &mut inner, &mut deeper)?;
-            *nested += inner.len();
+            *nested += 1;
         }
     }
     Ok(())
@@ -310,6 +315,30 @@ fn dedup(inputs: Vec<SourceInput>) -> Vec<SourceInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_symlink_back_to_an_ancestor_is_not_walked_forever() {
+        let root = tempfile::tempdir().unwrap();
+        let sub = root.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(root.path().join("a2020.pdf"), b"%PDF").unwrap();
+        std::fs::write(sub.join("b2021.pdf"), b"%PDF").unwrap();
+        std::fs::write(sub.join(".hidden.pdf"), b"%PDF").unwrap();
+        std::os::unix::fs::symlink(root.path(), sub.join("loop")).unwrap();
+        let mut found = Vec::new();
+        let mut nested = 0;
+        walk(root.path(), true, &mut found, &mut nested).unwrap();
+        let names: Vec<_> = found
+            .iter()
+            .map(|p| p.file_name().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["a2020.pdf", "b2021.pdf"]);
+        // Not recursive: the subfolder's PDF is counted, not taken.
+        let (mut found, mut nested) = (Vec::new(), 0);
+        walk(root.path(), false, &mut found, &mut nested).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(nested, 1);
+    }
 
     #[test]
     fn zotero_file_fields() {

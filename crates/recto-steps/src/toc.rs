@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use recto_registry::{Citekey, JobId, Registry};
 use recto_toc::{OutlineItem, PageView, Toc, build_toc};
@@ -18,9 +17,9 @@ use serde_json::Value;
 
 use crate::driver::{CitekeyStep, Target};
 use crate::error::CitekeyError;
-use crate::fetch::{self, SourceError};
+use crate::fetch::OcrAndSource;
 use crate::harness;
-use recto_library::{LibraryError, StepResult, ocr_result};
+use recto_library::LibraryError;
 
 /// The TOC step: where cached source PDFs are kept.
 #[derive(Debug)]
@@ -64,20 +63,11 @@ pub struct TocBody {
     pub pages_per_second: f64,
 }
 
-/// One citekey's input: its OCR result, and its source PDF once fetched
-/// (a PDF that cannot be had leaves the pages to speak alone: a warning,
-/// not a failure).
-#[derive(Debug)]
-pub struct TocInput {
-    ocr: StepResult,
-    pdf: Result<PathBuf, Arc<SourceError>>,
-}
-
 impl CitekeyStep for TocStep {
     const NAME: &'static str = "toc";
     const INPUT: &'static str = "ocr";
     const NOTHING: &'static str = "no citekey has an OCR result without a table of contents";
-    type Input = TocInput;
+    type Input = OcrAndSource;
     type Entry = TocCitekey;
     type Body = TocBody;
 
@@ -90,30 +80,27 @@ impl CitekeyStep for TocStep {
         registry: &Registry,
         key: &Citekey,
         job: Option<&JobId>,
-    ) -> Result<TocInput, LibraryError> {
-        Ok(TocInput {
-            ocr: ocr_result(registry, key, job)?,
-            pdf: Err(Arc::new(SourceError::NotFetched)),
-        })
+    ) -> Result<OcrAndSource, LibraryError> {
+        OcrAndSource::lookup(registry, key, job)
     }
 
-    fn input_job(input: &TocInput) -> &JobId {
+    fn input_job(input: &OcrAndSource) -> &JobId {
         &input.ocr.job_id
     }
 
-    async fn prepare(&self, registry: &Registry, _: &TocBody, found: &mut [(Citekey, TocInput)]) {
-        let mut stores = BTreeMap::new();
-        for (key, input) in found {
-            input.pdf = fetch::source_pdf(registry, key, &input.ocr, &mut stores, &self.cache_dir)
-                .await
-                .map_err(Arc::new);
-        }
+    async fn prepare(
+        &self,
+        registry: &Registry,
+        _: &TocBody,
+        found: &mut [(Citekey, OcrAndSource)],
+    ) {
+        OcrAndSource::fetch_all(registry, found, &self.cache_dir).await;
     }
 
     fn work(
         &self,
         key: &Citekey,
-        input: &TocInput,
+        input: &OcrAndSource,
         _: &TocBody,
         target: &Target<'_>,
     ) -> Result<TocCitekey, CitekeyError> {
@@ -135,7 +122,11 @@ impl CitekeyStep for TocStep {
 }
 
 /// Read one citekey's pages and PDF, build and write its table of contents.
-fn toc_one(key: &Citekey, w: &TocInput, target: &Target<'_>) -> Result<TocCitekey, CitekeyError> {
+fn toc_one(
+    key: &Citekey,
+    w: &OcrAndSource,
+    target: &Target<'_>,
+) -> Result<TocCitekey, CitekeyError> {
     let (pages, page_count) = read_pages(&w.ocr.dir, w.ocr.recorded_pages())?;
     let mut warnings = Vec::new();
     let (outline, pdf_labels) = match &w.pdf {

@@ -300,7 +300,7 @@ impl FileCtx<'_> {
         let citekey = Citekey::parse(&input.citekey).map_err(|e| match &input.file {
             // A file whose name is not a citekey: say how to make it one.
             Ok(p) => format!(
-                "{}: the file name is not a valid citekey ({e}); rename it (e.g. {}.pdf) or map it with a BibTeX file (--bib)",
+                "{}: the file name is not a valid citekey ({e}); rename it (e.g. {}.pdf) or name it in a BibTeX file",
                 p.display(),
                 suggested_name(&input.citekey)
             ),

@@ -132,6 +132,41 @@ pub fn tree_bytes(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
 /// test` alone is hermetic (it never installs, builds or starts a
 /// service, and never needs root). A test that is off prints why and
 /// passes as skipped; `scripts/test.sh` turns every one of them on.
+/// A hold on a run started by a test (`recto_fs::hold`): the run waits at
+/// `point` after `after` passes until [`Hold::release`] (or drop), so a
+/// test interrupts it at a known place whatever the machine's speed.
+#[derive(Debug)]
+pub struct Hold {
+    file: PathBuf,
+    env: String,
+}
+
+impl Hold {
+    /// A hold at `point` after `after` passes, its file under the test's root.
+    pub fn new(ctx: &TestContext, point: &str, after: usize) -> Self {
+        let file = ctx.root().join(format!("hold-{point}"));
+        std::fs::write(&file, b"held").expect("write the hold file");
+        let env = format!("{point}:{after}:{}", file.display());
+        Hold { file, env }
+    }
+
+    /// The variable and value to give the run.
+    pub fn env(&self) -> (&'static str, String) {
+        ("RECTO_TEST_HOLD", self.env.clone())
+    }
+
+    /// Let the run go on.
+    pub fn release(&self) {
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
 pub fn gated(var: &str, what: &str) -> bool {
     if std::env::var(var).is_ok_and(|v| v == "1") {
         return true;

@@ -4,7 +4,7 @@
 //! module builds the step and its request from its flags and says how a
 //! citekey's entry reads as a line.
 
-use recto_steps::driver::{self, CitekeyStep, Request};
+use recto_steps::driver::{self, CitekeyStep, Remedy, Request};
 
 use super::Outcome;
 use crate::config::Config;
@@ -66,11 +66,14 @@ pub fn run_first_hint(key: &str, missing: &str, input: &str) -> Option<String> {
 fn report<S: Report>(out: &driver::Outcome<S>, printing: Printing) -> anyhow::Result<Outcome> {
     for (key, f) in &out.failures {
         tracing::error!("{key}: {}", f.message);
-        if let Some(h) = f
-            .missing
-            .as_deref()
-            .and_then(|m| run_first_hint(key, m, S::INPUT))
-        {
+        let hint = match &f.remedy {
+            Some(Remedy::RunFirst { step }) => run_first_hint(key, step, S::INPUT),
+            Some(Remedy::Decrypt) => Some(
+                "pass --decrypt with its --password to write its copy without encryption".into(),
+            ),
+            _ => None,
+        };
+        if let Some(h) = hint {
             tracing::error!("hint: {h}");
         }
     }

@@ -17,7 +17,18 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
         let job = registry.resolve_job(job)?;
         let rt = super::runtime()?;
         let outcome = rt.block_on(recto_steps::ocr::shard::finalize(&registry, &job))?;
-        return report(outcome, &args);
+        let shards = recto_steps::ocr::shard::status(&registry, &job)?.unwrap_or_default();
+        let ended = report(outcome, &args);
+        // The record names each shard that left pages undone; say how.
+        for s in shards.iter().filter(|s| s.state != "completed") {
+            tracing::error!(
+                "hint: run shard {} again with `recto ocr --job-id {job} --shard {}/{}`, then `recto ocr --finalize {job}`",
+                s.shard,
+                s.shard,
+                shards.len()
+            );
+        }
+        return ended;
     }
     if let Some(shard) = &args.shard {
         return run_shard(&args, shard, config);

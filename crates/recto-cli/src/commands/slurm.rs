@@ -1,7 +1,7 @@
 //! `recto slurm ocr`: one OCR job as a Slurm array and its finalize job.
 
+use crate::slurm::{self, SlurmOptions};
 use recto_steps::ocr::shard::{self, SlurmIds};
-use recto_steps::slurm::{self, SlurmOptions};
 
 use super::{CliError, Outcome};
 use crate::cli::SlurmOcrArgs;

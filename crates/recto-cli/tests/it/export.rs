@@ -107,7 +107,8 @@ fn every_format_carries_the_page_json() {
     );
     assert!(
         hocr.contains(&format!(
-            "title='image \"{image}\"; bbox 0 0 {iw} {ih}; ppageno 0'"
+            // The image name's quotes escaped inside the attribute.
+            "title=\"image &quot;{image}&quot;; bbox 0 0 {iw} {ih}; ppageno 0\""
         )),
         "{}",
         &hocr[..800]

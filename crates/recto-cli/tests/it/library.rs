@@ -174,7 +174,9 @@ fn ctrl_c_records_interrupted_and_says_how_to_resume() {
         &ctx,
         &["upload", "--from", dir.to_str().unwrap(), "--json"],
     ));
-    let child = crate::spawn_slow_ocr(&ctx, "long");
+    // Held after 10 pages: interrupted mid-run on any machine.
+    let hold = recto_test_support::Hold::new(&ctx, "ocr-page", 10);
+    let child = crate::spawn_slow_ocr(&ctx, "long", &[hold.env()]);
     crate::wait_for_pages(&ctx, "long", 10);
     // SAFETY: sending SIGINT to our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };

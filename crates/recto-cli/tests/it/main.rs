@@ -190,7 +190,7 @@ pub fn wait_for_pages(ctx: &TestContext, key: &str, n: usize) {
 
 /// A slow OCR run of `key` (text layer only, one worker, 200 dpi images),
 /// started, not awaited: for tests that interrupt or race it.
-pub fn spawn_slow_ocr(ctx: &TestContext, key: &str) -> std::process::Child {
+pub fn spawn_slow_ocr(ctx: &TestContext, key: &str, env: &[(&str, String)]) -> std::process::Child {
     recto_command(
         ctx,
         &[
@@ -207,7 +207,7 @@ pub fn spawn_slow_ocr(ctx: &TestContext, key: &str) -> std::process::Child {
             "200",
             "--quiet",
         ],
-        &[],
+        env,
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())

@@ -646,7 +646,9 @@ fn nodes_with_their_own_index_see_every_write_of_the_others() {
 fn two_runs_of_one_job_never_run_at_once() {
     let ctx = TestContext::new();
     upload(&ctx, &[("long", long_pdf(&ctx, 400))]);
-    let mut first = crate::spawn_slow_ocr(&ctx, "long");
+    // Held before its first page until the second run has been refused.
+    let hold = recto_test_support::Hold::new(&ctx, "ocr-page", 0);
+    let mut first = crate::spawn_slow_ocr(&ctx, "long", &[hold.env()]);
     // Wait until it has recorded itself as running.
     let t = std::time::Instant::now();
     let job = loop {
@@ -669,6 +671,7 @@ fn two_runs_of_one_job_never_run_at_once() {
         "{}",
         stderr(&o)
     );
+    hold.release();
     let out = first.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(meta(&ctx, "ocr", &job)["status"], "completed");

@@ -507,9 +507,15 @@ fn bad_sources_fail_alone_and_leave_no_partial_file() {
         failures.contains("changed1900") && failures.contains("checksum"),
         "{failures}"
     );
+    // The record says why in the library's words; the CLI adds its flag.
     assert!(
-        failures.contains("locked1900") && failures.contains("--decrypt"),
+        failures.contains("locked1900") && failures.contains("without encryption"),
         "{failures}"
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("locked1900") && stderr.contains("--decrypt"),
+        "{stderr}"
     );
     assert!(exported(&ctx, "good1900").is_file());
     // The damaged source is written whole, with a warning recorded.

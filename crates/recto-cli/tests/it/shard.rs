@@ -332,17 +332,16 @@ fn a_killed_shard_redoes_only_its_unfinished_pages() {
     let keys = books(&ctx, 2, 20);
     upload(&ctx);
     let (job, _) = plan(&ctx, &keys, 2);
-    let mut first = spawn_shard(&ctx, &job, 0, 2, &[]);
+    // Held after 2 pages: killed mid-shard on any machine.
+    let hold = recto_test_support::Hold::new(&ctx, "ocr-page", 2);
+    let mut first = spawn_shard(&ctx, &job, 0, 2, &[hold.env()]);
     wait_until("shard 0's first pages", 120, || {
         pages_done(&ctx, &job, 0, &[]) >= 2
     });
     first.kill().unwrap();
     first.wait().unwrap();
     let before = pages_done(&ctx, &job, 0, &[]);
-    assert!(
-        before < 20,
-        "shard 0 ended before it was killed; the test needs more pages"
-    );
+    assert_eq!(before, 2, "shard 0 was held after its second page");
     let st = status_json(&ctx, &job, &[]);
     assert_eq!(st["shards"][0]["state"], "interrupted", "{st}");
     // The job is still running: a shard never merges while another is
@@ -366,11 +365,13 @@ fn a_killed_shard_redoes_only_its_unfinished_pages() {
     for why in failures.values() {
         let why = why.as_str().unwrap();
         assert!(
-            why.contains("shard 0 (interrupted)") && why.contains("--shard 0/2"),
+            why.contains("shard 0 (interrupted)") && why.contains("run shard 0 of 2"),
             "{why}"
         );
         assert!(!why.contains("shard 1"), "{why}");
     }
+    // The CLI says how, in its own words.
+    assert!(stderr(&o).contains("--shard 0/2"), "{}", stderr(&o));
 
     // Run again: it keeps the pages done before the kill and finishes.
     let o = recto(

@@ -18,7 +18,7 @@ mod work;
 use recto_registry::Registry;
 
 pub use shards::{CitekeyPlan, CitekeyShardRecord, CitekeyShardStatus, shards_dir, status};
-pub use step::{CitekeyStep, Failure, Outcome, Recorded, Request, Sharding, Target};
+pub use step::{CitekeyStep, Failure, Outcome, Recorded, Remedy, Request, Sharding, Target};
 
 use crate::StepError;
 use crate::progress::Progress;

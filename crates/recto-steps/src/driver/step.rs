@@ -161,20 +161,31 @@ impl Target<'_> {
 }
 
 /// Why one citekey failed, as the run reports it: the message the record
-/// stores, and the input step that has no result for it when that is why
-/// (so a caller can say which step to run first).
+/// stores, and what would fix it when the error says (so a caller can give
+/// the user its own words for it: a command, a flag, a function).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub missing: Option<String>,
+    pub remedy: Option<Remedy>,
+}
+
+/// What would fix a citekey's failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Remedy {
+    /// Run this step for it first: it has no result of it.
+    RunFirst { step: String },
+    /// Its source is encrypted: write its copy without encryption, with
+    /// its password.
+    Decrypt,
 }
 
 impl Failure {
     pub fn new(e: &CitekeyError) -> Self {
         Failure {
             message: e.to_string(),
-            missing: e.missing_result().map(str::to_owned),
+            remedy: e.remedy(),
         }
     }
 
@@ -182,7 +193,7 @@ impl Failure {
     pub fn recorded(message: String) -> Self {
         Failure {
             message,
-            missing: None,
+            remedy: None,
         }
     }
 }

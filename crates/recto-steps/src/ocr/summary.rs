@@ -49,7 +49,7 @@ pub(crate) fn summarise(
                     confs.extend(s.mean_confidence);
                 }
                 Err(why) => {
-                    pf.insert(p.page.to_string(), why.clone());
+                    pf.insert(p.page.to_string(), why.to_string());
                 }
             }
         }
@@ -66,7 +66,7 @@ pub(crate) fn summarise(
                 .and_then(|m| m.get("files")?.get(&r.citekey)?.as_str());
             let e = match orig {
                 Some(o) => format!("{e} (uploaded from {o})"),
-                None => e.clone(),
+                None => e.to_string(),
             };
             failures.insert(r.citekey.clone(), e);
         } else if !pf.is_empty() {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use recto_library::{LibraryError, StepResult, ocr_result, step_result};
 use recto_registry::{Citekey, JobId, Registry, StepName};
-use recto_steps::driver::{self, CitekeyStep, Request, Sharding, Target};
+use recto_steps::driver::{self, CitekeyStep, Remedy, Request, Sharding, Target};
 use recto_steps::harness::Selection;
 use recto_steps::sync::{SyncRequest, run_sync};
 use recto_steps::{CitekeyError, NoProgress};
@@ -104,7 +104,10 @@ async fn a_toy_step_gets_records_failures_shards_current_lookup_status_and_sync(
         .await
         .unwrap();
     assert_eq!(out.recorded.per_citekey["a2020"].words, expected, "{out:?}");
-    assert_eq!(out.failures["b2021"].missing.as_deref(), Some("ocr"));
+    assert_eq!(
+        out.failures["b2021"].remedy,
+        Some(Remedy::RunFirst { step: "ocr".into() })
+    );
     assert_eq!(out.metadata["citekeys"]["successful"], 1);
     assert_eq!(out.metadata["citekeys"]["failed"], 1);
     assert_eq!(out.metadata["output_dir"], "analytics/wordcount");

@@ -18,7 +18,6 @@ use crate::ocr::types::{Ocr, OcrBody, OcrOutcome, round2};
 pub use crate::sharding::ShardState;
 use crate::sharding::{unix_now, wait_for_lock};
 
-
 /// Merge a sharded job's shards into its record.
 pub async fn finalize(registry: &Registry, job: &JobId) -> Result<OcrOutcome, StepError> {
     read_job(registry, job)?;
@@ -93,16 +92,16 @@ pub async fn finalize(registry: &Registry, job: &JobId) -> Result<OcrOutcome, St
         let mut report = DocReport {
             citekey: doc.citekey.clone(),
             page_count: pages,
-            error: error.clone(),
+            error: error.clone().map(recto_ocr::OcrError::Recorded),
             pages: Vec::new(),
             fulltext: None,
         };
         if pages == 0 && error.is_none() {
             let shard = owner(&doc.citekey, 1).unwrap_or(0);
-            report.error = Some(format!(
+            report.error = Some(recto_ocr::OcrError::Recorded(format!(
                 "shard {shard} ({}) did not read it",
                 states.get(&shard.to_string()).map_or("?", String::as_str)
-            ));
+            )));
         }
         if report.error.is_none() {
             for p in 1..=pages {
@@ -132,7 +131,10 @@ pub async fn finalize(registry: &Registry, job: &JobId) -> Result<OcrOutcome, St
                         }
                     }
                 };
-                report.pages.push(PageOutcome { page: p, result });
+                report.pages.push(PageOutcome {
+                    page: p,
+                    result: result.map_err(recto_ocr::OcrError::Recorded),
+                });
             }
             match recto_ocr::write_fulltext(&task, pages) {
                 Ok(path) => report.fulltext = Some(path),
@@ -193,7 +195,7 @@ pub async fn finalize(registry: &Registry, job: &JobId) -> Result<OcrOutcome, St
         failures.insert(
             key.clone(),
             format!(
-                "{}; run it again (recto ocr --job-id {job} --shard {first}/{}), then recto ocr --finalize {job}",
+                "{}; run shard {first} of {} of job {job} again, then merge the job",
                 parts.join(", "),
                 info.count
             ),

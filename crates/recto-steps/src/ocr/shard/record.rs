@@ -15,7 +15,6 @@ use crate::ocr::types::{Ocr, OcrOutcome, OcrRunning};
 pub use crate::sharding::{ShardRun, ShardState, ShardsInfo, SlurmIds};
 use crate::sharding::{read_json, shard_path};
 
-
 /// The plan of a sharded job, written once by whoever creates it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ShardPlan {

@@ -18,7 +18,6 @@ use crate::progress::Progress;
 pub use crate::sharding::ShardRun;
 use crate::sharding::{shard_path, write_json};
 
-
 /// How to run a shard.
 #[derive(Debug, Clone, Default)]
 pub struct ShardRequest {
@@ -144,7 +143,7 @@ pub async fn run_shard(
             ..ShardDoc::default()
         };
         if let Some(r) = reports.iter().find(|r| r.citekey == key) {
-            doc.error = r.error.clone();
+            doc.error = r.error.as_ref().map(ToString::to_string);
             for s in &mut doc.slices {
                 if s[1] == 0 {
                     s[1] = r.page_count;
@@ -155,7 +154,8 @@ pub async fn run_shard(
                     Ok(sum) if sum.resumed => doc.resumed += 1,
                     Ok(_) => doc.done += 1,
                     Err(why) => {
-                        doc.page_failures.insert(p.page.to_string(), why.clone());
+                        doc.page_failures
+                            .insert(p.page.to_string(), why.to_string());
                     }
                 }
             }

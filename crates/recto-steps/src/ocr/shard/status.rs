@@ -13,7 +13,6 @@ use crate::harness::{self, Step};
 use crate::ocr::types::Ocr;
 pub use crate::sharding::SlurmIds;
 
-
 /// Each shard's progress, for `recto jobs status`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ShardStatus {
@@ -44,7 +43,7 @@ pub fn status(registry: &Registry, job: &JobId) -> Result<Option<Vec<ShardStatus
     let queue = info
         .slurm
         .as_ref()
-        .map(|s| crate::slurm::task_states(&s.array_job_id))
+        .map(|s| crate::sharding::task_states(&s.array_job_id))
         .unwrap_or_default();
     let mut out = Vec::new();
     for a in &shard_plan.assignments {

@@ -7,11 +7,13 @@
 //! tasks through the environment `sbatch` passes on (`--export=ALL`, its
 //! default).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::StepError;
+/// Slurm could not be asked (no `sbatch`, or it refused the script).
+#[derive(Debug, thiserror::Error)]
+#[error("slurm: {0}")]
+pub struct SlurmError(String);
 
 /// What the scripts ask Slurm for.
 #[derive(Debug, Clone, Default)]
@@ -27,9 +29,10 @@ pub struct SlurmOptions {
     pub data_dir: PathBuf,
 }
 
-/// Quote for a POSIX shell.
+/// Quote for a POSIX shell (a path with a NUL byte cannot be named in a
+/// script at all; it is left as the shell would refuse it).
 fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+    shlex::try_quote(s).map_or_else(|_| s.to_owned(), |q| q.into_owned())
 }
 
 fn header(name: &str, opts: &SlurmOptions, out: &Path) -> String {
@@ -106,33 +109,33 @@ pub fn finalize_script(job: &str, dir: &Path, opts: &SlurmOptions) -> String {
 
 /// Whether `sbatch` can be run here (checked before a job is planned, so
 /// that no job is recorded that nothing will run).
-pub fn available() -> Result<(), StepError> {
+pub fn available() -> Result<(), SlurmError> {
     match Command::new("sbatch").arg("--version").output() {
         Ok(o) if o.status.success() => Ok(()),
-        Ok(o) => Err(StepError::Slurm(format!(
+        Ok(o) => Err(SlurmError(format!(
             "sbatch --version failed: {}",
             String::from_utf8_lossy(&o.stderr).trim()
         ))),
-        Err(e) => Err(StepError::Slurm(format!(
+        Err(e) => Err(SlurmError(format!(
             "cannot run sbatch ({e}): is this a Slurm login node? (--dry-run prints the scripts)"
         ))),
     }
 }
 
 /// `sbatch --parsable [extra] script`: the Slurm job id.
-pub fn submit(script: &Path, extra: &[String]) -> Result<String, StepError> {
+pub fn submit(script: &Path, extra: &[String]) -> Result<String, SlurmError> {
     let out = Command::new("sbatch")
         .arg("--parsable")
         .args(extra)
         .arg(script)
         .output()
         .map_err(|e| {
-            StepError::Slurm(format!(
+            SlurmError(format!(
                 "cannot run sbatch ({e}): is this a Slurm login node? (--dry-run prints the scripts)"
             ))
         })?;
     if !out.status.success() {
-        return Err(StepError::Slurm(format!(
+        return Err(SlurmError(format!(
             "sbatch {} refused it: {}",
             script.display(),
             String::from_utf8_lossy(&out.stderr).trim()
@@ -142,29 +145,9 @@ pub fn submit(script: &Path, extra: &[String]) -> Result<String, StepError> {
     // `--parsable` prints `id` or `id;cluster`.
     let id = text.trim().split(';').next().unwrap_or("").to_owned();
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(StepError::Slurm(format!(
-            "sbatch printed no job id: {text:?}"
-        )));
+        return Err(SlurmError(format!("sbatch printed no job id: {text:?}")));
     }
     Ok(id)
-}
-
-/// The states of an array's tasks still in Slurm's queue, by task index
-/// (empty when `squeue` is missing or the array has left the queue).
-pub fn task_states(array_job_id: &str) -> BTreeMap<usize, String> {
-    let Ok(out) = Command::new("squeue")
-        .args(["-h", "-r", "-j", array_job_id, "-o", "%K %T"])
-        .output()
-    else {
-        return BTreeMap::new();
-    };
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let (task, state) = l.trim().split_once(' ')?;
-            Some((task.parse().ok()?, state.trim().to_owned()))
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -190,11 +173,19 @@ mod tests {
             "#SBATCH --time=01:00:00\n",
             "#SBATCH --mem=4G\n",
             "#SBATCH --requeue\n",
-            "export RECTO_DATA_DIR='/shared/data'\n",
-            "exec '/opt/it'\\''s/recto' ocr --quiet --job-id 2026-01-01_21-45-14 --shard \"${SLURM_ARRAY_TASK_ID}/4\"",
+            "export RECTO_DATA_DIR=/shared/data\n",
         ] {
             assert!(s.contains(want), "{want:?} not in\n{s}");
         }
+        // The binary's path with a quote in it comes back whole from a
+        // shell's reading of the exec line.
+        let exec = s.lines().find(|l| l.starts_with("exec ")).unwrap();
+        let words = shlex::split(exec).unwrap();
+        assert_eq!(words[1], "/opt/it's/recto", "{exec}");
+        assert!(
+            exec.ends_with("ocr --quiet --job-id 2026-01-01_21-45-14 --shard \"${SLURM_ARRAY_TASK_ID}/4\" --workers \"${SLURM_CPUS_PER_TASK:-1}\""),
+            "{exec}"
+        );
         let f = finalize_script("2026-01-01_21-45-14", Path::new("/d"), &opts);
         assert!(
             f.contains("ocr --quiet --finalize 2026-01-01_21-45-14\n"),

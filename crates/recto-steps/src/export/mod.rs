@@ -15,8 +15,12 @@ use serde::{Deserialize, Serialize};
 use crate::StepError;
 use crate::driver::{CitekeyStep, Target};
 use crate::error::CitekeyError;
-use crate::fetch::{self, SourceError};
-use recto_library::{LibraryError, StepResult, ocr_result, step_result};
+use crate::fetch::OcrAndSource;
+use recto_library::{LibraryError, step_result};
+
+mod xml;
+
+pub use xml::{alto, hocr};
 
 /// A format recto exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -119,19 +123,11 @@ pub struct ExportBody {
     pub formats: Vec<Format>,
 }
 
-/// One citekey's input: its OCR result, and its source PDF once fetched
-/// (only when the job writes a searchable PDF).
-#[derive(Debug)]
-pub struct ExportInput {
-    ocr: StepResult,
-    pdf: Result<PathBuf, Arc<SourceError>>,
-}
-
 impl CitekeyStep for ExportStep {
     const NAME: &'static str = "export";
     const INPUT: &'static str = "ocr";
     const NOTHING: &'static str = "no citekey has an OCR result without an export";
-    type Input = ExportInput;
+    type Input = OcrAndSource;
     type Entry = ExportCitekey;
     type Body = ExportBody;
 
@@ -147,14 +143,11 @@ impl CitekeyStep for ExportStep {
         registry: &Registry,
         key: &Citekey,
         job: Option<&JobId>,
-    ) -> Result<ExportInput, LibraryError> {
-        Ok(ExportInput {
-            ocr: ocr_result(registry, key, job)?,
-            pdf: Err(Arc::new(SourceError::NotFetched)),
-        })
+    ) -> Result<OcrAndSource, LibraryError> {
+        OcrAndSource::lookup(registry, key, job)
     }
 
-    fn input_job(input: &ExportInput) -> &JobId {
+    fn input_job(input: &OcrAndSource) -> &JobId {
         &input.ocr.job_id
     }
 
@@ -164,23 +157,18 @@ impl CitekeyStep for ExportStep {
         &self,
         registry: &Registry,
         body: &ExportBody,
-        found: &mut [(Citekey, ExportInput)],
+        found: &mut [(Citekey, OcrAndSource)],
     ) {
         if !body.formats.contains(&Format::Pdf) {
             return;
         }
-        let mut stores = BTreeMap::new();
-        for (key, input) in found {
-            input.pdf = fetch::source_pdf(registry, key, &input.ocr, &mut stores, &self.cache_dir)
-                .await
-                .map_err(Arc::new);
-        }
+        OcrAndSource::fetch_all(registry, found, &self.cache_dir).await;
     }
 
     fn work(
         &self,
         key: &Citekey,
-        input: &ExportInput,
+        input: &OcrAndSource,
         body: &ExportBody,
         target: &Target<'_>,
     ) -> Result<ExportCitekey, CitekeyError> {
@@ -193,7 +181,7 @@ impl CitekeyStep for ExportStep {
 fn export_one(
     req: &ExportStep,
     key: &Citekey,
-    input: &ExportInput,
+    input: &OcrAndSource,
     formats: &[Format],
     target: &Target<'_>,
 ) -> Result<ExportCitekey, CitekeyError> {
@@ -341,263 +329,4 @@ pub fn md_by_page(pages: &[Option<PageJson>]) -> String {
         }
     }
     out
-}
-
-/// XML/HTML text escaping.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A page's boxes scaled to its page image (which can be written at a
-/// lower resolution than the page was read at), so the coordinates fit
-/// the image each page names.
-fn scale(p: &PageJson) -> f64 {
-    match &p.image {
-        Some(img) if p.dpi > 0 => f64::from(img.dpi) / f64::from(p.dpi),
-        _ => 1.0,
-    }
-}
-
-fn scaled(b: [i32; 4], s: f64) -> [i64; 4] {
-    b.map(|v| (f64::from(v) * s).round() as i64)
-}
-
-/// The page's size in the pixels of its image.
-fn image_size(p: &PageJson) -> (u32, u32) {
-    match &p.image {
-        Some(img) => (img.width, img.height),
-        None => (p.width_px, p.height_px),
-    }
-}
-
-/// hOCR 1.2: one HTML document, `ocr_page` / `ocr_carea` / `ocr_par` /
-/// `ocr_line` / `ocrx_word` with `bbox` (pixels of the page image each page
-/// names) and `x_wconf`.
-pub fn hocr(title: &str, pages: &[Option<PageJson>]) -> String {
-    let mut o = String::new();
-    o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    o.push_str("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd\">\n");
-    o.push_str(
-        "<html xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"en\" lang=\"en\">\n<head>\n",
-    );
-    let _ = writeln!(o, "<title>{}</title>", esc(title));
-    o.push_str("<meta http-equiv=\"Content-Type\" content=\"text/html;charset=utf-8\"/>\n");
-    let _ = writeln!(
-        o,
-        "<meta name=\"ocr-system\" content=\"recto {}\"/>",
-        env!("CARGO_PKG_VERSION")
-    );
-    // The languages the document's pages were read with (Tesseract's
-    // codes; a page set in Fraktur names the Fraktur model it got).
-    let mut langs: Vec<&str> = pages
-        .iter()
-        .flatten()
-        .flat_map(|p| {
-            p.languages_used
-                .as_deref()
-                .unwrap_or(&p.languages)
-                .split('+')
-        })
-        .filter(|l| !l.is_empty())
-        .collect();
-    langs.sort_unstable();
-    langs.dedup();
-    if !langs.is_empty() {
-        let _ = writeln!(
-            o,
-            "<meta name=\"ocr-langs\" content=\"{}\"/>",
-            esc(&langs.join(" "))
-        );
-    }
-    // Their scripts (ISO 15924), where the language tells it.
-    let mut scripts: Vec<&str> = langs
-        .iter()
-        .filter_map(|l| match *l {
-            "frk" | "Fraktur" | "deu_latf" => Some("Latf"),
-            "ell" | "grc" => Some("Grek"),
-            "rus" | "ukr" | "bul" | "srp" => Some("Cyrl"),
-            "heb" => Some("Hebr"),
-            "ara" | "fas" => Some("Arab"),
-            "eng" | "deu" | "fra" | "ita" | "spa" | "lat" | "nld" | "por" | "pol" | "ces"
-            | "swe" | "dan" | "nor" | "fin" | "hun" | "ron" | "cat" | "tur" => Some("Latn"),
-            _ => None,
-        })
-        .collect();
-    scripts.sort_unstable();
-    scripts.dedup();
-    if !scripts.is_empty() {
-        let _ = writeln!(
-            o,
-            "<meta name=\"ocr-scripts\" content=\"{}\"/>",
-            scripts.join(" ")
-        );
-    }
-    let _ = writeln!(
-        o,
-        "<meta name=\"ocr-number-of-pages\" content=\"{}\"/>",
-        pages.len()
-    );
-    o.push_str("<meta name=\"ocr-capabilities\" content=\"ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf\"/>\n</head>\n<body>\n");
-    for (pi, p) in pages.iter().enumerate() {
-        let Some(p) = p else {
-            let _ = writeln!(
-                o,
-                "<div class=\"ocr_page\" id=\"page_{}\" title=\"ppageno {pi}\"></div>",
-                pi + 1
-            );
-            continue;
-        };
-        let s = scale(p);
-        let (w, h) = image_size(p);
-        let image = p
-            .image
-            .as_ref()
-            .map_or(String::new(), |i| format!("image \"{}\"; ", esc(&i.file)));
-        let _ = writeln!(
-            o,
-            "<div class=\"ocr_page\" id=\"page_{n}\" title='{image}bbox 0 0 {w} {h}; ppageno {pi}'>",
-            n = pi + 1
-        );
-        for (bi, b) in p.blocks.iter().enumerate() {
-            let [x0, y0, x1, y1] = scaled(b.bbox, s);
-            let id = format!("{}_{}", pi + 1, bi + 1);
-            let _ = writeln!(
-                o,
-                "<div class=\"ocr_carea\" id=\"block_{id}\" title=\"bbox {x0} {y0} {x1} {y1}\">"
-            );
-            let _ = writeln!(
-                o,
-                "<p class=\"ocr_par\" id=\"par_{id}\" title=\"bbox {x0} {y0} {x1} {y1}\">"
-            );
-            for (li, l) in b.lines.iter().enumerate() {
-                let [x0, y0, x1, y1] = scaled(l.bbox, s);
-                let _ = write!(
-                    o,
-                    "<span class=\"ocr_line\" id=\"line_{id}_{}\" title=\"bbox {x0} {y0} {x1} {y1}\">",
-                    li + 1
-                );
-                for (wi, wd) in l.words.iter().enumerate() {
-                    let [x0, y0, x1, y1] = scaled(wd.bbox, s);
-                    let conf = wd
-                        .confidence
-                        .map_or(String::new(), |c| format!("; x_wconf {}", c.round() as i64));
-                    let _ = write!(
-                        o,
-                        "<span class=\"ocrx_word\" id=\"word_{id}_{}_{}\" title=\"bbox {x0} {y0} {x1} {y1}{conf}\">{}</span>",
-                        li + 1,
-                        wi + 1,
-                        esc(&wd.text)
-                    );
-                    if wi + 1 < l.words.len() {
-                        o.push(' ');
-                    }
-                }
-                o.push_str("</span>\n");
-            }
-            o.push_str("</p>\n</div>\n");
-        }
-        o.push_str("</div>\n");
-    }
-    o.push_str("</body>\n</html>\n");
-    o
-}
-
-/// ALTO 4: one XML document, pixel units (of the page image each page
-/// names), `TextBlock` / `TextLine` / `String` with `HPOS` / `VPOS` /
-/// `WIDTH` / `HEIGHT` / `WC` (0..1), `SP` between words.
-pub fn alto(pages: &[Option<PageJson>]) -> String {
-    let mut o = String::new();
-    o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    o.push_str("<alto xmlns=\"http://www.loc.gov/standards/alto/ns-v4#\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.loc.gov/standards/alto/ns-v4# http://www.loc.gov/alto/v4/alto-4-2.xsd\">\n");
-    o.push_str("<Description>\n<MeasurementUnit>pixel</MeasurementUnit>\n");
-    let _ = writeln!(
-        o,
-        "<OCRProcessing ID=\"recto\"><ocrProcessingStep><processingSoftware><softwareName>recto</softwareName><softwareVersion>{}</softwareVersion></processingSoftware></ocrProcessingStep></OCRProcessing>",
-        env!("CARGO_PKG_VERSION")
-    );
-    o.push_str("</Description>\n<Layout>\n");
-    for (pi, p) in pages.iter().enumerate() {
-        let n = pi + 1;
-        let Some(p) = p else {
-            let _ = writeln!(
-                o,
-                "<Page ID=\"page_{n}\" PHYSICAL_IMG_NR=\"{n}\" WIDTH=\"0\" HEIGHT=\"0\"/>"
-            );
-            continue;
-        };
-        let s = scale(p);
-        let (w, h) = image_size(p);
-        let image = p
-            .image
-            .as_ref()
-            .map_or(String::new(), |i| format!(" IMAGE=\"{}\"", esc(&i.file)));
-        let _ = writeln!(
-            o,
-            "<Page ID=\"page_{n}\" PHYSICAL_IMG_NR=\"{n}\" WIDTH=\"{w}\" HEIGHT=\"{h}\"{image}>"
-        );
-        let _ = writeln!(
-            o,
-            "<PrintSpace HPOS=\"0\" VPOS=\"0\" WIDTH=\"{w}\" HEIGHT=\"{h}\">"
-        );
-        let pos = |b: [i64; 4]| {
-            format!(
-                "HPOS=\"{}\" VPOS=\"{}\" WIDTH=\"{}\" HEIGHT=\"{}\"",
-                b[0],
-                b[1],
-                b[2] - b[0],
-                b[3] - b[1]
-            )
-        };
-        for (bi, b) in p.blocks.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "<TextBlock ID=\"block_{n}_{}\" {}>",
-                bi + 1,
-                pos(scaled(b.bbox, s))
-            );
-            for (li, l) in b.lines.iter().enumerate() {
-                let _ = write!(
-                    o,
-                    "<TextLine ID=\"line_{n}_{}_{}\" {}>",
-                    bi + 1,
-                    li + 1,
-                    pos(scaled(l.bbox, s))
-                );
-                for (wi, wd) in l.words.iter().enumerate() {
-                    if wi > 0 {
-                        o.push_str("<SP/>");
-                    }
-                    let wc = wd.confidence.map_or(String::new(), |c| {
-                        format!(" WC=\"{:.2}\"", (c / 100.0).clamp(0.0, 1.0))
-                    });
-                    let _ = write!(
-                        o,
-                        "<String ID=\"string_{n}_{}_{}_{}\" CONTENT=\"{}\" {}{wc}/>",
-                        bi + 1,
-                        li + 1,
-                        wi + 1,
-                        esc(&wd.text),
-                        pos(scaled(wd.bbox, s))
-                    );
-                }
-                o.push_str("</TextLine>\n");
-            }
-            o.push_str("</TextBlock>\n");
-        }
-        o.push_str("</PrintSpace>\n</Page>\n");
-    }
-    o.push_str("</Layout>\n</alto>\n");
-    o
 }
