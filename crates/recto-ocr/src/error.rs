@@ -41,6 +41,13 @@ pub enum OcrError {
     #[error(transparent)]
     File(#[from] recto_fs::FsError),
 
+    /// MuPDF could not do what was asked of a document or page.
+    #[error("MuPDF: {reason}")]
+    Mupdf { reason: String },
+
+    #[error("JPEG: {reason}")]
+    Jpeg { reason: String },
+
     /// A failure read back from a record (a shard's), where only its
     /// message is kept.
     #[error("{0}")]

@@ -52,7 +52,7 @@ pub fn downscale(img: &GrayImage, factor: u32) -> GrayImage {
 }
 
 /// Encode as a grayscale baseline JPEG.
-pub fn to_jpeg(img: &GrayImage, quality: u8) -> Result<Vec<u8>, String> {
+pub fn to_jpeg(img: &GrayImage, quality: u8) -> Result<Vec<u8>, crate::OcrError> {
     let packed: std::borrow::Cow<'_, [u8]> = if img.stride == img.width as usize {
         std::borrow::Cow::Borrowed(&img.data[..img.width as usize * img.height as usize])
     } else {
@@ -70,13 +70,14 @@ pub fn to_jpeg(img: &GrayImage, quality: u8) -> Result<Vec<u8>, String> {
     let enc = jpeg_encoder::Encoder::new(&mut out, quality);
     let (w, h) = (u16::try_from(img.width), u16::try_from(img.height));
     let (Ok(w), Ok(h)) = (w, h) else {
-        return Err(format!(
-            "image {}x{} too large for JPEG",
-            img.width, img.height
-        ));
+        return Err(crate::OcrError::Jpeg {
+            reason: format!("image {}x{} too large", img.width, img.height),
+        });
     };
     enc.encode(&packed, w, h, jpeg_encoder::ColorType::Luma)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::OcrError::Jpeg {
+            reason: e.to_string(),
+        })?;
     Ok(out)
 }
 

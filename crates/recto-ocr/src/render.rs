@@ -93,7 +93,7 @@ impl Pdf {
     /// up on the whole of it when one item's destination is broken; then
     /// the items are read from the PDF objects one by one, a broken one
     /// kept without a page.
-    pub fn outline(&self) -> Result<Vec<OutlineItem>, String> {
+    pub fn outline(&self) -> Result<Vec<OutlineItem>, OcrError> {
         match self.doc.outlines() {
             Ok(tree) => {
                 let mut out = Vec::new();
@@ -105,9 +105,11 @@ impl Pdf {
                     "MuPDF cannot resolve the outline ({}); reading it item by item",
                     mupdf_reason(&e)
                 );
-                let pdf = mupdf::pdf::PdfDocument::try_from(self.doc.clone())
-                    .map_err(|e| mupdf_reason(&e))?;
-                outline_from_objects(&pdf).map_err(|e| mupdf_reason(&e))
+                let mupdf = |e: mupdf::Error| OcrError::Mupdf {
+                    reason: mupdf_reason(&e),
+                };
+                let pdf = mupdf::pdf::PdfDocument::try_from(self.doc.clone()).map_err(mupdf)?;
+                outline_from_objects(&pdf).map_err(mupdf)
             }
         }
     }

@@ -301,16 +301,21 @@ pub fn unlevel(page: &PageJson) -> Affine {
 }
 
 /// The matrix from OCR pixels to the PDF page's own user space.
-fn page_matrix(doc: &PdfDocument, index: usize, page: &PageJson) -> Result<Affine, String> {
-    let p = doc
-        .load_pdf_page(index as i32)
-        .map_err(|e| crate::render::mupdf_reason(&e))?;
-    let bounds = p.bounds().map_err(|e| crate::render::mupdf_reason(&e))?;
-    let ctm: Matrix = p.ctm().map_err(|e| crate::render::mupdf_reason(&e))?;
+fn page_matrix(
+    doc: &PdfDocument,
+    index: usize,
+    page: &PageJson,
+) -> Result<Affine, crate::OcrError> {
+    let mupdf = |e: mupdf::Error| crate::OcrError::Mupdf {
+        reason: crate::render::mupdf_reason(&e),
+    };
+    let p = doc.load_pdf_page(index as i32).map_err(mupdf)?;
+    let bounds = p.bounds().map_err(mupdf)?;
+    let ctm: Matrix = p.ctm().map_err(mupdf)?;
     let ctm = Affine([ctm.a, ctm.b, ctm.c, ctm.d, ctm.e, ctm.f].map(f64::from));
-    let to_user = ctm
-        .invert()
-        .ok_or("the page's transform cannot be inverted")?;
+    let to_user = ctm.invert().ok_or_else(|| crate::OcrError::Mupdf {
+        reason: "the page's transform cannot be inverted".into(),
+    })?;
     Ok(pixels_to_page(page, (f64::from(bounds.x0), f64::from(bounds.y0))).then(to_user))
 }
 

@@ -42,6 +42,29 @@ pub struct Record {
     pub meta: Map<String, Value>,
 }
 
+/// Why a metadata file cannot be used as a record.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    #[error("unreadable: {0}")]
+    Unreadable(#[source] std::io::Error),
+    #[error("not a JSON object: {0}")]
+    NotJson(#[source] serde_json::Error),
+    #[error("status {0:?} is not one of pending, running, completed, failed")]
+    UnknownStatus(String),
+    #[error("status is missing")]
+    NoStatus,
+    /// A field of the wrong JSON type.
+    #[error("{field} must be {expected}, got {got}")]
+    WrongType {
+        field: &'static str,
+        expected: &'static str,
+        got: Value,
+    },
+    #[error("source_job_id: {0}")]
+    SourceJob(#[source] Box<crate::Error>),
+}
+
 impl Record {
     /// Interpret metadata read from disk. Lenient about what the registry
     /// does not need (a missing timestamp falls back to the job id's time),
@@ -50,21 +73,26 @@ impl Record {
         kind: RecordKind,
         job_id: JobId,
         meta: Map<String, Value>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, RecordError> {
+        let wrong = |field, expected, got: &Value| RecordError::WrongType {
+            field,
+            expected,
+            got: got.clone(),
+        };
         let status = match meta.get("status") {
-            Some(Value::String(s)) => Status::parse(s).ok_or_else(|| {
-                format!("status {s:?} is not one of pending, running, completed, failed")
-            })?,
+            Some(Value::String(s)) => {
+                Status::parse(s).ok_or_else(|| RecordError::UnknownStatus(s.clone()))?
+            }
             None if kind == RecordKind::Source => Status::Completed,
-            None => return Err("status is missing".into()),
-            Some(other) => return Err(format!("status must be a string, got {other}")),
+            None => return Err(RecordError::NoStatus),
+            Some(other) => return Err(wrong("status", "a string", other)),
         };
         let source_job_id = match meta.get("source_job_id") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => {
-                Some(JobId::parse(s).map_err(|e| format!("source_job_id: {e}"))?)
+                Some(JobId::parse(s).map_err(|e| RecordError::SourceJob(Box::new(e)))?)
             }
-            Some(other) => return Err(format!("source_job_id must be a string, got {other}")),
+            Some(other) => return Err(wrong("source_job_id", "a string", other)),
         };
         let citekeys = match meta.get("citekeys") {
             None | Some(Value::Null) => None,
@@ -75,11 +103,11 @@ impl Record {
                         .iter()
                         .map(|v| match v {
                             Value::String(s) => Ok(s.clone()),
-                            other => Err(format!("citekeys.list must hold strings, got {other}")),
+                            other => Err(wrong("citekeys.list", "strings", other)),
                         })
                         .collect::<Result<Vec<_>, _>>()?,
                 ),
-                Some(other) => return Err(format!("citekeys.list must be an array, got {other}")),
+                Some(other) => return Err(wrong("citekeys.list", "an array", other)),
             },
             // A step may summarise citekeys some other way; only `list` is ours.
             Some(_) => None,
@@ -185,10 +213,9 @@ pub(crate) fn read_record(
     path: &std::path::Path,
     kind: RecordKind,
     job: JobId,
-) -> Result<Record, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("unreadable: {e}"))?;
-    let meta: Map<String, Value> =
-        serde_json::from_slice(&bytes).map_err(|e| format!("not a JSON object: {e}"))?;
+) -> Result<Record, RecordError> {
+    let bytes = std::fs::read(path).map_err(RecordError::Unreadable)?;
+    let meta: Map<String, Value> = serde_json::from_slice(&bytes).map_err(RecordError::NotJson)?;
     Record::from_meta(kind, job, meta)
 }
 
@@ -302,7 +329,8 @@ pub(crate) fn prepare_for_save(
         .or_insert_with(|| now_timestamp().into());
 
     // Validate the lineage fields the same way a later rebuild will.
-    Record::from_meta(kind.clone(), job_id.clone(), out.clone()).map_err(invalid)?;
+    Record::from_meta(kind.clone(), job_id.clone(), out.clone())
+        .map_err(|e| invalid(e.to_string()))?;
     Ok(out)
 }
 

@@ -440,7 +440,7 @@ impl Registry {
                 Error::InvalidMetadata {
                     step: kind.label().to_owned(),
                     job_id: job.to_string(),
-                    reason,
+                    reason: reason.to_string(),
                 }
             })?;
 

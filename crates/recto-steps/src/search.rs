@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
+use recto_library::LibraryError;
 use recto_library::pages::for_each_page;
 use recto_library::{StepResult, ocr_result, step_result};
 use recto_page::PageJson;
@@ -121,7 +122,7 @@ pub fn run_index(
         }
     }
     progress.begin("index", todo.len() as u64, None);
-    let docs: Vec<(Citekey, Result<CitekeyDocs, String>)> = todo
+    let docs: Vec<(Citekey, Result<CitekeyDocs, LibraryError>)> = todo
         .par_iter()
         .map(|(key, ocr, toc)| {
             let r = page_docs(&root, key, ocr, toc.as_ref());
@@ -140,7 +141,9 @@ pub fn run_index(
                 written.push((key.as_str().to_owned(), indexed));
             }
             Err(why) => {
-                outcome.failures.insert(key.as_str().to_owned(), why);
+                outcome
+                    .failures
+                    .insert(key.as_str().to_owned(), why.to_string());
             }
         }
     }
@@ -174,7 +177,7 @@ fn page_docs(
     key: &Citekey,
     ocr: &StepResult,
     toc: Option<&StepResult>,
-) -> Result<CitekeyDocs, String> {
+) -> Result<CitekeyDocs, LibraryError> {
     let labels: Vec<Option<String>> = toc
         .and_then(|t| t.toc())
         .map(|t| t.page_labels)
@@ -203,8 +206,7 @@ fn page_docs(
                 });
             }
         },
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let indexed = Indexed {
         ocr: ocr.job_id.to_string(),
         toc: toc.map(|t| t.job_id.to_string()),

@@ -141,7 +141,11 @@ impl StoreConfig {
         }
         if let Some(rest) = url.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            validate_bucket(bucket).map_err(invalid)?;
+            if !valid_bucket(bucket) {
+                return Err(invalid(format!(
+                    "{bucket:?} is not a valid bucket name (3-63 characters: a-z, 0-9, '-', '.')"
+                )));
+            }
             let prefix = prefix.trim_matches('/').to_owned();
             if prefix.split('/').any(|seg| seg == ".." || seg == ".") {
                 return Err(invalid(
@@ -233,17 +237,11 @@ fn b2_region(endpoint: &str) -> Option<String> {
     Some(region.to_owned())
 }
 
-fn validate_bucket(b: &str) -> Result<(), String> {
-    let ok_chars = b
-        .bytes()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.');
-    if (3..=63).contains(&b.len()) && ok_chars {
-        Ok(())
-    } else {
-        Err(format!(
-            "{b:?} is not a valid bucket name (3-63 characters: a-z, 0-9, '-', '.')"
-        ))
-    }
+/// An S3 bucket name: 3-63 characters of a-z, 0-9, '-' and '.'.
+fn valid_bucket(b: &str) -> bool {
+    (3..=63).contains(&b.len())
+        && b.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
 }
 
 #[cfg(test)]

@@ -218,11 +218,8 @@ fn library_rows(states: &[recto_registry::CitekeyState], steps: &[String], out: 
 
 type Library = (Vec<recto_registry::CitekeyState>, Vec<String>);
 
-fn library_states(app: &App) -> Result<Library, String> {
-    let states = app
-        .registry
-        .citekey_states(&[], None)
-        .map_err(|e| e.to_string())?;
+fn library_states(app: &App) -> Result<Library, recto_registry::Error> {
+    let states = app.registry.citekey_states(&[], None)?;
     let steps = app
         .registry
         .pipeline()
@@ -235,7 +232,7 @@ fn library_states(app: &App) -> Result<Library, String> {
 async fn library_more(State(app): State<Arc<App>>, Query(lq): Query<LibraryQuery>) -> Response {
     let (states, steps) = match library_states(&app) {
         Ok(s) => s,
-        Err(e) => return failure(&e),
+        Err(e) => return failure(&e.to_string()),
     };
     let from = lq.from.unwrap_or(FIRST_ROWS).min(states.len());
     let mut out = String::with_capacity(300 * (states.len() - from));
@@ -246,7 +243,7 @@ async fn library_more(State(app): State<Arc<App>>, Query(lq): Query<LibraryQuery
 async fn library(State(app): State<Arc<App>>, Query(lq): Query<LibraryQuery>) -> Response {
     let (states, steps) = match library_states(&app) {
         Ok(s) => s,
-        Err(e) => return failure(&e),
+        Err(e) => return failure(&e.to_string()),
     };
     let shown = if lq.all.is_some() {
         states.len()

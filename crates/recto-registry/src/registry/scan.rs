@@ -95,7 +95,7 @@ pub(super) fn scan(layout: &Layout) -> (Vec<Arc<Record>>, Vec<Problem>) {
                 .map_err(|e| problem(format!("not a JSON object: {e}")))?;
             Record::from_meta(kind, job, meta)
                 .map(Arc::new)
-                .map_err(problem)
+                .map_err(|e| problem(e.to_string()))
         })
         .collect();
     let mut records = Vec::with_capacity(results.len());
