@@ -6,6 +6,7 @@
 //! `[A-Za-z0-9_-]` and a leading `.` are percent-encoded, so the mapping is
 //! reversible and common keys (`smith2020`, `test_v04`) stay unchanged.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use std::fmt;
 
 use crate::Error;
@@ -49,40 +50,29 @@ impl Citekey {
     }
 
     /// The name used for this citekey in paths and object keys.
+    /// ASCII letters, digits, `_`, `-` and `.` are kept, every other byte
+    /// is `%XX`; a leading `.` is encoded too, so no citekey names a hidden
+    /// file. The form is fixed: it names the folders of existing data.
     pub fn file_stem(&self) -> String {
-        let mut out = String::with_capacity(self.0.len());
-        for (i, b) in self.0.bytes().enumerate() {
-            let keep = b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || (b == b'.' && i > 0);
-            if keep {
-                out.push(b as char);
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
+        const KEEP: &AsciiSet = &NON_ALPHANUMERIC.remove(b'_').remove(b'-').remove(b'.');
+        match self.0.strip_prefix('.') {
+            Some(rest) => format!("%2E{}", utf8_percent_encode(rest, KEEP)),
+            None => utf8_percent_encode(&self.0, KEEP).to_string(),
         }
-        out
     }
 
-    /// Inverse of [`Citekey::file_stem`].
+    /// Inverse of [`Citekey::file_stem`]: only the form it writes is taken.
     pub fn from_file_stem(stem: &str) -> Result<Self, Error> {
         let bad = || Error::InvalidCitekey {
             key: stem.to_owned(),
             reason: "not an encoded citekey file name".into(),
         };
-        let bytes = stem.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%' {
-                let hex = stem.get(i + 1..i + 3).ok_or_else(bad)?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
+        let decoded = percent_decode_str(stem).decode_utf8().map_err(|_| bad())?;
+        let key = Self::parse(&decoded)?;
+        if key.file_stem() != stem {
+            return Err(bad());
         }
-        let s = String::from_utf8(out).map_err(|_| bad())?;
-        Self::parse(&s)
+        Ok(key)
     }
 }
 
@@ -123,6 +113,24 @@ mod tests {
             );
             assert!(!stem.starts_with('.'));
             assert_eq!(Citekey::from_file_stem(&stem).unwrap(), c);
+        }
+    }
+
+    #[test]
+    fn the_encoded_form_is_the_one_existing_data_dirs_use() {
+        for (k, stem) in [
+            ("smith:2020", "smith%3A2020"),
+            ("Müller2019", "M%C3%BCller2019"),
+            (".hidden", "%2Ehidden"),
+            ("a.b", "a.b"),
+            ("50%off", "50%25off"),
+        ] {
+            assert_eq!(Citekey::parse(k).unwrap().file_stem(), stem);
+        }
+        // Only that form is read back: another spelling of the same key
+        // would name a second folder for it.
+        for stem in ["smith%3a2020", ".hidden", "smith%3", "%FF"] {
+            assert!(Citekey::from_file_stem(stem).is_err(), "{stem}");
         }
     }
 

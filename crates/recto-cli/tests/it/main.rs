@@ -9,13 +9,16 @@ mod record;
 mod registry_cmds;
 mod search;
 mod searchable;
+mod searchable_scans;
 mod segment;
 mod serve;
 mod shard;
+mod slurm;
 mod structure;
 mod sync;
 mod toc;
 mod upload;
+mod xml_exports;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

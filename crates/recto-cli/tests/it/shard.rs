@@ -7,10 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use recto_test_support::{MixedPage, TestContext, mixed_pdf, repo_root, text_pdf};
+use recto_test_support::{MixedPage, TestContext, mixed_pdf, text_pdf};
 use serde_json::Value;
 
 use super::searchable::{packed, render};
@@ -19,7 +19,7 @@ use super::{recto, recto_command, recto_env, stderr, stdout, step_meta};
 
 /// A scanned book: `pages` pages, each a scan of three lines naming the
 /// book and the page.
-fn scanned_book(dir: &Path, key: &str, pages: usize) -> Vec<u8> {
+pub(crate) fn scanned_book(dir: &Path, key: &str, pages: usize) -> Vec<u8> {
     let imgs: Vec<_> = (1..=pages)
         .map(|p| {
             render(
@@ -44,9 +44,9 @@ fn scanned_book(dir: &Path, key: &str, pages: usize) -> Vec<u8> {
 }
 
 /// A PDF MuPDF cannot open: a header and nothing usable.
-const BROKEN: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ngarbage\n";
+pub(crate) const BROKEN: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ngarbage\n";
 
-fn books(ctx: &TestContext, n: usize, pages: usize) -> Vec<String> {
+pub(crate) fn books(ctx: &TestContext, n: usize, pages: usize) -> Vec<String> {
     let keys: Vec<String> = (0..n).map(|i| format!("book{i}")).collect();
     for k in &keys {
         write_pdf(ctx, k, &scanned_book(ctx.root(), k, pages));
@@ -54,12 +54,12 @@ fn books(ctx: &TestContext, n: usize, pages: usize) -> Vec<String> {
     keys
 }
 
-fn json_of(o: &std::process::Output) -> Value {
+pub(crate) fn json_of(o: &std::process::Output) -> Value {
     assert!(o.status.success(), "{}\n{}", stdout(o), stderr(o));
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
-fn plan(ctx: &TestContext, keys: &[String], shards: usize) -> (String, Value) {
+pub(crate) fn plan(ctx: &TestContext, keys: &[String], shards: usize) -> (String, Value) {
     let v = json_of(&recto(
         ctx,
         &[
@@ -76,7 +76,13 @@ fn plan(ctx: &TestContext, keys: &[String], shards: usize) -> (String, Value) {
     (v["job_id"].as_str().unwrap().to_owned(), v["plan"].clone())
 }
 
-fn spawn_shard(ctx: &TestContext, job: &str, i: usize, n: usize, env: &[(&str, String)]) -> Child {
+pub(crate) fn spawn_shard(
+    ctx: &TestContext,
+    job: &str,
+    i: usize,
+    n: usize,
+    env: &[(&str, String)],
+) -> Child {
     recto_command(
         ctx,
         &[
@@ -97,7 +103,7 @@ fn spawn_shard(ctx: &TestContext, job: &str, i: usize, n: usize, env: &[(&str, S
     .unwrap()
 }
 
-fn shard_record(ctx: &TestContext, job: &str, i: usize) -> Value {
+pub(crate) fn shard_record(ctx: &TestContext, job: &str, i: usize) -> Value {
     let p = ctx.data_dir().join(format!(
         "analytics/ocr/job_metadata/{job}.shards/shard-{i}.json"
     ));
@@ -106,7 +112,7 @@ fn shard_record(ctx: &TestContext, job: &str, i: usize) -> Value {
 }
 
 /// Pages done by every run of every shard, and found done again.
-fn done_and_resumed(ctx: &TestContext, job: &str, shards: usize) -> (u64, u64) {
+pub(crate) fn done_and_resumed(ctx: &TestContext, job: &str, shards: usize) -> (u64, u64) {
     let mut done = 0;
     let mut resumed = 0;
     for i in 0..shards {
@@ -126,7 +132,11 @@ fn done_and_resumed(ctx: &TestContext, job: &str, shards: usize) -> (u64, u64) {
 
 /// Every page JSON of `job` by (citekey, file name), timings left out:
 /// what must equal between a sharded and a one-machine run.
-fn pages_of(ctx: &TestContext, job: &str, keys: &[String]) -> BTreeMap<(String, String), Value> {
+pub(crate) fn pages_of(
+    ctx: &TestContext,
+    job: &str,
+    keys: &[String],
+) -> BTreeMap<(String, String), Value> {
     let mut out = BTreeMap::new();
     for k in keys {
         let dir = ctx.data_dir().join(format!("analytics/ocr/{k}/{job}"));
@@ -148,7 +158,7 @@ fn pages_of(ctx: &TestContext, job: &str, keys: &[String]) -> BTreeMap<(String, 
 }
 
 /// The same citekeys OCRed by one `recto ocr` process: the reference.
-fn one_machine(ctx: &TestContext, keys: &[String]) -> String {
+pub(crate) fn one_machine(ctx: &TestContext, keys: &[String]) -> String {
     let v = json_of(&recto(
         ctx,
         &[
@@ -168,7 +178,12 @@ fn one_machine(ctx: &TestContext, keys: &[String]) -> String {
 /// The sharded job's record against the one-machine run's: the same
 /// fields (plus `shards`), counts and per-citekey results; the same pages
 /// and full texts.
-fn assert_same_as_one_machine(ctx: &TestContext, job: &str, reference: &str, keys: &[String]) {
+pub(crate) fn assert_same_as_one_machine(
+    ctx: &TestContext,
+    job: &str,
+    reference: &str,
+    keys: &[String],
+) {
     let a = step_meta(ctx, "ocr", job);
     let b = step_meta(ctx, "ocr", reference);
     let fields = |v: &Value| -> Vec<String> {
@@ -216,7 +231,7 @@ fn assert_same_as_one_machine(ctx: &TestContext, job: &str, reference: &str, key
     }
 }
 
-fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     let t = Instant::now();
     while !done() {
         assert!(t.elapsed().as_secs() < secs, "waited {secs} s for {what}");
@@ -224,11 +239,16 @@ fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn status_json(ctx: &TestContext, job: &str, env: &[(&str, String)]) -> Value {
+pub(crate) fn status_json(ctx: &TestContext, job: &str, env: &[(&str, String)]) -> Value {
     json_of(&recto_env(ctx, &["jobs", "status", job, "--json"], env))
 }
 
-fn pages_done(ctx: &TestContext, job: &str, shard: usize, env: &[(&str, String)]) -> u64 {
+pub(crate) fn pages_done(
+    ctx: &TestContext,
+    job: &str,
+    shard: usize,
+    env: &[(&str, String)],
+) -> u64 {
     status_json(ctx, job, env)["shards"][shard]["pages_done"]
         .as_u64()
         .unwrap()
@@ -473,217 +493,9 @@ fn shard_flags_are_checked() {
 
 // ----- on a real Slurm ------------------------------------------------------
 
-/// `SLURM_CONF` of the one-node cluster, started by `scripts/slurm.sh`
-/// when it is not running (it installs Debian's packages when missing).
-fn slurm() -> Option<Vec<(&'static str, String)>> {
-    if !recto_test_support::gated("RECTO_TEST_SLURM", "a one-node Slurm (root)") {
-        return None;
-    }
-    static CONF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let conf = CONF.get_or_init(|| {
-        let dir = repo_root().join("target/slurm");
-        let o = Command::new("bash")
-            .arg(repo_root().join("scripts/slurm.sh"))
-            .arg("start")
-            .arg(&dir)
-            .output()
-            .expect("run scripts/slurm.sh");
-        assert!(
-            o.status.success(),
-            "scripts/slurm.sh start failed (it needs root for slurmd and Debian's slurmctld, slurmd, munge):\n{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        dir.join("slurm.conf").display().to_string()
-    });
-    Some(vec![("SLURM_CONF", conf.clone())])
-}
-
-fn submit(
-    ctx: &TestContext,
-    keys: &[String],
-    shards: usize,
-    env: &[(&str, String)],
-) -> (String, Value) {
-    let v = json_of(&recto_env(
-        ctx,
-        &[
-            "slurm",
-            "ocr",
-            "--citekeys",
-            &keys.join(","),
-            "--lang",
-            "eng",
-            "--workers",
-            &shards.to_string(),
-            "--cpus-per-task",
-            "1",
-            "--json",
-        ],
-        env,
-    ));
-    (v["job_id"].as_str().unwrap().to_owned(), v)
-}
-
-/// Wait for the job's record to leave `running` with no Slurm task left.
-fn wait_for_merge(ctx: &TestContext, job: &str, env: &[(&str, String)], array: &str) {
-    wait_until("the finalize job", 600, || {
-        let queued = Command::new("squeue")
-            .args(["-h", "-j", array])
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .output()
-            .map(|o| !o.stdout.is_empty())
-            .unwrap_or(true);
-        !queued && step_meta(ctx, "ocr", job)["status"] != "running"
-    });
-}
-
-fn sbatch(env: &[(&str, String)], args: &[&str]) -> String {
-    let o = Command::new("sbatch")
-        .arg("--parsable")
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).trim().to_owned()
-}
-
-#[test]
-fn slurm_array_of_four_shards_ocrs_forty_pages_like_one_machine() {
-    let Some(env) = slurm() else {
-        return;
-    };
-    let ctx = TestContext::new();
-    let keys = books(&ctx, 4, 10);
-    upload(&ctx);
-    let (job, v) = submit(&ctx, &keys, 4, &env);
-    let array = v["array_job_id"].as_str().unwrap().to_owned();
-    let m = step_meta(&ctx, "ocr", &job);
-    assert_eq!(m["shards"]["slurm"]["array_job_id"], array.as_str());
-    assert_eq!(
-        m["shards"]["slurm"]["finalize_job_id"],
-        v["finalize_job_id"]
-    );
-    wait_for_merge(&ctx, &job, &env, &array);
-    let m = step_meta(&ctx, "ocr", &job);
-    assert_eq!(m["status"], "completed", "{m}");
-    assert_eq!(m["pages"]["total"], 40);
-    assert_eq!(done_and_resumed(&ctx, &job, 4), (40, 0));
-    for i in 0..4 {
-        let r = shard_record(&ctx, &job, i);
-        let run = &r["runs"][0];
-        assert!(
-            run["slurm_job_id"].as_str().is_some(),
-            "shard {i} ran outside Slurm: {r}"
-        );
-    }
-    let st = stdout(&recto_env(&ctx, &["jobs", "status", &job], &env));
-    assert!(st.contains("shards:") && st.contains("10/10"), "{st}");
-    let reference = one_machine(&ctx, &keys);
-    assert_same_as_one_machine(&ctx, &job, &reference, &keys);
-}
-
-#[test]
-fn slurm_cancelled_shard_resubmitted_completes_with_nothing_done_twice() {
-    let Some(env) = slurm() else {
-        return;
-    };
-    let ctx = TestContext::new();
-    let keys = books(&ctx, 2, 30);
-    upload(&ctx);
-    let (job, v) = submit(&ctx, &keys, 2, &env);
-    let array = v["array_job_id"].as_str().unwrap().to_owned();
-    wait_until("shard 0's first pages", 300, || {
-        pages_done(&ctx, &job, 0, &env) >= 3
-    });
-    let o = Command::new("scancel")
-        .arg(format!("{array}_0"))
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    wait_for_merge(&ctx, &job, &env, &array);
-    let before = pages_done(&ctx, &job, 0, &env);
-    assert!(
-        before < 30,
-        "shard 0 ended before it was cancelled; the test needs more pages"
-    );
-    // The finalize job ran after the array ended: the job failed, naming
-    // the cancelled shard and how to finish.
-    let m = step_meta(&ctx, "ocr", &job);
-    assert_eq!(m["status"], "failed", "{m}");
-    for why in m["failures"].as_object().unwrap().values() {
-        let why = why.as_str().unwrap();
-        assert!(
-            why.contains("shard 0 (interrupted)") && !why.contains("shard 1"),
-            "{why}"
-        );
-    }
-    // Resubmit the cancelled task and the merge, as docs/scale.md says.
-    let dir = ctx
-        .data_dir()
-        .join(format!("analytics/ocr/job_metadata/{job}.shards"));
-    let again = sbatch(
-        &env,
-        &["--array=0", dir.join("ocr.sbatch").to_str().unwrap()],
-    );
-    sbatch(
-        &env,
-        &[
-            &format!("--dependency=afterany:{again}"),
-            dir.join("finalize.sbatch").to_str().unwrap(),
-        ],
-    );
-    wait_for_merge(&ctx, &job, &env, &again);
-    let m = step_meta(&ctx, "ocr", &job);
-    assert_eq!(m["status"], "completed", "{m}");
-    let (done, resumed) = done_and_resumed(&ctx, &job, 2);
-    assert_eq!(resumed, before);
-    assert_eq!(done + resumed, 60, "every page done exactly once");
-    assert!(
-        shard_record(&ctx, &job, 0)["runs"]
-            .as_array()
-            .unwrap()
-            .len()
-            >= 2
-    );
-}
-
-#[test]
-fn slurm_shard_failing_on_a_broken_pdf_fails_that_citekey_only() {
-    let Some(env) = slurm() else {
-        return;
-    };
-    let ctx = TestContext::new();
-    let mut keys = books(&ctx, 2, 3);
-    write_pdf(&ctx, "broken", BROKEN);
-    keys.push("broken".into());
-    upload(&ctx);
-    let (job, v) = submit(&ctx, &keys, 2, &env);
-    wait_for_merge(&ctx, &job, &env, v["array_job_id"].as_str().unwrap());
-    let m = step_meta(&ctx, "ocr", &job);
-    assert_eq!(m["status"], "failed", "{m}");
-    let failures = m["failures"].as_object().unwrap();
-    assert_eq!(failures.keys().collect::<Vec<_>>(), ["broken"], "{m}");
-    let why = failures["broken"].as_str().unwrap();
-    assert!(why.starts_with("shard ") && why.contains("broken"), "{why}");
-    for k in ["book0", "book1"] {
-        assert_eq!(m["per_citekey"][k]["pages"], 3, "{m}");
-        assert!(
-            ctx.data_dir()
-                .join(format!("analytics/ocr/{k}/current"))
-                .exists()
-        );
-    }
-    assert_eq!(m["citekeys"]["successful"], 2);
-}
-
-// ----- the per-citekey steps in shards ----------------------------------------
-
 /// The records of a sharded and a whole run of `step`: the same status,
 /// counts, failures and per-citekey results (the folders named by job aside).
-fn assert_same_record(ctx: &TestContext, step: &str, sharded: &str, whole: &str) {
+pub(crate) fn assert_same_record(ctx: &TestContext, step: &str, sharded: &str, whole: &str) {
     let (a, b) = (step_meta(ctx, step, sharded), step_meta(ctx, step, whole));
     for k in ["status", "citekeys", "failures", "source_job_id"] {
         assert_eq!(a[k], b[k], "{step}: {k}");
@@ -798,59 +610,4 @@ fn toc_segmentation_and_export_run_as_one_job_in_shards() {
             assert_eq!(read(&job), read(w["job_id"].as_str().unwrap()));
         }
     }
-}
-
-#[test]
-fn a_submission_slurm_refuses_leaves_no_job_running() {
-    // A stand-in `sbatch` (beside the real cluster of the tests above) that
-    // answers --version and refuses every script, as a controller that is
-    // down or a partition that does not exist would.
-    let ctx = TestContext::new();
-    let bin = ctx.root().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let sbatch = bin.join("sbatch");
-    std::fs::write(
-        &sbatch,
-        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'slurm 22.05'; exit 0; }\necho 'sbatch: error: invalid partition specified: nope' >&2\nexit 1\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&sbatch, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let keys = books(&ctx, 1, 1);
-    upload(&ctx);
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let o = recto_env(
-        &ctx,
-        &[
-            "slurm",
-            "ocr",
-            "--citekeys",
-            &keys[0],
-            "--workers",
-            "2",
-            "--partition",
-            "nope",
-        ],
-        &[("PATH", path)],
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("invalid partition"), "{}", stderr(&o));
-    let jobs: Vec<String> =
-        serde_json::from_slice(&recto(&ctx, &["jobs", "list", "--step", "ocr", "--json"]).stdout)
-            .unwrap();
-    assert_eq!(jobs.len(), 1);
-    let m = step_meta(&ctx, "ocr", &jobs[0]);
-    assert_eq!(m["status"], "failed", "{m}");
-    assert!(
-        m["error"].as_str().unwrap().contains("invalid partition"),
-        "{m}"
-    );
-    assert!(
-        std::fs::read_to_string(ctx.data_dir().join(format!(
-            "analytics/ocr/job_metadata/{}.shards/ocr.sbatch",
-            jobs[0]
-        )))
-        .unwrap()
-        .contains("#SBATCH --partition=nope")
-    );
 }

@@ -244,11 +244,7 @@ fn the_import_check_sees_a_cycle() {
 /// Files still over the bound, each to be cut along its seams (issue "The
 /// house"); the test fails when one of them shrinks under it (take it off
 /// the list) or when any other file grows over it.
-const STILL_OVER: &[&str] = &[
-    "crates/recto-cli/tests/it/shard.rs",
-    "crates/recto-cli/tests/it/searchable.rs",
-    "crates/recto-ocr/src/run.rs",
-];
+const STILL_OVER: &[&str] = &[];
 
 #[test]
 fn no_source_file_outgrows_one_idea() {
