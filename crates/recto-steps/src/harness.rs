@@ -118,6 +118,22 @@ pub fn read_metadata<B: for<'de> Deserialize<'de>>(
 
 pub use recto_library::paths::output_dir;
 
+/// `dir` as a record stores it: relative to the data directory when it lies
+/// inside it (so the data directory can move and a run started from
+/// another working directory finds it), else absolute. Both are made
+/// absolute first, so a folder named relative to the working directory is
+/// never recorded as if relative to the data directory.
+pub fn recorded_dir(registry: &Registry, dir: &Path) -> String {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+    recto_library::paths::recorded_form(&abs(registry.data_dir()), &abs(dir))
+}
+
+/// The folder a record names, as [`recorded_dir`] stored it (older
+/// records: absolute or relative to the working directory).
+pub fn recorded_path(registry: &Registry, recorded: &str) -> PathBuf {
+    recto_library::paths::output_base(registry.data_dir(), recorded)
+}
+
 pub use recto_library::paths::CURRENT;
 
 /// Point `<base>/<citekey>/current` at `job`'s folder (a relative symlink,

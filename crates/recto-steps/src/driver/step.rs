@@ -156,7 +156,7 @@ impl Target<'_> {
     /// `dir` as the record stores it: relative to the data directory when
     /// it lies inside it (so the data directory can move), else as given.
     pub fn recorded(&self, dir: &Path) -> String {
-        recto_library::paths::recorded_form(self.registry.data_dir(), dir)
+        crate::harness::recorded_dir(self.registry, dir)
     }
 }
 

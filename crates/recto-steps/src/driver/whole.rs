@@ -1,7 +1,6 @@
 //! A step run whole, in this process, as one job: select, record
 //! `running`, work, record the end, point `current`.
 
-use std::path::Path;
 use std::time::Instant;
 
 use recto_registry::Registry;
@@ -69,11 +68,8 @@ pub(crate) fn new_record<S: CitekeyStep>(
         .output
         .clone()
         .unwrap_or_else(|| registry.layout().analytics_dir().join(S::NAME));
-    // Both absolute, so that an output folder the user named relative to
-    // the working directory is recorded as one that does not depend on it.
-    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
     Recorded {
-        output_dir: recto_library::paths::recorded_form(&abs(registry.data_dir()), &abs(&output)),
+        output_dir: crate::harness::recorded_dir(registry, &output),
         body: step.body(),
         per_citekey: Default::default(),
     }

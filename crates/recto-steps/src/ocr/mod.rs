@@ -73,7 +73,7 @@ pub async fn run_ocr(
     let source_job_ids: Vec<String> = plan.source_metas.keys().map(|j| j.to_string()).collect();
     let running = OcrRunning {
         config: settings.clone(),
-        output_dir: plan.output.display().to_string(),
+        output_dir: harness::recorded_dir(registry, &plan.output),
         sources: sources.clone(),
         source_job_ids: if source_job_ids.len() > 1 {
             source_job_ids.clone()

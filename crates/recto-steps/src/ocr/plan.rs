@@ -105,7 +105,7 @@ pub(crate) fn plan(
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default();
     let settings = recorded.body.config.clone();
-    let output = PathBuf::from(&recorded.body.output_dir);
+    let output = harness::recorded_path(registry, &recorded.body.output_dir);
 
     // Anything given that differs from the record is refused, not applied.
     let mut differences = Vec::new();
@@ -271,7 +271,7 @@ pub(crate) fn recorded_plan(
         keys,
         kept: BTreeMap::new(),
         settings: recorded.body.config.clone(),
-        output: PathBuf::from(&recorded.body.output_dir),
+        output: harness::recorded_path(registry, &recorded.body.output_dir),
         sources,
         source_metas,
         source_job,

@@ -263,7 +263,7 @@ pub(super) fn running_body(
         .to_string();
     OcrRunning {
         config: settings,
-        output_dir: plan.output.display().to_string(),
+        output_dir: crate::harness::recorded_dir(registry, &plan.output),
         sources,
         source_job_ids: if ids.len() > 1 { ids } else { Vec::new() },
         citekey_languages: plan.languages.clone(),

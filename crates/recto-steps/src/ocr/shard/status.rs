@@ -1,8 +1,6 @@
 //! A sharded job's shards for `recto jobs status`, its abandonment, and
 //! the Slurm jobs that run it.
 
-use std::path::PathBuf;
-
 use recto_registry::{Citekey, JobId, Registry, Status, StepName};
 use serde::Serialize;
 use serde_json::Value;
@@ -39,7 +37,7 @@ pub fn status(registry: &Registry, job: &JobId) -> Result<Option<Vec<ShardStatus
         return Ok(None);
     };
     let shard_plan = read_plan(registry, job)?;
-    let output = PathBuf::from(&recorded.body.output_dir);
+    let output = crate::harness::recorded_path(registry, &recorded.body.output_dir);
     let queue = info
         .slurm
         .as_ref()
