@@ -495,6 +495,7 @@ async fn upload_all(
                     Err(e) => return (f.unhashed(), Err(e.to_string())),
                 };
                 tracing::trace!("put {}", f.key);
+                recto_fs::hold::point("sync-put");
                 let res = store
                     .put_file(&f.key, &f.local, &sha, &|n| progress.bytes(n))
                     .await;

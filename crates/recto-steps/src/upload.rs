@@ -338,6 +338,7 @@ impl FileCtx<'_> {
             return Ok(FileOutcome::WouldUpload);
         }
         let progress = self.progress;
+        recto_fs::hold::point("upload-put");
         self.store
             .put_file(&key, &path, &sha, &|n| progress.bytes(n))
             .await

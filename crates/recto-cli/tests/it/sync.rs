@@ -261,10 +261,14 @@ fn server_stopped_mid_sync_then_rerun_matches_local_checksums() {
     let mut env = aws(&server);
     env.push(("RECTO_S3_MAX_RETRIES", "1".into()));
     env.push(("RECTO_S3_RETRY_TIMEOUT_SECS", "2".into()));
+    // Held after 10 objects: the server dies mid-sync on any machine.
+    let hold = recto_test_support::Hold::new(&ctx, "sync-put", 10);
+    let mut held = env.clone();
+    held.push(hold.env());
     let child = recto_command(
         &ctx,
         &["sync-ocr", "--job-id", &job, "--concurrency", "1"],
-        &env,
+        &held,
     )
     .stdout(std::process::Stdio::piped())
     .stderr(std::process::Stdio::piped())
@@ -283,6 +287,7 @@ fn server_stopped_mid_sync_then_rerun_matches_local_checksums() {
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     server.kill();
+    hold.release();
     let o = child.wait_with_output().unwrap();
     assert_ne!(o.status.code(), Some(0));
     assert!(

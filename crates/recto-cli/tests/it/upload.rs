@@ -360,7 +360,11 @@ fn s3_server_stopped_mid_upload_then_rerun_completes() {
     let mut env = server.env();
     env.push(("RECTO_S3_MAX_RETRIES", "2".into()));
     env.push(("RECTO_S3_RETRY_TIMEOUT_SECS", "3".into()));
-    let child = recto_command(&ctx, &args, &env)
+    // Held after 2 files: the server stops mid-upload on any machine.
+    let hold = recto_test_support::Hold::new(&ctx, "upload-put", 2);
+    let mut held = env.clone();
+    held.push(hold.env());
+    let child = recto_command(&ctx, &args, &held)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -377,11 +381,12 @@ fn s3_server_stopped_mid_upload_then_rerun_completes() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     server.stop();
+    hold.release();
     let o = child.wait_with_output().unwrap();
     assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
     let first = source_meta(&ctx, &job_of(&stdout(&o)));
     let uploaded_first = first["citekeys"]["uploaded"].as_u64().unwrap();
-    assert!(uploaded_first < 30, "the server went away midway");
+    assert_eq!(uploaded_first, 2, "the server went away after two files");
     assert_eq!(first["status"], "failed");
 
     server.restart();
