@@ -71,11 +71,17 @@ pub fn from_citekeys(dir: &Path, citekeys: &[String]) -> Vec<SourceInput> {
 }
 
 /// Every `*.pdf` in `dir` and, with `recursive`, in its subfolders (hidden
-/// ones left out); the citekey is the file stem.
-pub fn from_dir(dir: &Path, recursive: bool) -> Result<Vec<SourceInput>, StepError> {
+/// ones left out, and the folders of `skip`: recto's data directory, whose
+/// stored copies must not come back as new sources); the citekey is the
+/// file stem.
+pub fn from_dir(
+    dir: &Path,
+    recursive: bool,
+    skip: &[&Path],
+) -> Result<Vec<SourceInput>, StepError> {
     let mut files = Vec::new();
     let mut nested = 0;
-    walk(dir, recursive, &mut files, &mut nested)?;
+    walk(dir, recursive, skip, &mut files, &mut nested)?;
     if files.is_empty() {
         let reason = if nested > 0 {
             format!(
@@ -110,6 +116,7 @@ pub fn from_dir(dir: &Path, recursive: bool) -> Result<Vec<SourceInput>, StepErr
 fn walk(
     dir: &Path,
     recursive: bool,
+    skip: &[&Path],
     out: &mut Vec<PathBuf>,
     nested: &mut usize,
 ) -> Result<(), StepError> {
@@ -121,6 +128,18 @@ fn walk(
     let hidden = |e: &walkdir::DirEntry| {
         e.depth() > 0 && e.file_name().to_str().is_none_or(|n| n.starts_with('.'))
     };
+    let skip: Vec<PathBuf> = skip.iter().filter_map(|p| p.canonicalize().ok()).collect();
+    let skipped = |e: &walkdir::DirEntry| {
+        let left_out = e.depth() > 0
+            && e.file_type().is_dir()
+            && e.path()
+                .canonicalize()
+                .is_ok_and(|real| skip.contains(&real));
+        if left_out {
+            tracing::info!("{}: left out (recto's data directory)", e.path().display());
+        }
+        left_out
+    };
     // Symlinked folders are followed (a library may be spread over disks);
     // walkdir reports a link back to an ancestor as an error instead of
     // walking it forever.
@@ -128,7 +147,7 @@ fn walk(
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| !hidden(e));
+        .filter_entry(|e| !hidden(e) && !skipped(e));
     for entry in entries {
         let e = match entry {
             Ok(e) => e,
@@ -317,6 +336,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_data_directory_inside_the_folder_is_left_out() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("a2020.pdf"), b"%PDF").unwrap();
+        let stored = root.path().join("data/store/sources/a2020");
+        std::fs::create_dir_all(&stored).unwrap();
+        std::fs::write(stored.join("0123abcd.pdf"), b"%PDF").unwrap();
+        let data = root.path().join("data");
+        let keys: Vec<String> = from_dir(root.path(), true, &[&data])
+            .unwrap()
+            .into_iter()
+            .map(|s| s.citekey)
+            .collect();
+        assert_eq!(keys, ["a2020"]);
+        // Without it, the stored copy would come back as a new citekey.
+        assert_eq!(from_dir(root.path(), true, &[]).unwrap().len(), 2);
+    }
+
+    #[test]
     fn a_symlink_back_to_an_ancestor_is_not_walked_forever() {
         let root = tempfile::tempdir().unwrap();
         let sub = root.path().join("sub");
@@ -327,7 +364,7 @@ mod tests {
         std::os::unix::fs::symlink(root.path(), sub.join("loop")).unwrap();
         let mut found = Vec::new();
         let mut nested = 0;
-        walk(root.path(), true, &mut found, &mut nested).unwrap();
+        walk(root.path(), true, &[], &mut found, &mut nested).unwrap();
         let names: Vec<_> = found
             .iter()
             .map(|p| p.file_name().unwrap().to_owned())
@@ -335,7 +372,7 @@ mod tests {
         assert_eq!(names, ["a2020.pdf", "b2021.pdf"]);
         // Not recursive: the subfolder's PDF is counted, not taken.
         let (mut found, mut nested) = (Vec::new(), 0);
-        walk(root.path(), false, &mut found, &mut nested).unwrap();
+        walk(root.path(), false, &[], &mut found, &mut nested).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(nested, 1);
     }
@@ -422,7 +459,7 @@ mod tests {
         for name in ["A.pdf", "%41.pdf", "smith%3A2020.pdf"] {
             std::fs::write(dir.path().join(name), b"%PDF-1.4").unwrap();
         }
-        let keys: Vec<String> = from_dir(dir.path(), true)
+        let keys: Vec<String> = from_dir(dir.path(), true, &[])
             .unwrap()
             .into_iter()
             .map(|i| {
@@ -441,13 +478,13 @@ mod tests {
         std::fs::create_dir_all(dir.path().join(".hidden")).unwrap();
         std::fs::write(item.join("smith2020.pdf"), b"%PDF-1.4").unwrap();
         std::fs::write(dir.path().join(".hidden/x.pdf"), b"%PDF-1.4").unwrap();
-        let got = from_dir(dir.path(), true).unwrap();
+        let got = from_dir(dir.path(), true, &[]).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].citekey, "smith2020");
-        let err = from_dir(dir.path(), false).unwrap_err().to_string();
+        let err = from_dir(dir.path(), false, &[]).unwrap_err().to_string();
         assert!(err.contains("1 are in its subfolders"), "{err}");
         let empty = tempfile::tempdir().unwrap();
-        let err = from_dir(empty.path(), true).unwrap_err().to_string();
+        let err = from_dir(empty.path(), true, &[]).unwrap_err().to_string();
         assert!(err.contains("no PDF files here"), "{err}");
     }
 

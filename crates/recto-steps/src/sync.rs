@@ -474,7 +474,7 @@ async fn upload_all(
     let stop = AtomicBool::new(false);
     let first_error: Mutex<Option<String>> = Mutex::new(None);
     let store = &r.store;
-    let results: Vec<(SyncFile, Result<(), String>)> = futures::stream::iter(to_upload)
+    let results: Vec<(SyncFile, Result<(), PutError>)> = futures::stream::iter(to_upload)
         .map(|f| {
             let stop = &stop;
             let first_error = &first_error;
@@ -485,14 +485,11 @@ async fn upload_all(
                         .expect("not poisoned")
                         .clone()
                         .unwrap_or_default();
-                    return (
-                        f.unhashed(),
-                        Err(format!("not attempted: the store failed earlier ({why})")),
-                    );
+                    return (f.unhashed(), Err(PutError::NotAttempted(why)));
                 }
                 let sha = match f.sha256().await {
                     Ok(sha) => sha,
-                    Err(e) => return (f.unhashed(), Err(e.to_string())),
+                    Err(e) => return (f.unhashed(), Err(PutError::Hash(Box::new(e)))),
                 };
                 tracing::trace!("put {}", f.key);
                 recto_fs::hold::point("sync-put");
@@ -513,7 +510,7 @@ async fn upload_all(
                             .expect("not poisoned")
                             .get_or_insert_with(|| e.to_string());
                     }
-                    error_chain(&e)
+                    PutError::Store(Box::new(e))
                 });
                 progress.item_done(&f.key, res.is_ok());
                 (f, res)
@@ -533,11 +530,25 @@ async fn upload_all(
                 uploaded.push(f);
             }
             Err(why) => {
-                failures.insert(f.key.clone(), why);
+                failures.insert(f.key.clone(), why.to_string());
             }
         }
     }
     (uploaded, failures, stop.load(Ordering::Relaxed))
+}
+
+/// Why one file did not go up.
+#[derive(Debug, thiserror::Error)]
+enum PutError {
+    /// The store failed for every file before this one's turn.
+    #[error("not attempted: the store failed earlier ({0})")]
+    NotAttempted(String),
+    /// Its local file could not be hashed.
+    #[error(transparent)]
+    Hash(Box<StepError>),
+    /// Boxed: object_store's errors are large.
+    #[error("{}", error_chain(.0))]
+    Store(Box<recto_store::StoreError>),
 }
 
 /// New manifests: what was there and still matches, plus what went up.

@@ -22,7 +22,7 @@ pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
         (None, Some(dir)) if !args.citekeys.is_empty() => {
             sources::from_citekeys(dir, &args.citekeys)
         }
-        (None, Some(dir)) => sources::from_dir(dir, !args.no_recursive)?,
+        (None, Some(dir)) => sources::from_dir(dir, !args.no_recursive, &[&config.data_dir])?,
         (None, None) => anyhow::bail!(super::CliError::Usage(
             "give --from DIR (a folder of PDFs) or --bib FILE (a BibTeX export)".into()
         )),

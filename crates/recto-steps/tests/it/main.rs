@@ -62,7 +62,7 @@ async fn uploaded(ctx: &TestContext, reg: &Registry, store: &Store) -> String {
         text_pdf(&["The second paper, with more text."]),
     )
     .unwrap();
-    let inputs = sources::from_dir(&dir, true).unwrap();
+    let inputs = sources::from_dir(&dir, true, &[]).unwrap();
     let report = upload(reg, store, inputs, &UploadOptions::default(), &NoProgress)
         .await
         .unwrap();
