@@ -55,7 +55,47 @@ pub enum FileOutcome {
     /// The entry has no PDF (a BibTeX entry without a file): not uploaded,
     /// not a failure.
     NoPdf(String),
-    Failed(String),
+    Failed(FileError),
+}
+
+/// Why one file was not uploaded (the other files go on). Reasons from
+/// the store are kept as their message chain, so a report can be cloned
+/// and compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileError {
+    /// A file whose name is not a citekey: how to make it one.
+    #[error(
+        "{}: the file name is not a valid citekey ({reason}); rename it (e.g. {suggested}.pdf) or name it in a BibTeX file",
+        .path.display()
+    )]
+    NotACitekeyName {
+        path: PathBuf,
+        reason: String,
+        suggested: String,
+    },
+    /// A citekey given (in a list or a BibTeX file) that is not valid.
+    #[error("{0}")]
+    BadCitekey(String),
+    /// No PDF could be found for the entry (why, as the source gave it).
+    #[error("{0}")]
+    NoFile(String),
+    #[error("file not found: {}", .0.display())]
+    NotFound(PathBuf),
+    #[error("{}: not a regular file", .0.display())]
+    NotAFile(PathBuf),
+    #[error("{}: empty file", .0.display())]
+    Empty(PathBuf),
+    #[error("{}: not a PDF (no %PDF- header in the first 1024 bytes)", .0.display())]
+    NotPdf(PathBuf),
+    #[error("{}: {reason}", .path.display())]
+    Unreadable { path: PathBuf, reason: String },
+    /// The store refused or could not be reached.
+    #[error("{0}")]
+    Store(String),
+    /// The store failed for every file before this one's turn.
+    #[error("not attempted: the store failed earlier ({0})")]
+    NotAttempted(String),
 }
 
 #[derive(Debug, Clone)]
@@ -83,9 +123,9 @@ impl UploadReport {
         self.files.iter().filter(|f| pred(&f.outcome)).count()
     }
 
-    pub fn failed(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub fn failed(&self) -> impl Iterator<Item = (&str, &FileError)> {
         self.files.iter().filter_map(|f| match &f.outcome {
-            FileOutcome::Failed(why) => Some((f.citekey.as_str(), why.as_str())),
+            FileOutcome::Failed(why) => Some((f.citekey.as_str(), why)),
             _ => None,
         })
     }
@@ -276,7 +316,7 @@ impl FileCtx<'_> {
             sha256: None,
             size: 0,
             key: None,
-            outcome: FileOutcome::Failed(String::new()),
+            outcome: FileOutcome::WouldUpload,
         };
         r.outcome = match self.process(&input, &mut r).await {
             Ok(o) => o,
@@ -291,24 +331,30 @@ impl FileCtx<'_> {
         &self,
         input: &SourceInput,
         r: &mut FileResult,
-    ) -> Result<FileOutcome, String> {
+    ) -> Result<FileOutcome, FileError> {
         if input.no_pdf {
             return Ok(FileOutcome::NoPdf(
                 input.file.clone().err().unwrap_or_default(),
             ));
         }
         let citekey = Citekey::parse(&input.citekey).map_err(|e| match &input.file {
-            // A file whose name is not a citekey: say how to make it one.
-            Ok(p) => format!(
-                "{}: the file name is not a valid citekey ({e}); rename it (e.g. {}.pdf) or name it in a BibTeX file",
-                p.display(),
-                suggested_name(&input.citekey)
-            ),
-            Err(_) => e.to_string(),
+            Ok(p) => FileError::NotACitekeyName {
+                path: p.clone(),
+                reason: e.to_string(),
+                suggested: suggested_name(&input.citekey),
+            },
+            Err(_) => FileError::BadCitekey(e.to_string()),
         })?;
-        let path = input.file.clone()?;
+        let path = input.file.clone().map_err(FileError::NoFile)?;
         r.size = check_pdf(&path).await?;
-        let (sha, _) = self.hashes.sha256(&path).await.map_err(|e| e.to_string())?;
+        let (sha, _) = self
+            .hashes
+            .sha256(&path)
+            .await
+            .map_err(|e| FileError::Unreadable {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
         let key = source_object_key(&citekey, &sha);
         r.sha256 = Some(sha.clone());
         r.key = Some(key.clone());
@@ -319,7 +365,7 @@ impl FileCtx<'_> {
                 .expect("not poisoned")
                 .clone()
                 .unwrap_or_default();
-            return Err(format!("not attempted: the store failed earlier ({why})"));
+            return Err(FileError::NotAttempted(why));
         }
         let existing = self
             .store
@@ -348,7 +394,7 @@ impl FileCtx<'_> {
 
     /// Turn a store error into a reason; a store-wide failure stops the
     /// files not yet started, instead of each retrying for minutes.
-    fn fail(&self, e: recto_store::StoreError) -> String {
+    fn fail(&self, e: recto_store::StoreError) -> FileError {
         let why = error_chain(&e);
         if e.is_store_wide() {
             self.abort_flag.store(true, Ordering::Relaxed);
@@ -357,7 +403,7 @@ impl FileCtx<'_> {
                 .expect("not poisoned")
                 .get_or_insert_with(|| e.to_string());
         }
-        why
+        FileError::Store(why)
     }
 }
 
@@ -378,34 +424,38 @@ fn suggested_name(stem: &str) -> String {
 }
 
 /// Check that `path` is a non-empty PDF; returns its size.
-async fn check_pdf(path: &Path) -> Result<u64, String> {
+async fn check_pdf(path: &Path) -> Result<u64, FileError> {
     let p = path.to_owned();
     tokio::task::spawn_blocking(move || {
         use std::io::Read;
-        let shown = p.display();
+        let unreadable = |e: std::io::Error| FileError::Unreadable {
+            path: p.clone(),
+            reason: e.to_string(),
+        };
         let meta = std::fs::metadata(&p).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!("file not found: {shown}"),
-            _ => format!("{shown}: {e}"),
+            std::io::ErrorKind::NotFound => FileError::NotFound(p.clone()),
+            _ => unreadable(e),
         })?;
         if !meta.is_file() {
-            return Err(format!("{shown}: not a regular file"));
+            return Err(FileError::NotAFile(p.clone()));
         }
         if meta.len() == 0 {
-            return Err(format!("{shown}: empty file"));
+            return Err(FileError::Empty(p.clone()));
         }
         let mut head = [0u8; 1024];
-        let mut f = std::fs::File::open(&p).map_err(|e| format!("{shown}: {e}"))?;
-        let n = f.read(&mut head).map_err(|e| format!("{shown}: {e}"))?;
+        let mut f = std::fs::File::open(&p).map_err(unreadable)?;
+        let n = f.read(&mut head).map_err(unreadable)?;
         // The PDF spec allows junk before the header within the first 1 KiB.
         if !head[..n].windows(5).any(|w| w == b"%PDF-") {
-            return Err(format!(
-                "{shown}: not a PDF (no %PDF- header in the first 1024 bytes)"
-            ));
+            return Err(FileError::NotPdf(p.clone()));
         }
         Ok(meta.len())
     })
     .await
-    .map_err(|e| format!("{}: {e}", path.display()))?
+    .map_err(|e| FileError::Unreadable {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?
 }
 
 fn target(store: &Store) -> UploadTarget {
@@ -440,7 +490,7 @@ fn summarise(
     let failures: BTreeMap<String, String> = files
         .iter()
         .filter_map(|f| match &f.outcome {
-            FileOutcome::Failed(why) => Some((f.citekey.clone(), why.clone())),
+            FileOutcome::Failed(why) => Some((f.citekey.clone(), why.to_string())),
             _ => None,
         })
         .collect();

@@ -40,8 +40,15 @@ pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
     crate::watch_interrupts(&rt);
     let report = rt.block_on(upload(&registry, &store, inputs, &opts, &progress))?;
 
+    let mut missing = false;
     for (key, why) in report.failed() {
         tracing::error!("{key}: {why}");
+        missing |= matches!(why, recto_steps::upload::FileError::NotFound(_));
+    }
+    if missing && args.bib.is_some() {
+        tracing::error!(
+            "hint: a .bib written on another machine names its paths; map them with --bib-path-map FROM=TO"
+        );
     }
     if args.dry_run && !args.quiet && !args.json {
         for f in &report.files {
@@ -73,7 +80,10 @@ pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
         tracing::warn!("{k}: skipped: {why}");
     }
     if args.json {
-        let failures: std::collections::BTreeMap<&str, &str> = report.failed().collect();
+        let failures: std::collections::BTreeMap<&str, String> = report
+            .failed()
+            .map(|(k, why)| (k, why.to_string()))
+            .collect();
         output::json(&serde_json::json!({
             "job_id": report.job_id.as_ref().map(|j| j.as_str()),
             "status": report.metadata.as_ref().and_then(|m| m.get("status")),

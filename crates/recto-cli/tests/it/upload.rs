@@ -457,3 +457,19 @@ fn an_upload_of_the_folder_holding_the_data_dir_leaves_the_data_dir_out() {
         assert_eq!(list, serde_json::json!(["a2020", "b2021"]), "{out}");
     }
 }
+
+#[test]
+fn a_bib_path_from_another_machine_gets_the_path_map_hint() {
+    let ctx = TestContext::new();
+    let bib = ctx.root().join("library.bib");
+    std::fs::write(
+        &bib,
+        "@book{far2020, title = {Far}, file = {/home/someone-else/Zotero/storage/AB12/far.pdf}}\n",
+    )
+    .unwrap();
+    let o = recto(&ctx, &["upload", "--bib", bib.to_str().unwrap()]);
+    assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("far2020: file not found:"), "{err}");
+    assert!(err.contains("--bib-path-map FROM=TO"), "{err}");
+}
