@@ -112,13 +112,18 @@ impl FileLock {
     }
 }
 
+/// What asking for a lock without waiting gives.
+#[derive(Debug)]
+pub enum Attempt {
+    Taken(FileLock),
+    /// Another process holds it; its note (`pid N on host`), if it wrote one.
+    HeldBy(String),
+}
+
 impl FileLock {
     /// Like [`FileLock::try_exclusive`], writing `note` (who holds it) into
-    /// the lock file; when the lock is taken, `Err` carries the holder's note.
-    pub fn try_exclusive_noted(
-        path: &Path,
-        note: &str,
-    ) -> Result<std::result::Result<Self, String>> {
+    /// the lock file; when the lock is held, the holder's note.
+    pub fn try_exclusive_noted(path: &Path, note: &str) -> Result<Attempt> {
         use std::io::{Read, Seek};
         let mut file = open_lock_file(path)?;
         // A reader's probe (`peek_holder`) holds a shared lock for an
@@ -137,13 +142,13 @@ impl FileLock {
             Ok(()) => {
                 let _ = file.set_len(0);
                 let _ = file.write_all(note.as_bytes());
-                Ok(Ok(FileLock { file }))
+                Ok(Attempt::Taken(FileLock { file }))
             }
             Err(fs::TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 let _ = file.rewind();
                 let _ = file.read_to_string(&mut holder);
-                Ok(Err(holder.trim().to_owned()))
+                Ok(Attempt::HeldBy(holder.trim().to_owned()))
             }
             Err(fs::TryLockError::Error(e)) => Err(Error::io(path, e)),
         }

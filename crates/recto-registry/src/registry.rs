@@ -618,8 +618,8 @@ impl Registry {
         let path = self.job_lock_path(step, job);
         let note = format!("pid {} on {}", std::process::id(), process::hostname());
         match FileLock::try_exclusive_noted(&path, &note)? {
-            Ok(lock) => Ok(JobLock { _lock: lock }),
-            Err(holder) => Err(Error::JobBusy {
+            crate::fsutil::Attempt::Taken(lock) => Ok(JobLock { _lock: lock }),
+            crate::fsutil::Attempt::HeldBy(holder) => Err(Error::JobBusy {
                 job_id: job.to_string(),
                 holder: if holder.is_empty() {
                     "another process".into()

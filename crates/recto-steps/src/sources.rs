@@ -10,12 +10,26 @@ use recto_registry::Citekey;
 
 use crate::StepError;
 
+/// Why an input names no PDF to upload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NoSource {
+    #[error("the BibTeX entry has no file field")]
+    NoFileField,
+    #[error("the file field names no PDF")]
+    NoPdfInField,
+    #[error("duplicate key {key:?} in {}: only its first entry is used", .bib.display())]
+    DuplicateKey { key: String, bib: PathBuf },
+    #[error("duplicate citekey: only its first PDF ({}) is uploaded", .kept.display())]
+    DuplicateCitekey { kept: PathBuf },
+}
+
 /// One source to upload: the citekey as given and the PDF it names, or why
 /// no PDF could be found for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceInput {
     pub citekey: String,
-    pub file: Result<PathBuf, String>,
+    pub file: Result<PathBuf, NoSource>,
     /// The entry has no PDF at all (a BibTeX entry without a `file` field,
     /// or whose files are not PDFs): skipped with the reason in `file`, not
     /// a failure, so a real library export can complete.
@@ -26,7 +40,7 @@ pub struct SourceInput {
 }
 
 impl SourceInput {
-    fn new(citekey: String, file: Result<PathBuf, String>) -> Self {
+    fn new(citekey: String, file: Result<PathBuf, NoSource>) -> Self {
         SourceInput {
             citekey,
             file,
@@ -215,20 +229,14 @@ pub fn from_bib(bib: &Path, paths: &BibPaths) -> Result<Vec<SourceInput>, StepEr
     let mut out = Vec::new();
     for entry in parsed.iter() {
         let mut input = match entry.get("file") {
-            None => SourceInput::new(
-                entry.key.clone(),
-                Err("the BibTeX entry has no file field".to_owned()),
-            ),
+            None => SourceInput::new(entry.key.clone(), Err(NoSource::NoFileField)),
             Some(chunks) => match pdf_from_file_field(&chunks.format_verbatim()) {
                 Some(p) => {
                     let p = rewrite(&p, &paths.rewrites);
                     let p = if p.is_absolute() { p } else { base.join(p) };
                     SourceInput::new(entry.key.clone(), Ok(p))
                 }
-                None => SourceInput::new(
-                    entry.key.clone(),
-                    Err("the file field names no PDF".to_owned()),
-                ),
+                None => SourceInput::new(entry.key.clone(), Err(NoSource::NoPdfInField)),
             },
         };
         input.no_pdf = input.file.is_err();
@@ -242,10 +250,10 @@ pub fn from_bib(bib: &Path, paths: &BibPaths) -> Result<Vec<SourceInput>, StepEr
     for key in duplicates {
         out.push(SourceInput::new(
             key.clone(),
-            Err(format!(
-                "duplicate key {key:?} in {}: only its first entry is used",
-                bib.display()
-            )),
+            Err(NoSource::DuplicateKey {
+                key: key.clone(),
+                bib: bib.to_owned(),
+            }),
         ));
     }
     Ok(out)
@@ -319,10 +327,7 @@ fn dedup(inputs: Vec<SourceInput>) -> Vec<SourceInput> {
         .into_iter()
         .map(|mut i| {
             if let Some(kept) = first.get(&i.citekey) {
-                i.file = Err(format!(
-                    "duplicate citekey: only its first PDF ({}) is uploaded",
-                    kept.display()
-                ));
+                i.file = Err(NoSource::DuplicateCitekey { kept: kept.clone() });
             } else if let Ok(p) = &i.file {
                 first.insert(i.citekey.clone(), p.clone());
             }
@@ -423,7 +428,7 @@ mod tests {
         assert_eq!(got[0].file, Ok(dir.path().join("pdfs/smith2020.pdf")));
         assert_eq!(got[1].citekey, "doe:2019");
         assert_eq!(got[1].file, Ok(PathBuf::from("/abs/doe.pdf")));
-        assert!(got[2].file.as_ref().unwrap_err().contains("no file field"));
+        assert_eq!(got[2].file, Err(NoSource::NoFileField));
         assert!(got[2].no_pdf && !got[0].no_pdf);
         assert_eq!(got[1].language.as_deref(), Some("deu"));
         assert_eq!(got[0].language, None);
@@ -450,7 +455,11 @@ mod tests {
         assert_eq!(got[1].file, Ok(dir.path().join("z.pdf")));
         assert_eq!(got[2].citekey, "a1");
         let why = got[2].file.as_ref().unwrap_err();
-        assert!(why.contains("duplicate key \"a1\""), "{why}");
+        assert!(
+            matches!(why, NoSource::DuplicateKey { key, .. } if key == "a1"),
+            "{why}"
+        );
+        assert!(why.to_string().contains("duplicate key \"a1\""), "{why}");
     }
 
     #[test]

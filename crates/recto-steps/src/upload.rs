@@ -77,9 +77,9 @@ pub enum FileError {
     /// A citekey given (in a list or a BibTeX file) that is not valid.
     #[error("{0}")]
     BadCitekey(String),
-    /// No PDF could be found for the entry (why, as the source gave it).
-    #[error("{0}")]
-    NoFile(String),
+    /// No PDF could be found for the entry.
+    #[error(transparent)]
+    NoFile(crate::sources::NoSource),
     #[error("file not found: {}", .0.display())]
     NotFound(PathBuf),
     #[error("{}: not a regular file", .0.display())]
@@ -334,7 +334,12 @@ impl FileCtx<'_> {
     ) -> Result<FileOutcome, FileError> {
         if input.no_pdf {
             return Ok(FileOutcome::NoPdf(
-                input.file.clone().err().unwrap_or_default(),
+                input
+                    .file
+                    .as_ref()
+                    .err()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
             ));
         }
         let citekey = Citekey::parse(&input.citekey).map_err(|e| match &input.file {

@@ -242,18 +242,20 @@ impl Store {
 
     /// Map an object_store error to ours, naming the store and key.
     ///
-    /// object_store maps the HTTP status of simple requests to its own
-    /// variants but wraps listing errors as `Generic`; the status and the S3
-    /// error code are then only in the error's text.
+    /// By object_store's variants first. It maps the HTTP status of simple
+    /// requests to its own variants but wraps listing errors (and S3's
+    /// error codes, which no variant names) as `Generic`; only then is its
+    /// text read, and a connection that failed is found by the I/O error
+    /// in its chain before its message is looked at.
     fn classify(&self, key: &str, e: object_store::Error) -> StoreError {
         let store = self.url();
         let debug = format!("{e:?}");
-        let status = http_status(&debug).or(match &e {
+        let status = match &e {
             object_store::Error::NotFound { .. } => Some(404),
             object_store::Error::PermissionDenied { .. } => Some(403),
             object_store::Error::Unauthenticated { .. } => Some(401),
-            _ => None,
-        });
+            _ => http_status(&debug),
+        };
         let key = key.to_owned();
         match status {
             _ if debug.contains("AuthorizationHeaderMalformed")
@@ -280,11 +282,13 @@ impl Store {
                 status,
                 source: e,
             },
-            None if is_connection_error(&error_chain(&e)) => StoreError::Unreachable {
-                store,
-                key,
-                source: e,
-            },
+            None if io_failure(&e) || is_connection_error(&error_chain(&e)) => {
+                StoreError::Unreachable {
+                    store,
+                    key,
+                    source: e,
+                }
+            }
             _ => StoreError::Request {
                 store,
                 key,
@@ -637,6 +641,34 @@ fn http_status(debug: &str) -> Option<u16> {
     debug[i..].get(..3)?.parse().ok()
 }
 
+/// An I/O error in the chain of `e` that means the server could not be
+/// talked to (refused, reset, aborted, timed out, unreachable).
+fn io_failure(e: &object_store::Error) -> bool {
+    use std::io::ErrorKind::*;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                ConnectionRefused
+                    | ConnectionReset
+                    | ConnectionAborted
+                    | NotConnected
+                    | BrokenPipe
+                    | TimedOut
+                    | HostUnreachable
+                    | NetworkUnreachable
+            )
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+/// The message of a connection failure, for errors whose chain holds no
+/// I/O error (the HTTP client's own).
 fn is_connection_error(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
     [
