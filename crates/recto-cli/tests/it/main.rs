@@ -5,6 +5,7 @@ mod export;
 mod invariants;
 mod library;
 mod ocr;
+mod paths;
 mod record;
 mod registry_cmds;
 mod search;
