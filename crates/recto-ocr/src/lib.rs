@@ -12,7 +12,6 @@ pub mod deskew;
 mod error;
 pub mod heuristic;
 pub mod image;
-pub mod lexicon;
 pub mod page;
 pub mod render;
 pub mod run;

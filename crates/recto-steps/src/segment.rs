@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use recto_ocr::lexicon::{Dictionaries, Hunspell};
+use recto_lexicon::{Dictionaries, Hunspell};
 use recto_registry::{Citekey, JobId, Registry};
 use recto_segment::{Lexicon, NoLexicon, SegInput, segment};
 use recto_toc::{PageView, Toc};

@@ -142,7 +142,7 @@ pub struct SegmentArgs {
     #[arg(
         long,
         env = "RECTO_HUNSPELL_DIR",
-        default_value = recto_ocr::lexicon::DEFAULT_DIR,
+        default_value = recto_lexicon::DEFAULT_DIR,
         value_name = "DIR"
     )]
     pub dictionaries: std::path::PathBuf,

@@ -50,8 +50,8 @@ pub struct OcrConfig {
     /// model added to `languages` (see [`fraktur_languages`]).
     pub detect_fraktur: bool,
     /// Hunspell dictionaries that decide between two readings of a word
-    /// (see [`crate::lexicon::doubled_i`]); loaded when first asked.
-    pub dictionaries: Option<std::sync::Arc<crate::lexicon::Dictionaries>>,
+    /// (see [`recto_lexicon::doubled_i`]); loaded when first asked.
+    pub dictionaries: Option<std::sync::Arc<recto_lexicon::Dictionaries>>,
     /// Tesseract's binarisation (`thresholding_method`).
     pub thresholding: Thresholding,
     /// Read a low-confidence page once more (the other way round when its
@@ -192,8 +192,8 @@ impl Default for OcrConfig {
             native_resolution: true,
             deskew: true,
             detect_fraktur: true,
-            dictionaries: Some(std::sync::Arc::new(crate::lexicon::Dictionaries::new(
-                &crate::lexicon::default_dir(),
+            dictionaries: Some(std::sync::Arc::new(recto_lexicon::Dictionaries::new(
+                &recto_lexicon::default_dir(),
             ))),
             thresholding: Thresholding::default(),
             retry_low_confidence: true,

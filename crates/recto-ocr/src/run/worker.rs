@@ -427,11 +427,11 @@ fn osd_record(o: &crate::tess::Orientation, applied: bool) -> Osd {
 }
 
 /// Words Tesseract read with an `i` twice (see
-/// [`crate::lexicon::doubled_i`]), mended with the dictionaries of the
+/// [`recto_lexicon::doubled_i`]), mended with the dictionaries of the
 /// page's languages.
 fn repair_words(
     blocks: &mut [crate::tess::OcrBlock],
-    dicts: &crate::lexicon::Dictionaries,
+    dicts: &recto_lexicon::Dictionaries,
     languages: &str,
 ) {
     let words = blocks
@@ -439,7 +439,7 @@ fn repair_words(
         .flat_map(|b| &mut b.lines)
         .flat_map(|l| &mut l.words);
     for w in words {
-        if let Some(fixed) = crate::lexicon::doubled_i(&w.text, |s| dicts.knows(languages, s)) {
+        if let Some(fixed) = recto_lexicon::doubled_i(&w.text, |s| dicts.knows(languages, s)) {
             w.text = fixed;
         }
     }

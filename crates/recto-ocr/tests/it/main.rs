@@ -634,7 +634,7 @@ fn a_low_confidence_page_is_read_again_with_the_other_binarisation() {
 /// The Hunspell dictionaries setup installs answer for their languages.
 #[test]
 fn installed_dictionaries_know_their_words() {
-    use recto_ocr::lexicon::{Dictionaries, default_dir};
+    use recto_lexicon::{Dictionaries, default_dir};
     let dicts = Dictionaries::new(&default_dir());
     if dicts.get("fr_FR").is_none() {
         #[allow(clippy::print_stderr)]
