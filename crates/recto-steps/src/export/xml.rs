@@ -134,6 +134,22 @@ pub fn hocr(title: &str, pages: &[Option<PageJson>]) -> String {
         ],
     );
     d.raw("\n");
+    hocr_head(&mut d, title, pages);
+    d.start("body", &[]);
+    d.raw("\n");
+    for (pi, p) in pages.iter().enumerate() {
+        hocr_page(&mut d, pi, p.as_ref());
+    }
+    d.end("body");
+    d.raw("\n");
+    d.end("html");
+    d.raw("\n");
+    d.finish()
+}
+
+/// hOCR's head: title, encoding, the OCR system, languages, scripts, page
+/// count and capabilities.
+fn hocr_head(d: &mut Doc, title: &str, pages: &[Option<PageJson>]) {
     d.start("head", &[]);
     d.raw("\n");
     d.element("title", &[], title);
@@ -151,122 +167,117 @@ pub fn hocr(title: &str, pages: &[Option<PageJson>]) -> String {
     );
     d.raw("\n");
     meta(
-        &mut d,
+        d,
         "ocr-system",
         &format!("recto {}", env!("CARGO_PKG_VERSION")),
     );
     let (langs, scripts) = languages_and_scripts(pages);
     if !langs.is_empty() {
-        meta(&mut d, "ocr-langs", &langs.join(" "));
+        meta(d, "ocr-langs", &langs.join(" "));
     }
     if !scripts.is_empty() {
-        meta(&mut d, "ocr-scripts", &scripts.join(" "));
+        meta(d, "ocr-scripts", &scripts.join(" "));
     }
-    meta(&mut d, "ocr-number-of-pages", &pages.len().to_string());
+    meta(d, "ocr-number-of-pages", &pages.len().to_string());
     meta(
-        &mut d,
+        d,
         "ocr-capabilities",
         "ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf",
     );
     d.end("head");
     d.raw("\n");
-    d.start("body", &[]);
-    d.raw("\n");
-    for (pi, p) in pages.iter().enumerate() {
-        let id = format!("page_{}", pi + 1);
-        let Some(p) = p else {
-            d.start(
-                "div",
-                &[
-                    ("class", "ocr_page"),
-                    ("id", &id),
-                    ("title", &format!("ppageno {pi}")),
-                ],
-            );
-            d.end("div");
-            d.raw("\n");
-            continue;
-        };
-        let s = scale(p);
-        let (w, h) = image_size(p);
-        // The image name is quoted inside the title; the writer escapes
-        // the quotes for the attribute.
-        let image = p
-            .image
-            .as_ref()
-            .map_or(String::new(), |i| format!("image \"{}\"; ", clean(&i.file)));
-        let title = format!("{image}bbox 0 0 {w} {h}; ppageno {pi}");
+}
+
+/// One page of hOCR: an empty `ocr_page` for a page without JSON.
+fn hocr_page(d: &mut Doc, pi: usize, p: Option<&PageJson>) {
+    let id = format!("page_{}", pi + 1);
+    let Some(p) = p else {
         d.start(
             "div",
-            &[("class", "ocr_page"), ("id", &id), ("title", &title)],
+            &[
+                ("class", "ocr_page"),
+                ("id", &id),
+                ("title", &format!("ppageno {pi}")),
+            ],
+        );
+        d.end("div");
+        d.raw("\n");
+        return;
+    };
+    let s = scale(p);
+    let (w, h) = image_size(p);
+    // The image name is quoted inside the title; the writer escapes
+    // the quotes for the attribute.
+    let image = p
+        .image
+        .as_ref()
+        .map_or(String::new(), |i| format!("image \"{}\"; ", clean(&i.file)));
+    let title = format!("{image}bbox 0 0 {w} {h}; ppageno {pi}");
+    d.start(
+        "div",
+        &[("class", "ocr_page"), ("id", &id), ("title", &title)],
+    );
+    d.raw("\n");
+    for (bi, b) in p.blocks.iter().enumerate() {
+        let [x0, y0, x1, y1] = scaled(b.bbox, s);
+        let n = format!("{}_{}", pi + 1, bi + 1);
+        let bbox = format!("bbox {x0} {y0} {x1} {y1}");
+        d.start(
+            "div",
+            &[
+                ("class", "ocr_carea"),
+                ("id", &format!("block_{n}")),
+                ("title", &bbox),
+            ],
         );
         d.raw("\n");
-        for (bi, b) in p.blocks.iter().enumerate() {
-            let [x0, y0, x1, y1] = scaled(b.bbox, s);
-            let n = format!("{}_{}", pi + 1, bi + 1);
-            let bbox = format!("bbox {x0} {y0} {x1} {y1}");
+        d.start(
+            "p",
+            &[
+                ("class", "ocr_par"),
+                ("id", &format!("par_{n}")),
+                ("title", &bbox),
+            ],
+        );
+        d.raw("\n");
+        for (li, l) in b.lines.iter().enumerate() {
+            let [x0, y0, x1, y1] = scaled(l.bbox, s);
             d.start(
-                "div",
+                "span",
                 &[
-                    ("class", "ocr_carea"),
-                    ("id", &format!("block_{n}")),
-                    ("title", &bbox),
+                    ("class", "ocr_line"),
+                    ("id", &format!("line_{n}_{}", li + 1)),
+                    ("title", &format!("bbox {x0} {y0} {x1} {y1}")),
                 ],
             );
-            d.raw("\n");
-            d.start(
-                "p",
-                &[
-                    ("class", "ocr_par"),
-                    ("id", &format!("par_{n}")),
-                    ("title", &bbox),
-                ],
-            );
-            d.raw("\n");
-            for (li, l) in b.lines.iter().enumerate() {
-                let [x0, y0, x1, y1] = scaled(l.bbox, s);
-                d.start(
+            for (wi, wd) in l.words.iter().enumerate() {
+                let [x0, y0, x1, y1] = scaled(wd.bbox, s);
+                let conf = wd
+                    .confidence
+                    .map_or(String::new(), |c| format!("; x_wconf {}", c.round() as i64));
+                d.element(
                     "span",
                     &[
-                        ("class", "ocr_line"),
-                        ("id", &format!("line_{n}_{}", li + 1)),
-                        ("title", &format!("bbox {x0} {y0} {x1} {y1}")),
+                        ("class", "ocrx_word"),
+                        ("id", &format!("word_{n}_{}_{}", li + 1, wi + 1)),
+                        ("title", &format!("bbox {x0} {y0} {x1} {y1}{conf}")),
                     ],
+                    &wd.text,
                 );
-                for (wi, wd) in l.words.iter().enumerate() {
-                    let [x0, y0, x1, y1] = scaled(wd.bbox, s);
-                    let conf = wd
-                        .confidence
-                        .map_or(String::new(), |c| format!("; x_wconf {}", c.round() as i64));
-                    d.element(
-                        "span",
-                        &[
-                            ("class", "ocrx_word"),
-                            ("id", &format!("word_{n}_{}_{}", li + 1, wi + 1)),
-                            ("title", &format!("bbox {x0} {y0} {x1} {y1}{conf}")),
-                        ],
-                        &wd.text,
-                    );
-                    if wi + 1 < l.words.len() {
-                        d.raw(" ");
-                    }
+                if wi + 1 < l.words.len() {
+                    d.raw(" ");
                 }
-                d.end("span");
-                d.raw("\n");
             }
-            d.end("p");
-            d.raw("\n");
-            d.end("div");
+            d.end("span");
             d.raw("\n");
         }
+        d.end("p");
+        d.raw("\n");
         d.end("div");
         d.raw("\n");
     }
-    d.end("body");
+    d.end("div");
     d.raw("\n");
-    d.end("html");
-    d.raw("\n");
-    d.finish()
 }
 
 /// ALTO 4: one XML document, pixel units, `TextBlock` / `TextLine` /
