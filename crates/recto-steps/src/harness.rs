@@ -136,6 +136,17 @@ pub fn recorded_path(registry: &Registry, recorded: &str) -> PathBuf {
 
 pub use recto_library::paths::CURRENT;
 
+/// Point each done citekey's `current` at `job` (a link that cannot be
+/// made is logged: the record already says what is done). Called only
+/// after the job's record says so.
+pub fn point_all_current(base: &Path, done: &[Citekey], job: &JobId) {
+    for k in done {
+        if let Err(e) = point_current(base, k, job) {
+            tracing::warn!("{k}: could not update its current link: {e}");
+        }
+    }
+}
+
 /// Point `<base>/<citekey>/current` at `job`'s folder (a relative symlink,
 /// replaced atomically), unless it already points at a newer job: resuming
 /// an old job never moves `current` back.
@@ -164,15 +175,6 @@ pub fn point_current(base: &Path, citekey: &Citekey, job: &JobId) -> Result<(), 
     Ok(())
 }
 
-/// What a per-citekey step's run did: its job, the metadata it recorded,
-/// and the citekeys that failed with why.
-#[derive(Debug, Clone)]
-pub struct StepOutcome {
-    pub job_id: JobId,
-    pub metadata: Map<String, Value>,
-    pub failures: BTreeMap<String, String>,
-}
-
 /// `pages` a second over `seconds`, to a tenth.
 pub fn per_second(pages: usize, seconds: f64) -> f64 {
     if seconds > 0.0 {
@@ -198,24 +200,16 @@ pub fn finish_with_results<B: Serialize>(
     failures: BTreeMap<String, String>,
     body: B,
     done: &[Citekey],
-) -> Result<StepOutcome, StepError> {
+) -> Result<Map<String, Value>, StepError> {
     let job = run.job().clone();
     if !done.is_empty()
         && let Err(e) = recto_registry::sync_filesystem(output)
     {
         return Err(run.abort(source_job, citekeys, body, e.into()));
     }
-    let metadata = run.finish(source_job, citekeys, failures.clone(), body)?;
-    for k in done {
-        if let Err(e) = point_current(output, k, &job) {
-            tracing::warn!("{k}: could not update its current link: {e}");
-        }
-    }
-    Ok(StepOutcome {
-        job_id: job,
-        metadata,
-        failures,
-    })
+    let metadata = run.finish(source_job, citekeys, failures, body)?;
+    point_all_current(output, done, &job);
+    Ok(metadata)
 }
 
 /// Which citekeys a step that reads another step's results takes.
@@ -558,5 +552,30 @@ impl Drop for StepRun<'_> {
             RecordKind::Source => self.registry.save_source_metadata(&self.job, value),
             RecordKind::Step(s) => self.registry.save_step_metadata(s, &self.job, value),
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_moves_forward_never_back() {
+        let base = tempfile::tempdir().unwrap();
+        let key = Citekey::parse("a2020").unwrap();
+        let old = JobId::parse("2026-01-01_10-00-00").unwrap();
+        let new = JobId::parse("2026-01-02_10-00-00").unwrap();
+        for j in [&old, &new] {
+            std::fs::create_dir_all(output_dir(base.path(), &key, j)).unwrap();
+        }
+        let link = base.path().join("a2020").join(CURRENT);
+        let target = || std::fs::read_link(&link).unwrap();
+        point_current(base.path(), &key, &old).unwrap();
+        assert_eq!(target(), Path::new(old.as_str()));
+        point_current(base.path(), &key, &new).unwrap();
+        assert_eq!(target(), Path::new(new.as_str()));
+        // Resuming the older job afterwards leaves `current` on the newer.
+        point_all_current(base.path(), std::slice::from_ref(&key), &old);
+        assert_eq!(target(), Path::new(new.as_str()));
     }
 }

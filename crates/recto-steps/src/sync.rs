@@ -303,7 +303,7 @@ fn resolve(registry: &Registry, req: &SyncRequest) -> Result<Resolved, StepError
     let output = step_meta
         .get("output_dir")
         .and_then(Value::as_str)
-        .map(|d| recto_library::paths::output_base(registry.data_dir(), d))
+        .map(|d| harness::recorded_path(registry, d))
         .unwrap_or_else(|| registry.layout().step_dir(&step));
     let keys: Vec<Citekey> = step_meta
         .get("citekeys")

@@ -38,24 +38,36 @@ pub fn run<S: Report>(
     report(&out, printing)
 }
 
-/// The steps a citekey needs before `step` can read it, when `missing` has
-/// no result for it: `missing` and the steps after it up to `step`'s input.
-fn to_run_first(missing: &str, input: &str) -> Vec<&'static str> {
-    const ORDER: [&str; 3] = ["ocr", "toc", "segmentation"];
-    let from = ORDER.iter().position(|s| *s == missing);
-    let to = ORDER.iter().position(|s| *s == input);
-    match (from, to) {
-        (Some(a), Some(b)) if a <= b => ORDER[a..=b].to_vec(),
-        _ => ORDER.iter().copied().filter(|s| *s == missing).collect(),
+/// The step each step reads, as the steps declare it.
+fn input_of(step: &str) -> Option<&'static str> {
+    use recto_steps::{export::ExportStep, segment::SegmentStep, toc::TocStep};
+    [
+        (TocStep::NAME, TocStep::INPUT),
+        (SegmentStep::NAME, SegmentStep::INPUT),
+        (ExportStep::NAME, ExportStep::INPUT),
+        ("ocr", "source"),
+    ]
+    .into_iter()
+    .find_map(|(s, input)| (s == step).then_some(input))
+}
+
+/// The steps a citekey needs before a step reading `input` can read it,
+/// when `missing` has no result for it: `missing`, then each step reading
+/// the one before, up to `input`; `None` when `input` does not lead back
+/// to `missing`.
+fn to_run_first(missing: &str, input: &str) -> Option<Vec<String>> {
+    let mut chain = vec![input.to_owned()];
+    while chain.last().is_some_and(|s| s != missing) {
+        let before = input_of(chain.last()?)?;
+        chain.push(before.to_owned());
     }
+    chain.reverse();
+    Some(chain)
 }
 
 /// The hint for a citekey that failed because `missing` has no result.
 pub fn run_first_hint(key: &str, missing: &str, input: &str) -> Option<String> {
-    let steps = to_run_first(missing, input);
-    if steps.is_empty() {
-        return None;
-    }
+    let steps = to_run_first(missing, input)?;
     let commands: Vec<String> = steps
         .iter()
         .map(|s| format!("`recto {} --citekeys {key}`", super::command_of(s)))

@@ -23,7 +23,6 @@ pub fn run(args: ExportArgs, config: &Config) -> anyhow::Result<Outcome> {
         rotate_pages: !args.no_rotate_pages,
         deskew_pages: !args.no_deskew_pages,
     };
-    step.check()?;
     let req = Request {
         selection: args.which.selection(),
         input_job: args.ocr_job_id.clone(),

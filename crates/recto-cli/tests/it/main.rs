@@ -218,3 +218,22 @@ pub fn spawn_slow_ocr(ctx: &TestContext, key: &str, env: &[(&str, String)]) -> s
     .spawn()
     .expect("run recto")
 }
+
+/// Every word of a page JSON, in reading order, with its box.
+pub fn page_words(page: &serde_json::Value) -> Vec<(String, [f64; 4])> {
+    page["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["lines"].as_array().unwrap())
+        .flat_map(|l| l["words"].as_array().unwrap())
+        .map(|w| {
+            let b = &w["bbox"];
+            let v = |i: usize| b[i].as_f64().unwrap();
+            (
+                w["text"].as_str().unwrap().to_owned(),
+                [v(0), v(1), v(2), v(3)],
+            )
+        })
+        .collect()
+}

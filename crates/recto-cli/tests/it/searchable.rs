@@ -590,24 +590,9 @@ fn tight_word_spaces_survive_in_poppler_raw_order() {
     // Each word's box moved no more than a fraction of a point from
     // recto's OCR box (the layer is 0.24 pt a pixel at 300 dpi).
     let scale = 72.0 / page["dpi"].as_f64().unwrap();
-    let ocr: Vec<(String, [f64; 4])> = page["blocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|b| b["lines"].as_array().unwrap())
-        .flat_map(|l| l["words"].as_array().unwrap())
-        .map(|w| {
-            let b: Vec<f64> = w["bbox"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap() * scale)
-                .collect();
-            (
-                w["text"].as_str().unwrap().to_owned(),
-                [b[0], b[1], b[2], b[3]],
-            )
-        })
+    let ocr: Vec<(String, [f64; 4])> = crate::page_words(&page)
+        .into_iter()
+        .map(|(t, b)| (t, b.map(|v| v * scale)))
         .collect();
     let got = poppler_words(&out, 1);
     assert_eq!(got.len(), ocr.len());

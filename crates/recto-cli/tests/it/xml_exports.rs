@@ -209,24 +209,10 @@ fn corpus_scan_exports_match_tesseract_and_the_page_json() {
     let read = |name: &str| export_file(&ctx, "linn1985", name);
 
     // Every word of the page JSON, in order, with its box, in both formats.
-    let want: Vec<WordBox> = page["blocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|b| b["lines"].as_array().unwrap())
-        .flat_map(|l| l["words"].as_array().unwrap())
-        .map(|w| {
-            let b: Vec<i64> = w["bbox"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_i64().unwrap())
-                .collect();
-            (
-                w["text"].as_str().unwrap().to_owned(),
-                [b[0], b[1], b[2], b[3]],
-            )
-        })
+    // Page JSON boxes are whole pixels.
+    let want: Vec<WordBox> = crate::page_words(&page)
+        .into_iter()
+        .map(|(t, b)| (t, b.map(|v| v as i64)))
         .collect();
     assert!(want.len() > 500, "{}", want.len());
     let as_alto = |w: &[WordBox]| -> Vec<WordBox> {

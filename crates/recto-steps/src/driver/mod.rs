@@ -30,6 +30,9 @@ pub async fn run<S: CitekeyStep>(
     req: &Request,
     progress: &dyn Progress,
 ) -> Result<Outcome<S>, StepError> {
+    if matches!(req.sharding, Sharding::Whole | Sharding::Plan(_)) {
+        step.check()?;
+    }
     match &req.sharding {
         Sharding::Whole => whole::run(registry, step, req, progress).await,
         Sharding::Plan(n) => shards::plan(registry, step, req, *n),

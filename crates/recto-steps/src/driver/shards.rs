@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::step::{CitekeyStep, Failure, Outcome, Recorded, Request};
 use super::whole::new_record;
-use super::work::{self, output_base};
+use super::work;
 use crate::StepError;
 use crate::harness::{self, Citekeys, StepMetadata};
 use crate::progress::Progress;
@@ -140,7 +140,7 @@ pub(crate) fn plan<S: CitekeyStep>(
     let list: Vec<String> = inputs.keys.iter().map(|k| k.as_str().to_owned()).collect();
     let info = ShardsInfo {
         count: n,
-        dir: recto_library::paths::recorded_form(registry.data_dir(), &dir),
+        dir: harness::recorded_dir(registry, &dir),
         ..ShardsInfo::default()
     };
     let meta = StepMetadata {
@@ -221,7 +221,7 @@ pub(crate) async fn run_shard<S: CitekeyStep>(
     }
     let results = work::execute(registry, step, &recorded.body, found, job, progress).await;
     if !results.is_empty() {
-        let output = output_base(registry.data_dir(), &recorded.body.output_dir);
+        let output = harness::recorded_path(registry, &recorded.body.output_dir);
         recto_registry::sync_filesystem(&output)?;
     }
     record.results.clear();
@@ -378,7 +378,7 @@ pub(crate) fn merge<S: CitekeyStep>(
         &recorded.citekeys.list,
         seconds,
     );
-    let output = output_base(registry.data_dir(), &body.output_dir);
+    let output = harness::recorded_path(registry, &body.output_dir);
     if !done.is_empty() {
         recto_registry::sync_filesystem(&output)?;
     }
@@ -393,11 +393,7 @@ pub(crate) fn merge<S: CitekeyStep>(
         duration_seconds: Some((seconds * 1000.0).round() / 1000.0),
     };
     let metadata = save(registry, S::NAME, job, &meta, &info)?;
-    for k in &done {
-        if let Err(e) = harness::point_current(&output, k, job) {
-            tracing::warn!("{k}: could not update its current link: {e}");
-        }
-    }
+    harness::point_all_current(&output, &done, job);
     Ok(Outcome {
         job_id: job.clone(),
         recorded: meta.body,

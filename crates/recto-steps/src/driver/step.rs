@@ -40,6 +40,12 @@ pub trait CitekeyStep: Sync {
     /// `per_citekey` (its settings, what it sums over its citekeys).
     type Body: Serialize + DeserializeOwned + Clone + std::fmt::Debug + Send + Sync;
 
+    /// Refuse settings no new job can run with (export without a format),
+    /// before anything is recorded; by default every setting is good.
+    fn check(&self) -> Result<(), crate::StepError> {
+        Ok(())
+    }
+
     /// The body a new job records while it runs.
     fn body(&self) -> Self::Body;
 

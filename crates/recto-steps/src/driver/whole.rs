@@ -6,7 +6,7 @@ use std::time::Instant;
 use recto_registry::Registry;
 
 use super::step::{CitekeyStep, Outcome, Recorded, Request};
-use super::work::{self, output_base};
+use super::work;
 use crate::StepError;
 use crate::harness::{self, Citekeys, Start, StepRun};
 use crate::progress::Progress;
@@ -39,8 +39,9 @@ pub(crate) async fn run<S: CitekeyStep>(
         &list,
         started.elapsed().as_secs_f64(),
     );
-    let output = output_base(registry.data_dir(), &recorded.output_dir);
-    let ended = harness::finish_with_results(
+    let output = harness::recorded_path(registry, &recorded.output_dir);
+    let job = run.job().clone();
+    let metadata = harness::finish_with_results(
         run,
         &output,
         inputs.source_job.as_ref(),
@@ -50,9 +51,9 @@ pub(crate) async fn run<S: CitekeyStep>(
         &done,
     )?;
     Ok(Outcome {
-        job_id: ended.job_id,
+        job_id: job,
         recorded,
-        metadata: ended.metadata,
+        metadata,
         failures,
     })
 }

@@ -70,8 +70,6 @@ pub(crate) fn gather<S: CitekeyStep>(
     })
 }
 
-pub(crate) use recto_library::paths::output_base;
-
 /// Prepare and do the step's work on `found`, in parallel, each citekey
 /// reported to `progress` as it ends.
 pub(crate) async fn execute<S: CitekeyStep>(
@@ -84,7 +82,7 @@ pub(crate) async fn execute<S: CitekeyStep>(
 ) -> Vec<(Citekey, Result<S::Entry, Failure>)> {
     use rayon::prelude::*;
     step.prepare(registry, &recorded.body, &mut found).await;
-    let base = output_base(registry.data_dir(), &recorded.output_dir);
+    let base = crate::harness::recorded_path(registry, &recorded.output_dir);
     let target = Target {
         base: &base,
         job,

@@ -82,19 +82,6 @@ pub struct ExportStep {
     pub deskew_pages: bool,
 }
 
-impl ExportStep {
-    /// Refuse a new job without a format.
-    pub fn check(&self) -> Result<(), StepError> {
-        if self.formats.is_empty() {
-            return Err(StepError::InvalidSetting {
-                name: "format".into(),
-                reason: "no format given".into(),
-            });
-        }
-        Ok(())
-    }
-}
-
 /// One citekey's result, in the step metadata.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExportCitekey {
@@ -130,6 +117,17 @@ impl CitekeyStep for ExportStep {
     type Input = OcrAndSource;
     type Entry = ExportCitekey;
     type Body = ExportBody;
+
+    /// A new job without a format is refused.
+    fn check(&self) -> Result<(), StepError> {
+        if self.formats.is_empty() {
+            return Err(StepError::InvalidSetting {
+                name: "format".into(),
+                reason: "no format given".into(),
+            });
+        }
+        Ok(())
+    }
 
     fn body(&self) -> ExportBody {
         let mut formats = self.formats.clone();

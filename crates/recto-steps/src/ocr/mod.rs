@@ -31,7 +31,7 @@ use recto_store::Store;
 use self::engine::{engine_config, language_failures, open_stores};
 use self::plan::plan;
 use self::sources::{fetch_sources, link_duplicates};
-use self::summary::{Observer, summarise};
+use self::summary::{Observer, ended, summarise};
 use crate::StepError;
 use crate::harness::{self, Citekeys, StepRun};
 use crate::progress::Progress;
@@ -149,24 +149,11 @@ pub async fn run_ocr(
         run.elapsed_seconds(),
     );
     link_duplicates(&plan, &job, &dups, &mut body, &mut failures);
-    let successful = list.len() - failures.len();
-    let citekeys = Citekeys::new(list)
-        .count("successful", successful)
-        .count("failed", failures.len());
-    let done: Vec<Citekey> = plan
-        .keys
-        .iter()
-        .filter(|k| !failures.contains_key(k.as_str()))
-        .cloned()
-        .collect();
+    let (citekeys, done) = ended(&plan, list, &failures);
     let metadata = run.finish(Some(&plan.source_job), citekeys, failures.clone(), body)?;
     // Only once the record says so: `current` never points at a result the
     // record does not call done.
-    for k in &done {
-        if let Err(e) = harness::point_current(&plan.output, k, &job) {
-            tracing::warn!("{k}: could not update its current link: {e}");
-        }
-    }
+    harness::point_all_current(&plan.output, &done, &job);
     Ok(OcrOutcome::Ran {
         job_id: job,
         metadata,

@@ -8,7 +8,7 @@ use recto_registry::{Citekey, JobId};
 
 use super::plan::Plan;
 use super::types::{CitekeyResult, OcrBody, OcrRunning, PageCounts, round2};
-use crate::harness::{self};
+use crate::harness::{self, Citekeys};
 use crate::progress::Progress;
 
 /// Turn the engine's reports (and the citekeys a resume kept) into the record.
@@ -133,4 +133,25 @@ impl PageObserver for Observer<'_> {
     fn page_done(&self, citekey: &str, page: usize, ok: bool) {
         self.0.item_done(&format!("{citekey} p{page}"), ok);
     }
+}
+
+/// The `citekeys` header of an ended job over `list`, and the citekeys of
+/// the plan done (those without a failure): what a one-machine run and a
+/// merge of shards both record.
+pub(crate) fn ended(
+    plan: &Plan,
+    list: Vec<String>,
+    failures: &BTreeMap<String, String>,
+) -> (Citekeys, Vec<Citekey>) {
+    let successful = list.len() - failures.len();
+    let citekeys = Citekeys::new(list)
+        .count("successful", successful)
+        .count("failed", failures.len());
+    let done = plan
+        .keys
+        .iter()
+        .filter(|k| !failures.contains_key(k.as_str()))
+        .cloned()
+        .collect();
+    (citekeys, done)
 }

@@ -10,10 +10,10 @@ use recto_registry::{Citekey, JobId, Registry, Status};
 use super::plan::running_body;
 use super::record::{ShardDoc, job_plan, read_job, read_plan, save_job, shard_state};
 use crate::StepError;
-use crate::harness::{self, Citekeys, Step, StepMetadata};
+use crate::harness::{self, Step, StepMetadata};
 use crate::ocr::engine::{engine_config, open_stores};
 use crate::ocr::sources::link_duplicates;
-use crate::ocr::summary::summarise;
+use crate::ocr::summary::{ended, summarise};
 use crate::ocr::types::{Ocr, OcrBody, OcrOutcome, round2};
 pub use crate::sharding::ShardState;
 use crate::sharding::{unix_now, wait_for_lock};
@@ -201,17 +201,7 @@ pub async fn finalize(registry: &Registry, job: &JobId) -> Result<OcrOutcome, St
             ),
         );
     }
-    let list = recorded.citekeys.list.clone();
-    let successful = list.len() - failures.len();
-    let citekeys = Citekeys::new(list)
-        .count("successful", successful)
-        .count("failed", failures.len());
-    let done: Vec<Citekey> = plan
-        .keys
-        .iter()
-        .filter(|k| !failures.contains_key(k.as_str()))
-        .cloned()
-        .collect();
+    let (citekeys, done) = ended(&plan, recorded.citekeys.list.clone(), &failures);
     let status = Status::ended(failures.is_empty());
     save_job(
         registry,
@@ -227,11 +217,7 @@ pub async fn finalize(registry: &Registry, job: &JobId) -> Result<OcrOutcome, St
             duration_seconds: Some(seconds),
         },
     )?;
-    for k in &done {
-        if let Err(e) = harness::point_current(&plan.output, k, job) {
-            tracing::warn!("{k}: could not update its current link: {e}");
-        }
-    }
+    harness::point_all_current(&plan.output, &done, job);
     let metadata = registry.metadata_by_name(Ocr::NAME, job.as_str())?.1;
     Ok(OcrOutcome::Ran {
         job_id: job.clone(),

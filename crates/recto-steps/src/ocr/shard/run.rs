@@ -113,11 +113,7 @@ pub async fn run_shard(
         );
     }
     let observer = Observer(progress);
-    // The engine runs on its own worker threads and this call waits for
-    // them: the steps' futures are driven by their caller's `block_on`
-    // (the CLI, Python), never spawned beside other tasks, so waiting here
-    // holds up no runtime worker (and works on a current-thread runtime,
-    // where `block_in_place` would panic).
+    // Waits for the engine's threads in place; see `run_ocr` for why.
     let reports = recto_ocr::run(&tasks, &engine, &observer);
     progress.end();
     // Pages durable before the shard's record says they are done.
