@@ -17,9 +17,9 @@ import subprocess
 import sys
 from typing import Any, Dict, List, Optional
 
-# libtesseract (linked by the `recto` command the steps run through) uses
-# OpenMP, which reads this when the library loads: recto runs one
-# single-threaded engine per worker. The command inherits it.
+# libtesseract (linked by the extension, which runs the steps in this
+# process) uses OpenMP, which reads this when the library loads: recto runs
+# one single-threaded engine per worker.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from . import _native  # noqa: E402
@@ -38,6 +38,7 @@ __all__ = [
     "rebuild_central_registry",
     "new_job_id",
     "run_cli",
+    "upload",
     "extract_toc",
     "segment",
     "export",
@@ -138,20 +139,23 @@ def _recto_bin() -> str:
     this Python (a virtualenv's ``bin``), else the first on ``PATH``."""
     exe = os.environ.get("RECTO_BIN")
     if exe:
+        if not (os.path.isfile(exe) and os.access(exe, os.X_OK)):
+            raise RectoError(f"RECTO_BIN={exe}: the recto command is not installed there")
         return exe
     here = os.path.dirname(sys.executable)
     exe = shutil.which("recto", path=here) or shutil.which("recto")
     if not exe:
         raise RectoError(
-            "the recto command is not installed: steps (ocr, sync, toc, ...) run "
-            "through it; install it (cargo install --path crates/recto-cli) or set RECTO_BIN"
+            "the recto command is not installed: run_cli runs it (the steps' own "
+            "functions do not need it); install it (cargo install --path crates/recto-cli) "
+            "or set RECTO_BIN"
         )
     return exe
 
 
 def _recto(argv: List[str], **kwargs: Any) -> "subprocess.CompletedProcess[str]":
     """``recto ARGV`` on this data directory (``RECTO_DATA_DIR``, which a
-    ``--data-dir`` in ``argv`` overrides): the one way a step is run from here."""
+    ``--data-dir`` in ``argv`` overrides)."""
     env = dict(os.environ, RECTO_DATA_DIR=_data_dir())
     return subprocess.run([_recto_bin(), *argv], env=env, text=True, **kwargs)
 
@@ -186,102 +190,102 @@ def citekey_status(citekey: Optional[str] = None) -> Any:
     return states[0] if citekey is not None else states
 
 
-def _run_json(argv: List[str]) -> Dict[str, Any]:
-    proc = _recto([*argv, "--json"], stdout=subprocess.PIPE)
-    code, out = proc.returncode, proc.stdout
-    if code not in (0, 3) or not out.strip():
-        raise RectoError(f"recto {' '.join(argv)} failed with exit code {code} (see stderr)")
+def _step(name: str, /, **request: Any) -> Dict[str, Any]:
+    """Run step ``name`` in this process (``_native.run_step``) with the request's
+    fields that are set; returns its report (the dict ``recto STEP --json``
+    prints) with ``exit_code``: 0 done, 3 some citekeys or files failed. A
+    run where no citekey could be read raises :class:`RectoError`."""
+    fields = {k: v for k, v in request.items() if v is not None}
+    out, code = _call(_native.run_step, _data_dir(), _pipeline(), name, json.dumps(fields))
     result = json.loads(out)
     result["exit_code"] = code
     return result
 
 
-def run_ocr(citekeys: Optional[List[str]] = None, *, resume: Optional[str] = None,
+def _store(store: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The store a call names (else ``RECTO_STORE``, else the step's
+    default: the one the upload recorded, or ``<data dir>/store``)."""
+    return {"url": store} if store else None
+
+
+def upload(from_dir: Optional[str] = None, *, bib: Optional[str] = None,
+           citekeys: Optional[List[str]] = None, recursive: bool = True,
+           bib_path_map: Optional[Dict[str, str]] = None, dry_run: bool = False,
+           store: Optional[str] = None) -> Dict[str, Any]:
+    """Upload source PDFs (``recto upload``): the PDFs of folder ``from_dir``
+    named by citekey (only ``citekeys`` when given), or the files of a
+    BibTeX export ``bib`` (``bib_path_map`` rewrites path prefixes written
+    on another machine). Returns the job id, status, store and counts
+    (``uploaded``, ``skipped``, ``failed``, ``no_pdf``, ``failures``)."""
+    return _step("upload", from_dir=from_dir, bib=bib, citekeys=citekeys or None,
+                 recursive=recursive, bib_path_map=list((bib_path_map or {}).items()) or None,
+                 dry_run=dry_run, store=_store(store))
+
+
+def run_ocr(citekeys: Optional[List[str]] = None, *, pending: bool = False,
+            all: bool = False, resume: Optional[str] = None,
             source_job_id: Optional[str] = None, lang: Optional[str] = None,
-            extra: Optional[List[str]] = None) -> Dict[str, Any]:
-    """Run the OCR step in this process; returns the new job's id, status,
-    citekey and page counts, failures and per-citekey results (``exit_code``
-    3 when some citekeys failed). ``extra`` takes other ``recto ocr`` flags."""
-    argv = ["ocr"]
-    if citekeys:
-        argv += ["--citekeys", ",".join(citekeys)]
-    if resume:
-        argv += ["--resume", resume]
-    if source_job_id:
-        argv += ["--source-job-id", source_job_id]
-    if lang:
-        argv += ["--lang", lang]
-    return _run_json(argv + list(extra or []))
+            mode: Optional[str] = None, dpi: Optional[int] = None,
+            workers: Optional[int] = None, password: Optional[str] = None,
+            dry_run: bool = False, store: Optional[str] = None) -> Dict[str, Any]:
+    """Run the OCR step in this process on ``citekeys`` (or the ``pending``
+    ones, or ``all`` uploaded; or continue job ``resume``); returns the new
+    job's id, status, citekey and page counts, failures and per-citekey
+    results (``exit_code`` 3 when some citekeys failed). ``mode`` is
+    ``auto``, ``force-ocr`` or ``text-layer-only``; ``lang`` Tesseract's
+    languages (``eng+deu``). Nothing pending gives ``nothing_to_do``."""
+    return _step("ocr", citekeys=citekeys or None, pending=pending, all=all, resume=resume,
+                 source_job_id=source_job_id, lang=lang, mode=mode, dpi=dpi, workers=workers,
+                 password=password, dry_run=dry_run, store=_store(store))
 
 
-def sync_ocr(job_id: str = "latest", *, skip_images: bool = False,
-             extra: Optional[List[str]] = None) -> Dict[str, Any]:
-    """Sync an OCR job's results to its bucket; returns the job id, status
-    and file counts (``uploaded``, ``skipped``, ``failed``, ``verified``)."""
-    argv = ["sync-ocr", "--job-id", job_id]
-    if skip_images:
-        argv.append("--skip-images")
-    return _run_json(argv + list(extra or []))
-
-
-def _citekey_step(command: str, citekeys: Optional[List[str]], pending: bool,
-                  input_flag: str, input_job_id: Optional[str],
-                  extra: List[str]) -> Dict[str, Any]:
-    """Any step on recto's one driver: ``citekeys``, or the pending ones,
-    or all with the input step's result; returns its ``--json``."""
-    argv = [command]
-    if citekeys:
-        argv += ["--citekeys", ",".join(citekeys)]
-    elif pending:
-        argv.append("--pending")
-    else:
-        argv.append("--all")
-    if input_job_id:
-        argv += [input_flag, input_job_id]
-    return _run_json(argv + extra)
+def sync_ocr(job_id: str = "latest", *, skip_images: bool = False, dry_run: bool = False,
+             allow_incomplete: bool = False, store: Optional[str] = None,
+             step: str = "ocr") -> Dict[str, Any]:
+    """Sync an OCR job's results (or ``step``'s: ``toc``, ``segmentation``,
+    ``export``) to its bucket; returns the job id, status and file counts
+    (``uploaded``, ``skipped``, ``failed``, ``verified``)."""
+    return _step("sync", step=step, job_id=job_id, skip_images=skip_images, dry_run=dry_run,
+                 allow_incomplete=allow_incomplete, store=_store(store))
 
 
 def extract_toc(citekeys: Optional[List[str]] = None, *, pending: bool = False,
-                ocr_job_id: Optional[str] = None,
-                extra: Optional[List[str]] = None) -> Dict[str, Any]:
+                ocr_job_id: Optional[str] = None) -> Dict[str, Any]:
     """Run the TOC step (``recto toc``) on ``citekeys``, or on every citekey
     whose table of contents is pending (``pending=True``), or on all with an
     OCR result (neither); returns the job id, status, ``per_citekey``
     results and ``failures``. Each citekey's ``toc.json`` is in the folder
     its result names (``dir``, relative to the data directory)."""
-    return _citekey_step("toc", citekeys, pending, "--ocr-job-id", ocr_job_id,
-                         list(extra or []))
+    return _step("toc", citekeys=citekeys or None, pending=pending, ocr_job_id=ocr_job_id)
 
 
 def segment(citekeys: Optional[List[str]] = None, *, pending: bool = False,
             toc_job_id: Optional[str] = None,
-            extra: Optional[List[str]] = None) -> Dict[str, Any]:
+            dictionaries: Optional[str] = None) -> Dict[str, Any]:
     """Run the segmentation step (``recto segment``): units, line roles and
     clean Markdown per unit, from each citekey's table of contents; returns
-    what :func:`extract_toc` returns, for segmentation."""
-    return _citekey_step("segment", citekeys, pending, "--toc-job-id", toc_job_id,
-                         list(extra or []))
+    what :func:`extract_toc` returns, for segmentation. ``dictionaries`` is
+    the Hunspell folder (``RECTO_HUNSPELL_DIR``, else the system's)."""
+    return _step("segmentation", citekeys=citekeys or None, pending=pending,
+                 toc_job_id=toc_job_id, dictionaries=dictionaries)
 
 
 def export(formats: List[str], citekeys: Optional[List[str]] = None, *,
            pending: bool = False, ocr_job_id: Optional[str] = None,
-           extra: Optional[List[str]] = None) -> Dict[str, Any]:
+           out: Optional[str] = None, password: Optional[str] = None,
+           decrypt: bool = False, bookmarks: bool = True) -> Dict[str, Any]:
     """Run the export step (``recto export``) in ``formats`` (``pdf``,
     ``txt``, ``md``, ``hocr``, ``alto``); each citekey's files are listed
     in its ``per_citekey`` entry (``files``, in ``dir``)."""
-    return _citekey_step("export", citekeys, pending, "--ocr-job-id", ocr_job_id,
-                         ["--format", ",".join(formats), *(extra or [])])
+    return _step("export", citekeys=citekeys or None, pending=pending, formats=list(formats),
+                 ocr_job_id=ocr_job_id, out=out, password=password, decrypt=decrypt,
+                 bookmarks=bookmarks)
 
 
 def index(citekeys: Optional[List[str]] = None, *, rebuild: bool = False) -> Dict[str, Any]:
     """Bring the full-text index up to date (``recto index``): the citekeys
     indexed again, how many were unchanged, pages, failures."""
-    argv = ["index"]
-    if citekeys:
-        argv += ["--citekeys", ",".join(citekeys)]
-    if rebuild:
-        argv.append("--rebuild")
-    return _run_json(argv)
+    return _step("index", citekeys=citekeys or None, rebuild=rebuild)
 
 
 def search(query: str, limit: int = 20, citekey: Optional[str] = None) -> List[Dict[str, Any]]:

@@ -49,3 +49,51 @@ def test_run_ocr_status_text_and_sync(workdir):
         recto.get_text("other2020")
     with pytest.raises(recto.InvalidInputError, match="pages"):
         recto.get_text("test_v04", (2, 3))
+
+
+def test_every_step_runs_in_process_without_the_command(workdir, monkeypatch):
+    """Each step's Python entry point calls the Rust steps directly: with no
+    `recto` command reachable at all, upload -> OCR -> TOC -> segmentation
+    -> export -> index -> sync run and report as `recto ... --json` does;
+    bad requests and unknown citekeys raise typed exceptions."""
+    import recto
+
+    monkeypatch.setenv("RECTO_BIN", str(workdir / "no-such-recto"))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    Path("pdfs").mkdir()
+    Path("pdfs/inproc2024.pdf").write_bytes(text_pdf(["Steps called in the same process", "without any command"]))
+
+    up = recto.upload("pdfs")
+    assert (up["status"], up["uploaded"], up["exit_code"]) == ("completed", 1, 0), up
+    assert recto.upload("pdfs")["skipped"] == 1
+
+    ocr = recto.run_ocr(["inproc2024"], lang="eng")
+    assert ocr["status"] == "completed" and ocr["per_citekey"]["inproc2024"]["pages"] == 1
+    assert recto.run_ocr(pending=True)["nothing_to_do"]
+    toc = recto.extract_toc(["inproc2024"])
+    assert toc["source_job_id"] == ocr["job_id"] and toc["failures"] == {}
+    seg = recto.segment(["inproc2024"])
+    assert seg["status"] == "completed" and seg["per_citekey"]["inproc2024"]["units"] >= 1
+    out = recto.export(["txt"], ["inproc2024"])
+    txt = Path("data") / out["per_citekey"]["inproc2024"]["dir"] / "inproc2024.txt"
+    assert "same process" in txt.read_text()
+    assert recto.index()["indexed"] == ["inproc2024"]
+    assert recto.search("process")[0]["citekey"] == "inproc2024"
+    synced = recto.sync_ocr(ocr["job_id"])
+    assert synced["verified"] is True and synced["uploaded"] >= 2
+    assert recto.citekey_status("inproc2024")["state"] == "done"
+
+    with pytest.raises(recto.JobNotFoundError, match=r'unknown citekey "inproc2042" \(did you mean inproc2024\?\)'):
+        recto.extract_toc(["inproc2042"])
+    with pytest.raises(recto.InvalidInputError, match="unknown variant `fast`"):
+        recto.run_ocr(["inproc2024"], mode="fast")
+    with pytest.raises(recto.InvalidInputError, match='"docx" is not one of'):
+        recto.export(["docx"], ["inproc2024"])
+    # A run where no citekey could be read raises, as the command exits 1.
+    Path("pdfs/second2024.pdf").write_bytes(text_pdf(["Only uploaded, never read"]))
+    recto.upload("pdfs")
+    with pytest.raises(recto.RectoError, match="no citekey could be read.*second2024"):
+        recto.extract_toc(["second2024"])
+    # And nothing above needed the command.
+    with pytest.raises(recto.RectoError, match="recto command is not installed"):
+        recto.run_cli(["status"])

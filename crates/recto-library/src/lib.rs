@@ -17,3 +17,6 @@ pub mod text;
 
 pub use error::LibraryError;
 pub use result::{StepResult, ocr_result, resolve_job, step_result};
+// The types its readers return, so callers need not name their crates.
+pub use recto_segment::Segments;
+pub use recto_toc::Toc;

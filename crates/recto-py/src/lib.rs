@@ -1,7 +1,7 @@
-//! `recto._native`: the registry API (the spec's readers and writers) and
-//! the library's read side (text, results, search) for Python. It links no
-//! engine and no store: steps run through the `recto` command
-//! (`python/recto/__init__.py`).
+//! `recto._native`: the registry API (the spec's readers and writers), the
+//! library's read side (text, results, search) and the pipeline's steps
+//! (`steps`) for Python, called in this process: no `recto` command, no
+//! argv, no parsing of printed output.
 //!
 //! Values cross the boundary as JSON text: the Python side (`recto`) turns
 //! them into plain `dict`/`list`/`str`/`int` with `json`, so callers get
@@ -12,6 +12,8 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use recto_registry::{Error, Registry, parse_pipeline};
+
+mod steps;
 
 create_exception!(
     _native,
@@ -265,6 +267,7 @@ fn citekey_status(
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(steps::run_step, m)?)?;
     m.add_function(wrap_pyfunction!(step_result, m)?)?;
     m.add_function(wrap_pyfunction!(search, m)?)?;
     m.add_function(wrap_pyfunction!(get_text, m)?)?;

@@ -11,6 +11,7 @@ pub mod harness;
 pub mod hashcache;
 pub mod ocr;
 pub mod progress;
+pub mod report;
 pub mod search;
 pub mod segment;
 

@@ -129,6 +129,17 @@ impl UploadReport {
             _ => None,
         })
     }
+
+    /// The citekeys skipped because they name no PDF, and why.
+    pub fn no_pdf(&self) -> BTreeMap<&str, &str> {
+        self.files
+            .iter()
+            .filter_map(|f| match &f.outcome {
+                FileOutcome::NoPdf(why) => Some((f.citekey.as_str(), why.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// The source upload step.

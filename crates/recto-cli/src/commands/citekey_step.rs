@@ -89,17 +89,10 @@ fn report<S: Report>(out: &driver::Outcome<S>, printing: Printing) -> anyhow::Re
             tracing::error!("hint: {h}");
         }
     }
+    let report = recto_steps::report::citekey_step(out);
     let per = &out.recorded.per_citekey;
     if printing.json {
-        let failures: std::collections::BTreeMap<&String, &String> =
-            out.failures.iter().map(|(k, f)| (k, &f.message)).collect();
-        crate::output::json(&serde_json::json!({
-            "job_id": out.job_id.as_str(),
-            "status": out.metadata.get("status"),
-            "source_job_id": out.metadata.get("source_job_id"),
-            "per_citekey": per,
-            "failures": failures,
-        }))?;
+        crate::output::json(&report.json)?;
     } else if !printing.quiet {
         for (key, entry) in per {
             crate::output::line(S::line(key, entry))?;
@@ -112,22 +105,7 @@ fn report<S: Report>(out: &driver::Outcome<S>, printing: Printing) -> anyhow::Re
             out.failures.len()
         ))?;
     }
-    if out.failures.is_empty() {
-        Ok(Outcome::Success)
-    } else if per.is_empty() {
-        anyhow::bail!(
-            "{} job {} failed: no citekey could be read ({})",
-            S::NAME,
-            out.job_id,
-            out.failures
-                .iter()
-                .map(|(k, f)| format!("{k}: {}", f.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        )
-    } else {
-        Ok(Outcome::Partial)
-    }
+    super::ended(report.ending)
 }
 
 #[cfg(test)]

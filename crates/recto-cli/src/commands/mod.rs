@@ -60,3 +60,14 @@ pub fn command_of(step: &str) -> &str {
         s => s,
     }
 }
+
+/// The exit status of a run that ended as `ending` says; a run where
+/// nothing could be read fails with the report's message.
+pub fn ended(ending: recto_steps::report::Ending) -> anyhow::Result<Outcome> {
+    use recto_steps::report::Ending;
+    match ending {
+        Ending::Done => Ok(Outcome::Success),
+        Ending::Partial => Ok(Outcome::Partial),
+        Ending::Failed(why) => Err(anyhow::anyhow!(why)),
+    }
+}

@@ -47,7 +47,7 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
         // `--pending` with nothing pending is not an error: scripts loop.
         Err(recto_steps::StepError::NothingToDo { what }) => {
             if args.json {
-                output::json(&serde_json::json!({"job_id": null, "nothing_to_do": what}))?;
+                output::json(&recto_steps::report::nothing_to_do(&what).json)?;
             } else if !args.quiet {
                 output::line(format!("nothing to do: {what}"))?;
             }
@@ -61,30 +61,35 @@ pub fn run(args: OcrArgs, config: &Config) -> anyhow::Result<Outcome> {
 /// Print what a run (or a merge) did; the outcome is partial when some
 /// citekeys failed.
 fn report(outcome: OcrOutcome, args: &OcrArgs) -> anyhow::Result<Outcome> {
-    let (job_id, m, failures) = match outcome {
-        OcrOutcome::DryRun(plan) => {
-            print_dry_run(&plan, args.json)?;
-            return Ok(Outcome::Success);
-        }
-        OcrOutcome::AlreadyCompleted { job_id } => {
-            if args.json {
-                output::json(&serde_json::json!({
-                    "job_id": job_id.as_str(), "status": "completed", "already_completed": true,
-                }))?;
-            } else if !args.quiet {
-                output::line(format!(
-                    "ocr job {job_id} is already completed; nothing to do"
-                ))?;
-            }
-            return Ok(Outcome::Success);
+    let report = recto_steps::report::ocr(&outcome);
+    if args.json {
+        output::json(&report.json)?;
+    }
+    match &outcome {
+        OcrOutcome::DryRun(plan) if !args.json => print_dry_run(plan)?,
+        OcrOutcome::AlreadyCompleted { job_id } if !args.json && !args.quiet => {
+            output::line(format!(
+                "ocr job {job_id} is already completed; nothing to do"
+            ))?;
         }
         OcrOutcome::Ran {
             job_id,
             metadata,
             failures,
-        } => (job_id, metadata, failures),
-    };
-    for (key, why) in &failures {
+        } => report_ran(job_id, metadata, failures, args)?,
+        _ => {}
+    }
+    super::ended(report.ending)
+}
+
+/// The failures, hints and lines of a run that was recorded.
+fn report_ran(
+    job_id: &recto_registry::JobId,
+    m: &serde_json::Map<String, serde_json::Value>,
+    failures: &std::collections::BTreeMap<String, String>,
+    args: &OcrArgs,
+) -> anyhow::Result<()> {
+    for (key, why) in failures {
         tracing::error!("{key}: {why}");
     }
     if failures.values().any(|why| why.contains("encrypted")) {
@@ -92,17 +97,7 @@ fn report(outcome: OcrOutcome, args: &OcrArgs) -> anyhow::Result<Outcome> {
             "hint: give the password of encrypted PDFs with --password (or RECTO_PDF_PASSWORD), then `recto ocr --resume {job_id}`"
         );
     }
-    if args.json {
-        output::json(&serde_json::json!({
-            "job_id": job_id.as_str(),
-            "status": m["status"],
-            "citekeys": m["citekeys"],
-            "pages": m["pages"],
-            "failures": m["failures"],
-            "per_citekey": m["per_citekey"],
-            "duration_seconds": m["duration_seconds"],
-        }))?;
-    } else if !args.quiet {
+    if !args.json && !args.quiet {
         output::line(format!(
             "ocr job {}: {} citekeys ({} failed), {} pages ({} text layer, {} OCR, {} failed) in {} s",
             job_id,
@@ -119,13 +114,9 @@ fn report(outcome: OcrOutcome, args: &OcrArgs) -> anyhow::Result<Outcome> {
                 "  {n} pages have no text layer and were not OCRed (--mode text-layer-only)"
             ))?;
         }
-        print_where(&m)?;
+        print_where(m)?;
     }
-    Ok(if failures.is_empty() {
-        Outcome::Success
-    } else {
-        Outcome::Partial
-    })
+    Ok(())
 }
 
 /// The citekeys the flags name, and how to read them.
@@ -162,10 +153,7 @@ fn selection(args: &OcrArgs) -> anyhow::Result<(Vec<String>, Selection)> {
     Ok((args.citekeys.clone(), Selection::Given))
 }
 
-fn print_dry_run(plan: &DryRun, json: bool) -> anyhow::Result<()> {
-    if json {
-        return output::json(plan);
-    }
+fn print_dry_run(plan: &DryRun) -> anyhow::Result<()> {
     for c in &plan.citekeys {
         let what = match (c.pages, c.text_layer) {
             (Some(p), Some(t)) => format!("{p} pages ({t} text layer, {} to OCR)", p - t),

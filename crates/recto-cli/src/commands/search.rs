@@ -30,8 +30,9 @@ pub fn index(args: IndexArgs, config: &Config) -> anyhow::Result<Outcome> {
     for (key, why) in &out.failures {
         tracing::error!("{key}: not indexed: {why}");
     }
+    let report = recto_steps::report::index(&out);
     if args.json {
-        output::json(&out)?;
+        output::json(&report.json)?;
     } else if !args.quiet {
         output::line(format!(
             "indexed {} citekeys ({} pages, {:.0} pages/s), {} unchanged, {} failed; {} pages in the index",
@@ -43,11 +44,7 @@ pub fn index(args: IndexArgs, config: &Config) -> anyhow::Result<Outcome> {
             out.pages_in_index
         ))?;
     }
-    Ok(if out.failures.is_empty() {
-        Outcome::Success
-    } else {
-        Outcome::Partial
-    })
+    super::ended(report.ending)
 }
 
 pub fn search(args: SearchArgs, config: &Config) -> anyhow::Result<Outcome> {

@@ -30,19 +30,9 @@ pub fn run(step: &str, args: SyncArgs, config: &Config) -> anyhow::Result<Outcom
     for m in &out.mismatches {
         tracing::error!("verify: {m}");
     }
+    let report = recto_steps::report::sync(&out, step, args.dry_run);
     if args.json {
-        output::json(&serde_json::json!({
-            "job_id": out.job_id.as_str(),
-            "step": step,
-            "status": out.metadata.as_ref().and_then(|m| m.get("status")),
-            "dry_run": args.dry_run,
-            "target": out.target,
-            "uploaded": out.uploaded.len(),
-            "skipped": out.skipped,
-            "failed": out.failures.len(),
-            "images_skipped": out.images_skipped,
-            "verified": !args.dry_run && out.failures.is_empty() && out.mismatches.is_empty(),
-        }))?;
+        output::json(&report.json)?;
     }
     if args.dry_run {
         if !args.quiet && !args.json {
@@ -75,15 +65,5 @@ pub fn run(step: &str, args: SyncArgs, config: &Config) -> anyhow::Result<Outcom
             }
         ))?;
     }
-    if out.failures.is_empty() && out.mismatches.is_empty() {
-        Ok(Outcome::Success)
-    } else if out.uploaded.is_empty() && !out.failures.is_empty() {
-        anyhow::bail!(
-            "sync of job {} failed: {} files could not be uploaded",
-            out.job_id,
-            out.failures.len()
-        )
-    } else {
-        Ok(Outcome::Partial)
-    }
+    super::ended(report.ending)
 }

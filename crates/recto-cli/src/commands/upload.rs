@@ -64,38 +64,17 @@ pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
             )?;
         }
     }
+    let summary = recto_steps::report::upload(&report, &store.url(), args.dry_run);
     let uploaded = report.count(|o| *o == FileOutcome::Uploaded);
     let would = report.count(|o| *o == FileOutcome::WouldUpload);
     let skipped = report.count(|o| *o == FileOutcome::Skipped);
     let failed = report.count(|o| matches!(o, FileOutcome::Failed(_)));
-    let no_pdf: std::collections::BTreeMap<&str, &str> = report
-        .files
-        .iter()
-        .filter_map(|f| match &f.outcome {
-            FileOutcome::NoPdf(why) => Some((f.citekey.as_str(), why.as_str())),
-            _ => None,
-        })
-        .collect();
+    let no_pdf = report.no_pdf();
     for (k, why) in &no_pdf {
         tracing::warn!("{k}: skipped: {why}");
     }
     if args.json {
-        let failures: std::collections::BTreeMap<&str, String> = report
-            .failed()
-            .map(|(k, why)| (k, why.to_string()))
-            .collect();
-        output::json(&serde_json::json!({
-            "job_id": report.job_id.as_ref().map(|j| j.as_str()),
-            "status": report.metadata.as_ref().and_then(|m| m.get("status")),
-            "store": store.url(),
-            "dry_run": args.dry_run,
-            "uploaded": uploaded,
-            "would_upload": would,
-            "skipped": skipped,
-            "failed": failed,
-            "no_pdf": no_pdf,
-            "failures": failures,
-        }))?;
+        output::json(&summary.json)?;
     } else if !args.quiet {
         match &report.job_id {
             Some(job) => output::line(format!(
@@ -113,9 +92,5 @@ pub fn run(args: UploadArgs, config: &Config) -> anyhow::Result<Outcome> {
             ))?,
         }
     }
-    Ok(if failed > 0 {
-        Outcome::Partial
-    } else {
-        Outcome::Success
-    })
+    super::ended(summary.ending)
 }
