@@ -16,6 +16,7 @@
 mod dry_run;
 mod engine;
 pub(crate) mod plan;
+mod resume;
 pub mod shard;
 mod sources;
 mod summary;
@@ -63,26 +64,8 @@ pub async fn run_ocr(
     }
     let mut settings = plan.settings.clone();
     settings.workers = engine.workers;
-
     let list: Vec<String> = plan.keys.iter().map(|k| k.as_str().to_owned()).collect();
-    let sources: BTreeMap<String, String> = plan
-        .sources
-        .iter()
-        .map(|(k, j)| (k.clone(), j.to_string()))
-        .collect();
-    let source_job_ids: Vec<String> = plan.source_metas.keys().map(|j| j.to_string()).collect();
-    let running = OcrRunning {
-        config: settings.clone(),
-        output_dir: harness::recorded_dir(registry, &plan.output),
-        sources: sources.clone(),
-        source_job_ids: if source_job_ids.len() > 1 {
-            source_job_ids.clone()
-        } else {
-            Vec::new()
-        },
-        citekey_languages: plan.languages.clone(),
-        shards: None,
-    };
+    let running = plan.running(settings, registry, None);
     let run = StepRun::begin::<Ocr, _>(
         registry,
         plan.start.clone(),
@@ -92,23 +75,7 @@ pub async fn run_ocr(
     )?;
     let job = run.job().clone();
 
-    let todo: Vec<&Citekey> = plan
-        .keys
-        .iter()
-        .filter(|k| !plan.kept.contains_key(k.as_str()))
-        .collect();
-    if !plan.kept.is_empty() {
-        tracing::info!(
-            "resuming job {job}: {} citekeys already done are kept, {} to do",
-            plan.kept.len(),
-            todo.len()
-        );
-    }
-    let lang_failures = language_failures(&plan, &engine);
-    let todo: Vec<&Citekey> = todo
-        .into_iter()
-        .filter(|k| !lang_failures.contains_key(k.as_str()))
-        .collect();
+    let (todo, lang_failures) = to_do(&plan, &engine, &job);
     let (tasks, mut failures, dups) = fetch_sources(
         &plan,
         &stores,
@@ -159,4 +126,31 @@ pub async fn run_ocr(
         metadata,
         failures,
     })
+}
+
+/// The citekeys a run reads: those a resumed job has not kept, less those
+/// whose languages are not installed (failed here, with their reason).
+fn to_do<'p>(
+    plan: &'p plan::Plan,
+    engine: &recto_ocr::OcrConfig,
+    job: &recto_registry::JobId,
+) -> (Vec<&'p Citekey>, BTreeMap<String, String>) {
+    let todo: Vec<&Citekey> = plan
+        .keys
+        .iter()
+        .filter(|k| !plan.kept.contains_key(k.as_str()))
+        .collect();
+    if !plan.kept.is_empty() {
+        tracing::info!(
+            "resuming job {job}: {} citekeys already done are kept, {} to do",
+            plan.kept.len(),
+            todo.len()
+        );
+    }
+    let lang_failures = language_failures(plan, engine);
+    let todo = todo
+        .into_iter()
+        .filter(|k| !lang_failures.contains_key(k.as_str()))
+        .collect();
+    (todo, lang_failures)
 }

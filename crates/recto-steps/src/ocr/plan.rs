@@ -1,12 +1,12 @@
 //! The new-or-resume planner: which job, which citekeys, which settings
-//! and which upload, decided before any work; a resume continues the job
-//! as recorded and refuses settings that differ.
+//! and which upload, decided before any work (a resume's own checks are in
+//! `resume.rs`).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use recto_ocr::{Mode, OcrConfig};
-use recto_registry::{Citekey, JobId, Registry, Status};
+use recto_registry::{Citekey, JobId, Registry};
 use serde_json::{Map, Value};
 
 use super::types::{
@@ -35,11 +35,46 @@ pub(crate) struct Plan {
     pub(crate) languages: BTreeMap<String, String>,
 }
 
+impl Plan {
+    /// What the job records while it runs: the settings, output folder,
+    /// each citekey's upload (every upload read, when more than one) and
+    /// languages, and for a sharded job its shards.
+    pub(crate) fn running(
+        &self,
+        config: OcrSettings,
+        registry: &Registry,
+        shards: Option<crate::sharding::ShardsInfo>,
+    ) -> OcrRunning {
+        let ids: Vec<String> = self.source_metas.keys().map(|j| j.to_string()).collect();
+        OcrRunning {
+            config,
+            output_dir: harness::recorded_dir(registry, &self.output),
+            sources: self
+                .sources
+                .iter()
+                .map(|(k, j)| (k.clone(), j.to_string()))
+                .collect(),
+            source_job_ids: if ids.len() > 1 { ids } else { Vec::new() },
+            citekey_languages: self.languages.clone(),
+            shards,
+        }
+    }
+}
+
 /// Decide what to run. `Err(outcome)` when there is nothing to do.
 pub(crate) fn plan(
     registry: &Registry,
     req: &OcrRequest,
 ) -> Result<Result<Plan, OcrOutcome>, StepError> {
+    check_options(req)?;
+    match &req.resume {
+        None => plan_new(registry, req).map(Ok),
+        Some(resume) => super::resume::plan_resume(registry, req, resume),
+    }
+}
+
+/// Settings out of range are refused before anything is recorded.
+fn check_options(req: &OcrRequest) -> Result<(), StepError> {
     let given = &req.options;
     if let Some(dpi) = given.dpi {
         check_range("dpi", dpi, &DPI_RANGE)?;
@@ -71,142 +106,15 @@ pub(crate) fn plan(
             reason: format!("{mp} is outside 1..={}", recto_ocr::HARD_MAX_MEGAPIXELS),
         });
     }
-    let Some(resume) = &req.resume else {
-        return plan_new(registry, req).map(Ok);
-    };
-    let job = recto_library::resolve_job(registry, Ocr::NAME, resume)?;
-    let meta = registry.metadata_by_name(Ocr::NAME, job.as_str())?.1;
-    let status = meta
-        .get("status")
-        .and_then(Value::as_str)
-        .and_then(Status::parse);
-    if status == Some(Status::Completed) {
-        tracing::info!("job {job} is already completed; nothing to resume");
-        return Ok(Err(OcrOutcome::AlreadyCompleted { job_id: job }));
-    }
-    let kind = harness::kind_of::<Ocr>();
-    let recorded: harness::StepMetadata<OcrRunning> =
-        harness::read_metadata(&kind, &job, meta.clone())?;
-    // A sharded job is finished by its shards and its merge, not by one
-    // process: a resume here would record it as a one-machine job.
-    if let Some(shards) = &recorded.body.shards {
-        return Err(StepError::InvalidSetting {
-            name: "resume".into(),
-            reason: format!(
-                "job {job} runs in {} shards: run its unfinished shards (recto ocr --job-id {job} --shard I/{}), then recto ocr --finalize {job}",
-                shards.count, shards.count
-            ),
-        });
-    }
-    let failures = recorded.failures.clone().unwrap_or_default();
-    let per_citekey: BTreeMap<String, CitekeyResult> = meta
-        .get("per_citekey")
-        .cloned()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
-    let settings = recorded.body.config.clone();
-    let output = harness::recorded_path(registry, &recorded.body.output_dir);
+    Ok(())
+}
 
-    // Anything given that differs from the record is refused, not applied.
-    let mut differences = Vec::new();
-    let mut differs = |name: &str, given: String, recorded: String| {
-        if given != recorded {
-            differences.push(format!("{name}: given {given}, recorded {recorded}"));
-        }
-    };
-    if !req.citekeys.is_empty() {
-        let mut a = req.citekeys.clone();
-        let mut b = recorded.citekeys.list.clone();
-        a.sort();
-        a.dedup();
-        b.sort();
-        differs("citekeys", a.join(","), b.join(","));
-    }
-    if let Some(v) = &given.languages {
-        differs("languages", v.clone(), settings.languages.clone());
-    }
-    for (k, l) in &given.citekey_languages {
-        let recorded = recorded
-            .body
-            .citekey_languages
-            .get(k)
-            .cloned()
-            .unwrap_or_else(|| settings.languages.clone());
-        differs(&format!("languages of {k}"), l.clone(), recorded);
-    }
-    if let Some(v) = given.dpi {
-        differs("dpi", v.to_string(), settings.dpi.to_string());
-    }
-    if let Some(v) = given.image_dpi {
-        differs("image_dpi", v.to_string(), settings.image_dpi.to_string());
-    }
-    if let Some(v) = given.mode {
-        differs("mode", mode_name(v), mode_name(settings.mode));
-    }
-    if let Some(v) = given.detect_rotation {
-        differs(
-            "detect_rotation",
-            v.to_string(),
-            settings.detect_rotation.to_string(),
-        );
-    }
-    if let Some(v) = given.page_timeout {
-        differs(
-            "page_timeout_seconds",
-            v.as_secs().to_string(),
-            settings
-                .page_timeout_seconds
-                .map_or("none".into(), |s| s.to_string()),
-        );
-    }
-    if let Some(v) = given.thresholding {
-        differs(
-            "thresholding",
-            format!("{v:?}"),
-            format!("{:?}", settings.thresholding),
-        );
-    }
-    if let Some(v) = given.retry_low_confidence {
-        differs(
-            "retry_low_confidence",
-            v.to_string(),
-            settings.retry_low_confidence.to_string(),
-        );
-    }
-    if let Some(v) = given.deskew {
-        differs("deskew", v.to_string(), settings.deskew.to_string());
-    }
-    if let Some(v) = given.detect_fraktur {
-        differs(
-            "detect_fraktur",
-            v.to_string(),
-            settings.detect_fraktur.to_string(),
-        );
-    }
-    if let Some(v) = given.native_resolution {
-        differs(
-            "native_resolution",
-            v.to_string(),
-            settings.native_resolution.to_string(),
-        );
-    }
-    if let Some(v) = given.max_megapixels {
-        differs(
-            "max_megapixels",
-            v.to_string(),
-            settings.max_megapixels.to_string(),
-        );
-    }
-    if let Some(v) = &req.output
-        && !same_path(v, &output)
-    {
-        differs(
-            "output",
-            v.display().to_string(),
-            output.display().to_string(),
-        );
-    }
-    let source_job = recorded
+/// The upload job a record names as its `source_job_id`.
+pub(crate) fn recorded_source(
+    job: &JobId,
+    recorded: &harness::StepMetadata<OcrRunning>,
+) -> Result<JobId, StepError> {
+    recorded
         .source_job_id
         .as_deref()
         .map(JobId::parse)
@@ -215,32 +123,7 @@ pub(crate) fn plan(
             step: Ocr::NAME.into(),
             job: job.clone(),
             reason: "no source_job_id".into(),
-        })?;
-    if let Some(v) = &req.source_job_id {
-        let given = recto_library::resolve_job(registry, "source", v)?;
-        differs("source_job_id", given.to_string(), source_job.to_string());
-    }
-    if !differences.is_empty() {
-        return Err(StepError::ResumeConflict { job, differences });
-    }
-
-    // A failed run recorded which citekeys it finished; those stay as they
-    // are. A killed run recorded none, so all are done again (their pages
-    // on disk are kept by the engine's own resume).
-    let kept: BTreeMap<String, CitekeyResult> = if status == Some(Status::Failed) {
-        per_citekey
-            .into_iter()
-            .filter(|(k, _)| !failures.contains_key(k))
-            .collect()
-    } else {
-        BTreeMap::new()
-    };
-    tracing::debug!(
-        "resuming job {job} ({}), source {source_job}, settings as recorded",
-        status.map_or("unknown", Status::as_str)
-    );
-    let plan = recorded_plan(registry, &job, &recorded, source_job)?;
-    Ok(Ok(Plan { kept, ..plan }))
+        })
 }
 
 /// The plan of a job as its record says: citekeys, settings, output, each
@@ -517,21 +400,6 @@ fn check_range(
             reason: format!("{value} is outside {}-{}", range.start(), range.end()),
         })
     }
-}
-
-fn mode_name(m: Mode) -> String {
-    serde_json::to_value(m)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn same_path(a: &Path, b: &Path) -> bool {
-    a == b
-        || matches!(
-            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
-            (Ok(x), Ok(y)) if x == y
-        )
 }
 
 pub(crate) fn holds(meta: &Map<String, Value>, k: &Citekey) -> bool {

@@ -112,25 +112,59 @@ pub async fn plan_sharded(
         req.password.as_deref(),
     )
     .await;
-    let mut documents = Vec::new();
-    let mut costs = Vec::new();
-    let mut unopened = Vec::new();
+    let weighed = weigh(&plan, &tasks, &failures, &dups, req.password.as_deref());
+    let shard_plan = ShardPlan {
+        job_id: job.to_string(),
+        shards,
+        created_at: now_timestamp(),
+        created_unix: unix_now(),
+        assignments: assign(&weighed.costs, weighed.unopened, shards),
+        documents: weighed.documents,
+    };
+    record_plan(registry, &job, &plan, &shard_plan, engine.workers)?;
+    Ok((job, shard_plan))
+}
+
+/// Every document of a plan weighed: its pages and what each costs.
+struct Weighed {
+    documents: Vec<PlannedDoc>,
+    /// Per citekey, each page's cost in seconds.
+    costs: Vec<(String, Vec<f64>)>,
+    /// Citekeys the planner could not open.
+    unopened: Vec<String>,
+}
+
+/// Each citekey's pages and their cost from its text layer (duplicates
+/// and sources that could not be opened are recorded as such).
+fn weigh(
+    plan: &Plan,
+    tasks: &[DocTask],
+    failures: &BTreeMap<String, String>,
+    dups: &[(Citekey, Citekey)],
+    password: Option<&str>,
+) -> Weighed {
+    let mut w = Weighed {
+        documents: Vec::new(),
+        costs: Vec::new(),
+        unopened: Vec::new(),
+    };
     let tasks: BTreeMap<&str, &DocTask> = tasks.iter().map(|t| (t.citekey.as_str(), t)).collect();
     for k in &plan.keys {
         let key = k.as_str();
+        let doc = |pages, ocr_pages, same_as, note| PlannedDoc {
+            citekey: key.to_owned(),
+            pages,
+            ocr_pages,
+            same_as,
+            note,
+        };
         if let Some((_, first)) = dups.iter().find(|(d, _)| d == k) {
-            documents.push(PlannedDoc {
-                citekey: key.to_owned(),
-                pages: 0,
-                ocr_pages: 0,
-                same_as: Some(first.as_str().to_owned()),
-                note: None,
-            });
+            w.documents
+                .push(doc(0, 0, Some(first.as_str().to_owned()), None));
             continue;
         }
         let layers = match tasks.get(key) {
-            Some(t) => recto_ocr::text_layer_pages(&t.pdf, req.password.as_deref())
-                .map_err(|e| e.to_string()),
+            Some(t) => recto_ocr::text_layer_pages(&t.pdf, password).map_err(|e| e.to_string()),
             None => Err(failures.get(key).cloned().unwrap_or_default()),
         };
         match layers {
@@ -142,58 +176,52 @@ pub async fn plan_sharded(
                         _ => OCR_PAGE_SECONDS,
                     })
                     .collect();
-                documents.push(PlannedDoc {
-                    citekey: key.to_owned(),
-                    pages: layers.len(),
-                    ocr_pages: page_costs
-                        .iter()
-                        .filter(|c| **c == OCR_PAGE_SECONDS)
-                        .count(),
-                    same_as: None,
-                    note: None,
-                });
-                costs.push((key.to_owned(), page_costs));
+                let ocr_pages = page_costs
+                    .iter()
+                    .filter(|c| **c == OCR_PAGE_SECONDS)
+                    .count();
+                w.documents.push(doc(layers.len(), ocr_pages, None, None));
+                w.costs.push((key.to_owned(), page_costs));
             }
             Err(why) => {
                 tracing::warn!("{key}: {why} (its shard tries again)");
-                documents.push(PlannedDoc {
-                    citekey: key.to_owned(),
-                    pages: 0,
-                    ocr_pages: 0,
-                    same_as: None,
-                    note: Some(why),
-                });
-                unopened.push(key.to_owned());
+                w.documents.push(doc(0, 0, None, Some(why)));
+                w.unopened.push(key.to_owned());
             }
         }
     }
-    let cut = balance(&costs, shards);
-    let cost_of = |slices: &[Slice]| -> f64 {
-        slices
-            .iter()
-            .map(|s| {
-                let c = &costs
-                    .iter()
-                    .find(|(k, _)| *k == s.citekey)
-                    .expect("planned")
-                    .1;
-                c[s.first - 1..s.last].iter().sum::<f64>()
-            })
-            .sum()
-    };
-    let mut assignments: Vec<PlannedShard> = cut
+    w
+}
+
+/// The cost of `slices` in seconds.
+fn cost_of(costs: &[(String, Vec<f64>)], slices: &[Slice]) -> f64 {
+    slices
+        .iter()
+        .map(|s| {
+            let c = &costs
+                .iter()
+                .find(|(k, _)| *k == s.citekey)
+                .expect("planned")
+                .1;
+            c[s.first - 1..s.last].iter().sum::<f64>()
+        })
+        .sum()
+}
+
+/// The shards' assignments: the pages balanced, then each document the
+/// planner could not open whole to the least loaded shard, which fetches
+/// and opens it again (and fails it, naming itself, if it still cannot).
+fn assign(costs: &[(String, Vec<f64>)], unopened: Vec<String>, n: usize) -> Vec<PlannedShard> {
+    let mut assignments: Vec<PlannedShard> = balance(costs, n)
         .into_iter()
         .enumerate()
         .map(|(i, slices)| PlannedShard {
             shard: i,
             pages: slices.iter().map(|s| s.last - s.first + 1).sum(),
-            estimated_seconds: round2(cost_of(&slices)),
+            estimated_seconds: round2(cost_of(costs, &slices)),
             slices,
         })
         .collect();
-    // A document the planner could not open goes whole to the least
-    // loaded shard, which fetches and opens it again (and fails it, naming
-    // itself, if it still cannot).
     for key in unopened {
         let s = assignments
             .iter_mut()
@@ -205,28 +233,31 @@ pub async fn plan_sharded(
             last: 0,
         });
     }
-    let shard_plan = ShardPlan {
-        job_id: job.to_string(),
-        shards,
-        created_at: now_timestamp(),
-        created_unix: unix_now(),
-        documents,
-        assignments,
-    };
-    let dir = shards_dir(registry, &job);
+    assignments
+}
+
+/// Write the shards' plan, then the job's record (`running`, no process of
+/// its own): a shard that sees the job finds its plan.
+fn record_plan(
+    registry: &Registry,
+    job: &JobId,
+    plan: &Plan,
+    shard_plan: &ShardPlan,
+    workers: usize,
+) -> Result<(), StepError> {
+    let dir = shards_dir(registry, job);
     std::fs::create_dir_all(&dir).map_err(|e| StepError::Io {
         path: dir.clone(),
         source: e,
     })?;
-    // The plan before the record: a shard that sees the job finds its plan.
-    write_json(&dir.join("plan.json"), &shard_plan)?;
+    write_json(&dir.join("plan.json"), shard_plan)?;
     let mut settings = plan.settings.clone();
-    settings.workers = engine.workers;
-    let running = running_body(&plan, settings, registry, &job, shards, None);
+    settings.workers = workers;
+    let running = running_body(plan, settings, registry, job, shard_plan.shards, None);
     let list: Vec<String> = plan.keys.iter().map(|k| k.as_str().to_owned()).collect();
     save_job(
         registry,
-        &job,
+        job,
         &StepMetadata {
             status: Status::Running,
             source_job_id: Some(plan.source_job.to_string()),
@@ -238,9 +269,10 @@ pub async fn plan_sharded(
             duration_seconds: None,
         },
     )?;
-    Ok((job, shard_plan))
+    Ok(())
 }
 
+/// The running body of a sharded job: the plan's, with its shards.
 pub(super) fn running_body(
     plan: &Plan,
     settings: OcrSettings,
@@ -249,30 +281,18 @@ pub(super) fn running_body(
     count: usize,
     previous: Option<ShardsInfo>,
 ) -> OcrRunning {
-    let sources: BTreeMap<String, String> = plan
-        .sources
-        .iter()
-        .map(|(k, j)| (k.clone(), j.to_string()))
-        .collect();
-    let ids: Vec<String> = plan.source_metas.keys().map(|j| j.to_string()).collect();
     let dir = shards_dir(registry, job);
     let dir = dir
         .strip_prefix(registry.data_dir())
         .unwrap_or(&dir)
         .display()
         .to_string();
-    OcrRunning {
-        config: settings,
-        output_dir: crate::harness::recorded_dir(registry, &plan.output),
-        sources,
-        source_job_ids: if ids.len() > 1 { ids } else { Vec::new() },
-        citekey_languages: plan.languages.clone(),
-        shards: Some(ShardsInfo {
-            count,
-            dir,
-            ..previous.unwrap_or_default()
-        }),
-    }
+    let shards = ShardsInfo {
+        count,
+        dir,
+        ..previous.unwrap_or_default()
+    };
+    plan.running(settings, registry, Some(shards))
 }
 
 #[cfg(test)]
@@ -288,16 +308,7 @@ mod tests {
             ("c".to_owned(), vec![OCR_PAGE_SECONDS; 10]),
         ];
         let cut = balance(&costs, 2);
-        let cost = |slices: &[Slice]| -> f64 {
-            slices
-                .iter()
-                .map(|s| {
-                    let c = &costs.iter().find(|(k, _)| *k == s.citekey).unwrap().1;
-                    c[s.first - 1..s.last].iter().sum::<f64>()
-                })
-                .sum()
-        };
-        let (a, b) = (cost(&cut[0]), cost(&cut[1]));
+        let (a, b) = (cost_of(&costs, &cut[0]), cost_of(&costs, &cut[1]));
         assert!((a - b).abs() <= OCR_PAGE_SECONDS, "{a} vs {b}");
         // Every page exactly once.
         let mut seen: Vec<(String, usize)> = Vec::new();
@@ -321,5 +332,23 @@ mod tests {
         let many = balance(&[("a".to_owned(), vec![1.0; 3])], 5);
         assert_eq!(many.len(), 5);
         assert_eq!(many.iter().map(Vec::len).sum::<usize>(), 3);
+    }
+
+    #[test]
+    fn an_unopened_document_goes_whole_to_the_least_loaded_shard() {
+        let costs = vec![("a".to_owned(), vec![OCR_PAGE_SECONDS; 3])];
+        let shards = assign(&costs, vec!["broken".into()], 2);
+        let whole: Vec<_> = shards
+            .iter()
+            .flat_map(|s| s.slices.iter().map(move |x| (s.shard, x)))
+            .filter(|(_, x)| x.citekey == "broken")
+            .collect();
+        assert_eq!(whole.len(), 1, "{shards:?}");
+        let (shard, slice) = whole[0];
+        assert_eq!((slice.first, slice.last), (1, 0), "the whole document");
+        let loads: Vec<f64> = shards.iter().map(|s| s.estimated_seconds).collect();
+        let least = loads.iter().cloned().fold(f64::INFINITY, f64::min);
+        assert_eq!(loads[shard], least, "{loads:?}");
+        assert_eq!(shards.iter().map(|s| s.pages).sum::<usize>(), 3);
     }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::StepError;
 use crate::harness::{self, Step, StepMetadata};
-use crate::ocr::plan::{Plan, recorded_plan};
+use crate::ocr::plan::{Plan, recorded_plan, recorded_source};
 use crate::ocr::types::{Ocr, OcrOutcome, OcrRunning};
 pub use crate::sharding::{ShardRun, ShardState, ShardsInfo, SlurmIds};
 use crate::sharding::{read_json, shard_path};
@@ -163,16 +163,7 @@ pub(super) fn job_plan(
     job: &JobId,
     recorded: &StepMetadata<OcrRunning>,
 ) -> Result<Plan, StepError> {
-    let source_job = recorded
-        .source_job_id
-        .as_deref()
-        .map(JobId::parse)
-        .transpose()?
-        .ok_or_else(|| StepError::BadRecord {
-            step: Ocr::NAME.into(),
-            job: job.clone(),
-            reason: "no source_job_id".into(),
-        })?;
+    let source_job = recorded_source(job, recorded)?;
     recorded_plan(registry, job, recorded, source_job)
 }
 

@@ -1,19 +1,23 @@
 //! [`run_shard`]: one shard's pages, skipping those complete on disk;
 //! the last shard to end merges the job.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use recto_ocr::{DocReport, DocTask};
 use recto_registry::{Citekey, JobId, Registry, Status, now_timestamp};
 
 use super::merge::finalize;
 use super::record::{
-    ShardDoc, ShardOutcome, ShardRecord, job_plan, read_job, read_plan, read_shard, save_job,
-    shard_lock, shards_dir,
+    ShardDoc, ShardOutcome, ShardRecord, Slice, job_plan, read_job, read_plan, read_shard,
+    save_job, shard_lock, shards_dir,
 };
 use crate::StepError;
 use crate::ocr::engine::{engine_config, language_failures, open_stores};
+use crate::ocr::plan::Plan;
 use crate::ocr::sources::fetch_sources;
 use crate::ocr::summary::Observer;
+use crate::ocr::types::OcrOutcome;
 use crate::progress::Progress;
 pub use crate::sharding::ShardRun;
 use crate::sharding::{shard_path, write_json};
@@ -57,8 +61,7 @@ pub async fn run_shard(
     }
     let hold = registry.lock_job(&shard_lock(shard), job)?;
     let shard_plan = read_plan(registry, job)?;
-    let dir = shards_dir(registry, job);
-    let path = shard_path(&dir, shard);
+    let path = shard_path(&shards_dir(registry, job), shard);
     let mut record = read_shard(registry, job, shard)?.unwrap_or_else(|| ShardRecord {
         job_id: job.to_string(),
         shard,
@@ -79,7 +82,52 @@ pub async fn run_shard(
     let plan = job_plan(registry, job, &recorded)?;
     let engine = engine_config(&plan.settings, req.workers);
     let slices = &shard_plan.assignments[shard].slices;
-    let mut lang_failures = language_failures(&plan, &engine);
+    let work = shard_tasks(&plan, &engine, slices, req, job).await?;
+    // Waits for the engine's threads in place; see `run_ocr` for why.
+    let reports = recto_ocr::run(&work.tasks, &engine, &Observer(progress));
+    progress.end();
+    // Pages durable before the shard's record says they are done.
+    if !work.tasks.is_empty()
+        && let Err(e) = recto_registry::sync_filesystem(&plan.output)
+    {
+        record.status = Status::Failed.as_str().to_owned();
+        record.error = Some(e.to_string());
+        write_json(&path, &record)?;
+        return Err(e.into());
+    }
+    record_results(&mut record, &work, slices, &reports);
+    let run = record.runs.last_mut().expect("pushed");
+    run.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    run.ended_at = Some(now_timestamp());
+    let failed = run.failed > 0;
+    record.status = Status::ended(!failed).as_str().to_owned();
+    write_json(&path, &record)?;
+    drop(hold);
+    Ok(ShardOutcome {
+        job_id: job.clone(),
+        record,
+        finalized: merge_if_last(registry, job, shard, of).await,
+    })
+}
+
+/// A shard's work: its citekeys, the documents fetched with the pages of
+/// its slices, and the citekeys that failed before any page.
+struct ShardWork {
+    keys: Vec<Citekey>,
+    tasks: Vec<DocTask>,
+    failures: BTreeMap<String, String>,
+}
+
+/// Fetch the sources of the shard's slices (a citekey whose languages are
+/// not installed fails here, without a fetch).
+async fn shard_tasks(
+    plan: &Plan,
+    engine: &recto_ocr::OcrConfig,
+    slices: &[Slice],
+    req: &ShardRequest,
+    job: &JobId,
+) -> Result<ShardWork, StepError> {
+    let mut lang_failures = language_failures(plan, engine);
     let mut keys: Vec<Citekey> = Vec::new();
     for s in slices {
         let k = Citekey::parse(&s.citekey)?;
@@ -92,9 +140,9 @@ pub async fn run_shard(
         .iter()
         .filter(|k| !lang_failures.contains_key(k.as_str()))
         .collect();
-    let stores = open_stores(&plan, req.store.as_ref())?;
-    let (mut tasks, mut fetch_failures, _) = fetch_sources(
-        &plan,
+    let stores = open_stores(plan, req.store.as_ref())?;
+    let (mut tasks, mut failures, _) = fetch_sources(
+        plan,
         &stores,
         &todo,
         &req.cache_dir,
@@ -102,7 +150,7 @@ pub async fn run_shard(
         req.password.as_deref(),
     )
     .await;
-    fetch_failures.extend(lang_failures);
+    failures.extend(lang_failures);
     for t in &mut tasks {
         t.pages = Some(
             slices
@@ -112,22 +160,24 @@ pub async fn run_shard(
                 .collect(),
         );
     }
-    let observer = Observer(progress);
-    // Waits for the engine's threads in place; see `run_ocr` for why.
-    let reports = recto_ocr::run(&tasks, &engine, &observer);
-    progress.end();
-    // Pages durable before the shard's record says they are done.
-    if !tasks.is_empty()
-        && let Err(e) = recto_registry::sync_filesystem(&plan.output)
-    {
-        record.status = Status::Failed.as_str().to_owned();
-        record.error = Some(e.to_string());
-        write_json(&path, &record)?;
-        return Err(e.into());
-    }
+    Ok(ShardWork {
+        keys,
+        tasks,
+        failures,
+    })
+}
+
+/// Each citekey's pages done, resumed and failed into the shard's record
+/// and its last run.
+fn record_results(
+    record: &mut ShardRecord,
+    work: &ShardWork,
+    slices: &[Slice],
+    reports: &[DocReport],
+) {
     record.per_citekey.clear();
     let run = record.runs.last_mut().expect("pushed");
-    for key in &keys {
+    for key in &work.keys {
         let key = key.as_str();
         let mut doc = ShardDoc {
             slices: slices
@@ -135,7 +185,7 @@ pub async fn run_shard(
                 .filter(|s| s.citekey == key)
                 .map(|s| [s.first, s.last])
                 .collect(),
-            error: fetch_failures.get(key).cloned(),
+            error: work.failures.get(key).cloned(),
             ..ShardDoc::default()
         };
         if let Some(r) = reports.iter().find(|r| r.citekey == key) {
@@ -161,16 +211,16 @@ pub async fn run_shard(
         run.failed += doc.page_failures.len() + usize::from(doc.error.is_some());
         record.per_citekey.insert(key.to_owned(), doc);
     }
-    run.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
-    run.ended_at = Some(now_timestamp());
-    let failed = run.failed > 0;
-    record.status = Status::ended(!failed).as_str().to_owned();
-    write_json(&path, &record)?;
-    drop(hold);
+}
 
-    // The last shard to end merges the job (another process doing the
-    // same at the same moment is harmless: one waits, then finds it done).
-    let mut finalized = None;
+/// The last shard to end merges the job (another process doing the same
+/// at the same moment is harmless: one waits, then finds it done).
+async fn merge_if_last(
+    registry: &Registry,
+    job: &JobId,
+    shard: usize,
+    of: usize,
+) -> Option<Box<OcrOutcome>> {
     let ended = (0..of).all(|i| {
         i == shard
             || read_shard(registry, job, i)
@@ -178,15 +228,14 @@ pub async fn run_shard(
                 .flatten()
                 .is_some_and(|r| r.status != Status::Running.as_str())
     });
-    if ended {
-        match finalize(registry, job).await {
-            Ok(o) => finalized = Some(Box::new(o)),
-            Err(e) => tracing::info!("job {job} not merged by shard {shard}: {e}"),
+    if !ended {
+        return None;
+    }
+    match finalize(registry, job).await {
+        Ok(o) => Some(Box::new(o)),
+        Err(e) => {
+            tracing::info!("job {job} not merged by shard {shard}: {e}");
+            None
         }
     }
-    Ok(ShardOutcome {
-        job_id: job.clone(),
-        record,
-        finalized,
-    })
 }
