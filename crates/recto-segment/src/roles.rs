@@ -78,219 +78,257 @@ const BAND: f32 = 0.12;
 /// Pages either side compared for running heads.
 const NEIGHBOURS: usize = 6;
 
-/// Classify every row of every page.
+/// Classify every row of every page: furniture first, then contents,
+/// footnotes, the headings the TOC names, and the rest. The first role
+/// given to a line stands.
 pub fn classify(pages: &[PageView], toc: Option<&Toc>) -> Labelled {
-    let body_height = median_height(pages, Row::text_height);
-    let line_height = median_height(pages, Row::height);
-    let mut roles: Vec<Vec<Role>> = pages
-        .iter()
-        .map(|p| vec![Role::Body; p.rows.len()])
-        .collect();
-    let mut fixed: Vec<Vec<bool>> = pages.iter().map(|p| vec![false; p.rows.len()]).collect();
-    let set =
-        |roles: &mut Vec<Vec<Role>>, fixed: &mut Vec<Vec<bool>>, p: usize, i: usize, r: Role| {
-            // The first role given to a line stands.
-            if !fixed[p][i] {
-                roles[p][i] = r;
-                fixed[p][i] = true;
-            }
-        };
+    let mut l = Labeller {
+        pages,
+        toc,
+        roles: pages
+            .iter()
+            .map(|p| vec![Role::Body; p.rows.len()])
+            .collect(),
+        fixed: pages.iter().map(|p| vec![false; p.rows.len()]).collect(),
+        levels: BTreeMap::new(),
+        entry_rows: BTreeMap::new(),
+        body_height: median_height(pages, Row::text_height),
+        line_height: median_height(pages, Row::height),
+    };
+    l.page_numbers();
+    l.contents_pages();
+    l.running_heads_and_feet();
+    l.footnotes();
+    l.entry_headings();
+    l.the_rest();
+    Labelled {
+        roles: l.roles,
+        levels: l.levels,
+        entry_rows: l.entry_rows,
+        body_height: l.body_height,
+        line_height: l.line_height,
+    }
+}
 
-    // Page numbers: the page's label, alone on an edge row.
-    for (pi, page) in pages.iter().enumerate() {
-        let label = toc.and_then(|t| t.page_labels.get(pi).cloned().flatten());
-        for (i, row) in page.rows.iter().enumerate() {
-            if !page.is_edge(i) || row.words.len() > 3 {
-                continue;
-            }
-            let joined = row.words.concat();
-            let t = joined.trim_matches(|c: char| !c.is_alphanumeric());
-            let is_number = match &label {
-                // `il` for `ii`: OCR's l for a roman i.
-                Some(l) => t.eq_ignore_ascii_case(l) || t.replace('l', "i") == *l,
-                None => parse_page_number(&joined).is_some() && row.words.len() <= 2,
-            };
-            if is_number {
-                set(&mut roles, &mut fixed, pi, i, Role::PageNumber);
-            }
+/// The roles given so far, and what each pass reads.
+struct Labeller<'a> {
+    pages: &'a [PageView],
+    toc: Option<&'a Toc>,
+    roles: Vec<Vec<Role>>,
+    /// Rows whose role is decided.
+    fixed: Vec<Vec<bool>>,
+    levels: BTreeMap<(usize, usize), usize>,
+    entry_rows: BTreeMap<usize, (usize, usize)>,
+    body_height: f32,
+    line_height: f32,
+}
+
+impl Labeller<'_> {
+    /// Give row `i` of page `p` role `r`, unless it has one.
+    fn set(&mut self, p: usize, i: usize, r: Role) {
+        if !self.fixed[p][i] {
+            self.roles[p][i] = r;
+            self.fixed[p][i] = true;
         }
     }
 
-    // Contents pages.
-    let mut levels = BTreeMap::new();
-    if let Some(t) = toc {
-        for &tp in &t.toc_pages {
-            let Some(pi) = tp.checked_sub(1).filter(|&i| i < pages.len()) else {
-                continue;
-            };
-            let region = recto_toc::printed::region(&pages[pi]);
-            for i in 0..pages[pi].rows.len() {
-                let r = if region.contains(&i) {
-                    Role::Toc
-                } else if i < region.start {
-                    Role::Heading
-                } else {
+    /// Page numbers: the page's label, alone on an edge row.
+    fn page_numbers(&mut self) {
+        for (pi, page) in self.pages.iter().enumerate() {
+            let label = self
+                .toc
+                .and_then(|t| t.page_labels.get(pi).cloned().flatten());
+            for (i, row) in page.rows.iter().enumerate() {
+                if !page.is_edge(i) || row.words.len() > 3 {
                     continue;
+                }
+                let joined = row.words.concat();
+                let t = joined.trim_matches(|c: char| !c.is_alphanumeric());
+                let is_number = match &label {
+                    // `il` for `ii`: OCR's l for a roman i.
+                    Some(l) => t.eq_ignore_ascii_case(l) || t.replace('l', "i") == *l,
+                    None => parse_page_number(&joined).is_some() && row.words.len() <= 2,
                 };
-                set(&mut roles, &mut fixed, pi, i, r);
-                if r == Role::Heading {
-                    levels.insert((pi, i), 1);
+                if is_number {
+                    self.set(pi, i, Role::PageNumber);
                 }
             }
         }
     }
 
-    // Running heads and feet.
-    // Entry titles and the page each heads: a running head repeats a title
-    // on later pages, never on the page the heading itself opens.
-    let titles: Vec<(String, Option<usize>)> = toc
-        .map(|t| t.entries.iter().map(|e| (key(&e.title), e.page)).collect())
-        .unwrap_or_default();
-    let heads: Vec<Vec<(usize, String)>> = pages
-        .iter()
-        .zip(&roles)
-        .map(|(p, r)| band_rows(p, r, true, body_height))
-        .collect();
-    let feet: Vec<Vec<(usize, String)>> = pages
-        .iter()
-        .zip(&roles)
-        .map(|(p, r)| band_rows(p, r, false, body_height))
-        .collect();
-    for (pi, _) in pages.iter().enumerate() {
-        for (band, role) in [(&heads, Role::RunningHeader), (&feet, Role::RunningFooter)] {
-            for (i, k) in &band[pi] {
-                if k.is_empty() || fixed[pi][*i] {
-                    continue;
-                }
-                let lo = pi.saturating_sub(NEIGHBOURS);
-                let hi = (pi + NEIGHBOURS).min(pages.len() - 1);
-                let repeated = (lo..=hi)
-                    .filter(|&q| q != pi)
-                    .any(|q| band[q].iter().any(|(_, other)| similarity(k, other) >= 0.8));
-                let names_entry = role == Role::RunningHeader
-                    && titles.iter().any(|(t, page)| {
-                        !t.is_empty() && *page != Some(pi + 1) && similarity(k, t) >= 0.8
-                    });
-                if repeated || names_entry {
-                    set(&mut roles, &mut fixed, pi, *i, role);
+    /// The contents pages: their entries, and the heading above them.
+    fn contents_pages(&mut self) {
+        let Some(t) = self.toc else { return };
+        for &tp in &t.toc_pages {
+            let Some(pi) = tp.checked_sub(1).filter(|&i| i < self.pages.len()) else {
+                continue;
+            };
+            let region = recto_toc::printed::region(&self.pages[pi]);
+            for i in 0..self.pages[pi].rows.len() {
+                if region.contains(&i) {
+                    self.set(pi, i, Role::Toc);
+                } else if i < region.start {
+                    self.set(pi, i, Role::Heading);
+                    self.levels.insert((pi, i), 1);
                 }
             }
         }
     }
 
-    // Footnotes.
-    for (pi, page) in pages.iter().enumerate() {
-        for i in footnote_rows(page, &roles[pi], body_height, line_height) {
-            set(&mut roles, &mut fixed, pi, i, Role::Footnote);
+    /// Running heads and feet: a band row repeated on neighbouring pages,
+    /// or (a head) naming an entry on a page other than the one it opens.
+    fn running_heads_and_feet(&mut self) {
+        let pages = self.pages;
+        let titles: Vec<(String, Option<usize>)> = self
+            .toc
+            .map(|t| t.entries.iter().map(|e| (key(&e.title), e.page)).collect())
+            .unwrap_or_default();
+        let band = |top: bool| -> Vec<Vec<(usize, String)>> {
+            pages
+                .iter()
+                .zip(&self.roles)
+                .map(|(p, r)| band_rows(p, r, top, self.body_height))
+                .collect()
+        };
+        let (heads, feet) = (band(true), band(false));
+        for pi in 0..pages.len() {
+            for (band, role) in [(&heads, Role::RunningHeader), (&feet, Role::RunningFooter)] {
+                for (i, k) in &band[pi] {
+                    if k.is_empty() || self.fixed[pi][*i] {
+                        continue;
+                    }
+                    let lo = pi.saturating_sub(NEIGHBOURS);
+                    let hi = (pi + NEIGHBOURS).min(pages.len() - 1);
+                    let repeated = (lo..=hi)
+                        .filter(|&q| q != pi)
+                        .any(|q| band[q].iter().any(|(_, other)| similarity(k, other) >= 0.8));
+                    let names_entry = role == Role::RunningHeader
+                        && titles.iter().any(|(t, page)| {
+                            !t.is_empty() && *page != Some(pi + 1) && similarity(k, t) >= 0.8
+                        });
+                    if repeated || names_entry {
+                        self.set(pi, *i, role);
+                    }
+                }
+            }
         }
     }
 
-    // Headings the TOC names, on their page: one row, or two read together
-    // (`Chapitre 1` over the title).
-    let mut entry_rows = BTreeMap::new();
-    if let Some(t) = toc {
+    fn footnotes(&mut self) {
+        for (pi, page) in self.pages.iter().enumerate() {
+            for i in footnote_rows(page, &self.roles[pi], self.body_height, self.line_height) {
+                self.set(pi, i, Role::Footnote);
+            }
+        }
+    }
+
+    /// Headings the TOC names, on their page.
+    fn entry_headings(&mut self) {
+        let Some(t) = self.toc else { return };
         for (ei, e) in t.entries.iter().enumerate() {
             let Some(pi) = e
                 .page
                 .and_then(|p| p.checked_sub(1))
-                .filter(|&i| i < pages.len())
+                .filter(|&i| i < self.pages.len())
             else {
                 continue;
             };
-            let want = normalize_loose(&e.title);
-            let page = &pages[pi];
-            let texts = &page.keys;
-            let free = |i: usize| !fixed[pi][i] || roles[pi][i] == Role::Heading;
-            let mut found = None;
-            for i in 0..texts.len() {
-                if !free(i) || page.rows[i].words.len() > 16 {
-                    continue;
-                }
-                if similarity(&texts[i], &want) >= 0.8 {
-                    found = Some((i, 1));
-                    break;
-                }
-                // `Chapitre 1` over the title: a short display first row.
-                let label_row = {
-                    let r = &page.rows[i];
-                    r.words.len() <= 4
-                        && !r.text().ends_with(['.', ',', ';', ':'])
-                        && r.text_height() >= 1.1 * body_height
-                };
-                if i + 1 < texts.len() && free(i + 1) && label_row {
-                    let two = format!("{} {}", texts[i], texts[i + 1]);
-                    if similarity(&two, &want) >= 0.8 {
-                        found = Some((i, 2));
-                        break;
-                    }
-                }
-            }
-            // A chapter label just above the title (`Chapitre 2`, `II`).
-            let found = found.map(|(i, n)| {
-                let label = i.checked_sub(1).filter(|&j| {
-                    let r = &page.rows[j];
-                    free(j)
-                        && r.words.len() <= 3
-                        && page.rows[i].bbox[1] - r.bbox[3] <= 2.0 * line_height
-                        && (chapter_label(&r.words) || r.text_height() >= TALL * body_height)
-                });
-                match label {
-                    Some(j) => (j, n + 1),
-                    None => (i, n),
-                }
-            });
-            if let Some((i, n)) = found {
-                entry_rows.insert(ei, (pi, i));
+            if let Some((i, n)) = self.find_heading(pi, &e.title) {
+                self.entry_rows.insert(ei, (pi, i));
                 for j in i..i + n {
-                    set(&mut roles, &mut fixed, pi, j, Role::Heading);
-                    levels.insert((pi, j), e.level);
+                    self.set(pi, j, Role::Heading);
+                    self.levels.insert((pi, j), e.level);
                 }
             }
         }
     }
 
-    // Other headings, captions; the title page.
-    let first_entry_page = toc
-        .and_then(|t| t.entries.iter().filter_map(|e| e.page).min())
-        .unwrap_or(usize::MAX);
-    let first_toc_page = toc
-        .and_then(|t| t.toc_pages.first().copied())
-        .unwrap_or(usize::MAX);
-    for (pi, page) in pages.iter().enumerate() {
-        for (i, row) in page.rows.iter().enumerate() {
-            if fixed[pi][i] {
+    /// The rows of page `pi` that show `title`: (first row, rows): one
+    /// row, or two read together (`Chapitre 1` over the title), with a
+    /// chapter label just above (`Chapitre 2`, `II`).
+    fn find_heading(&self, pi: usize, title: &str) -> Option<(usize, usize)> {
+        let want = normalize_loose(title);
+        let page = &self.pages[pi];
+        let texts = &page.keys;
+        let free = |i: usize| !self.fixed[pi][i] || self.roles[pi][i] == Role::Heading;
+        let mut found = None;
+        for i in 0..texts.len() {
+            if !free(i) || page.rows[i].words.len() > 16 {
                 continue;
             }
-            let text = row.text();
-            let letters = text.chars().filter(|c| c.is_alphabetic()).count();
-            let tall = row.text_height() >= TALL * body_height;
-            let short = row.words.len() <= 8;
-            let sentence_end = text.ends_with(['.', ',', ';', ':']);
-            let front = page.number < first_entry_page.min(first_toc_page);
-            // A title page is sparse: a few display lines.
-            let title_page = front && page.rows.len() <= 8;
-            if front && (tall || title_page) {
-                set(&mut roles, &mut fixed, pi, i, Role::Title);
-            } else if is_caption(&row.words) {
-                set(&mut roles, &mut fixed, pi, i, Role::Caption);
-            } else if (tall || numbered_heading(&row.words))
-                && short
-                && letters >= 2
-                && !sentence_end
-            {
-                set(&mut roles, &mut fixed, pi, i, Role::Heading);
-                levels.insert((pi, i), numbering_level(&row.words).unwrap_or(2));
-            } else if letters == 0 && row.words.len() <= 2 && page.is_edge(i) {
-                set(&mut roles, &mut fixed, pi, i, Role::Other);
+            if similarity(&texts[i], &want) >= 0.8 {
+                found = Some((i, 1));
+                break;
+            }
+            // `Chapitre 1` over the title: a short display first row.
+            let label_row = {
+                let r = &page.rows[i];
+                r.words.len() <= 4
+                    && !r.text().ends_with(['.', ',', ';', ':'])
+                    && r.text_height() >= 1.1 * self.body_height
+            };
+            if i + 1 < texts.len() && free(i + 1) && label_row {
+                let two = format!("{} {}", texts[i], texts[i + 1]);
+                if similarity(&two, &want) >= 0.8 {
+                    found = Some((i, 2));
+                    break;
+                }
             }
         }
+        let (i, n) = found?;
+        let label = i.checked_sub(1).filter(|&j| {
+            let r = &page.rows[j];
+            free(j)
+                && r.words.len() <= 3
+                && page.rows[i].bbox[1] - r.bbox[3] <= 2.0 * self.line_height
+                && (chapter_label(&r.words) || r.text_height() >= TALL * self.body_height)
+        });
+        Some(match label {
+            Some(j) => (j, n + 1),
+            None => (i, n),
+        })
     }
-    Labelled {
-        roles,
-        levels,
-        entry_rows,
-        body_height,
-        line_height,
+
+    /// Other headings, captions; the title page.
+    fn the_rest(&mut self) {
+        let first_entry_page = self
+            .toc
+            .and_then(|t| t.entries.iter().filter_map(|e| e.page).min())
+            .unwrap_or(usize::MAX);
+        let first_toc_page = self
+            .toc
+            .and_then(|t| t.toc_pages.first().copied())
+            .unwrap_or(usize::MAX);
+        for (pi, page) in self.pages.iter().enumerate() {
+            for (i, row) in page.rows.iter().enumerate() {
+                if self.fixed[pi][i] {
+                    continue;
+                }
+                let text = row.text();
+                let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+                let tall = row.text_height() >= TALL * self.body_height;
+                let short = row.words.len() <= 8;
+                let sentence_end = text.ends_with(['.', ',', ';', ':']);
+                let front = page.number < first_entry_page.min(first_toc_page);
+                // A title page is sparse: a few display lines.
+                let title_page = front && page.rows.len() <= 8;
+                if front && (tall || title_page) {
+                    self.set(pi, i, Role::Title);
+                } else if is_caption(&row.words) {
+                    self.set(pi, i, Role::Caption);
+                } else if (tall || numbered_heading(&row.words))
+                    && short
+                    && letters >= 2
+                    && !sentence_end
+                {
+                    self.set(pi, i, Role::Heading);
+                    self.levels
+                        .insert((pi, i), numbering_level(&row.words).unwrap_or(2));
+                } else if letters == 0 && row.words.len() <= 2 && page.is_edge(i) {
+                    self.set(pi, i, Role::Other);
+                }
+            }
+        }
     }
 }
 
