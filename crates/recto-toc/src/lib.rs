@@ -137,141 +137,48 @@ pub fn build_toc(input: &TocInput) -> Toc {
     let n = pages.len();
     let mut warnings = Vec::new();
     let mut checks = Checks::default();
-
-    // Labels.
-    let printed_labels = labels::printed_labels(pages);
-    let (page_labels, label_source) = match &input.pdf_labels {
-        Some(pdf) if pdf.len() == n => {
-            let ok = labels::pdf_labels_consistent(pdf, &printed_labels);
-            checks.pdf_labels_consistent = Some(ok);
-            if ok {
-                (
-                    pdf.iter()
-                        .map(|l| (!l.is_empty()).then(|| l.clone()))
-                        .collect(),
-                    LabelSource::Pdf,
-                )
-            } else {
-                warnings.push(
-                    "the PDF's page labels disagree with the printed page numbers; the printed ones are used"
-                        .to_owned(),
-                );
-                (printed_labels.labels.clone(), LabelSource::Printed)
-            }
-        }
-        _ if printed_labels.labels.iter().any(Option::is_some) => {
-            (printed_labels.labels.clone(), LabelSource::Printed)
-        }
-        _ => (vec![None; n], LabelSource::None),
-    };
+    let (page_labels, label_source) = choose_labels(input, &mut checks, &mut warnings);
     let label_of = |p: Option<usize>| p.and_then(|p| page_labels.get(p - 1).cloned().flatten());
 
     let printed = printed::find_printed_toc(pages);
-    let mut entries = Vec::new();
-    let source;
-    if !input.outline.is_empty() {
-        source = "outline";
-        for item in &input.outline {
-            let page = match item.page {
-                Some(p) if (1..=n).contains(&p) => Some(p),
-                Some(p) => {
-                    warnings.push(format!(
-                        "outline entry {:?} points to page {p}, beyond the document's {n} pages",
-                        item.title
-                    ));
-                    None
-                }
-                None => {
-                    warnings.push(format!(
-                        "outline entry {:?} has no destination in the document",
-                        item.title
-                    ));
-                    None
-                }
-            };
-            let found = page.is_some_and(|p| title_on_page(&pages[p - 1], &item.title));
-            if found {
-                checks.verified += 1;
-            } else if page.is_some() {
-                checks.disagreements.push(Disagreement {
-                    title: item.title.clone(),
-                    page,
-                    reason: "title not found on the page the outline links to".into(),
-                });
-            }
-            entries.push(Entry {
-                level: item.level.max(1),
-                title: item.title.trim().to_owned(),
-                page,
-                label: label_of(page),
-                source: "outline".into(),
-                confidence: match (page, found) {
-                    (Some(_), true) => 1.0,
-                    (Some(_), false) => 0.9,
-                    (None, _) => 0.0,
-                },
-                authors: None,
-            });
-        }
+    let (source, entries) = if !input.outline.is_empty() {
+        let entries = outline_entries(input, &label_of, &mut checks, &mut warnings);
         if !printed.entries.is_empty() {
-            let linked = link_printed(pages, &printed, &page_labels, &mut Checks::default());
-            let (mut same_title, mut same_page) = (0, 0);
-            for p in &linked {
-                let t = normalize(&p.title);
-                if let Some(o) = entries
-                    .iter()
-                    .find(|o| similarity(&normalize(&o.title), &t) >= TITLE_MATCH)
-                {
-                    same_title += 1;
-                    if o.page == p.page {
-                        same_page += 1;
-                    } else {
-                        checks.disagreements.push(Disagreement {
-                            title: p.title.clone(),
-                            page: p.page,
-                            reason: format!(
-                                "printed contents link it to page {:?}, the outline to page {:?}",
-                                p.page, o.page
-                            ),
-                        });
-                    }
-                }
-            }
-            checks.printed_in_outline = Some(same_title);
-            checks.printed_same_page = Some(same_page);
+            compare_printed(pages, &printed, &page_labels, &entries, &mut checks);
         }
+        ("outline", entries)
     } else if !printed.entries.is_empty() {
-        source = "printed_toc";
-        entries = link_printed(pages, &printed, &page_labels, &mut checks);
-        for e in &entries {
-            if e.page.is_none() {
-                warnings.push(format!(
-                    "contents entry {:?} (page {}) could not be linked to a page of the document",
-                    e.title,
-                    e.label.as_deref().unwrap_or("?")
-                ));
-            }
+        let entries = link_printed(pages, &printed, &page_labels, &mut checks);
+        for e in entries.iter().filter(|e| e.page.is_none()) {
+            warnings.push(format!(
+                "contents entry {:?} (page {}) could not be linked to a page of the document",
+                e.title,
+                e.label.as_deref().unwrap_or("?")
+            ));
         }
+        ("printed_toc", entries)
     } else {
-        let found = headings::find_headings(pages);
-        if found.is_empty() {
-            source = "none";
-        } else {
-            source = "headings";
-            entries = found
-                .into_iter()
-                .map(|h| Entry {
-                    level: h.level,
-                    title: h.title,
-                    page: Some(h.page),
-                    label: label_of(Some(h.page)),
-                    source: "headings".into(),
-                    confidence: 0.5,
-                    authors: None,
-                })
-                .collect();
-        }
-    }
+        let entries: Vec<Entry> = headings::find_headings(pages)
+            .into_iter()
+            .map(|h| Entry {
+                level: h.level,
+                title: h.title,
+                page: Some(h.page),
+                label: label_of(Some(h.page)),
+                source: "headings".into(),
+                confidence: 0.5,
+                authors: None,
+            })
+            .collect();
+        (
+            if entries.is_empty() {
+                "none"
+            } else {
+                "headings"
+            },
+            entries,
+        )
+    };
     let labelled = page_labels.iter().filter(|l| l.is_some()).count();
     Toc {
         schema_version: TOC_SCHEMA_VERSION,
@@ -293,6 +200,133 @@ pub fn build_toc(input: &TocInput) -> Toc {
         checks,
         warnings,
     }
+}
+
+/// Each page's label: the PDF's own when they agree with the numbers
+/// printed on the pages, else the printed ones, else none.
+fn choose_labels(
+    input: &TocInput,
+    checks: &mut Checks,
+    warnings: &mut Vec<String>,
+) -> (Vec<Option<String>>, LabelSource) {
+    let n = input.pages.len();
+    let printed_labels = labels::printed_labels(&input.pages);
+    match &input.pdf_labels {
+        Some(pdf) if pdf.len() == n => {
+            let ok = labels::pdf_labels_consistent(pdf, &printed_labels);
+            checks.pdf_labels_consistent = Some(ok);
+            if ok {
+                (
+                    pdf.iter()
+                        .map(|l| (!l.is_empty()).then(|| l.clone()))
+                        .collect(),
+                    LabelSource::Pdf,
+                )
+            } else {
+                warnings.push(
+                    "the PDF's page labels disagree with the printed page numbers; the printed ones are used"
+                        .to_owned(),
+                );
+                (printed_labels.labels, LabelSource::Printed)
+            }
+        }
+        _ if printed_labels.labels.iter().any(Option::is_some) => {
+            (printed_labels.labels, LabelSource::Printed)
+        }
+        _ => (vec![None; n], LabelSource::None),
+    }
+}
+
+/// The outline's entries, each checked against the page it links to.
+fn outline_entries(
+    input: &TocInput,
+    label_of: &dyn Fn(Option<usize>) -> Option<String>,
+    checks: &mut Checks,
+    warnings: &mut Vec<String>,
+) -> Vec<Entry> {
+    let pages = &input.pages;
+    let n = pages.len();
+    let mut entries = Vec::new();
+    for item in &input.outline {
+        let page = match item.page {
+            Some(p) if (1..=n).contains(&p) => Some(p),
+            Some(p) => {
+                warnings.push(format!(
+                    "outline entry {:?} points to page {p}, beyond the document's {n} pages",
+                    item.title
+                ));
+                None
+            }
+            None => {
+                warnings.push(format!(
+                    "outline entry {:?} has no destination in the document",
+                    item.title
+                ));
+                None
+            }
+        };
+        let found = page.is_some_and(|p| title_on_page(&pages[p - 1], &item.title));
+        if found {
+            checks.verified += 1;
+        } else if page.is_some() {
+            checks.disagreements.push(Disagreement {
+                title: item.title.clone(),
+                page,
+                reason: "title not found on the page the outline links to".into(),
+            });
+        }
+        entries.push(Entry {
+            level: item.level.max(1),
+            title: item.title.trim().to_owned(),
+            page,
+            label: label_of(page),
+            source: "outline".into(),
+            confidence: match (page, found) {
+                (Some(_), true) => 1.0,
+                (Some(_), false) => 0.9,
+                (None, _) => 0.0,
+            },
+            authors: None,
+        });
+    }
+    entries
+}
+
+/// The printed contents against the outline: how many of its titles the
+/// outline has, on the same page, and each that disagrees.
+fn compare_printed(
+    pages: &[PageView],
+    printed: &printed::PrintedToc,
+    page_labels: &[Option<String>],
+    outline: &[Entry],
+    checks: &mut Checks,
+) {
+    let linked = link_printed(pages, printed, page_labels, &mut Checks::default());
+    let (mut same_title, mut same_page) = (0, 0);
+    for p in &linked {
+        let t = normalize(&p.title);
+        let Some(o) = outline
+            .iter()
+            .find(|o| similarity(&normalize(&o.title), &t) >= TITLE_MATCH)
+        else {
+            continue;
+        };
+        same_title += 1;
+        if o.page == p.page {
+            same_page += 1;
+        } else {
+            checks.disagreements.push(Disagreement {
+                title: p.title.clone(),
+                page: p.page,
+                reason: format!(
+                    "printed contents link it to page {:?}, the outline to page {:?}",
+                    p.page, o.page
+                ),
+            });
+        }
+    }
+    checks.printed_in_outline = Some(same_title);
+    checks.printed_same_page = Some(same_page);
 }
 
 #[cfg(test)]

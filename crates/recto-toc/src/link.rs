@@ -23,102 +23,10 @@ pub(crate) fn link_printed(
     page_labels: &[Option<String>],
     checks: &mut Checks,
 ) -> Vec<Entry> {
+    let expected = expected_pages(pages, toc, page_labels);
+    let (mut found, titles) = verify(pages, toc, &expected);
+    find_misread(pages, toc, &expected, &mut found);
     let n = pages.len();
-    let after_toc = toc.pages.last().copied().unwrap_or(0);
-    let mut by_label: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, l) in page_labels.iter().enumerate() {
-        if let Some(l) = l {
-            by_label.entry(l.to_lowercase()).or_default().push(i + 1);
-        }
-    }
-    // On a contents page, only the rows outside the contents count (a
-    // chapter can begin below the contents on the same page).
-    let on_page = |q: usize, title: &str| {
-        let page = &pages[q - 1];
-        let skip = if toc.pages.contains(&q) {
-            printed::region(page)
-        } else {
-            0..0
-        };
-        find_title(page, title, skip, true)
-    };
-    // Expected page of each entry from the labels.
-    let mut expected: Vec<Option<usize>> = toc
-        .entries
-        .iter()
-        .map(|e| {
-            let pages = by_label.get(&e.label.to_lowercase())?;
-            pages
-                .iter()
-                .copied()
-                .find(|&p| p > after_toc)
-                .or_else(|| pages.first().copied())
-        })
-        .collect();
-    // Entries the labels could not place: arabic numbers at the offset
-    // the placed ones agree on, or, with no labels at all, at the offset
-    // under which most titles are found on their pages.
-    let offsets: Vec<i64> = toc
-        .entries
-        .iter()
-        .zip(&expected)
-        .filter(|(e, p)| e.number.kind == NumberKind::Arabic && p.is_some())
-        .map(|(e, p)| p.expect("filtered") as i64 - i64::from(e.number.value))
-        .collect();
-    let offset = mode(&offsets).or_else(|| best_offset(pages, toc));
-    for (e, slot) in toc.entries.iter().zip(expected.iter_mut()) {
-        if slot.is_none()
-            && e.number.kind == NumberKind::Arabic
-            && let Some(o) = offset
-        {
-            let p = i64::from(e.number.value) + o;
-            *slot = usize::try_from(p).ok().filter(|p| (1..=n).contains(p));
-        }
-    }
-    // Verify: on the expected page, else the nearest page around it.
-    let mut found: Vec<Option<usize>> = Vec::with_capacity(expected.len());
-    let mut titles: Vec<String> = toc.entries.iter().map(|e| e.title.clone()).collect();
-    for ((e, exp), title) in toc.entries.iter().zip(&expected).zip(titles.iter_mut()) {
-        let Some(p) = *exp else {
-            found.push(None);
-            continue;
-        };
-        let lo = p.saturating_sub(LOOK_BEFORE).max(1);
-        let hi = (p + LOOK_AFTER).min(n);
-        let mut order: Vec<usize> = (lo..=hi).collect();
-        order.sort_by_key(|&q| ((q as i64 - p as i64).abs(), std::cmp::Reverse(q)));
-        let hit = order
-            .into_iter()
-            .find_map(|q| on_page(q, &e.title).map(|m| (q, m)));
-        if let Some((_, m)) = &hit
-            && !m.whole
-        {
-            // The heading as printed on its page, for a contents title
-            // that came with noise.
-            *title = m.text.clone();
-        }
-        found.push(hit.map(|(q, _)| q));
-    }
-    // A title not near its page, when its number was misread (`Il` for
-    // `1`): the whole title as a heading anywhere in the document (not a
-    // running head, which repeats titles on many pages), nearest first.
-    for (k, e) in toc.entries.iter().enumerate() {
-        if found[k].is_some() || expected[k].is_none() {
-            continue;
-        }
-        let p = expected[k].expect("checked") as i64;
-        let mut order: Vec<usize> = (1..=n).collect();
-        order.sort_by_key(|&q| (q as i64 - p).abs());
-        found[k] = order.into_iter().find(|&q| {
-            let page = &pages[q - 1];
-            let skip = if toc.pages.contains(&q) {
-                printed::region(page)
-            } else {
-                0..0
-            };
-            heading_anywhere(page, &e.title, skip)
-        });
-    }
     // A contents printed before the last revision is off by the same
     // amount throughout: entries not found move by the shift most found
     // ones needed.
@@ -176,6 +84,122 @@ pub(crate) fn link_printed(
         });
     }
     out
+}
+
+/// On a contents page, the rows of the contents, which do not count as
+/// the page's own (a chapter can begin below the contents on that page).
+fn contents_rows(toc: &printed::PrintedToc, q: usize, page: &PageView) -> std::ops::Range<usize> {
+    if toc.pages.contains(&q) {
+        printed::region(page)
+    } else {
+        0..0
+    }
+}
+
+/// The physical page each entry's printed number points to: by the page
+/// labels; entries the labels could not place, arabic numbers at the
+/// offset the placed ones agree on, or, with no labels at all, at the
+/// offset under which most titles are found on their pages.
+fn expected_pages(
+    pages: &[PageView],
+    toc: &printed::PrintedToc,
+    page_labels: &[Option<String>],
+) -> Vec<Option<usize>> {
+    let n = pages.len();
+    let after_toc = toc.pages.last().copied().unwrap_or(0);
+    let mut by_label: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, l) in page_labels.iter().enumerate() {
+        if let Some(l) = l {
+            by_label.entry(l.to_lowercase()).or_default().push(i + 1);
+        }
+    }
+    let mut expected: Vec<Option<usize>> = toc
+        .entries
+        .iter()
+        .map(|e| {
+            let pages = by_label.get(&e.label.to_lowercase())?;
+            pages
+                .iter()
+                .copied()
+                .find(|&p| p > after_toc)
+                .or_else(|| pages.first().copied())
+        })
+        .collect();
+    let offsets: Vec<i64> = toc
+        .entries
+        .iter()
+        .zip(&expected)
+        .filter(|(e, p)| e.number.kind == NumberKind::Arabic && p.is_some())
+        .map(|(e, p)| p.expect("filtered") as i64 - i64::from(e.number.value))
+        .collect();
+    let offset = mode(&offsets).or_else(|| best_offset(pages, toc));
+    for (e, slot) in toc.entries.iter().zip(expected.iter_mut()) {
+        if slot.is_none()
+            && e.number.kind == NumberKind::Arabic
+            && let Some(o) = offset
+        {
+            let p = i64::from(e.number.value) + o;
+            *slot = usize::try_from(p).ok().filter(|p| (1..=n).contains(p));
+        }
+    }
+    expected
+}
+
+/// Each entry's title looked for on its expected page, else the nearest
+/// page around it: the page found, and the title (as printed on its page
+/// when the contents' came with noise).
+fn verify(
+    pages: &[PageView],
+    toc: &printed::PrintedToc,
+    expected: &[Option<usize>],
+) -> (Vec<Option<usize>>, Vec<String>) {
+    let n = pages.len();
+    let mut found: Vec<Option<usize>> = Vec::with_capacity(expected.len());
+    let mut titles: Vec<String> = toc.entries.iter().map(|e| e.title.clone()).collect();
+    for ((e, exp), title) in toc.entries.iter().zip(expected).zip(titles.iter_mut()) {
+        let Some(p) = *exp else {
+            found.push(None);
+            continue;
+        };
+        let lo = p.saturating_sub(LOOK_BEFORE).max(1);
+        let hi = (p + LOOK_AFTER).min(n);
+        let mut order: Vec<usize> = (lo..=hi).collect();
+        order.sort_by_key(|&q| ((q as i64 - p as i64).abs(), std::cmp::Reverse(q)));
+        let hit = order.into_iter().find_map(|q| {
+            let page = &pages[q - 1];
+            find_title(page, &e.title, contents_rows(toc, q, page), true).map(|m| (q, m))
+        });
+        if let Some((_, m)) = &hit
+            && !m.whole
+        {
+            *title = m.text.clone();
+        }
+        found.push(hit.map(|(q, _)| q));
+    }
+    (found, titles)
+}
+
+/// A title not near its page, when its number was misread (`Il` for
+/// `1`): the whole title as a heading anywhere in the document (not a
+/// running head, which repeats titles on many pages), nearest first.
+fn find_misread(
+    pages: &[PageView],
+    toc: &printed::PrintedToc,
+    expected: &[Option<usize>],
+    found: &mut [Option<usize>],
+) {
+    let n = pages.len();
+    for (k, e) in toc.entries.iter().enumerate() {
+        let (None, Some(p)) = (found[k], expected[k]) else {
+            continue;
+        };
+        let mut order: Vec<usize> = (1..=n).collect();
+        order.sort_by_key(|&q| (q as i64 - p as i64).abs());
+        found[k] = order.into_iter().find(|&q| {
+            let page = &pages[q - 1];
+            heading_anywhere(page, &e.title, contents_rows(toc, q, page))
+        });
+    }
 }
 
 /// The most common value (the smallest of equally common ones).
