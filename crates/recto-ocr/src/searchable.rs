@@ -135,62 +135,15 @@ pub fn write_searchable(
     }
     report.incremental = incremental;
 
-    let mut fonts: Option<Fonts> = None;
-    // The fonts the layer has used so far, which later lines reuse where
-    // one fits.
-    let mut known = BTreeSet::new();
+    let mut layer = Layer {
+        source,
+        fonts: None,
+        known: BTreeSet::new(),
+    };
     for (i, page) in pages.iter().enumerate() {
-        let Some(page) = page else { continue };
-        if page.source != TextSource::Ocr {
-            continue;
+        if let Some(page) = page.as_ref().filter(|p| p.source == TextSource::Ocr) {
+            layer.add(&mut doc, i, page, opts, &mut report)?;
         }
-        let words = page
-            .blocks
-            .iter()
-            .flat_map(|b| &b.lines)
-            .flat_map(|l| &l.words)
-            .filter(|w| !w.text.trim().is_empty())
-            .count();
-        if words == 0 {
-            continue;
-        }
-        let m = page_matrix(&doc, i, page)
-            .map_err(|e| fail(source, &format!("page {}: {e}", i + 1)))?;
-        let lv = unlevel(page);
-        // The turned (unlevelled) image's pixels -> user space: where the
-        // page's own content puts them.
-        let t = lv.invert().map_or(m, |inv| inv.then(m));
-        let level = opts.deskew_pages && lv != Affine::IDENTITY;
-        let ((stream, metrics), shown) = if level {
-            // The content drawn so that each point of the scan lands where
-            // its levelled pixel maps: T^-1, the levelling, T.
-            let shown = t
-                .invert()
-                .zip(lv.invert())
-                .map(|(ti, li)| ti.then(li).then(t));
-            (layer_stream(page, t, Affine::IDENTITY, &mut known), shown)
-        } else {
-            (layer_stream(page, t, lv, &mut known), None)
-        };
-        if fonts.is_none() {
-            fonts = Some(Fonts::new(&mut doc).map_err(|e| fail(source, &e))?);
-        }
-        let family = fonts.as_mut().expect("just made");
-        let used = metrics
-            .into_iter()
-            .map(|m| Ok((font_name(m), family.variant(&mut doc, m)?)))
-            .collect::<Result<Vec<_>, mupdf::Error>>()
-            .map_err(|e| fail(source, &e))?;
-        add_layer(&mut doc, i, &stream, &used, shown)
-            .map_err(|e| fail(source, &format!("page {}: {e}", i + 1)))?;
-        report.pages_levelled += usize::from(shown.is_some());
-        if opts.rotate_pages && page.rotation % 360 != 0 {
-            turn_page(&doc, i, page.rotation)
-                .map_err(|e| fail(source, &format!("page {}: {e}", i + 1)))?;
-            report.pages_turned += 1;
-        }
-        report.pages_with_layer += 1;
-        report.words += words;
     }
 
     let has_outline = !doc.outlines().map_err(|e| fail(source, &e))?.is_empty();
@@ -208,6 +161,83 @@ pub fn write_searchable(
     doc.save_with_options(utf8(target)?, wo)
         .map_err(|e| fail(target, &e))?;
     Ok(report)
+}
+
+/// The text layer being added, page by page, to one document.
+struct Layer<'a> {
+    source: &'a Path,
+    /// The document's invisible fonts, made at the first page that needs
+    /// them.
+    fonts: Option<Fonts>,
+    /// The fonts the layer has used so far, which later lines reuse where
+    /// one fits.
+    known: BTreeSet<Metrics>,
+}
+
+impl Layer<'_> {
+    /// Page `i`'s OCR words as invisible text over its scan (levelled and
+    /// turned upright as `opts` ask); a page without words is left alone.
+    fn add(
+        &mut self,
+        doc: &mut PdfDocument,
+        i: usize,
+        page: &PageJson,
+        opts: &SearchableOptions,
+        report: &mut SearchableReport,
+    ) -> Result<(), OcrError> {
+        let fail = |e: &dyn std::fmt::Display| OcrError::Write {
+            path: self.source.to_owned(),
+            reason: format!("page {}: {e}", i + 1),
+        };
+        let words = page
+            .blocks
+            .iter()
+            .flat_map(|b| &b.lines)
+            .flat_map(|l| &l.words)
+            .filter(|w| !w.text.trim().is_empty())
+            .count();
+        if words == 0 {
+            return Ok(());
+        }
+        let m = page_matrix(doc, i, page).map_err(|e| fail(&e))?;
+        let lv = unlevel(page);
+        // The turned (unlevelled) image's pixels -> user space: where the
+        // page's own content puts them.
+        let t = lv.invert().map_or(m, |inv| inv.then(m));
+        let level = opts.deskew_pages && lv != Affine::IDENTITY;
+        let ((stream, metrics), shown) = if level {
+            // The content drawn so that each point of the scan lands where
+            // its levelled pixel maps: T^-1, the levelling, T.
+            let shown = t
+                .invert()
+                .zip(lv.invert())
+                .map(|(ti, li)| ti.then(li).then(t));
+            (
+                layer_stream(page, t, Affine::IDENTITY, &mut self.known),
+                shown,
+            )
+        } else {
+            (layer_stream(page, t, lv, &mut self.known), None)
+        };
+        if self.fonts.is_none() {
+            self.fonts = Some(Fonts::new(doc).map_err(|e| fail(&e))?);
+        }
+        let family = self.fonts.as_mut().expect("just made");
+        let used = metrics
+            .into_iter()
+            .map(|m| Ok((font_name(m), family.variant(doc, m)?)))
+            .collect::<Result<Vec<_>, mupdf::Error>>()
+            .map_err(|e| fail(&e))?;
+        add_layer(doc, i, &stream, &used, shown).map_err(|e| fail(&e))?;
+        report.pages_levelled += usize::from(shown.is_some());
+        if opts.rotate_pages && !page.rotation.is_multiple_of(360) {
+            turn_page(doc, i, page.rotation).map_err(|e| fail(&e))?;
+            report.pages_turned += 1;
+        }
+        report.pages_with_layer += 1;
+        report.words += words;
+        Ok(())
+    }
 }
 
 fn utf8(path: &Path) -> Result<&str, OcrError> {

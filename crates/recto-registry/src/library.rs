@@ -119,31 +119,7 @@ fn one(
     steps: &[String],
     detail: &dyn Fn(&str, &str) -> RecordDetail,
 ) -> CitekeyState {
-    // Uploads that stored this citekey, by job; the newest is current.
-    let sources: BTreeMap<&str, &StateRow> = rows
-        .iter()
-        .filter(|r| r.kind == SOURCE_KEY && !r.failed && r.status != "running")
-        .map(|r| (r.job_id.as_str(), r))
-        .collect();
-    let newest = sources.iter().next_back().map(|(_, r)| *r);
-    // Which upload each job read this citekey from, following the chain
-    // (toc -> ocr -> upload).
-    let upstream: HashMap<&str, &str> = rows
-        .iter()
-        .filter(|r| r.kind != SOURCE_KEY)
-        .filter_map(|r| Some((r.job_id.as_str(), r.source_job_id.as_deref()?)))
-        .collect();
-    let source_of = |job: &str| -> Option<String> {
-        let mut j = job;
-        for _ in 0..8 {
-            if sources.contains_key(j) {
-                return Some(j.to_owned());
-            }
-            j = upstream.get(j)?;
-        }
-        None
-    };
-
+    let lineage = Lineage::of(rows);
     let mut states = Vec::new();
     for step in steps {
         let Some(r) = rows.iter().rev().find(|r| &r.kind == step) else {
@@ -158,54 +134,7 @@ fn one(
             });
             continue;
         };
-        let mut reason = None;
-        let state = match r.status.as_str() {
-            "running" => match detail(&r.kind, &r.job_id).stale {
-                Some(why) => {
-                    reason = Some(why);
-                    "stale"
-                }
-                None => "running",
-            },
-            "pending" => "pending",
-            _ if r.failed => {
-                reason = r.reason.clone();
-                "failed"
-            }
-            _ if r.whole_failed => {
-                let d = detail(&r.kind, &r.job_id);
-                reason =
-                    Some(d.error.unwrap_or_else(|| {
-                        format!("{} job {} failed as a whole", r.kind, r.job_id)
-                    }));
-                if d.interrupted {
-                    "interrupted"
-                } else {
-                    "failed"
-                }
-            }
-            _ => {
-                let read = r
-                    .source_job_id
-                    .as_deref()
-                    .map(|s| source_of(s).unwrap_or_else(|| s.to_owned()));
-                match (newest, read) {
-                    (Some(n), Some(read)) if n.job_id != read => {
-                        let old_sha = sources.get(read.as_str()).and_then(|s| s.sha256.as_deref());
-                        if old_sha.is_some() && old_sha == n.sha256.as_deref() {
-                            "done"
-                        } else {
-                            reason = Some(format!(
-                                "ran on upload {read}; upload {} has a newer version",
-                                n.job_id
-                            ));
-                            "outdated"
-                        }
-                    }
-                    _ => "done",
-                }
-            }
-        };
+        let (state, reason) = step_state(r, &lineage, detail);
         states.push(StepOnCitekey {
             step: step.clone(),
             state: state.into(),
@@ -224,12 +153,109 @@ fn one(
     CitekeyState {
         citekey: citekey.to_owned(),
         state: state.into(),
-        source: newest.map(|r| SourceState {
+        source: lineage.newest.map(|r| SourceState {
             job_id: r.job_id.clone(),
             sha256: r.sha256.clone(),
             size: r.size,
         }),
         steps: states,
+    }
+}
+
+/// Where a citekey's results come from: the uploads that stored it, and
+/// which job read which.
+struct Lineage<'a> {
+    /// Uploads that stored this citekey, by job.
+    sources: BTreeMap<&'a str, &'a StateRow>,
+    /// The newest of them: the current source.
+    newest: Option<&'a StateRow>,
+    /// Each job's input job (toc -> ocr -> upload).
+    upstream: HashMap<&'a str, &'a str>,
+}
+
+impl<'a> Lineage<'a> {
+    fn of(rows: &'a [StateRow]) -> Self {
+        let sources: BTreeMap<&str, &StateRow> = rows
+            .iter()
+            .filter(|r| r.kind == SOURCE_KEY && !r.failed && r.status != "running")
+            .map(|r| (r.job_id.as_str(), r))
+            .collect();
+        let newest = sources.iter().next_back().map(|(_, r)| *r);
+        let upstream = rows
+            .iter()
+            .filter(|r| r.kind != SOURCE_KEY)
+            .filter_map(|r| Some((r.job_id.as_str(), r.source_job_id.as_deref()?)))
+            .collect();
+        Lineage {
+            sources,
+            newest,
+            upstream,
+        }
+    }
+
+    /// The upload a job read this citekey from, following the chain.
+    fn source_of(&self, job: &str) -> Option<String> {
+        let mut j = job;
+        for _ in 0..8 {
+            if self.sources.contains_key(j) {
+                return Some(j.to_owned());
+            }
+            j = self.upstream.get(j)?;
+        }
+        None
+    }
+}
+
+/// A step's state on the citekey from its newest record `r`, and why when
+/// it is not done.
+fn step_state(
+    r: &StateRow,
+    lineage: &Lineage<'_>,
+    detail: &dyn Fn(&str, &str) -> RecordDetail,
+) -> (&'static str, Option<String>) {
+    match r.status.as_str() {
+        "running" => match detail(&r.kind, &r.job_id).stale {
+            Some(why) => ("stale", Some(why)),
+            None => ("running", None),
+        },
+        "pending" => ("pending", None),
+        _ if r.failed => ("failed", r.reason.clone()),
+        _ if r.whole_failed => {
+            let d = detail(&r.kind, &r.job_id);
+            let reason = d
+                .error
+                .unwrap_or_else(|| format!("{} job {} failed as a whole", r.kind, r.job_id));
+            let state = if d.interrupted {
+                "interrupted"
+            } else {
+                "failed"
+            };
+            (state, Some(reason))
+        }
+        _ => {
+            let read = r
+                .source_job_id
+                .as_deref()
+                .map(|s| lineage.source_of(s).unwrap_or_else(|| s.to_owned()));
+            match (lineage.newest, read) {
+                (Some(n), Some(read)) if n.job_id != read => {
+                    let old_sha = lineage
+                        .sources
+                        .get(read.as_str())
+                        .and_then(|s| s.sha256.as_deref());
+                    if old_sha.is_some() && old_sha == n.sha256.as_deref() {
+                        ("done", None)
+                    } else {
+                        let why = format!(
+                            "ran on upload {read}; upload {} has a newer version",
+                            n.job_id
+                        );
+                        ("outdated", Some(why))
+                    }
+                }
+                _ => ("done", None),
+            }
+        }
     }
 }
 

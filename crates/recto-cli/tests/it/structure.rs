@@ -241,10 +241,8 @@ fn the_import_check_sees_a_cycle() {
     );
 }
 
-/// No source or test file over 800 lines: a file holds one idea.
-#[test]
-fn no_source_file_outgrows_one_idea() {
-    const MAX_LINES: usize = 800;
+/// Every `.rs` file under `dir`.
+fn rust_sources(dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap().flatten() {
             let p = e.path();
@@ -255,11 +253,18 @@ fn no_source_file_outgrows_one_idea() {
             }
         }
     }
-    let root = repo_root();
     let mut files = Vec::new();
-    walk(&root.join("crates"), &mut files);
+    walk(dir, &mut files);
+    files
+}
+
+/// No source or test file over 800 lines: a file holds one idea.
+#[test]
+fn no_source_file_outgrows_one_idea() {
+    const MAX_LINES: usize = 800;
+    let root = repo_root();
     let mut over = Vec::new();
-    for f in files {
+    for f in rust_sources(&root.join("crates")) {
         let lines = std::fs::read_to_string(&f).unwrap().lines().count();
         if lines > MAX_LINES {
             let rel = f.strip_prefix(&root).unwrap().display().to_string();
@@ -267,4 +272,73 @@ fn no_source_file_outgrows_one_idea() {
         }
     }
     assert!(over.is_empty(), "files over {MAX_LINES} lines: {over:?}");
+}
+
+/// The lines of each function in `text` that opens at the start of a line
+/// (`fn`, `pub fn`, `async fn` ...), from its `fn` line to the brace that
+/// closes it at the same indentation: (name, lines).
+fn function_lengths(text: &str) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        let head = line.trim_start();
+        let head = ["pub(crate) ", "pub(super) ", "pub "]
+            .iter()
+            .find_map(|p| head.strip_prefix(p))
+            .unwrap_or(head);
+        let head = head.strip_prefix("async ").unwrap_or(head);
+        let Some(rest) = head.strip_prefix("fn ") else {
+            continue;
+        };
+        if line.trim_end().ends_with(';') {
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let close = format!("{}}}", " ".repeat(indent));
+        let end = lines[i + 1..]
+            .iter()
+            .position(|l| l.trim_end() == close)
+            .map_or(lines.len(), |j| i + 1 + j);
+        out.push((name, end - i + 1));
+    }
+    out
+}
+
+#[test]
+fn function_lengths_are_measured_from_fn_to_its_closing_brace() {
+    let text = "fn a() {\n    x;\n}\n\n    pub async fn b(\n        y: u8,\n    ) {\n        if y {\n        }\n    }\nfn c();\n";
+    assert_eq!(
+        function_lengths(text),
+        [("a".to_owned(), 3), ("b".to_owned(), 6)]
+    );
+}
+
+/// No function in the crates' sources (`src/`; tests and benchmarks are
+/// scripts of steps) over 110 lines: a function does one thing a reader
+/// can hold (~100 lines, with room for a long match).
+#[test]
+fn no_function_outgrows_a_reading() {
+    const MAX_LINES: usize = 110;
+    let root = repo_root();
+    let mut over = Vec::new();
+    for f in rust_sources(&root.join("crates")) {
+        if !f.components().any(|c| c.as_os_str() == "src") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (name, n) in function_lengths(&text) {
+            if n > MAX_LINES {
+                let rel = f.strip_prefix(&root).unwrap().display().to_string();
+                over.push(format!("{rel}: {name} ({n} lines)"));
+            }
+        }
+    }
+    assert!(
+        over.is_empty(),
+        "functions over {MAX_LINES} lines: {over:?}"
+    );
 }
