@@ -222,19 +222,20 @@ def upload(from_dir: Optional[str] = None, *, bib: Optional[str] = None,
                  dry_run=dry_run, store=_store(store))
 
 
-def run_ocr(citekeys: Optional[List[str]] = None, *, pending: bool = False,
+def run_ocr(citekeys: Optional[List[str]] = None, *, pending: bool = False, failed: bool = False,
             all: bool = False, resume: Optional[str] = None,
             source_job_id: Optional[str] = None, lang: Optional[str] = None,
             mode: Optional[str] = None, dpi: Optional[int] = None,
             workers: Optional[int] = None, password: Optional[str] = None,
             dry_run: bool = False, store: Optional[str] = None) -> Dict[str, Any]:
     """Run the OCR step in this process on ``citekeys`` (or the ``pending``
-    ones, or ``all`` uploaded; or continue job ``resume``); returns the new
+    ones: no completed result on their newest upload; or the ``failed``
+    ones; or ``all`` uploaded; or continue job ``resume``); returns the new
     job's id, status, citekey and page counts, failures and per-citekey
     results (``exit_code`` 3 when some citekeys failed). ``mode`` is
     ``auto``, ``force-ocr`` or ``text-layer-only``; ``lang`` Tesseract's
     languages (``eng+deu``). Nothing pending gives ``nothing_to_do``."""
-    return _step("ocr", citekeys=citekeys or None, pending=pending, all=all, resume=resume,
+    return _step("ocr", citekeys=citekeys or None, pending=pending, failed=failed, all=all, resume=resume,
                  source_job_id=source_job_id, lang=lang, mode=mode, dpi=dpi, workers=workers,
                  password=password, dry_run=dry_run, store=_store(store))
 
@@ -249,35 +250,37 @@ def sync_ocr(job_id: str = "latest", *, skip_images: bool = False, dry_run: bool
                  allow_incomplete=allow_incomplete, store=_store(store))
 
 
-def extract_toc(citekeys: Optional[List[str]] = None, *, pending: bool = False,
+def extract_toc(citekeys: Optional[List[str]] = None, *, pending: bool = False, failed: bool = False,
                 ocr_job_id: Optional[str] = None) -> Dict[str, Any]:
     """Run the TOC step (``recto toc``) on ``citekeys``, or on every citekey
     whose table of contents is pending (``pending=True``), or on all with an
     OCR result (neither); returns the job id, status, ``per_citekey``
     results and ``failures``. Each citekey's ``toc.json`` is in the folder
     its result names (``dir``, relative to the data directory)."""
-    return _step("toc", citekeys=citekeys or None, pending=pending, ocr_job_id=ocr_job_id)
+    return _step("toc", citekeys=citekeys or None, pending=pending, failed=failed,
+                 ocr_job_id=ocr_job_id)
 
 
-def segment(citekeys: Optional[List[str]] = None, *, pending: bool = False,
+def segment(citekeys: Optional[List[str]] = None, *, pending: bool = False, failed: bool = False,
             toc_job_id: Optional[str] = None,
             dictionaries: Optional[str] = None) -> Dict[str, Any]:
     """Run the segmentation step (``recto segment``): units, line roles and
     clean Markdown per unit, from each citekey's table of contents; returns
     what :func:`extract_toc` returns, for segmentation. ``dictionaries`` is
     the Hunspell folder (``RECTO_HUNSPELL_DIR``, else the system's)."""
-    return _step("segmentation", citekeys=citekeys or None, pending=pending,
+    return _step("segmentation", citekeys=citekeys or None, pending=pending, failed=failed,
                  toc_job_id=toc_job_id, dictionaries=dictionaries)
 
 
 def export(formats: List[str], citekeys: Optional[List[str]] = None, *,
-           pending: bool = False, ocr_job_id: Optional[str] = None,
+           pending: bool = False, failed: bool = False, ocr_job_id: Optional[str] = None,
            out: Optional[str] = None, password: Optional[str] = None,
            decrypt: bool = False, bookmarks: bool = True) -> Dict[str, Any]:
     """Run the export step (``recto export``) in ``formats`` (``pdf``,
     ``txt``, ``md``, ``hocr``, ``alto``); each citekey's files are listed
     in its ``per_citekey`` entry (``files``, in ``dir``)."""
-    return _step("export", citekeys=citekeys or None, pending=pending, formats=list(formats),
+    return _step("export", citekeys=citekeys or None, pending=pending, failed=failed,
+                 formats=list(formats),
                  ocr_job_id=ocr_job_id, out=out, password=password, decrypt=decrypt,
                  bookmarks=bookmarks)
 

@@ -20,7 +20,7 @@ def upload(from_dir: Optional[str] = None, *, bib: Optional[str] = None,
            citekeys: Optional[List[str]] = None, recursive: bool = True,
            bib_path_map: Optional[Dict[str, str]] = None, dry_run: bool = False,
            store: Optional[str] = None) -> Dict[str, Any]: ...
-def run_ocr(citekeys: Optional[List[str]] = None, *, pending: bool = False,
+def run_ocr(citekeys: Optional[List[str]] = None, *, pending: bool = False, failed: bool = False,
             all: bool = False, resume: Optional[str] = None,
             source_job_id: Optional[str] = None, lang: Optional[str] = None,
             mode: Optional[str] = None, dpi: Optional[int] = None,
@@ -29,13 +29,13 @@ def run_ocr(citekeys: Optional[List[str]] = None, *, pending: bool = False,
 def sync_ocr(job_id: str = "latest", *, skip_images: bool = False, dry_run: bool = False,
              allow_incomplete: bool = False, store: Optional[str] = None,
              step: str = "ocr") -> Dict[str, Any]: ...
-def extract_toc(citekeys: Optional[List[str]] = None, *, pending: bool = False,
+def extract_toc(citekeys: Optional[List[str]] = None, *, pending: bool = False, failed: bool = False,
                 ocr_job_id: Optional[str] = None) -> Dict[str, Any]: ...
-def segment(citekeys: Optional[List[str]] = None, *, pending: bool = False,
+def segment(citekeys: Optional[List[str]] = None, *, pending: bool = False, failed: bool = False,
             toc_job_id: Optional[str] = None,
             dictionaries: Optional[str] = None) -> Dict[str, Any]: ...
 def export(formats: List[str], citekeys: Optional[List[str]] = None, *,
-           pending: bool = False, ocr_job_id: Optional[str] = None,
+           pending: bool = False, failed: bool = False, ocr_job_id: Optional[str] = None,
            out: Optional[str] = None, password: Optional[str] = None,
            decrypt: bool = False, bookmarks: bool = True) -> Dict[str, Any]: ...
 def get_toc(citekey: str) -> Dict[str, Any]: ...

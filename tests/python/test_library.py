@@ -70,6 +70,7 @@ def test_every_step_runs_in_process_without_the_command(workdir, monkeypatch):
     ocr = recto.run_ocr(["inproc2024"], lang="eng")
     assert ocr["status"] == "completed" and ocr["per_citekey"]["inproc2024"]["pages"] == 1
     assert recto.run_ocr(pending=True)["nothing_to_do"]
+    assert "failed" in recto.run_ocr(failed=True)["nothing_to_do"]
     toc = recto.extract_toc(["inproc2024"])
     assert toc["source_job_id"] == ocr["job_id"] and toc["failures"] == {}
     seg = recto.segment(["inproc2024"])

@@ -29,8 +29,8 @@ use serde::de::DeserializeOwned;
 
 use crate::{InvalidInputError, NotFoundError, RectoError, library_err, py_err};
 
-/// Which citekeys a step takes: the given ones, the pending ones, or all
-/// with a result of the step's input (neither).
+/// Which citekeys a step takes: the given ones, the pending ones, the
+/// failed ones, or all with a result of the step's input (none of these).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Which {
@@ -38,6 +38,8 @@ struct Which {
     citekeys: Vec<String>,
     #[serde(default)]
     pending: bool,
+    #[serde(default)]
+    failed: bool,
 }
 
 impl Which {
@@ -46,6 +48,8 @@ impl Which {
             Selection::Given(self.citekeys.clone())
         } else if self.pending {
             Selection::Pending
+        } else if self.failed {
+            Selection::Failed
         } else {
             Selection::All
         }
@@ -336,6 +340,8 @@ struct OcrRequest {
     #[serde(default)]
     pending: bool,
     #[serde(default)]
+    failed: bool,
+    #[serde(default)]
     all: bool,
     resume: Option<String>,
     source_job_id: Option<String>,
@@ -356,6 +362,8 @@ fn ocr(reg: &Registry, data: &std::path::Path, req: OcrRequest) -> PyResult<RunR
     // resume names the job), or `pending`, or `all`.
     let selection = if req.pending {
         Selection::Pending
+    } else if req.failed {
+        Selection::Failed
     } else if req.all {
         Selection::All
     } else {

@@ -176,9 +176,23 @@ impl Status {
     }
 
     /// How a run that has ended is recorded: completed when everything
-    /// succeeded, else failed.
+    /// succeeded, else failed. For work that is all or nothing (a shard's
+    /// own record, a sync that must be a true copy).
     pub fn ended(succeeded: bool) -> Self {
         if succeeded {
+            Status::Completed
+        } else {
+            Status::Failed
+        }
+    }
+
+    /// How a step run that reached its end over `done` citekeys with
+    /// `failed` others is recorded: `completed`, its per-citekey failures
+    /// listed beside (as the spec's `citekeys: {successful, failed}`
+    /// shows), unless every citekey failed. `failed` is for a run that did
+    /// not finish or read nothing.
+    pub fn ended_with(done: usize, failed: usize) -> Self {
+        if failed == 0 || done > 0 {
             Status::Completed
         } else {
             Status::Failed
@@ -212,6 +226,14 @@ impl fmt::Display for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_that_reached_its_end_is_completed_unless_nothing_was_done() {
+        assert_eq!(Status::ended_with(3, 0), Status::Completed);
+        assert_eq!(Status::ended_with(6, 1), Status::Completed);
+        assert_eq!(Status::ended_with(0, 0), Status::Completed);
+        assert_eq!(Status::ended_with(0, 2), Status::Failed);
+    }
 
     #[test]
     fn job_ids() {

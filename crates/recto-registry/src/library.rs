@@ -53,9 +53,17 @@ pub struct StepOnCitekey {
 }
 
 impl StepOnCitekey {
-    /// Never run on the citekey's newest upload: `pending` or `outdated`.
+    /// No completed result on the citekey's newest upload: never run
+    /// (`pending`), `outdated`, or a run that did not give one (`failed`,
+    /// `interrupted`, `stale`). A run still going (`running`) is not.
     pub fn needs_run(&self) -> bool {
-        self.state == "pending" || self.state == "outdated"
+        matches!(self.state.as_str(), "pending" | "outdated") || self.failed()
+    }
+
+    /// A run on the citekey that gave no result: `failed`, `interrupted`
+    /// or `stale` (its process died).
+    pub fn failed(&self) -> bool {
+        matches!(self.state.as_str(), "failed" | "interrupted" | "stale")
     }
 }
 
@@ -302,6 +310,31 @@ fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pending_is_every_state_without_a_completed_result() {
+        let step = |state: &str| StepOnCitekey {
+            step: "ocr".into(),
+            state: state.into(),
+            job_id: None,
+            timestamp: None,
+            pages: None,
+            mean_confidence: None,
+            reason: None,
+        };
+        for s in ["pending", "outdated", "failed", "interrupted", "stale"] {
+            assert!(step(s).needs_run(), "{s}");
+        }
+        for s in ["done", "running"] {
+            assert!(!step(s).needs_run(), "{s}");
+        }
+        for s in ["failed", "interrupted", "stale"] {
+            assert!(step(s).failed(), "{s}");
+        }
+        for s in ["pending", "outdated", "done", "running"] {
+            assert!(!step(s).failed(), "{s}");
+        }
+    }
 
     #[test]
     fn typos_are_suggested() {

@@ -97,6 +97,26 @@ pub struct StepState {
     pub timestamp: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stale_reason: Option<String>,
+    /// Citekeys that failed in a step that reached its end (`completed`
+    /// with failures: a partial run, shown `completed (N failed)`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub citekeys_failed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl StepState {
+    /// The status as people read it: `completed (2 failed)` for a run
+    /// that reached its end with some citekeys failed.
+    pub fn shown(&self) -> String {
+        if self.status == "completed" && self.citekeys_failed > 0 {
+            format!("completed ({} failed)", self.citekeys_failed)
+        } else {
+            self.status.clone()
+        }
+    }
 }
 
 /// `get_job_pipeline_status`: the spec's four keys, then extensions.

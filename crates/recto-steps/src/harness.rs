@@ -217,8 +217,11 @@ pub fn finish_with_results<B: Serialize>(
 pub enum Selection {
     /// Exactly these (an unknown one is an error naming the nearest known).
     Given(Vec<String>),
-    /// Those with a result of the input step and none of this step yet.
+    /// Those with a result of the input step and no completed result of
+    /// this step on it: never run, outdated, failed, interrupted or stale.
     Pending,
+    /// Those whose run of this step failed, was interrupted or died.
+    Failed,
     /// Every citekey with a result of the input step.
     All,
 }
@@ -246,7 +249,7 @@ pub fn select_citekeys(
             registry.citekey_states(v, Some(&[]))?;
             Ok(keys)
         }
-        Selection::All | Selection::Pending => {
+        Selection::All | Selection::Pending | Selection::Failed => {
             if let Some(job) = input_job {
                 let meta = registry.get_step_metadata(&StepName::parse(input)?, job)?;
                 let keys: Vec<String> = meta
@@ -261,7 +264,11 @@ pub fn select_citekeys(
             let keys: Vec<String> = states
                 .into_iter()
                 .filter(|s| matches!(s.steps[0].state.as_str(), "done" | "outdated"))
-                .filter(|s| *selection == Selection::All || s.steps[1].state != "done")
+                .filter(|s| match selection {
+                    Selection::Pending => s.steps[1].needs_run(),
+                    Selection::Failed => s.steps[1].failed(),
+                    _ => true,
+                })
                 .map(|s| s.citekey)
                 .collect();
             parse(&keys)
@@ -442,8 +449,9 @@ impl<'r> StepRun<'r> {
         Ok(saved)
     }
 
-    /// Record the end: `completed` when nothing failed, else `failed`, with
-    /// the failures, the start time and the duration.
+    /// Record the end: `completed` with the citekeys that failed listed
+    /// (`failed` only when every citekey failed), the start time and the
+    /// duration.
     pub fn finish<B: Serialize>(
         mut self,
         source_job_id: Option<&JobId>,
@@ -451,7 +459,12 @@ impl<'r> StepRun<'r> {
         failures: BTreeMap<String, String>,
         body: B,
     ) -> Result<Map<String, Value>, StepError> {
-        let status = Status::ended(failures.is_empty());
+        let done = citekeys
+            .list
+            .iter()
+            .filter(|k| !failures.contains_key(*k))
+            .count();
+        let status = Status::ended_with(done, failures.len());
         self.end(status, source_job_id, citekeys, failures, None, body)
     }
 

@@ -104,6 +104,24 @@ impl std::fmt::Display for ShardState {
     }
 }
 
+/// How a sharded job's merge is recorded: as a run that reached its end
+/// (completed, its failures beside, unless every citekey failed) only when
+/// every shard ended; a shard not started, interrupted or still running
+/// means the job did not finish: failed, each of its citekeys naming the
+/// shard to run again.
+pub fn merged_status<'a>(
+    states: impl IntoIterator<Item = &'a String>,
+    done: usize,
+    failed: usize,
+) -> recto_registry::Status {
+    let ended = |s: &str| s == "completed" || s == "failed";
+    if states.into_iter().all(|s| ended(s)) {
+        recto_registry::Status::ended_with(done, failed)
+    } else {
+        recto_registry::Status::Failed
+    }
+}
+
 /// Take `lock` of `job`, waiting while another process holds it (two
 /// merges at once: the last shard's and Slurm's finalize job; the second
 /// then finds the job merged). Gives up after ten minutes.

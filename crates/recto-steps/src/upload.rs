@@ -255,7 +255,13 @@ pub async fn upload(
         Some(run) => {
             let job = run.job().clone();
             let (citekeys, failures, body) = summarise(target, &files);
-            let saved = run.finish(None, citekeys, failures, body)?;
+            // A store that failed as a whole (unreachable, refused) stopped
+            // the run: it did not finish, whatever reached the store.
+            let saved = if aborted.lock().expect("not poisoned").is_some() {
+                run.finish_with(Status::Failed, None, citekeys, failures, body)?
+            } else {
+                run.finish(None, citekeys, failures, body)?
+            };
             (Some(job), Some(saved))
         }
     };

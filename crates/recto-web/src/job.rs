@@ -74,6 +74,9 @@ fn lineage(app: &App, job: &JobId, src: &Value, steps: &serde_json::Map<String, 
             li class=[(j == job.as_str()).then_some("here")] {
                 a href={ "/job/" (j) } { (name) " " (j) }
                 " " (badge(info["status"].as_str().unwrap_or("?"), None))
+                @if let Some(n) = info["citekeys"]["failed"].as_u64().filter(|n| *n > 0) {
+                    " " span.muted { "(" (n) " failed)" }
+                }
                 " " span.muted { (info["trace_relation"].as_str().unwrap_or("")) }
             }
         }

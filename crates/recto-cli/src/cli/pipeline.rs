@@ -48,10 +48,14 @@ pub struct WhichCitekeys {
     /// Citekeys, comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "KEY,...")]
     pub citekeys: Vec<String>,
-    /// Every citekey with a result of the step this one reads, and none of
-    /// this step yet.
+    /// Every citekey with a result of the step this one reads and no
+    /// completed result of this step on it (never run, outdated, failed,
+    /// interrupted).
     #[arg(long)]
     pub pending: bool,
+    /// Only the citekeys whose run of this step failed or was interrupted.
+    #[arg(long)]
+    pub failed: bool,
     /// Every citekey with a result of the step this one reads.
     #[arg(long)]
     pub all: bool,
@@ -101,6 +105,8 @@ impl WhichCitekeys {
         use recto_steps::harness::Selection;
         if self.pending {
             Selection::Pending
+        } else if self.failed {
+            Selection::Failed
         } else if self.all {
             Selection::All
         } else {
@@ -258,7 +264,7 @@ pub struct UploadArgs {
     clap::ArgGroup::new("which")
         .required(true)
         .multiple(true)
-        .args(["citekeys", "citekeys_from", "bib", "pending", "all", "resume", "shard", "finalize"])
+        .args(["citekeys", "citekeys_from", "bib", "pending", "failed", "all", "resume", "shard", "finalize"])
 ))]
 pub struct OcrArgs {
     /// Citekeys to process, comma-separated; each is read from its newest
@@ -272,9 +278,13 @@ pub struct OcrArgs {
     /// The citekeys of a BibTeX file (entries never uploaded are skipped).
     #[arg(long, value_name = "FILE")]
     pub bib: Option<PathBuf>,
-    /// Every uploaded citekey whose OCR is pending or outdated.
+    /// Every uploaded citekey without a completed OCR result on its
+    /// newest upload (never run, outdated, failed, interrupted).
     #[arg(long)]
     pub pending: bool,
+    /// Only the uploaded citekeys whose OCR failed or was interrupted.
+    #[arg(long)]
+    pub failed: bool,
     /// Every uploaded citekey.
     #[arg(long)]
     pub all: bool,

@@ -141,7 +141,10 @@ fn status(reg: &Registry, job: &str, json: bool) -> anyhow::Result<()> {
         for s in &st.steps {
             out.push_str(&format!(
                 "  {:width$}  {:9}  {}  {}",
-                s.step, s.status, s.job_id, s.timestamp
+                s.step,
+                s.shown(),
+                s.job_id,
+                s.timestamp
             ));
             if let Some(why) = &s.stale_reason {
                 out.push_str(&format!("  ({why})"));

@@ -124,6 +124,9 @@ fn selection(args: &OcrArgs) -> anyhow::Result<(Vec<String>, Selection)> {
     if args.pending {
         return Ok((Vec::new(), Selection::Pending));
     }
+    if args.failed {
+        return Ok((Vec::new(), Selection::Failed));
+    }
     if args.all {
         return Ok((Vec::new(), Selection::All));
     }

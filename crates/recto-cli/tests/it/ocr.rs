@@ -260,10 +260,39 @@ fn checksum_mismatch_and_encryption_fail_that_citekey_only() {
     );
     let job = job_of(&stdout(&o));
     let m = ocr_meta(&ctx, &job);
-    assert_eq!(m["status"], "failed");
+    // The run reached its end: completed, its failures beside (the spec's
+    // `citekeys: {successful, failed}` under `completed`); exit 3 = partial.
+    assert_eq!(m["status"], "completed");
     assert_eq!(m["citekeys"]["successful"], 1);
+    assert_eq!(m["citekeys"]["failed"], 2);
     assert_eq!(m["failures"].as_object().unwrap().len(), 2);
     assert_eq!(page(&ctx, "born2020", &job, 1)["source"], "text_layer");
+    let o = recto(&ctx, &["jobs", "status", &job]);
+    assert!(
+        stdout(&o).contains("completed (2 failed)"),
+        "{}",
+        stdout(&o)
+    );
+
+    // Pending = no completed result on the newest upload: the two failed
+    // citekeys are pending again, the done one is not; `--failed` takes
+    // exactly those; a third citekeys never run is pending, not failed.
+    upload(&ctx, &[("later2021", born_pdf(&ctx))], &[], &[]);
+    let planned = |flag: &str| -> Vec<String> {
+        let o = recto(&ctx, &["ocr", flag, "--dry-run", "--json"]);
+        assert!(o.status.success(), "{flag}: {}", stderr(&o));
+        let plan: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let mut keys: Vec<String> = plan["citekeys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["citekey"].as_str().unwrap().to_owned())
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(planned("--pending"), ["enc2020", "later2021", "tampered"]);
+    assert_eq!(planned("--failed"), ["enc2020", "tampered"]);
 
     let o = recto(
         &ctx,

@@ -221,6 +221,11 @@ impl Registry {
                     .unwrap_or_default()
                     .to_owned(),
                 stale_reason,
+                citekeys_failed: info
+                    .get("citekeys")
+                    .and_then(|c| c.get("failed"))
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
             });
         }
         // Configured steps not yet completed are pending too (a failed one

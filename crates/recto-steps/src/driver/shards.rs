@@ -383,7 +383,7 @@ pub(crate) fn merge<S: CitekeyStep>(
         recto_registry::sync_filesystem(&output)?;
     }
     let meta = StepMetadata {
-        status: Status::ended(failures.is_empty()),
+        status: crate::sharding::merged_status(info.states.values(), done.len(), failures.len()),
         source_job_id: recorded.source_job_id.clone(),
         citekeys,
         body,

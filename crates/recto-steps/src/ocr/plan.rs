@@ -274,20 +274,24 @@ fn select(
     let ocr = [recto_registry::StepName::parse(Ocr::NAME).expect("valid")];
     let mut keys: Vec<Citekey> = Vec::new();
     match req.selection {
-        Selection::Pending | Selection::All => {
+        Selection::Pending | Selection::Failed | Selection::All => {
             for s in registry.citekey_states(&[], Some(&ocr))? {
                 let wanted = s.source.is_some()
-                    && (req.selection == Selection::All || s.steps[0].needs_run());
+                    && match req.selection {
+                        Selection::Pending => s.steps[0].needs_run(),
+                        Selection::Failed => s.steps[0].failed(),
+                        _ => true,
+                    };
                 if wanted {
                     keys.push(Citekey::parse(&s.citekey)?);
                 }
             }
             if keys.is_empty() {
                 return Err(StepError::NothingToDo {
-                    what: if req.selection == Selection::All {
-                        "no uploaded citekeys".into()
-                    } else {
-                        "every uploaded citekey's OCR is done on its newest upload".into()
+                    what: match req.selection {
+                        Selection::All => "no uploaded citekeys".into(),
+                        Selection::Failed => "no uploaded citekey's OCR failed".into(),
+                        _ => "every uploaded citekey's OCR is done on its newest upload".into(),
                     },
                 });
             }

@@ -30,12 +30,15 @@ pub(crate) fn plan_resume(
         .get("status")
         .and_then(Value::as_str)
         .and_then(Status::parse);
-    if status == Some(Status::Completed) {
+    let kind = harness::kind_of::<Ocr>();
+    let recorded: StepMetadata<OcrRunning> = harness::read_metadata(&kind, &job, meta.clone())?;
+    // A completed job has nothing left unless some citekeys failed: a
+    // resume gives those another try, in the job, keeping the rest.
+    let failures = recorded.failures.clone().unwrap_or_default();
+    if status == Some(Status::Completed) && failures.is_empty() {
         tracing::info!("job {job} is already completed; nothing to resume");
         return Ok(Err(OcrOutcome::AlreadyCompleted { job_id: job }));
     }
-    let kind = harness::kind_of::<Ocr>();
-    let recorded: StepMetadata<OcrRunning> = harness::read_metadata(&kind, &job, meta.clone())?;
     // A sharded job is finished by its shards and its merge, not by one
     // process: a resume here would record it as a one-machine job.
     if let Some(shards) = &recorded.body.shards {
@@ -59,11 +62,11 @@ pub(crate) fn plan_resume(
             differences: differences.0,
         });
     }
-    // A failed run recorded which citekeys it finished; those stay as they
-    // are. A killed run recorded none, so all are done again (their pages
-    // on disk are kept by the engine's own resume).
-    let kept: BTreeMap<String, CitekeyResult> = if status == Some(Status::Failed) {
-        let failures = recorded.failures.clone().unwrap_or_default();
+    // A run that ended recorded which citekeys it finished; those stay as
+    // they are. A killed run recorded none, so all are done again (their
+    // pages on disk are kept by the engine's own resume).
+    let ended = matches!(status, Some(Status::Failed | Status::Completed));
+    let kept: BTreeMap<String, CitekeyResult> = if ended {
         meta.get("per_citekey")
             .cloned()
             .and_then(|v| serde_json::from_value::<BTreeMap<String, CitekeyResult>>(v).ok())

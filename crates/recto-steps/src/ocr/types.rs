@@ -51,9 +51,11 @@ pub enum Selection {
     /// These, leaving out (with a warning) those never uploaded, as a
     /// BibTeX export lists entries without a PDF.
     GivenSkippingUnknown,
-    /// Every uploaded citekey whose OCR is pending or outdated (never run
-    /// on its newest upload).
+    /// Every uploaded citekey without a completed OCR result on its newest
+    /// upload: never run, outdated, failed, interrupted or stale.
     Pending,
+    /// Every uploaded citekey whose OCR failed, was interrupted or died.
+    Failed,
     /// Every uploaded citekey.
     All,
 }

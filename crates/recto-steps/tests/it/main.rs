@@ -224,7 +224,9 @@ fn a_new_step_is_recorded_by_the_harness() {
             body,
         )
         .unwrap();
-    assert_eq!(saved["status"], "failed");
+    // It reached its end with one of two citekeys done: completed, the
+    // failure beside; the failed citekey still reads failed.
+    assert_eq!(saved["status"], "completed");
     assert_eq!(saved["words"]["a2020"], 7);
     assert_eq!(saved["citekeys"]["successful"], 1);
     assert_eq!(saved["failures"]["b2021"], "no pages");

@@ -68,7 +68,11 @@ pub async fn finalize(registry: &Registry, job: &JobId) -> Result<OcrOutcome, St
         registry,
         job,
         &StepMetadata {
-            status: Status::ended(failures.is_empty()),
+            status: crate::sharding::merged_status(
+                merge.states.values(),
+                done.len(),
+                failures.len(),
+            ),
             source_job_id: recorded.source_job_id.clone(),
             citekeys,
             body: &body,
