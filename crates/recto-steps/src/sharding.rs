@@ -114,11 +114,12 @@ pub fn merged_status<'a>(
     done: usize,
     failed: usize,
 ) -> recto_registry::Status {
-    let ended = |s: &str| s == "completed" || s == "failed";
+    use recto_registry::Status;
+    let ended = |s: &str| s == Status::Completed.as_str() || s == Status::Failed.as_str();
     if states.into_iter().all(|s| ended(s)) {
-        recto_registry::Status::ended_with(done, failed)
+        Status::ended_with(done, failed)
     } else {
-        recto_registry::Status::Failed
+        Status::Failed
     }
 }
 

@@ -30,12 +30,25 @@ use recto_registry::{Citekey, Registry};
 use recto_store::Store;
 
 use self::engine::{engine_config, language_failures, open_stores};
-use self::plan::plan;
+use self::plan::{Plan, check_options, plan_new};
 use self::sources::{fetch_sources, link_duplicates};
 use self::summary::{Observer, ended, summarise};
 use crate::StepError;
 use crate::harness::{self, Citekeys, StepRun};
 use crate::progress::Progress;
+
+/// Decide what to run: a new job, or a resume of one (`resume.rs`);
+/// `Err(outcome)` when there is nothing to do.
+pub(crate) fn decide(
+    registry: &Registry,
+    req: &OcrRequest,
+) -> Result<Result<Plan, OcrOutcome>, StepError> {
+    check_options(req)?;
+    match &req.resume {
+        None => plan_new(registry, req).map(Ok),
+        Some(resume) => resume::plan_resume(registry, req, resume),
+    }
+}
 
 /// Run the OCR step.
 pub async fn run_ocr(
@@ -43,7 +56,7 @@ pub async fn run_ocr(
     req: OcrRequest,
     progress: &dyn Progress,
 ) -> Result<OcrOutcome, StepError> {
-    let plan = match plan(registry, &req)? {
+    let plan = match decide(registry, &req)? {
         Ok(plan) => plan,
         Err(done) => return Ok(done),
     };
@@ -131,7 +144,7 @@ pub async fn run_ocr(
 /// The citekeys a run reads: those a resumed job has not kept, less those
 /// whose languages are not installed (failed here, with their reason).
 fn to_do<'p>(
-    plan: &'p plan::Plan,
+    plan: &'p Plan,
     engine: &recto_ocr::OcrConfig,
     job: &recto_registry::JobId,
 ) -> (Vec<&'p Citekey>, BTreeMap<String, String>) {

@@ -10,8 +10,8 @@ use recto_registry::{Citekey, JobId, Registry};
 use serde_json::{Map, Value};
 
 use super::types::{
-    CitekeyResult, DEFAULT_LANGUAGES, DPI_RANGE, IMAGE_DPI_RANGE, Ocr, OcrOutcome, OcrRequest,
-    OcrRunning, OcrSettings, Selection,
+    CitekeyResult, DEFAULT_LANGUAGES, DPI_RANGE, IMAGE_DPI_RANGE, Ocr, OcrRequest, OcrRunning,
+    OcrSettings, Selection,
 };
 use crate::StepError;
 use crate::harness::{self, Start, Step};
@@ -61,20 +61,8 @@ impl Plan {
     }
 }
 
-/// Decide what to run. `Err(outcome)` when there is nothing to do.
-pub(crate) fn plan(
-    registry: &Registry,
-    req: &OcrRequest,
-) -> Result<Result<Plan, OcrOutcome>, StepError> {
-    check_options(req)?;
-    match &req.resume {
-        None => plan_new(registry, req).map(Ok),
-        Some(resume) => super::resume::plan_resume(registry, req, resume),
-    }
-}
-
 /// Settings out of range are refused before anything is recorded.
-fn check_options(req: &OcrRequest) -> Result<(), StepError> {
+pub(crate) fn check_options(req: &OcrRequest) -> Result<(), StepError> {
     let given = &req.options;
     if let Some(dpi) = given.dpi {
         check_range("dpi", dpi, &DPI_RANGE)?;
@@ -162,7 +150,7 @@ pub(crate) fn recorded_plan(
     })
 }
 
-fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
+pub(crate) fn plan_new(registry: &Registry, req: &OcrRequest) -> Result<Plan, StepError> {
     let (keys, sources) = select(registry, req)?;
     let given = &req.options;
     let defaults = OcrConfig::default();

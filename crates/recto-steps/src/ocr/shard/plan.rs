@@ -9,8 +9,9 @@ use recto_registry::{Citekey, JobId, Registry, Status, now_timestamp};
 use super::record::{PlannedDoc, PlannedShard, ShardPlan, Slice, save_job, shards_dir};
 use crate::StepError;
 use crate::harness::{Citekeys, StepMetadata};
+use crate::ocr::decide;
 use crate::ocr::engine::{engine_config, open_stores};
-use crate::ocr::plan::{Plan, plan};
+use crate::ocr::plan::Plan;
 use crate::ocr::sources::fetch_sources;
 use crate::ocr::types::{OcrRequest, OcrRunning, OcrSettings, round2};
 pub use crate::sharding::ShardsInfo;
@@ -88,7 +89,7 @@ pub async fn plan_sharded(
             reason: format!("{shards} is outside 1..=10000"),
         });
     }
-    let plan = match plan(registry, req)? {
+    let plan = match decide(registry, req)? {
         Ok(p) => p,
         Err(_) => {
             return Err(StepError::InvalidSetting {
