@@ -20,6 +20,14 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<Outcome> {
         for s in &states {
             out.push_str(&line(s, width));
             out.push('\n');
+            // The citekeys asked for by name, and every failed one: the
+            // one command that brings it forward.
+            let asked = !args.citekeys.is_empty() && s.state != "done";
+            if (asked || s.state == "failed")
+                && let Some(fix) = fix(s)
+            {
+                out.push_str(&format!("{:width$}  fix: {fix}\n", ""));
+            }
         }
         out.push_str(&summary(&states));
         out.push('\n');
@@ -54,6 +62,35 @@ fn line(s: &CitekeyState, width: usize) -> String {
         })
         .collect();
     format!("{:width$}  {:8}  {}", s.citekey, s.state, steps.join("; "))
+}
+
+/// The one command that brings citekey `s` forward: its first step
+/// without a completed result (a sync step pushes the job its step ran
+/// in); `None` when nothing is to do or a run is still going.
+fn fix(s: &CitekeyState) -> Option<String> {
+    let key = shlex::try_quote(&s.citekey).ok()?;
+    if s.source.is_none() {
+        return Some(format!(
+            "upload its PDF: recto upload --from DIR --citekeys {key}"
+        ));
+    }
+    let st = s.steps.iter().find(|st| st.needs_run())?;
+    Some(match st.step.strip_prefix("sync_") {
+        Some(step) => {
+            let job = s
+                .steps
+                .iter()
+                .find(|x| x.step == step)
+                .and_then(|x| x.job_id.as_deref())
+                .unwrap_or("latest");
+            if step == "ocr" {
+                format!("recto sync-ocr --job-id {job}")
+            } else {
+                format!("recto sync --step {step} --job-id {job}")
+            }
+        }
+        None => format!("recto {} --citekeys {key}", super::command_of(&st.step)),
+    })
 }
 
 /// `412 citekeys: 380 done, 20 pending, 9 failed, 3 outdated`.

@@ -293,6 +293,22 @@ fn checksum_mismatch_and_encryption_fail_that_citekey_only() {
     };
     assert_eq!(planned("--pending"), ["enc2020", "later2021", "tampered"]);
     assert_eq!(planned("--failed"), ["enc2020", "tampered"]);
+    // `recto status KEY` says why, and the one command that fixes it: the
+    // first step without a completed result (the sync of a done OCR).
+    let o = recto(&ctx, &["status", "enc2020", "later2021", "born2020"]);
+    let out = stdout(&o);
+    assert!(out.contains("encrypted and no password was given"), "{out}");
+    for fix in [
+        "fix: recto ocr --citekeys enc2020".to_owned(),
+        "fix: recto ocr --citekeys later2021".to_owned(),
+        format!("fix: recto sync-ocr --job-id {job}"),
+    ] {
+        assert!(out.contains(&fix), "{fix}: {out}");
+    }
+    // Without names, only the failed citekeys get theirs.
+    let out = stdout(&recto(&ctx, &["status"]));
+    assert!(out.contains("fix: recto ocr --citekeys tampered"), "{out}");
+    assert!(!out.contains("--citekeys later2021"), "{out}");
 
     let o = recto(
         &ctx,
