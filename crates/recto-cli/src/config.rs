@@ -94,6 +94,16 @@ impl Config {
         }
     }
 
+    /// Every pipeline step is one of recto's, its sync, or a step with
+    /// jobs recorded here. Not asked of `step` and `registry`, which record
+    /// the first job of a step of the user's own.
+    pub fn check_pipeline(&self) -> anyhow::Result<()> {
+        for step in &self.pipeline {
+            check_step(step, &self.data_dir)?;
+        }
+        Ok(())
+    }
+
     pub fn registry(&self) -> Registry {
         Registry::open(&self.data_dir).with_pipeline(self.pipeline.clone())
     }
@@ -135,6 +145,39 @@ impl Config {
             ..Default::default()
         })
     }
+}
+
+/// The steps recto runs; each has a `sync_` step too.
+const STEPS: [&str; 4] = ["ocr", "toc", "segmentation", "export"];
+
+/// A pipeline step is one of recto's, its sync, or a step with jobs
+/// recorded in this data directory (a step of the user's own, saved
+/// through the spec's API); a typo such as `segment` is an error, not a
+/// step that stays pending forever.
+fn check_step(step: &StepName, data_dir: &Path) -> anyhow::Result<()> {
+    let name = step.as_str();
+    let ours = |s: &str| STEPS.contains(&s);
+    if ours(name) || name.strip_prefix("sync_").is_some_and(ours) {
+        return Ok(());
+    }
+    if data_dir
+        .join("analytics")
+        .join(name)
+        .join("job_metadata")
+        .is_dir()
+    {
+        return Ok(());
+    }
+    let near = STEPS
+        .iter()
+        .find(|s| s.starts_with(name) || name.starts_with(*s))
+        .map(|s| format!(" (did you mean {s}?)"))
+        .unwrap_or_default();
+    Err(crate::commands::CliError::Usage(format!(
+        "pipeline: no step {name:?}{near}: recto's steps are {}, each with its sync_ step, or a step with jobs recorded here",
+        STEPS.join(", ")
+    ))
+    .into())
 }
 
 /// `$XDG_CONFIG_HOME/recto/config.toml`, else `~/.config/recto/config.toml`.

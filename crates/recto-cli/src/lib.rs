@@ -63,6 +63,9 @@ where
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let config = Config::from_args(&cli.global)?;
+    if !matches!(cli.command, Command::Step(_) | Command::Registry(_)) {
+        config.check_pipeline()?;
+    }
     match cli.command {
         Command::Upload(args) => commands::upload::run(args, &config),
         Command::Ocr(args) => commands::ocr::run(args, &config),

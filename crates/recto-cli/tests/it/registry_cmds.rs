@@ -230,3 +230,45 @@ fn rebuild_reports_corrupt_files_with_exit_code_3() {
         2
     );
 }
+
+#[test]
+fn a_pipeline_names_known_steps_or_steps_with_jobs() {
+    let ctx = TestContext::new();
+    spec_pipeline(&ctx);
+    let o = recto(&ctx, &["--pipeline", "ocr,segment", "status"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no step \"segment\" (did you mean segmentation?)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = recto(&ctx, &["--pipeline", "ocr,sync_ocr,segmentation", "status"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A step of the user's own: its first job is recorded with the
+    // pipeline naming it, and from then on the pipeline is accepted.
+    let o = recto(&ctx, &["--pipeline", "ocr,summarise", "status"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let f = write_json(
+        &ctx,
+        "summarise.json",
+        &json!({"status": "completed", "source_job_id": "2026-01-01_20-48-14",
+                "citekeys": {"total": 1, "successful": 1, "failed": 0, "list": ["test_v04"]}}),
+    );
+    let o = recto(
+        &ctx,
+        &[
+            "--pipeline",
+            "ocr,summarise",
+            "step",
+            "save",
+            "summarise",
+            "2026-01-01_22-00-00",
+            "--metadata",
+            &f,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = recto(&ctx, &["--pipeline", "ocr,summarise", "status", "test_v04"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("summarise: done"), "{}", stdout(&o));
+}
