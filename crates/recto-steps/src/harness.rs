@@ -175,6 +175,72 @@ pub fn point_current(base: &Path, citekey: &Citekey, job: &JobId) -> Result<(), 
     Ok(())
 }
 
+/// Point `<base>/<citekey>/current/<file>` at `job`'s copy of each of
+/// `files` (relative symlinks, each replaced atomically), unless it points
+/// at a newer job's: `current` is then a folder holding every file's newest
+/// version, whichever job wrote it. A `current` that is still a link to a
+/// whole job folder (the layout before) becomes such a folder first, with
+/// that job's files in it.
+pub fn point_current_files(
+    base: &Path,
+    citekey: &Citekey,
+    job: &JobId,
+    files: &[String],
+) -> Result<(), StepError> {
+    let dir = base.join(citekey.file_stem());
+    let current = dir.join(CURRENT);
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |e: std::io::Error| StepError::Input {
+            path,
+            reason: e.to_string(),
+        }
+    };
+    if let Ok(old) = std::fs::read_link(&current) {
+        std::fs::remove_file(&current).map_err(io(&current))?;
+        std::fs::create_dir(&current).map_err(io(&current))?;
+        if let Some(old) = old.to_str().and_then(|t| JobId::parse(t).ok()) {
+            let names: Vec<String> = std::fs::read_dir(dir.join(old.as_str()))
+                .map_err(io(&dir))?
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| !n.starts_with('.'))
+                .collect();
+            link_files(&current, &old, &names)?;
+        }
+    } else {
+        std::fs::create_dir_all(&current).map_err(io(&current))?;
+    }
+    link_files(&current, job, files)
+}
+
+/// `current/<file> -> ../<job>/<file>` for each file, unless a newer job's.
+fn link_files(current: &Path, job: &JobId, files: &[String]) -> Result<(), StepError> {
+    for file in files {
+        let link = current.join(file);
+        let newer = std::fs::read_link(&link).ok().and_then(|t| {
+            let j = t.parent()?.file_name()?.to_str()?.to_owned();
+            JobId::parse(&j).ok().filter(|j| j > job)
+        });
+        if newer.is_some() {
+            continue;
+        }
+        let target = Path::new("..").join(job.as_str()).join(file);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let tmp = current.join(format!(".tmp-{}-{nanos}", std::process::id()));
+        let io = |e: std::io::Error| StepError::Input {
+            path: link.clone(),
+            reason: e.to_string(),
+        };
+        let _ = std::fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(&target, &tmp).map_err(io)?;
+        std::fs::rename(&tmp, &link).map_err(io)?;
+    }
+    Ok(())
+}
+
 /// `pages` a second over `seconds`, to a tenth.
 pub fn per_second(pages: usize, seconds: f64) -> f64 {
     if seconds > 0.0 {
@@ -190,8 +256,8 @@ pub fn pages_per_second(pages: usize, started: Instant) -> f64 {
 }
 
 /// End a run whose results were written under `output`: make them durable
-/// (one sync of their filesystem), record the end, then point each done
-/// citekey's `current` at this job (never before the record says so).
+/// (one sync of their filesystem), then record the end; the caller points
+/// `current` after (never before the record says so).
 pub fn finish_with_results<B: Serialize>(
     run: StepRun<'_>,
     output: &Path,
@@ -201,15 +267,12 @@ pub fn finish_with_results<B: Serialize>(
     body: B,
     done: &[Citekey],
 ) -> Result<Map<String, Value>, StepError> {
-    let job = run.job().clone();
     if !done.is_empty()
         && let Err(e) = recto_registry::sync_filesystem(output)
     {
         return Err(run.abort(source_job, citekeys, body, e.into()));
     }
-    let metadata = run.finish(source_job, citekeys, failures, body)?;
-    point_all_current(output, done, &job);
-    Ok(metadata)
+    run.finish(source_job, citekeys, failures, body)
 }
 
 /// Which citekeys a step that reads another step's results takes.
@@ -590,5 +653,38 @@ mod tests {
         // Resuming the older job afterwards leaves `current` on the newer.
         point_all_current(base.path(), std::slice::from_ref(&key), &old);
         assert_eq!(target(), Path::new(new.as_str()));
+    }
+
+    #[test]
+    fn current_files_keep_each_file_of_its_newest_job() {
+        let base = tempfile::tempdir().unwrap();
+        let key = Citekey::parse("a2020").unwrap();
+        let jobs: Vec<JobId> = [
+            "2026-01-01_10-00-00",
+            "2026-01-02_10-00-00",
+            "2026-01-03_10-00-00",
+        ]
+        .iter()
+        .map(|j| JobId::parse(j).unwrap())
+        .collect();
+        for j in &jobs {
+            std::fs::create_dir_all(output_dir(base.path(), &key, j)).unwrap();
+        }
+        let dir = output_dir(base.path(), &key, &jobs[0]);
+        std::fs::write(dir.join("a2020.pdf"), b"pdf").unwrap();
+        std::fs::write(dir.join("a2020.txt"), b"old text").unwrap();
+        // The layout before: `current` a link to the whole folder.
+        point_current(base.path(), &key, &jobs[0]).unwrap();
+        let current = base.path().join("a2020").join(CURRENT);
+        let target = |f: &str| std::fs::read_link(current.join(f)).unwrap();
+        let of = |j: &JobId, f: &str| Path::new("..").join(j.as_str()).join(f);
+        point_current_files(base.path(), &key, &jobs[2], &["a2020.txt".into()]).unwrap();
+        assert!(current.is_dir() && !current.is_symlink());
+        assert_eq!(target("a2020.pdf"), of(&jobs[0], "a2020.pdf"));
+        assert_eq!(target("a2020.txt"), of(&jobs[2], "a2020.txt"));
+        // An older job's files never replace a newer one's.
+        point_current_files(base.path(), &key, &jobs[1], &["a2020.txt".into()]).unwrap();
+        assert_eq!(target("a2020.txt"), of(&jobs[2], "a2020.txt"));
+        assert_eq!(std::fs::read(current.join("a2020.pdf")).unwrap(), b"pdf");
     }
 }

@@ -7,15 +7,18 @@
 //!
 //! A job id followed through a run: [`run`] picks the way ([`whole`] or
 //! [`shards`]); both find inputs and work through [`work`], record through
-//! the harness's `StepRun` or the shard records, and end in the harness's
-//! `point_current`.
+//! the harness's `StepRun` or the shard records, and end in
+//! [`point_current`].
 
 mod shards;
 mod step;
 mod whole;
 mod work;
 
-use recto_registry::Registry;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use recto_registry::{Citekey, JobId, Registry};
 
 pub use shards::{CitekeyPlan, CitekeyShardRecord, CitekeyShardStatus, shards_dir, status};
 pub use step::{CitekeyStep, Failure, Outcome, Recorded, Remedy, Request, Sharding, Target};
@@ -40,5 +43,26 @@ pub async fn run<S: CitekeyStep>(
             shards::run_shard(registry, step, job, (*index, *of), progress).await
         }
         Sharding::Merge(job) => shards::merge(registry, job),
+    }
+}
+
+/// Point each done citekey's `current` at `job`, once its record says so:
+/// the job's folder, or for a step that keeps files one by one
+/// ([`CitekeyStep::current_files`]), each of its files.
+fn point_current<S: CitekeyStep>(
+    output: &Path,
+    entries: &BTreeMap<String, S::Entry>,
+    done: &[Citekey],
+    job: &JobId,
+) {
+    for key in done {
+        let files = entries.get(key.as_str()).and_then(S::current_files);
+        let pointed = match files {
+            None => crate::harness::point_current(output, key, job),
+            Some(files) => crate::harness::point_current_files(output, key, job, &files),
+        };
+        if let Err(e) = pointed {
+            tracing::warn!("{key}: could not update its current link: {e}");
+        }
     }
 }

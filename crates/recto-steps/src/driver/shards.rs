@@ -393,7 +393,7 @@ pub(crate) fn merge<S: CitekeyStep>(
         duration_seconds: Some((seconds * 1000.0).round() / 1000.0),
     };
     let metadata = save(registry, S::NAME, job, &meta, &info)?;
-    harness::point_all_current(&output, &done, job);
+    super::point_current::<S>(&output, &meta.body.per_citekey, &done, job);
     Ok(Outcome {
         job_id: job.clone(),
         recorded: meta.body,

@@ -80,6 +80,14 @@ pub trait CitekeyStep: Sync {
         target: &Target<'_>,
     ) -> Result<Self::Entry, CitekeyError>;
 
+    /// The files of a citekey's entry that `current` keeps one by one,
+    /// each at the newest job that wrote it (`None`, the default: `current`
+    /// is the newest job's whole folder). Export's formats are written by
+    /// different jobs: a later hOCR-only export must not hide the PDF.
+    fn current_files(_entry: &Self::Entry) -> Option<Vec<String>> {
+        None
+    }
+
     /// What the step sums over its entries at the end (pages a second,
     /// ...), and the counts it adds to `citekeys` between `successful` and
     /// `failed`.

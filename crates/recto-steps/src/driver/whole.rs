@@ -50,6 +50,7 @@ pub(crate) async fn run<S: CitekeyStep>(
         &recorded,
         &done,
     )?;
+    super::point_current::<S>(&output, &recorded.per_citekey, &done, &job);
     Ok(Outcome {
         job_id: job,
         recorded,

@@ -163,6 +163,10 @@ impl CitekeyStep for ExportStep {
         OcrAndSource::fetch_all(registry, found, &self.cache_dir).await;
     }
 
+    fn current_files(entry: &ExportCitekey) -> Option<Vec<String>> {
+        Some(entry.files.keys().cloned().collect())
+    }
+
     fn work(
         &self,
         key: &Citekey,
