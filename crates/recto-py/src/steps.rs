@@ -44,15 +44,7 @@ struct Which {
 
 impl Which {
     fn selection(&self) -> Selection {
-        if !self.citekeys.is_empty() {
-            Selection::Given(self.citekeys.clone())
-        } else if self.pending {
-            Selection::Pending
-        } else if self.failed {
-            Selection::Failed
-        } else {
-            Selection::All
-        }
+        Selection::of(&self.citekeys, self.pending, self.failed)
     }
 }
 
@@ -358,17 +350,9 @@ struct OcrRequest {
 
 fn ocr(reg: &Registry, data: &std::path::Path, req: OcrRequest) -> PyResult<RunReport> {
     use recto_steps::ocr::{OcrOptions, Selection};
-    // As the command: the given citekeys (none is an error, unless a
-    // resume names the job), or `pending`, or `all`.
-    let selection = if req.pending {
-        Selection::Pending
-    } else if req.failed {
-        Selection::Failed
-    } else if req.all {
-        Selection::All
-    } else {
-        Selection::Given
-    };
+    // As the command: `pending`, `failed` or `all`, else the given
+    // citekeys (none is an error, unless a resume names the job).
+    let selection = Selection::flagged(req.pending, req.failed, req.all).unwrap_or_default();
     let run = recto_steps::ocr::OcrRequest {
         citekeys: req.citekeys,
         selection,
@@ -450,4 +434,26 @@ fn index(reg: &Registry, req: IndexRequest) -> PyResult<RunReport> {
     )
     .map_err(step_err)?;
     Ok(report::index(&out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request's fields are checked through the flattened selection too:
+    /// a mistyped field is refused, not ignored.
+    #[test]
+    fn a_flattened_request_refuses_unknown_fields() {
+        let toc: TocRequest =
+            serde_json::from_str(r#"{"citekeys": ["a2020"], "ocr_job_id": "latest"}"#).unwrap();
+        assert_eq!(toc.which.citekeys, ["a2020"]);
+        assert_eq!(toc.ocr_job_id.as_deref(), Some("latest"));
+        for bad in [
+            r#"{"citekeys": ["a2020"], "ocr_job": "latest"}"#,
+            r#"{"pendng": true}"#,
+        ] {
+            let err = serde_json::from_str::<TocRequest>(bad).unwrap_err();
+            assert!(err.to_string().contains("unknown field"), "{bad}: {err}");
+        }
+    }
 }

@@ -160,19 +160,25 @@ pub fn point_current(base: &Path, citekey: &Citekey, job: &JobId) -> Result<(), 
     {
         return Ok(());
     }
+    replace_symlink(&link, Path::new(job.as_str()))
+}
+
+/// Make `link` a symlink to `target`, atomically: a new link beside it,
+/// renamed over it (readers see the old link or the new, never none).
+fn replace_symlink(link: &Path, target: &Path) -> Result<(), StepError> {
     let io = |e: std::io::Error| StepError::Input {
-        path: link.clone(),
+        path: link.to_owned(),
         reason: e.to_string(),
     };
     // Unique across the machines of a cluster (pids alone repeat).
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
+    let dir = link.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(".tmp-current-{}-{nanos}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(job.as_str(), &tmp).map_err(io)?;
-    std::fs::rename(&tmp, &link).map_err(io)?;
-    Ok(())
+    std::os::unix::fs::symlink(target, &tmp).map_err(io)?;
+    std::fs::rename(&tmp, link).map_err(io)
 }
 
 /// Point `<base>/<citekey>/current/<file>` at `job`'s copy of each of
@@ -225,18 +231,7 @@ fn link_files(current: &Path, job: &JobId, files: &[String]) -> Result<(), StepE
         if newer.is_some() {
             continue;
         }
-        let target = Path::new("..").join(job.as_str()).join(file);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let tmp = current.join(format!(".tmp-{}-{nanos}", std::process::id()));
-        let io = |e: std::io::Error| StepError::Input {
-            path: link.clone(),
-            reason: e.to_string(),
-        };
-        let _ = std::fs::remove_file(&tmp);
-        std::os::unix::fs::symlink(&target, &tmp).map_err(io)?;
-        std::fs::rename(&tmp, &link).map_err(io)?;
+        replace_symlink(&link, &Path::new("..").join(job.as_str()).join(file))?;
     }
     Ok(())
 }
@@ -287,6 +282,22 @@ pub enum Selection {
     Failed,
     /// Every citekey with a result of the input step.
     All,
+}
+
+impl Selection {
+    /// The selection a caller's options name: the citekeys given, else the
+    /// pending ones, else the failed ones, else all.
+    pub fn of(citekeys: &[String], pending: bool, failed: bool) -> Self {
+        if !citekeys.is_empty() {
+            Selection::Given(citekeys.to_vec())
+        } else if pending {
+            Selection::Pending
+        } else if failed {
+            Selection::Failed
+        } else {
+            Selection::All
+        }
+    }
 }
 
 /// The citekeys `selection` names for step `step` reading step `input`:

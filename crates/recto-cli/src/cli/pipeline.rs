@@ -102,16 +102,7 @@ impl WhichCitekeys {
 
     /// The steps' own selection type.
     pub fn selection(&self) -> recto_steps::harness::Selection {
-        use recto_steps::harness::Selection;
-        if self.pending {
-            Selection::Pending
-        } else if self.failed {
-            Selection::Failed
-        } else if self.all {
-            Selection::All
-        } else {
-            Selection::Given(self.citekeys.clone())
-        }
+        recto_steps::harness::Selection::of(&self.citekeys, self.pending, self.failed)
     }
 }
 

@@ -121,14 +121,8 @@ fn report_ran(
 
 /// The citekeys the flags name, and how to read them.
 fn selection(args: &OcrArgs) -> anyhow::Result<(Vec<String>, Selection)> {
-    if args.pending {
-        return Ok((Vec::new(), Selection::Pending));
-    }
-    if args.failed {
-        return Ok((Vec::new(), Selection::Failed));
-    }
-    if args.all {
-        return Ok((Vec::new(), Selection::All));
+    if let Some(s) = Selection::flagged(args.pending, args.failed, args.all) {
+        return Ok((Vec::new(), s));
     }
     if let Some(bib) = &args.bib {
         let keys = recto_steps::sources::from_bib(bib, &Default::default())?

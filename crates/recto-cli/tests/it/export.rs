@@ -187,19 +187,15 @@ fn current_keeps_each_format_of_the_job_that_wrote_it_last() {
     write_pdf(&ctx, "book2020", &book_pdf(&refs, &[], None));
     upload_and_ocr(&ctx, "book2020");
     let export = |formats: &str| -> String {
-        let o = recto(
-            &ctx,
-            &[
-                "export",
-                "--format",
-                formats,
-                "--citekeys",
-                "book2020",
-                "--json",
-            ],
-        );
-        assert!(o.status.success(), "{}", stderr(&o));
-        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let args = [
+            "export",
+            "--format",
+            formats,
+            "--citekeys",
+            "book2020",
+            "--json",
+        ];
+        let v = super::shard::json_of(&recto(&ctx, &args));
         v["job_id"].as_str().unwrap().to_owned()
     };
     let first = export("txt,md");
@@ -207,28 +203,13 @@ fn current_keeps_each_format_of_the_job_that_wrote_it_last() {
     let second = export("hocr");
     let current = ctx.data_dir().join("analytics/export/book2020/current");
     let target = |f: &str| std::fs::read_link(current.join(f)).unwrap();
-    assert_eq!(
-        target("book2020.txt"),
-        std::path::Path::new("..").join(&first).join("book2020.txt")
-    );
-    assert_eq!(
-        target("book2020.hocr"),
-        std::path::Path::new("..")
-            .join(&second)
-            .join("book2020.hocr")
-    );
+    let of = |job: &str, f: &str| std::path::Path::new("..").join(job).join(f);
+    assert_eq!(target("book2020.txt"), of(&first, "book2020.txt"));
+    assert_eq!(target("book2020.hocr"), of(&second, "book2020.hocr"));
     assert_eq!(export_file(&ctx, "book2020", "book2020.txt"), txt);
     assert!(export_file(&ctx, "book2020", "book2020.hocr").contains("ocr_page"));
     // A newer text export moves only the text.
     let third = export("txt");
-    assert_eq!(
-        target("book2020.txt"),
-        std::path::Path::new("..").join(&third).join("book2020.txt")
-    );
-    assert_eq!(
-        target("book2020.hocr"),
-        std::path::Path::new("..")
-            .join(&second)
-            .join("book2020.hocr")
-    );
+    assert_eq!(target("book2020.txt"), of(&third, "book2020.txt"));
+    assert_eq!(target("book2020.hocr"), of(&second, "book2020.hocr"));
 }

@@ -87,7 +87,7 @@ pub(crate) fn plan_resume(
 
 /// What a resume was given that its record says otherwise, one line each.
 #[derive(Debug, Default)]
-pub(crate) struct Differences(pub(crate) Vec<String>);
+struct Differences(Vec<String>);
 
 impl Differences {
     fn check(&mut self, name: &str, given: String, recorded: String) {
@@ -141,7 +141,7 @@ fn differences_from_record(
 
 /// Each setting given against the one recorded (a citekey's own languages
 /// against its recorded ones, else the job's).
-pub(crate) fn settings_differences(
+fn settings_differences(
     given: &OcrOptions,
     settings: &OcrSettings,
     citekey_languages: &BTreeMap<String, String>,

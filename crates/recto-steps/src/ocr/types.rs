@@ -60,6 +60,22 @@ pub enum Selection {
     All,
 }
 
+impl Selection {
+    /// The selection a caller's flags name instead of a list: pending,
+    /// failed or all; `None` when none is set (the list given decides).
+    pub fn flagged(pending: bool, failed: bool, all: bool) -> Option<Self> {
+        if pending {
+            Some(Selection::Pending)
+        } else if failed {
+            Some(Selection::Failed)
+        } else if all {
+            Some(Selection::All)
+        } else {
+            None
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct OcrRequest {
     pub citekeys: Vec<String>,
