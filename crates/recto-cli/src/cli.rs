@@ -298,6 +298,10 @@ pub struct StatusArgs {
     /// Print the states as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Say why each citekey is in its state: its source, each step's job,
+    /// time and reason, and the command that brings it forward.
+    #[arg(long, conflicts_with = "json")]
+    pub why: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -52,3 +52,40 @@ pub fn text(s: &str) -> anyhow::Result<()> {
 pub fn line(s: impl AsRef<str>) -> anyhow::Result<()> {
     text(&format!("{}\n", s.as_ref()))
 }
+
+/// `1 page`, `3 pages`, `0 entries`: a count with its noun agreeing.
+pub fn count(n: impl TryInto<u64> + Copy + std::fmt::Display, noun: &str) -> String {
+    let one = n.try_into().ok() == Some(1);
+    if one {
+        format!("{n} {noun}")
+    } else if let Some(stem) = noun
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'i', 'o', 'u']))
+    {
+        format!("{n} {stem}ies")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// [`count`] of a JSON number (a record's field); `?` when it is missing.
+pub fn count_of(v: &serde_json::Value, noun: &str) -> String {
+    match v.as_u64() {
+        Some(n) => count(n, noun),
+        None => format!("? {noun}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(count(1u64, "page"), "1 page");
+        assert_eq!(count(0usize, "entry"), "0 entries");
+        assert_eq!(count(2usize, "citekey"), "2 citekeys");
+        assert_eq!(count(2usize, "key"), "2 keys");
+        assert_eq!(count_of(&serde_json::json!(1), "citekey"), "1 citekey");
+    }
+}

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::ids::{JobId, RecordKind};
@@ -19,7 +20,7 @@ use crate::record::{Record, read_record};
 use crate::trace::Lookup;
 
 /// Bumped when the tables change; an index of another version is rebuilt.
-const INDEX_VERSION: i64 = 4;
+const INDEX_VERSION: i64 = 5;
 
 #[derive(Debug)]
 pub(crate) struct Index {
@@ -41,6 +42,7 @@ const SCHEMA: &str = "
         source_job_id TEXT,
         has_citekeys INTEGER NOT NULL,
         whole_failed INTEGER NOT NULL,
+        duration_seconds REAL,
         PRIMARY KEY (kind, job_id)
     ) WITHOUT ROWID;
     CREATE TABLE citekeys (
@@ -63,15 +65,25 @@ const SECONDARY_INDEXES: &str = "
     CREATE INDEX citekeys_job ON citekeys (job_id);";
 
 const INSERT_RECORD: &str = "INSERT OR REPLACE INTO records
-    (kind, job_id, status, timestamp, source_job_id, has_citekeys, whole_failed)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    (kind, job_id, status, timestamp, source_job_id, has_citekeys, whole_failed, duration_seconds)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
 const INSERT_CITEKEY: &str = "INSERT OR IGNORE INTO citekeys
     (citekey, kind, job_id, failed, sha256, size, pages, confidence, reason, source_job_id)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 /// `(job_id, kind, status, source_job_id)` of one record.
-pub(crate) type SummaryRow = (String, String, String, Option<String>);
+/// One record as `jobs list` shows it.
+pub(crate) struct SummaryRow {
+    pub job_id: String,
+    pub kind: String,
+    pub status: String,
+    pub source_job_id: Option<String>,
+    /// Citekeys the record names, and how many of them failed.
+    pub citekeys: u64,
+    pub failed: u64,
+    pub duration_seconds: Option<f64>,
+}
 
 /// One citekey in one record, with the record's status.
 #[derive(Debug, Clone)]
@@ -308,10 +320,26 @@ impl Index {
     pub fn summaries(&self) -> Result<Vec<SummaryRow>> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT job_id, kind, status, source_job_id FROM records ORDER BY job_id, timestamp")
+            .prepare_cached(
+                "SELECT r.job_id, r.kind, r.status, r.source_job_id, r.duration_seconds,
+                        COUNT(c.citekey), COALESCE(SUM(c.failed), 0)
+                 FROM records r LEFT JOIN citekeys c ON c.kind = r.kind AND c.job_id = r.job_id
+                 GROUP BY r.kind, r.job_id
+                 ORDER BY r.job_id, r.timestamp",
+            )
             .map_err(self.err())?;
         let rows = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_map([], |r| {
+                Ok(SummaryRow {
+                    job_id: r.get(0)?,
+                    kind: r.get(1)?,
+                    status: r.get(2)?,
+                    source_job_id: r.get(3)?,
+                    duration_seconds: r.get(4)?,
+                    citekeys: r.get::<_, i64>(5)? as u64,
+                    failed: r.get::<_, i64>(6)? as u64,
+                })
+            })
             .map_err(self.err())?
             .collect::<rusqlite::Result<_>>()
             .map_err(self.err())?;
@@ -507,6 +535,7 @@ fn record_params(r: &Record) -> Vec<Box<dyn rusqlite::ToSql + '_>> {
         Box::new(r.source_job_id.as_ref().map(JobId::as_str)),
         Box::new(r.names_citekeys()),
         Box::new(r.failed_as_a_whole()),
+        Box::new(r.meta.get("duration_seconds").and_then(Value::as_f64)),
     ]
 }
 

@@ -31,5 +31,5 @@ pub use process::{hostname, process_alive};
 pub use record::{SCHEMA_VERSION, now_timestamp};
 pub use registry::{
     CitekeyJob, DEFAULT_PIPELINE, JobLock, JobSummary, MAX_IDS_AHEAD, PipelineStatus, Problem,
-    RebuildReport, Registry, StepState, parse_pipeline,
+    RebuildReport, Registry, StepCounts, StepState, parse_pipeline,
 };

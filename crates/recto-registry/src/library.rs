@@ -16,7 +16,9 @@
 //! - `pending`: no job of the step names the citekey.
 //!
 //! The citekey's own state is the first of failed, interrupted, stale,
-//! running, outdated, pending that any step has, else done.
+//! running, outdated, pending that any step has, else done; a citekey
+//! without a source because its upload failed on it is `failed`, with the
+//! upload's reason as its `source_problem`.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -73,6 +75,10 @@ pub struct CitekeyState {
     pub citekey: String,
     pub state: String,
     pub source: Option<SourceState>,
+    /// Why the citekey has no source: its newest upload failed on it (the
+    /// file was not found, not a PDF, ...). The citekey is then `failed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_problem: Option<String>,
     pub steps: Vec<StepOnCitekey>,
 }
 
@@ -153,11 +159,29 @@ fn one(
             reason,
         });
     }
-    let state = STATE_ORDER
-        .iter()
-        .find(|s| states.iter().any(|st| st.state == **s))
-        .copied()
-        .unwrap_or("done");
+    // No source, because the upload that named it failed on it: that is
+    // the problem to show, before any step's `pending`.
+    let source_problem = match lineage.newest {
+        Some(_) => None,
+        None => rows
+            .iter()
+            .rev()
+            .find(|r| r.kind == SOURCE_KEY && r.failed)
+            .map(|r| {
+                r.reason
+                    .clone()
+                    .unwrap_or_else(|| format!("upload job {} failed on it", r.job_id))
+            }),
+    };
+    let state = if source_problem.is_some() {
+        "failed"
+    } else {
+        STATE_ORDER
+            .iter()
+            .find(|s| states.iter().any(|st| st.state == **s))
+            .copied()
+            .unwrap_or("done")
+    };
     CitekeyState {
         citekey: citekey.to_owned(),
         state: state.into(),
@@ -166,6 +190,7 @@ fn one(
             sha256: r.sha256.clone(),
             size: r.size,
         }),
+        source_problem,
         steps: states,
     }
 }

@@ -85,6 +85,19 @@ pub struct JobSummary {
     /// `(step label, status)` in time order; the source upload is `source (upload)`.
     pub steps: Vec<(String, String)>,
     pub source_job_id: Option<String>,
+    /// Per step, in the order of `steps`: how many citekeys it named, how
+    /// many failed, how long it ran.
+    pub counts: Vec<StepCounts>,
+}
+
+/// What `jobs list` says of one step of a job beside its status.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepCounts {
+    pub step: String,
+    pub citekeys: u64,
+    pub citekeys_failed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
 }
 
 /// The state of one step in a job's trace, for `status`.

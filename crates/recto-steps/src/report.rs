@@ -103,8 +103,33 @@ pub fn ocr(outcome: &OcrOutcome) -> RunReport {
                 "per_citekey": m.get("per_citekey"),
                 "duration_seconds": m.get("duration_seconds"),
             }),
-            ending: partial_if(!failures.is_empty()),
+            ending: ocr_ending(job_id, m, failures),
         },
+    }
+}
+
+/// An OCR run that read no citekey failed as a whole (exit 1, like the
+/// record's `failed`); one that read some is partial.
+fn ocr_ending(
+    job_id: &recto_registry::JobId,
+    m: &serde_json::Map<String, Value>,
+    failures: &BTreeMap<String, String>,
+) -> Ending {
+    let successful = m
+        .get("citekeys")
+        .and_then(|c| c.get("successful"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    if failures.is_empty() {
+        Ending::Done
+    } else if successful == 0 {
+        let list: Vec<String> = failures.iter().map(|(k, f)| format!("{k}: {f}")).collect();
+        Ending::Failed(format!(
+            "ocr job {job_id} failed: no citekey could be read ({})",
+            list.join("; ")
+        ))
+    } else {
+        Ending::Partial
     }
 }
 

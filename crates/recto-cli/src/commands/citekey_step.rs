@@ -98,10 +98,10 @@ fn report<S: Report>(out: &driver::Outcome<S>, printing: Printing) -> anyhow::Re
             crate::output::line(S::line(key, entry))?;
         }
         crate::output::line(format!(
-            "{} job {}: {} citekeys, {} failed",
+            "{} job {}: {}, {} failed",
             S::NAME,
             out.job_id,
-            per.len() + out.failures.len(),
+            crate::output::count(per.len() + out.failures.len(), "citekey"),
             out.failures.len()
         ))?;
     }

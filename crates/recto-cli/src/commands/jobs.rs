@@ -66,7 +66,8 @@ fn list(reg: &Registry, step: Option<&str>, json: bool, long: bool) -> anyhow::R
         let steps: Vec<String> = job
             .steps
             .iter()
-            .map(|(s, st)| format!("{s}: {st}"))
+            .zip(&job.counts)
+            .map(|((s, st), c)| format!("{s}: {}", step_detail(st, c)))
             .collect();
         out.push_str(&format!("{}  {}", job.job_id, steps.join(", ")));
         if let Some(src) = job.source_job_id.filter(|s| *s != job.job_id) {
@@ -75,6 +76,26 @@ fn list(reg: &Registry, step: Option<&str>, json: bool, long: bool) -> anyhow::R
         out.push('\n');
     }
     output::text(&out)
+}
+
+/// `completed (7 citekeys, 1 failed, 42 s)`: a step that reached its end
+/// with some failures is shown so, never as a bare `completed`.
+fn step_detail(status: &str, c: &recto_registry::StepCounts) -> String {
+    let mut parts = Vec::new();
+    if c.citekeys > 0 {
+        parts.push(output::count(c.citekeys, "citekey"));
+    }
+    if c.citekeys_failed > 0 && status != "failed" {
+        parts.push(format!("{} failed", c.citekeys_failed));
+    }
+    if let Some(d) = c.duration_seconds {
+        parts.push(format!("{d:.0} s"));
+    }
+    if parts.is_empty() {
+        status.to_owned()
+    } else {
+        format!("{status} ({})", parts.join(", "))
+    }
 }
 
 fn status(reg: &Registry, job: &str, json: bool) -> anyhow::Result<()> {

@@ -99,11 +99,11 @@ fn report_ran(
     }
     if !args.json && !args.quiet {
         output::line(format!(
-            "ocr job {}: {} citekeys ({} failed), {} pages ({} text layer, {} OCR, {} failed) in {} s",
+            "ocr job {}: {} ({} failed), {} ({} text layer, {} OCR, {} failed) in {} s",
             job_id,
-            m["citekeys"]["total"],
+            output::count_of(&m["citekeys"]["total"], "citekey"),
             m["citekeys"]["failed"],
-            m["pages"]["total"],
+            output::count_of(&m["pages"]["total"], "page"),
             m["pages"]["text_layer"],
             m["pages"]["ocr"],
             m["pages"]["failed"],

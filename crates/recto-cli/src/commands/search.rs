@@ -35,13 +35,13 @@ pub fn index(args: IndexArgs, config: &Config) -> anyhow::Result<Outcome> {
         output::json(&report.json)?;
     } else if !args.quiet {
         output::line(format!(
-            "indexed {} citekeys ({} pages, {:.0} pages/s), {} unchanged, {} failed; {} pages in the index",
-            out.indexed.len(),
-            out.pages,
+            "indexed {} ({}, {:.0} pages/s), {} unchanged, {} failed; {} in the index",
+            output::count(out.indexed.len(), "citekey"),
+            output::count(out.pages, "page"),
             out.pages_per_second,
             out.unchanged,
             out.failures.len(),
-            out.pages_in_index
+            output::count(out.pages_in_index, "page")
         ))?;
     }
     super::ended(report.ending)

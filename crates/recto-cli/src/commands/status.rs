@@ -1,6 +1,8 @@
-//! `recto status`: the library view, per citekey.
+//! `recto status`: the library view, per citekey: one line each (`ocr
+//! done, sync_ocr pending`), the command that fixes a citekey that needs
+//! one, and with `--why` the detail behind each state.
 
-use recto_registry::{CitekeyState, STATE_ORDER, StepName};
+use recto_registry::{CitekeyState, STATE_ORDER, StepName, StepOnCitekey};
 
 use super::Outcome;
 use crate::cli::StatusArgs;
@@ -14,54 +16,124 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<Outcome> {
     let states = reg.citekey_states(&args.citekeys, steps.as_ref().map(std::slice::from_ref))?;
     if args.json {
         output::json(&states)?;
-    } else {
-        let mut out = String::new();
-        let width = states.iter().map(|s| s.citekey.len()).max().unwrap_or(0);
-        for s in &states {
-            out.push_str(&line(s, width));
-            out.push('\n');
-            // The citekeys asked for by name, and every failed one: the
-            // one command that brings it forward.
-            let asked = !args.citekeys.is_empty() && s.state != "done";
-            if (asked || s.state == "failed")
-                && let Some(fix) = fix(s)
-            {
-                out.push_str(&format!("{:width$}  fix: {fix}\n", ""));
-            }
-        }
-        out.push_str(&summary(&states));
-        out.push('\n');
-        output::text(&out)?;
+        return Ok(Outcome::Success);
     }
+    let mut out = String::new();
+    let width = states.iter().map(|s| s.citekey.len()).max().unwrap_or(0);
+    for s in &states {
+        if args.why {
+            out.push_str(&why(s));
+            continue;
+        }
+        out.push_str(&line(s, width));
+        out.push('\n');
+        // The citekeys asked for by name, and every failed one: the one
+        // command that brings it forward.
+        let asked = !args.citekeys.is_empty() && s.state != "done";
+        if (asked || s.state == "failed")
+            && let Some(fix) = fix(s)
+        {
+            out.push_str(&format!("{:width$}  fix: {fix}\n", ""));
+        }
+    }
+    out.push_str(&summary(&states));
+    out.push('\n');
+    output::text(&out)?;
     Ok(Outcome::Success)
 }
 
+/// `smith2020  pending   ocr done (2026-..., 12 pages), sync_ocr pending`:
+/// each step's own state, so a citekey whose OCR is done never reads as a
+/// bare `pending`.
 fn line(s: &CitekeyState, width: usize) -> String {
-    let steps: Vec<String> = s
-        .steps
-        .iter()
-        .map(|st| {
-            let mut t = format!("{}: {}", st.step, st.state);
-            let mut details = Vec::new();
-            if let Some(j) = &st.job_id {
-                details.push(j.clone());
+    let mut steps: Vec<String> = Vec::new();
+    // Without a source no step can run: that is the one thing to say.
+    let problem = s
+        .source
+        .is_none()
+        .then_some(())
+        .and(s.source_problem.as_ref());
+    if let Some(p) = problem {
+        steps.push(format!("no source ({p})"));
+    }
+    for st in s.steps.iter().filter(|_| problem.is_none()) {
+        let mut t = format!("{} {}", st.step, st.state);
+        let mut details = Vec::new();
+        if let Some(j) = &st.job_id {
+            details.push(j.clone());
+        }
+        if let Some(p) = st.pages {
+            details.push(output::count(p, "page"));
+        }
+        if let Some(c) = st.mean_confidence {
+            details.push(format!("confidence {c:.1}"));
+        }
+        if let Some(r) = &st.reason {
+            details.push(r.clone());
+        }
+        if !details.is_empty() {
+            t.push_str(&format!(" ({})", details.join(", ")));
+        }
+        steps.push(t);
+    }
+    format!("{:width$}  {:8}  {}", s.citekey, s.state, steps.join(", "))
+}
+
+/// The detail behind a citekey's state, one line per fact.
+fn why(s: &CitekeyState) -> String {
+    let mut out = format!("{}: {}\n", s.citekey, s.state);
+    let width = s.steps.iter().map(|st| st.step.len()).max().unwrap_or(0);
+    let width = width.max("source".len());
+    let source = match (&s.source, &s.source_problem) {
+        (Some(src), _) => {
+            let mut t = format!("uploaded in job {}", src.job_id);
+            if let Some(sha) = &src.sha256 {
+                t.push_str(&format!(", sha256 {}", &sha[..sha.len().min(12)]));
             }
-            if let Some(p) = st.pages {
-                details.push(format!("{p} pages"));
-            }
-            if let Some(c) = st.mean_confidence {
-                details.push(format!("confidence {c:.1}"));
-            }
-            if let Some(r) = &st.reason {
-                details.push(r.clone());
-            }
-            if !details.is_empty() {
-                t.push_str(&format!(" ({})", details.join(", ")));
+            if let Some(size) = src.size {
+                t.push_str(&format!(", {size} bytes"));
             }
             t
-        })
-        .collect();
-    format!("{:width$}  {:8}  {}", s.citekey, s.state, steps.join("; "))
+        }
+        (None, Some(p)) => format!("none: the upload failed on it: {p}"),
+        (None, None) => "none: never uploaded".to_owned(),
+    };
+    out.push_str(&format!("  {:width$}  {source}\n", "source"));
+    let mut before: Option<&StepOnCitekey> = None;
+    for st in &s.steps {
+        out.push_str(&format!("  {:width$}  {}\n", st.step, step_why(st, before)));
+        before = Some(st);
+    }
+    match fix(s) {
+        Some(fix) => out.push_str(&format!("  fix: {fix}\n")),
+        None if s.state == "running" => out.push_str("  a run is still going\n"),
+        None => {}
+    }
+    out
+}
+
+/// Why one step is in its state; `before` is the step it reads from.
+fn step_why(st: &StepOnCitekey, before: Option<&StepOnCitekey>) -> String {
+    let at = |what: &str| match (&st.job_id, &st.timestamp) {
+        (Some(j), Some(t)) => format!("{what} in job {j} at {t}"),
+        (Some(j), None) => format!("{what} in job {j}"),
+        _ => what.to_owned(),
+    };
+    let reason = st
+        .reason
+        .as_deref()
+        .map(|r| format!(": {r}"))
+        .unwrap_or_default();
+    match st.state.as_str() {
+        "done" => at("done"),
+        "pending" => match before {
+            Some(b) if b.state != "done" => format!("pending: waits for {}", b.step),
+            _ => "pending: never run on this source".to_owned(),
+        },
+        "outdated" => format!("{}{reason}", at("outdated: ran")),
+        "running" => at("running"),
+        state => format!("{}{reason}", at(state)),
+    }
 }
 
 /// The one command that brings citekey `s` forward: its first step
@@ -70,9 +142,17 @@ fn line(s: &CitekeyState, width: usize) -> String {
 fn fix(s: &CitekeyState) -> Option<String> {
     let key = shlex::try_quote(&s.citekey).ok()?;
     if s.source.is_none() {
-        return Some(format!(
-            "upload its PDF: recto upload --from DIR --citekeys {key}"
-        ));
+        let missing = s
+            .source_problem
+            .as_deref()
+            .is_some_and(|p| p.contains("file not found"));
+        return Some(if missing {
+            format!(
+                "correct its file path in the .bib, or map another machine's paths: recto upload --bib FILE --bib-path-map FROM=TO --citekeys {key}"
+            )
+        } else {
+            format!("upload its PDF: recto upload --from DIR --citekeys {key}")
+        });
     }
     let st = s.steps.iter().find(|st| st.needs_run())?;
     Some(match st.step.strip_prefix("sync_") {
@@ -103,14 +183,10 @@ fn summary(states: &[CitekeyState]) -> String {
             (n > 0).then(|| format!("{n} {st}"))
         })
         .collect();
-    let noun = if states.len() == 1 {
-        "citekey"
-    } else {
-        "citekeys"
-    };
+    let all = output::count(states.len(), "citekey");
     if counts.is_empty() {
-        format!("{} {noun}", states.len())
+        all
     } else {
-        format!("{} {noun}: {}", states.len(), counts.join(", "))
+        format!("{all}: {}", counts.join(", "))
     }
 }

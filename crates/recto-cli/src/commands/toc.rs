@@ -39,12 +39,19 @@ impl Report for TocStep {
             ),
         };
         format!(
-            "{key}: {} entries from {}{printed}; labels {} ({:.0}% of {} pages); {} verified, {} corrected",
-            c.entries,
-            c.source,
+            "{key}: {}{printed}; labels {} ({:.0}% of {}); {} verified, {} corrected",
+            if c.entries == 0 {
+                "no entries".to_owned()
+            } else {
+                format!(
+                    "{} from {}",
+                    crate::output::count(c.entries, "entry"),
+                    c.source
+                )
+            },
             c.label_source,
             c.label_coverage * 100.0,
-            c.pages,
+            crate::output::count(c.pages, "page"),
             c.verified,
             c.corrected,
         )

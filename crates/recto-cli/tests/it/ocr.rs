@@ -273,6 +273,12 @@ fn checksum_mismatch_and_encryption_fail_that_citekey_only() {
         "{}",
         stdout(&o)
     );
+    // `jobs list` says the same, with how many citekeys and how long.
+    let list = stdout(&recto(&ctx, &["jobs", "list"]));
+    assert!(
+        list.contains(&format!("{job}  ocr: completed (3 citekeys, 2 failed, ")),
+        "{list}"
+    );
 
     // Pending = no completed result on the newest upload: the two failed
     // citekeys are pending again, the done one is not; `--failed` takes

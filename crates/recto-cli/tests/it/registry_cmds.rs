@@ -270,5 +270,5 @@ fn a_pipeline_names_known_steps_or_steps_with_jobs() {
     assert!(o.status.success(), "{}", stderr(&o));
     let o = recto(&ctx, &["--pipeline", "ocr,summarise", "status", "test_v04"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("summarise: done"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("summarise done"), "{}", stdout(&o));
 }

@@ -474,3 +474,62 @@ fn a_bib_path_from_another_machine_gets_the_path_map_hint() {
     assert!(err.contains("far2020: file not found:"), "{err}");
     assert!(err.contains("--bib-path-map FROM=TO"), "{err}");
 }
+
+#[test]
+fn status_shows_a_missing_file_as_no_source_with_the_path_map_fix() {
+    let ctx = TestContext::new();
+    let bib = ctx.root().join("library.bib");
+    std::fs::write(ctx.root().join("near.pdf"), text_pdf(&["Near and here."])).unwrap();
+    std::fs::write(
+        &bib,
+        format!(
+            "@book{{far2020, title = {{Far}}, file = {{/home/someone-else/Zotero/storage/AB12/far.pdf}}}}\n\
+             @book{{near2021, title = {{Near}}, file = {{{}}}}}\n",
+            ctx.root().join("near.pdf").display()
+        ),
+    )
+    .unwrap();
+    let o = recto(&ctx, &["upload", "--bib", bib.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let o = recto(&ctx, &["status"]);
+    let out = stdout(&o);
+    // Not a bare `pending`: the missing file, and the command that helps.
+    let far = out.lines().find(|l| l.starts_with("far2020")).unwrap();
+    assert!(far.contains("failed"), "{out}");
+    assert!(
+        far.contains("no source (file not found: /home/someone-else/Zotero/storage/AB12/far.pdf)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("--bib-path-map FROM=TO --citekeys far2020"),
+        "{out}"
+    );
+    let near = out.lines().find(|l| l.starts_with("near2021")).unwrap();
+    assert!(
+        near.contains("pending") && near.contains("ocr pending"),
+        "{out}"
+    );
+    assert!(out.ends_with("2 citekeys: 1 pending, 1 failed\n"), "{out}");
+    // `--why` says where each state comes from.
+    let out = stdout(&recto(&ctx, &["status", "--why", "far2020", "near2021"]));
+    assert!(
+        out.contains("source    none: the upload failed on it: file not found:"),
+        "{out}"
+    );
+    assert!(out.contains("near2021: pending"), "{out}");
+    assert!(
+        out.contains("ocr       pending: never run on this source"),
+        "{out}"
+    );
+    assert!(out.contains("sync_ocr  pending: waits for ocr"), "{out}");
+    assert!(out.contains("fix: recto ocr --citekeys near2021"), "{out}");
+    let json: Value =
+        serde_json::from_slice(&recto(&ctx, &["status", "far2020", "--json"]).stdout).unwrap();
+    assert!(
+        json[0]["source_problem"]
+            .as_str()
+            .unwrap()
+            .contains("file not found"),
+        "{json}"
+    );
+}

@@ -334,7 +334,9 @@ impl Registry {
         let guard = self.index()?;
         let index = guard.as_ref().expect("index is open");
         let mut out: Vec<JobSummary> = Vec::new();
-        for (job_id, kind, status, source) in index.summaries()? {
+        for row in index.summaries()? {
+            let (job_id, kind, status, source) =
+                (row.job_id, row.kind, row.status, row.source_job_id);
             if wanted
                 .as_ref()
                 .is_some_and(|w| !w.iter().any(|j| j.as_str() == job_id))
@@ -359,9 +361,16 @@ impl Registry {
             let label = RecordKind::from_key(&kind)
                 .map(|k| k.label().to_owned())
                 .unwrap_or(kind);
+            let counts = StepCounts {
+                step: label.clone(),
+                citekeys: row.citekeys,
+                citekeys_failed: row.failed,
+                duration_seconds: row.duration_seconds,
+            };
             match out.last_mut() {
                 Some(last) if last.job_id == job_id => {
                     last.steps.push((label, status));
+                    last.counts.push(counts);
                     if last.source_job_id.is_none() {
                         last.source_job_id = source;
                     }
@@ -370,6 +379,7 @@ impl Registry {
                     job_id,
                     steps: vec![(label, status)],
                     source_job_id: source,
+                    counts: vec![counts],
                 }),
             }
         }
