@@ -60,6 +60,30 @@ pub enum Command {
     ///       --endpoint-url https://s3.eu-central-003.backblazeb2.com
     #[command(verbatim_doc_comment)]
     Upload(UploadArgs),
+    /// Take every pending citekey through the pipeline, in one command.
+    ///
+    /// Uploads from the .bib or folder given (or `bib` / `from` in
+    /// recto.toml), then runs each step of the pipeline on what is pending
+    /// for it (`ocr --pending`, the sync of each job not yet synced,
+    /// `toc --pending`, `segment --pending`, `export --pending`), then
+    /// `index`. Each command is recorded as when typed; one that fails does
+    /// not stop the others (exit 1 names it; `recto status` says why).
+    ///
+    /// Examples:
+    ///   recto run --bib ~/Zotero/library.bib
+    ///   recto --pipeline ocr,sync_ocr,toc,segmentation,export run --from ~/papers
+    #[command(verbatim_doc_comment)]
+    Run(RunArgs),
+    /// `recto run` again whenever the .bib or the folder changes.
+    ///
+    /// A change is acted on once it has held still for one interval, so a
+    /// PDF still being written or a .bib half exported is never read.
+    /// Ctrl-C stops the watch (and interrupts a running step cleanly).
+    ///
+    /// Examples:
+    ///   recto watch --bib ~/Zotero/library.bib
+    #[command(verbatim_doc_comment)]
+    Watch(WatchArgs),
     /// Turn every page of uploaded sources into page JSON and a page image.
     ///
     /// Each page's own text layer is used where it is good; other pages are
@@ -286,6 +310,46 @@ fn parse_pages(s: &str) -> Result<(usize, usize), String> {
         return Err(bad());
     }
     Ok((a, b))
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Better BibTeX's auto-exported .bib: upload its entries' PDFs first.
+    #[arg(long, value_name = "FILE", conflicts_with = "from")]
+    pub bib: Option<PathBuf>,
+    /// Map a path prefix of the .bib to this machine's, as for `upload`.
+    #[arg(long, value_name = "FROM=TO", value_parser = parse_path_map, requires = "bib")]
+    pub bib_path_map: Vec<(String, String)>,
+    /// A folder of PDFs named by citekey: upload them first.
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+    /// Only what is pending (the default, and the only mode: said for
+    /// scripts that spell it out).
+    #[arg(long)]
+    pub pending: bool,
+    /// OCR languages, as for `recto ocr --lang`.
+    #[arg(long = "lang", value_name = "LANGS")]
+    pub languages: Vec<String>,
+    /// OCR worker threads [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// What `export` writes, when the pipeline has it.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "pdf",
+        value_name = "FORMAT,..."
+    )]
+    pub format: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Seconds between looks at the .bib or folder.
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
+    pub interval: f64,
 }
 
 #[derive(Debug, Args)]

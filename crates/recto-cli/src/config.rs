@@ -10,6 +10,11 @@
 //! data_dir = "data"
 //! pipeline = ["ocr", "sync_ocr"]
 //!
+//! # Where `recto run` and `recto watch` upload from (one of the two).
+//! [sources]
+//! bib = "~/Zotero/library.bib"
+//! from = "~/papers"
+//!
 //! [store]
 //! url = "s3://my-bucket/library"
 //! endpoint_url = "https://s3.eu-central-003.backblazeb2.com"
@@ -43,6 +48,16 @@ struct FileConfig {
     pipeline: Option<Vec<String>>,
     #[serde(default)]
     store: FileStore,
+    #[serde(default)]
+    sources: Sources,
+}
+
+/// Where the library's PDFs come from, for `recto run` and `recto watch`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sources {
+    pub bib: Option<PathBuf>,
+    pub from: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -102,6 +117,18 @@ impl Config {
             check_step(step, &self.data_dir)?;
         }
         Ok(())
+    }
+
+    /// recto.toml's `[sources]`, `~/` read as the home folder.
+    pub fn sources(&self) -> Sources {
+        let home = |p: &PathBuf| match (p.strip_prefix("~"), std::env::var_os("HOME")) {
+            (Ok(rest), Some(h)) => PathBuf::from(h).join(rest),
+            _ => p.clone(),
+        };
+        Sources {
+            bib: self.file.sources.bib.as_ref().map(home),
+            from: self.file.sources.from.as_ref().map(home),
+        }
     }
 
     pub fn registry(&self) -> Registry {
@@ -200,6 +227,12 @@ impl FileConfig {
                 endpoint_url: self.store.endpoint_url.or(under.store.endpoint_url),
                 region: self.store.region.or(under.store.region),
                 path_style: self.store.path_style.or(under.store.path_style),
+            },
+            // The two sources come from one file, never one from each.
+            sources: if self.sources.bib.is_some() || self.sources.from.is_some() {
+                self.sources
+            } else {
+                under.sources
             },
         }
     }

@@ -66,24 +66,31 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     if !matches!(cli.command, Command::Step(_) | Command::Registry(_)) {
         config.check_pipeline()?;
     }
-    match cli.command {
-        Command::Upload(args) => commands::upload::run(args, &config),
-        Command::Ocr(args) => commands::ocr::run(args, &config),
-        Command::SyncOcr(args) => commands::sync::run("ocr", args, &config),
-        Command::Sync(args) => commands::sync::run(&args.step, args.sync, &config),
-        Command::Toc(args) => commands::toc::run(args, &config),
-        Command::Segment(args) => commands::segment::run(args, &config),
-        Command::Export(args) => commands::export::run(args, &config),
-        Command::Index(args) => commands::search::index(args, &config),
-        Command::Serve(args) => commands::serve::run(args, &config),
-        Command::Search(args) => commands::search::search(args, &config),
-        Command::Status(args) => commands::status::run(args, &config),
-        Command::Text(args) => commands::text::run(args, &config),
-        Command::Show { citekey, json } => commands::text::show(&citekey, json, &config),
-        Command::Slurm(crate::cli::SlurmCommand::Ocr(args)) => commands::slurm::ocr(args, &config),
-        Command::Jobs(cmd) => commands::jobs::run(cmd, &config),
-        Command::Step(cmd) => commands::step::run(cmd, &config),
-        Command::Registry(cmd) => commands::registry::run(cmd, &config),
+    commands::dispatch(cli.command, &config)
+}
+
+/// Run one parsed command with `config` (`recto run` runs several).
+pub(crate) fn dispatch(command: Command, config: &Config) -> anyhow::Result<Outcome> {
+    match command {
+        Command::Upload(args) => commands::upload::run(args, config),
+        Command::Run(args) => commands::run::run(&args, config),
+        Command::Watch(args) => commands::watch::run(&args, config),
+        Command::Ocr(args) => commands::ocr::run(args, config),
+        Command::SyncOcr(args) => commands::sync::run("ocr", args, config),
+        Command::Sync(args) => commands::sync::run(&args.step, args.sync, config),
+        Command::Toc(args) => commands::toc::run(args, config),
+        Command::Segment(args) => commands::segment::run(args, config),
+        Command::Export(args) => commands::export::run(args, config),
+        Command::Index(args) => commands::search::index(args, config),
+        Command::Serve(args) => commands::serve::run(args, config),
+        Command::Search(args) => commands::search::search(args, config),
+        Command::Status(args) => commands::status::run(args, config),
+        Command::Text(args) => commands::text::run(args, config),
+        Command::Show { citekey, json } => commands::text::show(&citekey, json, config),
+        Command::Slurm(crate::cli::SlurmCommand::Ocr(args)) => commands::slurm::ocr(args, config),
+        Command::Jobs(cmd) => commands::jobs::run(cmd, config),
+        Command::Step(cmd) => commands::step::run(cmd, config),
+        Command::Registry(cmd) => commands::registry::run(cmd, config),
     }
 }
 
@@ -184,7 +191,7 @@ fn init_logging(verbose: u8) {
 }
 
 #[allow(clippy::print_stderr)]
-fn report(err: &anyhow::Error) {
+pub(crate) fn report(err: &anyhow::Error) {
     let causes = recto_store::error_causes(err.as_ref());
     for (i, text) in causes.iter().enumerate() {
         if i == 0 {

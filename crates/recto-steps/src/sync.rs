@@ -317,13 +317,16 @@ fn resolve(registry: &Registry, req: &SyncRequest) -> Result<Resolved, StepError
         })
         .transpose()?
         .unwrap_or_default();
+    // The sync names only what it pushes: a citekey whose step failed has
+    // nothing synced, and stays pending for the sync of a later run.
+    let keys: Vec<Citekey> = keys
+        .into_iter()
+        .filter(|k| !failed_keys.iter().any(|f| f == k.as_str()))
+        .collect();
 
     let mut folders: Vec<(String, Vec<LocalEntry>)> = Vec::new();
     let mut images_skipped = 0;
-    for k in keys
-        .iter()
-        .filter(|k| !failed_keys.iter().any(|f| f == k.as_str()))
-    {
+    for k in &keys {
         let dir = harness::output_dir(&output, k, &job);
         let prefix = format!("analytics/{step}/{}/{job}", k.file_stem());
         let (files, skipped_images) = local_files(&dir, &prefix, req.skip_images)?;

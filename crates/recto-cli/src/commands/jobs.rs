@@ -88,8 +88,10 @@ fn step_detail(status: &str, c: &recto_registry::StepCounts) -> String {
     if c.citekeys_failed > 0 && status != "failed" {
         parts.push(format!("{} failed", c.citekeys_failed));
     }
-    if let Some(d) = c.duration_seconds {
-        parts.push(format!("{d:.0} s"));
+    match c.duration_seconds {
+        Some(d) if d < 10.0 => parts.push(format!("{d:.1} s")),
+        Some(d) => parts.push(format!("{d:.0} s")),
+        None => {}
     }
     if parts.is_empty() {
         status.to_owned()

@@ -5,6 +5,7 @@ pub mod export;
 pub mod jobs;
 pub mod ocr;
 pub mod registry;
+pub mod run;
 pub mod search;
 pub mod segment;
 pub mod serve;
@@ -15,6 +16,9 @@ pub mod sync;
 pub mod text;
 pub mod toc;
 pub mod upload;
+pub mod watch;
+
+pub(crate) use crate::dispatch;
 
 /// The one tokio runtime builder of the commands that talk to stores.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

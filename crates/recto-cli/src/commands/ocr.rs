@@ -178,14 +178,19 @@ fn print_where(m: &serde_json::Map<String, serde_json::Value>) -> anyhow::Result
     let Some(per) = m.get("per_citekey").and_then(|p| p.as_object()) else {
         return Ok(());
     };
+    let failures = m.get("failures").and_then(|f| f.as_object());
     for (k, r) in per.iter().take(20) {
+        // A failed citekey's line is the error above, not `0 pages -> dir`.
+        if failures.is_some_and(|f| f.contains_key(k)) {
+            continue;
+        }
         let conf = r["mean_confidence"]
             .as_f64()
             .map(|c| format!(", mean confidence {c:.1}"))
             .unwrap_or_default();
         output::line(format!(
-            "  {k}: {} pages{conf} -> {}",
-            r["pages"],
+            "  {k}: {}{conf} -> {}",
+            output::count_of(&r["pages"], "page"),
             r["dir"].as_str().unwrap_or("")
         ))?;
     }

@@ -62,7 +62,7 @@ fn line(s: &CitekeyState, width: usize) -> String {
         if let Some(j) = &st.job_id {
             details.push(j.clone());
         }
-        if let Some(p) = st.pages {
+        if let Some(p) = st.pages.filter(|p| *p > 0 || st.state == "done") {
             details.push(output::count(p, "page"));
         }
         if let Some(c) = st.mean_confidence {
@@ -155,6 +155,26 @@ fn fix(s: &CitekeyState) -> Option<String> {
         });
     }
     let st = s.steps.iter().find(|st| st.needs_run())?;
+    // A source that cannot be read is not fixed by running again.
+    let reason = st.reason.as_deref().unwrap_or("");
+    if reason.contains("encrypted and no password") || reason.contains("wrong password") {
+        return Some(format!(
+            "recto {} --citekeys {key} --password PASSWORD",
+            super::command_of(&st.step)
+        ));
+    }
+    if [
+        "cannot open as PDF",
+        "the PDF has no pages",
+        "checksum mismatch",
+    ]
+    .iter()
+    .any(|r| reason.contains(r))
+    {
+        return Some(format!(
+            "replace its PDF with a good copy, then: recto upload --from DIR --citekeys {key} && recto run"
+        ));
+    }
     Some(match st.step.strip_prefix("sync_") {
         Some(step) => {
             let job = s

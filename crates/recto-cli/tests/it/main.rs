@@ -8,6 +8,7 @@ mod ocr;
 mod paths;
 mod record;
 mod registry_cmds;
+mod run;
 mod search;
 mod searchable;
 mod searchable_scans;
