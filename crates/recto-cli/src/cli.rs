@@ -238,6 +238,36 @@ pub enum Command {
     /// Maintain the central registry.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Check what this machine has for recto: Tesseract and its languages,
+    /// the Hunspell dictionaries, the data directory, disk space, the store.
+    Doctor(DoctorArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    ///
+    /// Examples:
+    ///   recto completions bash > ~/.local/share/bash-completion/completions/recto
+    ///   recto completions zsh > ~/.zfunc/_recto
+    ///   recto completions fish > ~/.config/fish/completions/recto.fish
+    #[command(verbatim_doc_comment)]
+    Completions { shell: clap_complete::Shell },
+    /// Print recto's man page, or write one page per command into --dir.
+    ///
+    /// Examples:
+    ///   recto man | man -l -
+    ///   recto man --dir ~/.local/share/man/man1
+    #[command(verbatim_doc_comment)]
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Warn when less than this much disk is free under the data directory.
+    #[arg(long, default_value_t = 5.0, value_name = "GB")]
+    pub min_free_gb: f64,
 }
 
 #[derive(Debug, Args)]

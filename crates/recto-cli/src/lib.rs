@@ -63,7 +63,10 @@ where
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let config = Config::from_args(&cli.global)?;
-    if !matches!(cli.command, Command::Step(_) | Command::Registry(_)) {
+    if !matches!(
+        cli.command,
+        Command::Step(_) | Command::Registry(_) | Command::Completions { .. } | Command::Man { .. }
+    ) {
         config.check_pipeline()?;
     }
     commands::dispatch(cli.command, &config)
@@ -74,6 +77,9 @@ pub(crate) fn dispatch(command: Command, config: &Config) -> anyhow::Result<Outc
     match command {
         Command::Upload(args) => commands::upload::run(args, config),
         Command::Run(args) => commands::run::run(&args, config),
+        Command::Doctor(args) => commands::doctor::run(&args, config),
+        Command::Completions { shell } => commands::docs::completions(shell),
+        Command::Man { dir } => commands::docs::man(dir.as_deref()),
         Command::Watch(args) => commands::watch::run(&args, config),
         Command::Ocr(args) => commands::ocr::run(args, config),
         Command::SyncOcr(args) => commands::sync::run("ocr", args, config),

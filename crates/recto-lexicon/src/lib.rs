@@ -133,6 +133,20 @@ pub fn default_dir() -> PathBuf {
     std::env::var_os("RECTO_HUNSPELL_DIR").map_or_else(|| PathBuf::from(DEFAULT_DIR), PathBuf::from)
 }
 
+/// Each Tesseract language recto has a dictionary for, the dictionary's
+/// name, and whether its files are in `dir` (for `recto doctor`).
+pub fn installed(dir: &Path) -> Vec<(&'static str, &'static str, bool)> {
+    DICTIONARIES
+        .iter()
+        .map(|(lang, name)| {
+            let there = ["aff", "dic"]
+                .iter()
+                .all(|ext| dir.join(format!("{name}.{ext}")).is_file());
+            (*lang, *name, there)
+        })
+        .collect()
+}
+
 /// The marks Tesseract puts on a doubled `i`.
 const MARKED_I: [char; 4] = ['ï', 'î', 'í', 'ì'];
 

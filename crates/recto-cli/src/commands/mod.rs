@@ -1,6 +1,8 @@
 //! One module per command group; each returns the process's exit status.
 
 pub mod citekey_step;
+pub mod docs;
+pub mod doctor;
 pub mod export;
 pub mod jobs;
 pub mod ocr;

@@ -19,6 +19,7 @@ mod slurm;
 mod structure;
 mod sync;
 mod toc;
+mod tools;
 mod upload;
 mod xml_exports;
 
