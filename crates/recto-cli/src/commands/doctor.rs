@@ -135,16 +135,16 @@ fn store(config: &Config, args: &StoreArgs) -> Check {
             "store {url}: not there yet (the first upload makes it)"
         ));
     }
-    let checked = recto_store::Store::open(&cfg, &cwd).and_then(|s| {
-        let rt = super::runtime().map_err(|e| recto_store::StoreError::Io {
-            path: cwd.clone(),
-            source: e,
-        })?;
-        rt.block_on(s.check())
-    });
+    let checked = match (recto_store::Store::open(&cfg, &cwd), super::runtime()) {
+        (Ok(s), Ok(rt)) => rt
+            .block_on(s.check())
+            .map_err(|e| recto_store::error_chain(&e)),
+        (Err(e), _) => Err(recto_store::error_chain(&e)),
+        (_, Err(e)) => Err(e.to_string()),
+    };
     match checked {
         Ok(()) => Check::Ok(format!("store {url}: answers")),
-        Err(e) => Check::Fail(format!("store {url}: {}", recto_store::error_chain(&e))),
+        Err(e) => Check::Fail(format!("store {url}: {e}")),
     }
 }
 
