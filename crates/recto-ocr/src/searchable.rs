@@ -19,6 +19,7 @@ use recto_page::{PageJson, TextSource};
 
 use crate::OcrError;
 
+mod labels;
 mod layer;
 
 use layer::{CHAR_WIDTH, METRIC_STEP, Metrics, cm, font_name, layer_stream};
@@ -44,6 +45,9 @@ pub struct SearchableOptions {
     pub decrypt: bool,
     /// Added as the outline when the source has none.
     pub bookmarks: Vec<Bookmark>,
+    /// One per page, the printed label (the TOC step's); written as the
+    /// document's /PageLabels when the source has none of its own.
+    pub page_labels: Vec<Option<String>>,
     /// Show the pages recto turned to read them (sideways or upside-down
     /// scans) upright, by adding recto's turn to the page's /Rotate.
     pub rotate_pages: bool,
@@ -64,6 +68,10 @@ pub struct SearchableReport {
     pub incremental: bool,
     /// Bookmarks added (0 when the source had an outline of its own).
     pub bookmarks_added: usize,
+    /// Pages given a printed label in the copy's /PageLabels (0 when the
+    /// source had labels of its own, which are kept).
+    #[serde(default)]
+    pub page_labels_added: usize,
     /// Pages now shown upright (their /Rotate changed by recto's turn).
     #[serde(default)]
     pub pages_turned: usize,
@@ -151,6 +159,9 @@ pub fn write_searchable(
         report.bookmarks_added =
             add_outline(&mut doc, &opts.bookmarks, count).map_err(|e| fail(source, &e))?;
     }
+
+    report.page_labels_added =
+        add_page_labels(&mut doc, &opts.page_labels, count).map_err(|e| fail(source, &e))?;
 
     let mut wo = PdfWriteOptions::default();
     if incremental {
@@ -523,6 +534,30 @@ fn text_string(s: &str) -> String {
     }
     out.push('>');
     out
+}
+
+/// Write `labels` as the document's /PageLabels, unless it has its own
+/// (never overwritten) or the labels do not fit its pages; returns how many
+/// pages got a label.
+fn add_page_labels(
+    doc: &mut PdfDocument,
+    labels: &[Option<String>],
+    page_count: usize,
+) -> Result<usize, mupdf::Error> {
+    if labels.len() != page_count {
+        return Ok(0);
+    }
+    let mut catalog = doc.catalog()?;
+    if catalog.get_dict("PageLabels")?.is_some() {
+        return Ok(0);
+    }
+    let Some(dict) = labels::page_labels_dict(labels) else {
+        return Ok(0);
+    };
+    let obj = doc.new_object_from_str(&dict)?;
+    let obj = doc.add_object(&obj)?;
+    catalog.dict_put("PageLabels", obj)?;
+    Ok(labels.iter().filter(|l| l.is_some()).count())
 }
 
 /// Add `marks` as the document outline; returns how many were added.

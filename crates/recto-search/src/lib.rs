@@ -26,9 +26,13 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+mod hyphens;
+
+pub use hyphens::{broken_tail, continuation, dehyphenate};
+
 /// Bumped when the schema or the analysis changes; an index of another
 /// version is refused with a hint to rebuild it.
-pub const INDEX_VERSION: u32 = 1;
+pub const INDEX_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -579,18 +583,45 @@ impl Matcher {
         self.prefixes.iter().any(|p| f.starts_with(p.as_str()))
     }
 
-    /// The words of `page` that match, with their boxes.
+    /// The words of `page` that match, with their boxes; both halves of
+    /// a word broken at a line end match when the whole word does.
     pub fn words(&self, lang: Lang, page: &PageJson) -> Vec<WordHit> {
         let (mut stem, mut plain) = (lang.analyzer(), Lang::Other.analyzer());
-        page.blocks
-            .iter()
-            .flat_map(|b| &b.lines)
-            .flat_map(|l| &l.words)
-            .filter(|w| self.matches(&mut stem, &mut plain, &w.text))
-            .map(|w| WordHit {
-                text: w.text.clone(),
-                bbox: w.bbox,
-            })
-            .collect()
+        let lines: Vec<&recto_page::Line> = page.blocks.iter().flat_map(|b| &b.lines).collect();
+        let mut hits = Vec::new();
+        let mut joined_into_next = false;
+        for (i, line) in lines.iter().enumerate() {
+            let words: Vec<&recto_page::Word> = line
+                .words
+                .iter()
+                .filter(|w| !w.text.trim().is_empty())
+                .collect();
+            let first_joined = std::mem::take(&mut joined_into_next);
+            for (j, w) in words.iter().enumerate() {
+                let is_last = j + 1 == words.len();
+                let whole = if is_last {
+                    let next = lines.get(i + 1).and_then(|l| l.words.first());
+                    hyphens::broken_tail(&w.text)
+                        .zip(next.and_then(|n| hyphens::continuation(&n.text)))
+                        .map(|(tail, head)| format!("{tail}{head}"))
+                } else {
+                    None
+                };
+                let hit = match &whole {
+                    Some(whole) if self.matches(&mut stem, &mut plain, whole) => {
+                        joined_into_next = true;
+                        true
+                    }
+                    _ => (j == 0 && first_joined) || self.matches(&mut stem, &mut plain, &w.text),
+                };
+                if hit {
+                    hits.push(WordHit {
+                        text: w.text.clone(),
+                        bbox: w.bbox,
+                    });
+                }
+            }
+        }
+        hits
     }
 }

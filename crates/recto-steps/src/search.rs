@@ -171,6 +171,33 @@ pub fn run_index(
 /// One citekey's pages as index documents, and what they came from.
 type CitekeyDocs = (Vec<PageDoc>, Indexed);
 
+/// A word broken at the foot of a page and ending on the next is added
+/// whole to the page where it starts.
+fn join_across_pages(docs: &mut [PageDoc]) {
+    for i in 1..docs.len() {
+        if docs[i].page != docs[i - 1].page + 1 {
+            continue;
+        }
+        let head = docs[i]
+            .text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .and_then(recto_search::continuation)
+            .map(str::to_owned);
+        let prev = &mut docs[i - 1];
+        let tail = prev
+            .text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .and_then(recto_search::broken_tail)
+            .map(str::to_owned);
+        if let (Some(tail), Some(head)) = (tail, head) {
+            prev.text.push_str(&format!("{tail}{head}\n"));
+        }
+    }
+}
+
 /// One citekey's pages as index documents.
 fn page_docs(
     root: &Path,
@@ -201,12 +228,14 @@ fn page_docs(
                     page: n as u64,
                     label: labels.get(n - 1).cloned().flatten(),
                     lang: Lang::from_tesseract(&p.languages),
-                    text: p.text,
+                    // Words broken at line ends, whole, as readers search.
+                    text: recto_search::dehyphenate(&p.text),
                     json: format!("{rel_dir}/page_{n:04}.json"),
                 });
             }
         },
     )?;
+    join_across_pages(&mut docs);
     let indexed = Indexed {
         ocr: ocr.job_id.to_string(),
         toc: toc.map(|t| t.job_id.to_string()),

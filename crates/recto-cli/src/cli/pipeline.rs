@@ -172,6 +172,10 @@ pub struct ExportArgs {
     /// Where to write [default: <data dir>/analytics/export].
     #[arg(long, value_name = "DIR")]
     pub out: Option<std::path::PathBuf>,
+    /// Also write each exported file as DIR/<citekey>.<ext>, replacing the
+    /// old one atomically: one flat folder to link from Zotero.
+    #[arg(long, value_name = "DIR")]
+    pub flat: Option<std::path::PathBuf>,
     /// The password of encrypted sources (or RECTO_PDF_PASSWORD); never
     /// recorded.
     #[arg(long, env = "RECTO_PDF_PASSWORD", hide_env_values = true)]

@@ -30,11 +30,24 @@ pub fn run<S: Report>(
     printing: Printing,
     config: &Config,
 ) -> anyhow::Result<Outcome> {
+    run_then(step, req, printing, config, |_| Ok(()))
+}
+
+/// [`run`], then `after` on what the run recorded (e.g. export's `--flat`),
+/// before the exit status is decided.
+pub fn run_then<S: Report>(
+    step: &S,
+    req: &Request,
+    printing: Printing,
+    config: &Config,
+    after: impl FnOnce(&driver::Outcome<S>) -> anyhow::Result<()>,
+) -> anyhow::Result<Outcome> {
     let registry = config.registry();
     let progress = CliProgress::new(printing.quiet || printing.json, "citekeys");
     let rt = super::runtime()?;
     crate::watch_interrupts(&rt);
     let out = rt.block_on(driver::run(&registry, step, req, &progress))?;
+    after(&out)?;
     report(&out, printing)
 }
 

@@ -33,7 +33,21 @@ pub fn run(args: ExportArgs, config: &Config) -> anyhow::Result<Outcome> {
         json: args.json,
         quiet: args.quiet,
     };
-    citekey_step::run(&step, &req, printing, config)
+    let Some(flat) = args.flat.clone() else {
+        return citekey_step::run(&step, &req, printing, config);
+    };
+    let registry = config.registry();
+    citekey_step::run_then(&step, &req, printing, config, |out| {
+        let written = recto_steps::export::write_flat(&registry, &out.recorded.per_citekey, &flat)?;
+        if !printing.quiet && !printing.json {
+            crate::output::line(format!(
+                "{} written to {}",
+                crate::output::count(written.len(), "file"),
+                flat.display()
+            ))?;
+        }
+        Ok(())
+    })
 }
 
 impl Report for ExportStep {

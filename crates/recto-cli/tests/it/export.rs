@@ -213,3 +213,78 @@ fn current_keeps_each_format_of_the_job_that_wrote_it_last() {
     assert_eq!(target("book2020.txt"), of(&third, "book2020.txt"));
     assert_eq!(target("book2020.hocr"), of(&second, "book2020.hocr"));
 }
+
+/// `--flat DIR`: every exported file as DIR/<citekey>.<ext>, replaced in
+/// place by a later export, other files left alone, no temporary left.
+#[test]
+fn flat_writes_one_folder_to_link_from_zotero() {
+    let ctx = TestContext::new();
+    let pages = book("3");
+    let refs: Vec<&str> = pages.iter().map(String::as_str).collect();
+    write_pdf(&ctx, "book2020", &book_pdf(&refs, &[], None));
+    write_pdf(&ctx, "other2021", &book_pdf(&refs[..1], &[], None));
+    upload_and_ocr(&ctx, "book2020,other2021");
+    let flat = ctx.root().join("Zotero-linked");
+    let dir = flat.to_str().unwrap();
+    let o = recto(
+        &ctx,
+        &[
+            "export",
+            "--format",
+            "pdf,txt",
+            "--citekeys",
+            "book2020,other2021",
+            "--flat",
+            dir,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("4 files written to {dir}")),
+        "{}",
+        stdout(&o)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&flat)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "book2020.pdf",
+            "book2020.txt",
+            "other2021.pdf",
+            "other2021.txt"
+        ]
+    );
+    // The flat file is the export's bytes, a copy (not a link into data/).
+    let recorded = export_file(&ctx, "book2020", "book2020.txt");
+    assert_eq!(
+        std::fs::read_to_string(flat.join("book2020.txt")).unwrap(),
+        recorded
+    );
+    assert!(!flat.join("book2020.txt").is_symlink());
+    // A later export of one citekey replaces only its file.
+    std::fs::write(flat.join("book2020.txt"), "edited by hand").unwrap();
+    let before = std::fs::read(flat.join("other2021.txt")).unwrap();
+    let o = recto(
+        &ctx,
+        &[
+            "export",
+            "--format",
+            "txt",
+            "--citekeys",
+            "book2020",
+            "--flat",
+            dir,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(flat.join("book2020.txt")).unwrap(),
+        recorded
+    );
+    assert_eq!(std::fs::read(flat.join("other2021.txt")).unwrap(), before);
+    assert_eq!(std::fs::read_dir(&flat).unwrap().count(), 4);
+}

@@ -313,7 +313,16 @@ fn checksum_mismatch_and_encryption_fail_that_citekey_only() {
     }
     // Without names, only the failed citekeys get theirs.
     let out = stdout(&recto(&ctx, &["status"]));
-    assert!(out.contains("fix: recto ocr --citekeys tampered"), "{out}");
+    // A stored copy that no longer matches its checksum is not fixed by
+    // running again: the fix is a good copy.
+    assert!(
+        out.contains("fix: replace its PDF with a good copy, then: recto upload --from DIR --citekeys tampered"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fix: recto ocr --citekeys enc2020 --password PASSWORD"),
+        "{out}"
+    );
     assert!(!out.contains("--citekeys later2021"), "{out}");
 
     let o = recto(

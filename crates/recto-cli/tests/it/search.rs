@@ -166,3 +166,43 @@ fn indexing_is_incremental_and_rebuilt_with_the_registry() {
     let r = json(&recto(&ctx, &["index", "--rebuild", "--json"]));
     assert_eq!(r["pages"], 3);
 }
+
+/// Words broken at a line end, or at a page's foot, are found whole, and
+/// both halves on the page are marked; a real hyphen before a capital is
+/// kept.
+#[test]
+fn words_broken_at_line_ends_are_found_whole() {
+    let ctx = TestContext::new();
+    write_pdf(
+        &ctx,
+        "garden1900",
+        &text_pdf(&[
+            "Die Hilfs-\nwerkzeuge der Gaertner-\narbeit sind Marx-\nEngels fremd. Sie ent-",
+            "falten sich im Fruehjahr.",
+        ]),
+    );
+    upload_and_ocr(&ctx, "garden1900");
+    json(&recto(&ctx, &["index", "--json"]));
+    for (word, page) in [
+        ("hilfswerkzeuge", 1),
+        ("gaertnerarbeit", 1),
+        ("entfalten", 1),
+    ] {
+        assert_eq!(
+            hits(&ctx, &[word]),
+            [("garden1900".to_owned(), page)],
+            "{word}"
+        );
+    }
+    let v = json(&recto(&ctx, &["search", "--json", "hilfswerkzeuge"]));
+    let words: Vec<&str> = v["hits"][0]["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(words, ["Hilfs-", "werkzeuge"]);
+    // `Marx-` / `Engels`: not a broken word.
+    assert!(hits(&ctx, &["marxengels"]).is_empty());
+    assert_eq!(hits(&ctx, &["engels"]).len(), 1);
+}

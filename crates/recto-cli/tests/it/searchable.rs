@@ -383,7 +383,11 @@ fn bookmarks_come_from_the_toc_step_unless_the_pdf_has_its_own() {
         title: "Its own outline",
         page: 2,
     }];
-    write_pdf(&ctx, "own2020", &book_pdf(&refs, &own, None));
+    write_pdf(
+        &ctx,
+        "own2020",
+        &book_pdf(&refs, &own, Some("[0 << /S /A >>]")),
+    );
     super::toc::upload_and_ocr(&ctx, "book2020,own2020");
     let o = recto(&ctx, &["toc", "--quiet", "--citekeys", "book2020,own2020"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -426,6 +430,23 @@ fn bookmarks_come_from_the_toc_step_unless_the_pdf_has_its_own() {
     assert_eq!(rec["bookmarks_from"], toc_job.as_str());
     // Nothing was OCRed: the copy is the source plus the outline.
     assert_eq!(rec["pdf"]["pages_with_layer"], 0);
+    // ... and the printed labels the TOC step read, as /PageLabels (the
+    // source had none): a reader's `p. 3` is the page printed 3.
+    let labels: Vec<Option<String>> = serde_json::from_value(toc["page_labels"].clone()).unwrap();
+    assert!(labels.iter().filter(|l| l.is_some()).count() >= 3, "{toc}");
+    let written = Pdf::open(&exported(&ctx, "book2020"), None)
+        .unwrap()
+        .page_labels()
+        .expect("the copy has /PageLabels");
+    let want: Vec<String> = labels
+        .iter()
+        .map(|l| l.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(written, want);
+    assert_eq!(
+        rec["pdf"]["page_labels_added"],
+        labels.iter().filter(|l| l.is_some()).count()
+    );
 
     let own_outline = Pdf::open(&exported(&ctx, "own2020"), None)
         .unwrap()
@@ -434,6 +455,13 @@ fn bookmarks_come_from_the_toc_step_unless_the_pdf_has_its_own() {
     assert_eq!(own_outline.len(), 1);
     assert_eq!(own_outline[0].title, "Its own outline");
     assert_eq!(m["per_citekey"]["own2020"]["pdf"]["bookmarks_added"], 0);
+    // The source's own labels are never overwritten.
+    let kept = Pdf::open(&exported(&ctx, "own2020"), None)
+        .unwrap()
+        .page_labels()
+        .unwrap();
+    assert_eq!(&kept[..3], ["A", "B", "C"]);
+    assert_eq!(m["per_citekey"]["own2020"]["pdf"]["page_labels_added"], 0);
 
     // --no-bookmarks: none added.
     export_pdf(&ctx, "book2020", &["--no-bookmarks"]);

@@ -18,8 +18,10 @@ use crate::error::CitekeyError;
 use crate::fetch::OcrAndSource;
 use recto_library::{LibraryError, step_result};
 
+mod flat;
 mod xml;
 
+pub use flat::write_flat;
 pub use xml::{alto, hocr};
 
 /// A format recto exports.
@@ -98,7 +100,7 @@ pub struct ExportCitekey {
     /// the source plus an incremental update, bookmarks added, warnings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdf: Option<recto_ocr::searchable::SearchableReport>,
-    /// The TOC job the bookmarks came from, when they did.
+    /// The TOC job the bookmarks or page labels came from, when they did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmarks_from: Option<String>,
 }
@@ -202,11 +204,19 @@ fn export_one(
                     Ok(path) => path,
                     Err(why) => return Err(CitekeyError::Source(Arc::clone(why))),
                 };
-                let (marks, from) = if req.bookmarks {
-                    toc_bookmarks(registry, key)
-                } else {
-                    (Vec::new(), None)
+                let toc = newest_toc(registry, key);
+                let from = toc.as_ref().map(|(job, _)| job.clone());
+                let marks = match &toc {
+                    Some((_, toc)) if req.bookmarks => bookmarks(toc),
+                    _ => Vec::new(),
                 };
+                // The printed labels, where the TOC step read them for
+                // these very pages (the same count).
+                let page_labels = toc
+                    .as_ref()
+                    .map(|(_, t)| t.page_labels.clone())
+                    .filter(|l| l.len() == pages.len())
+                    .unwrap_or_default();
                 let name = f.file_name(key);
                 let target = dir.join(&name);
                 let tmp = dir.join(format!(".{name}.tmp"));
@@ -214,6 +224,7 @@ fn export_one(
                     password: req.password.clone(),
                     decrypt: req.decrypt,
                     bookmarks: marks,
+                    page_labels,
                     rotate_pages: req.rotate_pages,
                     deskew_pages: req.deskew_pages,
                 };
@@ -232,7 +243,7 @@ fn export_one(
                         return Err(e.into());
                     }
                 };
-                if report.bookmarks_added > 0 {
+                if report.bookmarks_added > 0 || report.page_labels_added > 0 {
                     bookmarks_from = from;
                 }
                 let size = std::fs::metadata(&target).map(|m| m.len()).unwrap_or(0);
@@ -277,20 +288,16 @@ fn export_one(
     })
 }
 
-/// The citekey's newest table of contents as bookmarks (entries without a
-/// page are left out), and the TOC job they came from.
-fn toc_bookmarks(
-    registry: &Registry,
-    key: &Citekey,
-) -> (Vec<recto_ocr::searchable::Bookmark>, Option<String>) {
-    let Some((toc, parsed)) = step_result(registry, "toc", key, None)
-        .ok()
-        .and_then(|t| Some((t.job_id.clone(), t.toc()?)))
-    else {
-        return (Vec::new(), None);
-    };
-    let marks = parsed
-        .entries
+/// The citekey's newest table of contents, and the TOC job it came from.
+fn newest_toc(registry: &Registry, key: &Citekey) -> Option<(String, recto_library::Toc)> {
+    let t = step_result(registry, "toc", key, None).ok()?;
+    Some((t.job_id.to_string(), t.toc()?))
+}
+
+/// The entries of a table of contents as bookmarks (entries without a
+/// page are left out).
+fn bookmarks(toc: &recto_library::Toc) -> Vec<recto_ocr::searchable::Bookmark> {
+    toc.entries
         .iter()
         .filter_map(|e| {
             Some(recto_ocr::searchable::Bookmark {
@@ -299,8 +306,7 @@ fn toc_bookmarks(
                 page: e.page?.checked_sub(1)?,
             })
         })
-        .collect();
-    (marks, Some(toc.to_string()))
+        .collect()
 }
 
 /// Every page JSON of a result, in order (a page without JSON, one that
