@@ -184,7 +184,8 @@ def get_text(citekey: str, pages: Any = None, job_id: Optional[str] = None) -> s
 def citekey_status(citekey: Optional[str] = None) -> Any:
     """The library view: for ``citekey`` (a dict) or every known citekey (a
     list of dicts), its ``state`` (done, failed, stale, running, outdated,
-    pending), newest ``source`` and per-step ``steps``."""
+    pending), newest ``source``, per-step ``steps``, and ``bib`` (author,
+    title, year) when an upload read them from a .bib."""
     keys = [citekey] if citekey is not None else []
     states = json.loads(_call(_native.citekey_status, _data_dir(), _pipeline(), keys))
     return states[0] if citekey is not None else states

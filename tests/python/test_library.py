@@ -98,3 +98,22 @@ def test_every_step_runs_in_process_without_the_command(workdir, monkeypatch):
     # And nothing above needed the command.
     with pytest.raises(recto.RectoError, match="recto command is not installed"):
         recto.run_cli(["status"])
+
+
+def test_bib_fields_reach_status_and_search(workdir):
+    import recto
+
+    Path("pdfs").mkdir()
+    Path("pdfs/bebel.pdf").write_bytes(text_pdf(["Die Frau und der Sozialismus, erste Seite"]))
+    Path("library.bib").write_text(
+        "@book{bebel1879, author = {Bebel, August}, title = {Die Frau und der Sozialismus},"
+        " year = {1879}, file = {pdfs/bebel.pdf}}\n"
+    )
+    assert recto.upload(bib="library.bib")["uploaded"] == 1
+    state = recto.citekey_status("bebel1879")
+    assert state["bib"] == {"author": "Bebel, August", "title": "Die Frau und der Sozialismus", "year": "1879"}
+    recto.run_ocr(["bebel1879"], lang="deu")
+    recto.index()
+    hits = recto.search("author:bebel sozialismus")
+    assert [h["citekey"] for h in hits] == ["bebel1879"]
+    assert hits[0]["bib"]["year"] == "1879"

@@ -8,6 +8,7 @@
 //! pipeline. Every folder a record names is resolved against the data
 //! directory and refused when it would leave it ([`paths`]).
 
+pub mod bib;
 mod error;
 pub mod pages;
 pub mod paths;
@@ -15,6 +16,7 @@ pub mod result;
 pub mod search;
 pub mod text;
 
+pub use bib::{Bib, bibliography, states_with_bib};
 pub use error::LibraryError;
 pub use result::{StepResult, ocr_result, resolve_job, step_result};
 // The types its readers return, so callers need not name their crates.

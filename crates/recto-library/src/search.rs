@@ -46,6 +46,9 @@ pub struct FoundPage {
     pub width_px: u32,
     pub height_px: u32,
     pub words: Vec<WordHit>,
+    /// The .bib entry's author, title and year, when an upload recorded them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bib: Option<crate::Bib>,
 }
 
 /// What a search found.
@@ -62,6 +65,7 @@ pub fn search(registry: &Registry, req: &SearchRequest) -> Result<Found, Library
     let index = open(registry)?;
     let res = index.search(req)?;
     let root = registry.data_dir();
+    let bibliography = crate::bibliography(registry);
     let hits = res
         .hits
         .into_iter()
@@ -77,6 +81,7 @@ pub fn search(registry: &Registry, req: &SearchRequest) -> Result<Found, Library
             };
             FoundPage {
                 marked: hit.marked("[[", "]]"),
+                bib: bibliography.get(&hit.citekey).cloned(),
                 hit,
                 width_px: w,
                 height_px: h,

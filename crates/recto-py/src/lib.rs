@@ -262,7 +262,14 @@ fn citekey_status(
     citekeys: Vec<String>,
 ) -> PyResult<String> {
     let reg = reader(data_dir, pipeline)?;
-    call(py, || reg.citekey_states(&citekeys, None).map(|s| json(&s)))
+    call(py, || {
+        reg.citekey_states(&citekeys, None).map(|s| {
+            json(&recto_library::states_with_bib(
+                &s,
+                &recto_library::bibliography(&reg),
+            ))
+        })
+    })
 }
 
 #[pymodule]

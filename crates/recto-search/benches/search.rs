@@ -79,6 +79,9 @@ fn main() {
                 lang: *lang,
                 text: text.clone(),
                 json: String::new(),
+                author: None,
+                title: None,
+                year: None,
             }
         })
         .collect();

@@ -32,7 +32,7 @@ pub use hyphens::{broken_tail, continuation, dehyphenate};
 
 /// Bumped when the schema or the analysis changes; an index of another
 /// version is refused with a hint to rebuild it.
-pub const INDEX_VERSION: u32 = 2;
+pub const INDEX_VERSION: u32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -129,6 +129,10 @@ pub struct PageDoc {
     pub text: String,
     /// Where the page JSON is, relative to the data directory (for boxes).
     pub json: String,
+    /// The .bib entry's fields, searchable as `author:`, `title:`, `year:`.
+    pub author: Option<String>,
+    pub title: Option<String>,
+    pub year: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -140,6 +144,9 @@ struct Fields {
     lang: Field,
     json: Field,
     text: [Field; 4],
+    author: Field,
+    title: Field,
+    year: Field,
 }
 
 /// An open index.
@@ -166,6 +173,15 @@ fn schema() -> Schema {
     b.add_text_field("label", STORED);
     b.add_text_field("lang", STRING | STORED);
     b.add_text_field("json", STORED);
+    // The .bib's fields, folded but not stemmed (names are not words).
+    let bib = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(Lang::Other.tokenizer())
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    b.add_text_field("author", bib.clone());
+    b.add_text_field("title", bib);
+    b.add_text_field("year", STRING);
     for lang in Lang::ALL {
         let opts = TextOptions::default()
             .set_indexing_options(
@@ -232,6 +248,9 @@ impl SearchIndex {
                     field("text_recto_fr")?,
                     field("text_recto_other")?,
                 ],
+                author: field("author")?,
+                title: field("title")?,
+                year: field("year")?,
             })
         })()
         .map_err(|e| SearchError::Incompatible {
@@ -469,6 +488,15 @@ impl Writer {
             }
             doc.add_text(self.f.lang, p.lang.as_str());
             doc.add_text(self.f.json, &p.json);
+            for (f, v) in [
+                (self.f.author, &p.author),
+                (self.f.title, &p.title),
+                (self.f.year, &p.year),
+            ] {
+                if let Some(v) = v {
+                    doc.add_text(f, v);
+                }
+            }
             doc.add_text(self.f.text[p.lang.index()], &p.text);
             self.w.add_document(doc)?;
         }

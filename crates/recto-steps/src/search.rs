@@ -31,6 +31,9 @@ struct Indexed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     toc: Option<String>,
     pages: usize,
+    /// The entry's fields when indexed: an edited .bib re-indexes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bib: Option<recto_library::Bib>,
 }
 
 fn state_path(dir: &Path) -> PathBuf {
@@ -99,6 +102,7 @@ pub fn run_index(
         index_dir: dir.display().to_string(),
         ..IndexOutcome::default()
     };
+    let bibliography = recto_library::bibliography(registry);
     // What is current for each citekey, and whether the index has it.
     let mut todo = Vec::new();
     for key in keys {
@@ -116,16 +120,19 @@ pub fn run_index(
             ocr.job_id.to_string(),
             toc.as_ref().map(|t| t.job_id.to_string()),
         );
+        let bib = bibliography.get(key.as_str()).cloned();
         match state.get(key.as_str()) {
-            Some(had) if had.ocr == want.0 && had.toc == want.1 => outcome.unchanged += 1,
-            _ => todo.push((key, ocr, toc)),
+            Some(had) if had.ocr == want.0 && had.toc == want.1 && had.bib == bib => {
+                outcome.unchanged += 1;
+            }
+            _ => todo.push((key, ocr, toc, bib)),
         }
     }
     progress.begin("index", todo.len() as u64, None);
     let docs: Vec<(Citekey, Result<CitekeyDocs, LibraryError>)> = todo
         .par_iter()
-        .map(|(key, ocr, toc)| {
-            let r = page_docs(&root, key, ocr, toc.as_ref());
+        .map(|(key, ocr, toc, bib)| {
+            let r = page_docs(&root, key, ocr, toc.as_ref(), bib.as_ref());
             progress.item_done(key.as_str(), r.is_ok());
             (key.clone(), r)
         })
@@ -204,6 +211,7 @@ fn page_docs(
     key: &Citekey,
     ocr: &StepResult,
     toc: Option<&StepResult>,
+    bib: Option<&recto_library::Bib>,
 ) -> Result<CitekeyDocs, LibraryError> {
     let labels: Vec<Option<String>> = toc
         .and_then(|t| t.toc())
@@ -231,6 +239,9 @@ fn page_docs(
                     // Words broken at line ends, whole, as readers search.
                     text: recto_search::dehyphenate(&p.text),
                     json: format!("{rel_dir}/page_{n:04}.json"),
+                    author: bib.and_then(|b| b.author.clone()),
+                    title: bib.and_then(|b| b.title.clone()),
+                    year: bib.and_then(|b| b.year.clone()),
                 });
             }
         },
@@ -240,6 +251,7 @@ fn page_docs(
         ocr: ocr.job_id.to_string(),
         toc: toc.map(|t| t.job_id.to_string()),
         pages: docs.len(),
+        bib: bib.cloned(),
     };
     Ok((docs, indexed))
 }

@@ -37,6 +37,8 @@ pub struct SourceInput {
     /// The Tesseract code of the entry's `langid` / `language` field, when
     /// it names a known language (BibTeX input only).
     pub language: Option<String>,
+    /// Author, title and year of the entry (BibTeX input only).
+    pub bib: Option<recto_library::Bib>,
 }
 
 impl SourceInput {
@@ -46,6 +48,7 @@ impl SourceInput {
             file,
             no_pdf: false,
             language: None,
+            bib: None,
         }
     }
 }
@@ -245,6 +248,7 @@ pub fn from_bib(bib: &Path, paths: &BibPaths) -> Result<Vec<SourceInput>, StepEr
             .filter_map(|f| entry.get(f))
             .find_map(|chunks| recto_ocr::language_code(&chunks.format_verbatim()))
             .map(str::to_owned);
+        input.bib = Some(bib_fields(entry)).filter(|b| !b.is_empty());
         out.push(input);
     }
     for key in duplicates {
@@ -257,6 +261,28 @@ pub fn from_bib(bib: &Path, paths: &BibPaths) -> Result<Vec<SourceInput>, StepEr
         ));
     }
     Ok(out)
+}
+
+/// Author, title and year of `entry`, TeX braces and commands read as text.
+fn bib_fields(entry: &biblatex::Entry) -> recto_library::Bib {
+    let field = |names: &[&str]| {
+        names
+            .iter()
+            .filter_map(|f| entry.get(f))
+            .map(|c| c.format_verbatim())
+            .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+            .find(|s| !s.is_empty())
+    };
+    // Better BibTeX writes `date` (biblatex) or `year` (BibTeX).
+    let year = field(&["year", "date"]).and_then(|d| {
+        let digits: String = d.chars().filter(char::is_ascii_digit).take(4).collect();
+        (digits.len() == 4).then_some(digits)
+    });
+    recto_library::Bib {
+        author: field(&["author", "editor"]),
+        title: field(&["title"]),
+        year,
+    }
 }
 
 /// The first of `rewrites` whose prefix `path` starts with, applied.

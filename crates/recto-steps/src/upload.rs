@@ -102,6 +102,7 @@ pub enum FileError {
 pub struct FileResult {
     pub citekey: String,
     pub language: Option<String>,
+    pub bib: Option<recto_library::Bib>,
     pub path: Option<PathBuf>,
     pub sha256: Option<String>,
     pub size: u64,
@@ -182,6 +183,10 @@ pub struct UploadBody {
     /// Entries without a PDF, skipped: `{citekey: reason}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub no_pdf: BTreeMap<String, String>,
+    /// Author, title and year of each entry of a .bib (stored, failed or
+    /// without a PDF alike), for the read side to show.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bib: BTreeMap<String, recto_library::Bib>,
 }
 
 /// Run the upload step.
@@ -329,6 +334,7 @@ impl FileCtx<'_> {
         let mut r = FileResult {
             citekey: input.citekey.clone(),
             language: input.language.clone(),
+            bib: input.bib.clone(),
             path: input.file.as_ref().ok().cloned(),
             sha256: None,
             size: 0,
@@ -563,6 +569,10 @@ fn summarise(
                 FileOutcome::NoPdf(why) => Some((f.citekey.clone(), why.clone())),
                 _ => None,
             })
+            .collect(),
+        bib: files
+            .iter()
+            .filter_map(|f| Some((f.citekey.clone(), f.bib.clone()?)))
             .collect(),
     };
     (citekeys, failures, body)

@@ -61,17 +61,35 @@ pub fn search(args: SearchArgs, config: &Config) -> anyhow::Result<Outcome> {
         output::json(&found)?;
         return Ok(Outcome::Success);
     }
+    // Grouped by item, the items in the order of their best page.
+    let mut items: Vec<&str> = Vec::new();
     for h in &found.hits {
-        let label = h
-            .hit
-            .label
+        if !items.contains(&h.hit.citekey.as_str()) {
+            items.push(&h.hit.citekey);
+        }
+    }
+    for key in items {
+        let pages: Vec<_> = found.hits.iter().filter(|h| h.hit.citekey == key).collect();
+        let about = pages[0]
+            .bib
             .as_ref()
-            .map(|l| format!(" (p. {l})"))
+            .map(|b| b.line())
+            .filter(|l| !l.is_empty())
+            .map(|l| format!(" — {l}"))
             .unwrap_or_default();
-        output::line(format!(
-            "{} page {}{label}  {:.2}\n    {}",
-            h.hit.citekey, h.hit.page, h.hit.score, h.marked
-        ))?;
+        output::line(format!("{key}{about}"))?;
+        for h in pages {
+            let label = h
+                .hit
+                .label
+                .as_ref()
+                .map(|l| format!(" (p. {l})"))
+                .unwrap_or_default();
+            output::line(format!(
+                "  page {}{label}  {:.2}\n      {}",
+                h.hit.page, h.hit.score, h.marked
+            ))?;
+        }
     }
     output::line(format!(
         "{} of {} pages shown",

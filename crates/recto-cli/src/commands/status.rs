@@ -14,18 +14,23 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<Outcome> {
     config.require_data_dir()?;
     let steps = args.step.as_deref().map(StepName::parse).transpose()?;
     let states = reg.citekey_states(&args.citekeys, steps.as_ref().map(std::slice::from_ref))?;
+    let bib = recto_library::bibliography(&reg);
     if args.json {
-        output::json(&states)?;
+        output::json(&recto_library::states_with_bib(&states, &bib))?;
         return Ok(Outcome::Success);
     }
     let mut out = String::new();
     let width = states.iter().map(|s| s.citekey.len()).max().unwrap_or(0);
     for s in &states {
+        let about = bib.get(&s.citekey).map(|b| b.line()).unwrap_or_default();
         if args.why {
-            out.push_str(&why(s));
+            out.push_str(&why(s, &about));
             continue;
         }
         out.push_str(&line(s, width));
+        if !about.is_empty() {
+            out.push_str(&format!("  [{}]", shorten(&about, 60)));
+        }
         out.push('\n');
         // The citekeys asked for by name, and every failed one: the one
         // command that brings it forward.
@@ -80,8 +85,11 @@ fn line(s: &CitekeyState, width: usize) -> String {
 }
 
 /// The detail behind a citekey's state, one line per fact.
-fn why(s: &CitekeyState) -> String {
+fn why(s: &CitekeyState, about: &str) -> String {
     let mut out = format!("{}: {}\n", s.citekey, s.state);
+    if !about.is_empty() {
+        out.push_str(&format!("  {about}\n"));
+    }
     let width = s.steps.iter().map(|st| st.step.len()).max().unwrap_or(0);
     let width = width.max("source".len());
     let source = match (&s.source, &s.source_problem) {
@@ -191,6 +199,16 @@ fn fix(s: &CitekeyState) -> Option<String> {
         }
         None => format!("recto {} --citekeys {key}", super::command_of(&st.step)),
     })
+}
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(max - 1).collect();
+    s.push('…');
+    s
 }
 
 /// `412 citekeys: 380 done, 20 pending, 9 failed, 3 outdated`.

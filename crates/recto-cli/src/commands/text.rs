@@ -100,11 +100,26 @@ pub fn show(citekey: &str, json_out: bool, config: &Config) -> anyhow::Result<Ou
             }
         }
     }
-    let doc = json!({"citekey": citekey, "state": state, "records": items, "current": current});
+    let bib = recto_library::bibliography(&reg).remove(citekey);
+    let mut doc = json!({"citekey": citekey, "state": state, "records": items, "current": current});
+    if let Some(b) = &bib {
+        doc["bib"] = serde_json::to_value(b)?;
+    }
     if json_out {
         return output::json(&doc).map(|()| Outcome::Success);
     }
     let mut out = format!("{citekey}: {}\n", state.state);
+    if let Some(b) = &bib {
+        for (k, v) in [
+            ("author", &b.author),
+            ("title", &b.title),
+            ("year", &b.year),
+        ] {
+            if let Some(v) = v {
+                out.push_str(&format!("  {k}: {v}\n"));
+            }
+        }
+    }
     for item in &items {
         let mut line = format!(
             "  {} {} {}",

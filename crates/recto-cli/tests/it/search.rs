@@ -109,19 +109,19 @@ fn search_finds_pages_with_their_words_boxes() {
         [("boehm2020".to_owned(), 1)]
     );
     assert_eq!(hits(&ctx, &["variety"]), [("hartshorne1977".to_owned(), 1)]);
-    // The plain output: a line per hit, the snippet marked.
+    // The plain output: the item, a line per page, the snippet marked.
     let o = recto(&ctx, &["search", "coarse"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("hartshorne1977 page 2"),
+        stdout(&o).contains("hartshorne1977\n  page 2"),
         "{}",
         stdout(&o)
     );
     assert!(stdout(&o).contains("[[coarse]]"), "{}", stdout(&o));
     // A query recto cannot read: exit 2, the query named.
-    let o = recto(&ctx, &["search", "title:foo"]);
+    let o = recto(&ctx, &["search", "publisher:foo"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("title:foo"));
+    assert!(stderr(&o).contains("publisher:foo"));
 }
 
 #[test]
@@ -205,4 +205,83 @@ fn words_broken_at_line_ends_are_found_whole() {
     // `Marx-` / `Engels`: not a broken word.
     assert!(hits(&ctx, &["marxengels"]).is_empty());
     assert_eq!(hits(&ctx, &["engels"]).len(), 1);
+}
+
+/// The .bib's author, title and year: searchable as fields, shown with
+/// hits (grouped by item), in `status` and `show`; an edited entry is
+/// indexed again.
+#[test]
+fn bibliographic_fields_come_from_the_bib_and_are_everywhere() {
+    let ctx = TestContext::new();
+    let dir = ctx.root().join("pdfs");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("bebel.pdf"),
+        text_pdf(&["Die Frau war von jeher abhaengig.", "Die Arbeit der Frau."]),
+    )
+    .unwrap();
+    std::fs::write(dir.join("kant.pdf"), text_pdf(&["Die Frau bei Kant."])).unwrap();
+    let bib = ctx.root().join("library.bib");
+    let write_bib = |title: &str| {
+        std::fs::write(
+            &bib,
+            format!(
+                "@book{{bebel1879, author = {{Bebel, August}}, title = {{{title}}}, year = {{1879}}, file = {{{}}}}}\n\
+                 @book{{kant1798, author = {{Immanuel Kant}}, title = {{Anthropologie}}, date = {{1798-01}}, file = {{{}}}}}\n",
+                dir.join("bebel.pdf").display(),
+                dir.join("kant.pdf").display()
+            ),
+        )
+        .unwrap();
+    };
+    write_bib("Die {Frau} und der Sozialismus");
+    let o = recto(&ctx, &["upload", "--bib", bib.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = recto(&ctx, &["ocr", "--pending", "--lang", "deu", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    json(&recto(&ctx, &["index", "--json"]));
+    assert_eq!(hits(&ctx, &["author:bebel", "frau"]).len(), 2);
+    assert_eq!(hits(&ctx, &["author:kant"]), [("kant1798".to_owned(), 1)]);
+    assert_eq!(hits(&ctx, &["year:1798"]), [("kant1798".to_owned(), 1)]);
+    assert_eq!(hits(&ctx, &["title:sozialismus"]).len(), 2);
+    // Grouped by item, with who and what.
+    let out = stdout(&recto(&ctx, &["search", "frau"]));
+    assert!(
+        out.contains("bebel1879 — Bebel 1879, Die Frau und der Sozialismus\n  page "),
+        "{out}"
+    );
+    assert!(
+        out.contains("kant1798 — Kant 1798, Anthropologie\n  page 1"),
+        "{out}"
+    );
+    assert_eq!(out.matches("bebel1879").count(), 1, "{out}");
+    let v = json(&recto(&ctx, &["search", "--json", "anthropologie OR kant"]));
+    assert_eq!(v["hits"][0]["bib"]["author"], "Immanuel Kant", "{v}");
+    // status and show.
+    let out = stdout(&recto(&ctx, &["status"]));
+    assert!(
+        out.contains("[Bebel 1879, Die Frau und der Sozialismus]"),
+        "{out}"
+    );
+    let s = json(&recto(&ctx, &["status", "kant1798", "--json"]));
+    assert_eq!(s[0]["bib"]["year"], "1798");
+    let out = stdout(&recto(&ctx, &["show", "bebel1879"]));
+    assert!(
+        out.contains(
+            "  author: Bebel, August\n  title: Die Frau und der Sozialismus\n  year: 1879"
+        ),
+        "{out}"
+    );
+    // An edited title: the next upload records it, the index takes it.
+    write_bib("Die Frau in der Vergangenheit");
+    let o = recto(&ctx, &["upload", "--bib", bib.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let again = json(&recto(&ctx, &["index", "--json"]));
+    assert_eq!(
+        again["indexed"],
+        serde_json::json!(["bebel1879"]),
+        "{again}"
+    );
+    assert_eq!(hits(&ctx, &["title:vergangenheit"]).len(), 2);
+    assert!(hits(&ctx, &["title:sozialismus"]).is_empty());
 }

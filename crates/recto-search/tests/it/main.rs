@@ -13,6 +13,9 @@ fn doc(citekey: &str, page: u64, lang: Lang, text: &str) -> PageDoc {
         lang,
         text: text.into(),
         json: format!("analytics/ocr/{citekey}/2026-01-01_00-00-00/page_{page:04}.json"),
+        author: None,
+        title: None,
+        year: None,
     }
 }
 

@@ -1,0 +1,128 @@
+//! The bibliographic fields of each citekey (author, title, year), as the
+//! uploads recorded them from the .bib (`bib` in the source metadata; the
+//! newest upload that names a citekey wins). Read here for `status`,
+//! `show`, search hits, Python and the web app.
+
+use std::collections::BTreeMap;
+
+use recto_registry::Registry;
+use serde::{Deserialize, Serialize};
+
+/// What a .bib entry says of a source.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bib {
+    /// As the .bib writes it: `Bebel, August and Engels, Friedrich`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<String>,
+}
+
+impl Bib {
+    /// Whether it says anything.
+    pub fn is_empty(&self) -> bool {
+        self.author.is_none() && self.title.is_none() && self.year.is_none()
+    }
+
+    /// The authors' family names: `Bebel`, `Bebel & Engels`, `Bebel et al.`
+    pub fn authors_short(&self) -> Option<String> {
+        let names: Vec<&str> = self
+            .author
+            .as_deref()?
+            .split(" and ")
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| match n.split_once(',') {
+                Some((family, _)) => family.trim(),
+                None => n.rsplit(' ').next().unwrap_or(n),
+            })
+            .collect();
+        match names.as_slice() {
+            [] => None,
+            [one] => Some((*one).to_owned()),
+            [a, b] => Some(format!("{a} & {b}")),
+            [a, ..] => Some(format!("{a} et al.")),
+        }
+    }
+
+    /// `Bebel 1879, Die Frau und der Sozialismus`, for a line of output.
+    pub fn line(&self) -> String {
+        let who = [self.authors_short(), self.year.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        match (&self.title, who.is_empty()) {
+            (Some(t), true) => t.clone(),
+            (Some(t), false) => format!("{who}, {t}"),
+            (None, _) => who,
+        }
+    }
+}
+
+/// Every citekey's fields, from all uploads (the newest wins).
+pub fn bibliography(registry: &Registry) -> BTreeMap<String, Bib> {
+    let mut out = BTreeMap::new();
+    let Ok(jobs) = registry.list_all_jobs(Some("source")) else {
+        return out;
+    };
+    // Oldest first, so a newer upload's fields replace an older one's.
+    for job in jobs {
+        let Ok(meta) = registry.get_source_metadata(&job) else {
+            continue;
+        };
+        let Some(bib) = meta.get("bib").and_then(|b| b.as_object()) else {
+            continue;
+        };
+        for (key, v) in bib {
+            if let Ok(b) = serde_json::from_value::<Bib>(v.clone()) {
+                out.insert(key.clone(), b);
+            }
+        }
+    }
+    out
+}
+
+/// The library view's states as JSON, each with its `bib` beside when an
+/// upload recorded one: what `status --json` and Python answer.
+pub fn states_with_bib(
+    states: &[recto_registry::CitekeyState],
+    bib: &BTreeMap<String, Bib>,
+) -> serde_json::Value {
+    let with = |s: &recto_registry::CitekeyState| {
+        let mut v = serde_json::to_value(s).unwrap_or(serde_json::Value::Null);
+        if let (Some(obj), Some(b)) = (v.as_object_mut(), bib.get(&s.citekey)) {
+            obj.insert("bib".into(), serde_json::to_value(b).unwrap_or_default());
+        }
+        v
+    };
+    serde_json::Value::Array(states.iter().map(with).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_authors_and_lines() {
+        let b = |a: &str| Bib {
+            author: Some(a.into()),
+            title: Some("Die Frau".into()),
+            year: Some("1879".into()),
+        };
+        assert_eq!(b("Bebel, August").line(), "Bebel 1879, Die Frau");
+        assert_eq!(
+            b("August Bebel and Engels, Friedrich")
+                .authors_short()
+                .unwrap(),
+            "Bebel & Engels"
+        );
+        assert_eq!(
+            b("A, B and C, D and E, F").authors_short().unwrap(),
+            "A et al."
+        );
+        assert_eq!(Bib::default().line(), "");
+    }
+}
