@@ -26,13 +26,14 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+mod french;
 mod hyphens;
 
 pub use hyphens::{broken_tail, continuation, dehyphenate};
 
 /// Bumped when the schema or the analysis changes; an index of another
 /// version is refused with a hint to rebuild it.
-pub const INDEX_VERSION: u32 = 3;
+pub const INDEX_VERSION: u32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -111,7 +112,9 @@ impl Lang {
         match self {
             Lang::En => base.filter(Stemmer::new(Language::English)).build(),
             Lang::De => base.filter(Stemmer::new(Language::German)).build(),
-            Lang::Fr => base.filter(Stemmer::new(Language::French)).build(),
+            // Plurals only: Snowball's French also strips verb endings
+            // (`baiser` -> `bais`, `baisers` -> `baiser`).
+            Lang::Fr => base.filter(french::FrenchPlural).build(),
             Lang::Other => base.build(),
         }
     }

@@ -247,6 +247,7 @@ mod tests {
             citekey: "k".into(),
             page_count: pages,
             page_labels: (1..=pages).map(|p| Some(p.to_string())).collect(),
+            page_label_confidence: vec![Some(0.99); pages],
             label_source: "printed".into(),
             label_coverage: 1.0,
             toc_pages: vec![],

@@ -10,6 +10,16 @@
 //! without a printed number (chapter openings, plates, blank versos) take
 //! the numbering of the run around them, so every page from the first
 //! counted one gets a label.
+//!
+//! A number that stands alone on its edge row, decorations aside
+//! (`— 140 —`, `( 484 )`, `[12]`, `- 7 -`), is a page number even on a
+//! page no other page agrees with (an excerpt of a few pages of a book).
+//!
+//! Each label has a confidence that says where it came from: read on the
+//! page alone on its row (0.99) or in a running head (0.95), inferred
+//! inside a run's span (0.8) or beyond it (0.6); a page whose own lone
+//! number contradicts the sequence keeps the sequence's label at 0.3 and
+//! is reported, never silently replaced.
 
 use std::collections::BTreeMap;
 
@@ -45,6 +55,8 @@ struct Candidate {
     page: usize,
     value: u32,
     kind: NumberKind,
+    /// The number is all its row says (decorations aside).
+    lone: bool,
 }
 
 /// A numbering that some pages agree on.
@@ -54,6 +66,8 @@ struct Run {
     /// value = page + offset.
     offset: i64,
     pages: Vec<usize>,
+    /// Some page of it reads its number alone on the row.
+    lone: bool,
 }
 
 impl Run {
@@ -69,8 +83,20 @@ impl Run {
 #[derive(Debug, Clone, Default)]
 pub struct Printed {
     pub labels: Vec<Option<String>>,
+    /// How sure each label is (0-1), `None` where there is no label.
+    pub confidence: Vec<Option<f64>>,
     pub read: BTreeMap<usize, String>,
+    /// Pages whose own lone number disagrees with the sequence's label:
+    /// `(page, read, label)`.
+    pub contradicted: Vec<(usize, String, String)>,
 }
+
+/// The confidences of the module's doc.
+const READ_LONE: f64 = 0.99;
+const READ_IN_HEAD: f64 = 0.95;
+const INSIDE_RUN: f64 = 0.8;
+const BEYOND_RUN: f64 = 0.6;
+const CONTRADICTED: f64 = 0.3;
 
 /// The printed page labels of `pages`.
 pub fn printed_labels(pages: &[PageView]) -> Printed {
@@ -82,13 +108,20 @@ pub fn printed_labels(pages: &[PageView]) -> Printed {
                 continue;
             }
             let joined = row.words.concat();
-            let mut tokens = vec![row.words[0].as_str()];
+            // The row holds one word with letters or digits: a lone number.
+            let alone = row
+                .words
+                .iter()
+                .filter(|w| w.chars().any(char::is_alphanumeric))
+                .count()
+                == 1;
+            let mut tokens = vec![(row.words[0].as_str(), row.words.len() == 1)];
             if row.words.len() > 1 {
-                tokens.push(row.words[row.words.len() - 1].as_str());
+                tokens.push((row.words[row.words.len() - 1].as_str(), false));
             }
-            // `- 4 -`, `[ 12 ]`.
+            // `- 4 -`, `[ 12 ]`, `— 140 —`.
             if row.words.len() <= 3 {
-                tokens.push(&joined);
+                tokens.push((&joined, alone));
             }
             // A lone `il` or `vil` under a page is `ii`, `vii` misread.
             let roman_fix = (row.words.len() == 1 && row.words[0].contains('l'))
@@ -97,18 +130,17 @@ pub fn printed_labels(pages: &[PageView]) -> Printed {
                 .as_deref()
                 .and_then(parse_page_number)
                 .filter(|n| n.kind == NumberKind::RomanLower);
-            for num in tokens
+            for (num, lone) in tokens
                 .into_iter()
-                .filter_map(parse_page_number)
-                .chain(fixed)
+                .filter_map(|(t, lone)| Some((parse_page_number(t)?, lone)))
+                .chain(fixed.map(|n| (n, true)))
             {
-                {
-                    cands.push(Candidate {
-                        page: p.number,
-                        value: num.value,
-                        kind: num.kind,
-                    });
-                }
+                cands.push(Candidate {
+                    page: p.number,
+                    value: num.value,
+                    kind: num.kind,
+                    lone,
+                });
             }
         }
     }
@@ -143,7 +175,43 @@ pub fn printed_labels(pages: &[PageView]) -> Printed {
             read.insert(c.page, l.clone());
         }
     }
-    Printed { labels, read }
+    let mut confidence = vec![None; n];
+    let mut contradicted = Vec::new();
+    for page in 1..=n {
+        let (Some(label), Some(r)) = (&labels[page - 1], owner_or_fill(&owner, &runs, page)) else {
+            continue;
+        };
+        let own: Vec<&Candidate> = cands.iter().filter(|c| c.page == page).collect();
+        let agrees = |c: &&&Candidate| format_label(c.value, c.kind) == *label;
+        let conf = if own.iter().any(|c| c.lone && agrees(&c)) {
+            READ_LONE
+        } else if own.iter().any(|c| agrees(&c)) {
+            READ_IN_HEAD
+        } else if let Some(c) = own.iter().find(|c| c.lone) {
+            contradicted.push((page, format_label(c.value, c.kind), label.clone()));
+            CONTRADICTED
+        } else {
+            let run = &runs[r];
+            let (first, last) = (run.pages[0], *run.pages.last().expect("non-empty"));
+            if (first..=last).contains(&page) {
+                INSIDE_RUN
+            } else {
+                BEYOND_RUN
+            }
+        };
+        confidence[page - 1] = Some(conf);
+    }
+    Printed {
+        labels,
+        confidence,
+        read,
+        contradicted,
+    }
+}
+
+/// The run that labels `page`: the one claiming it, else the fill's.
+fn owner_or_fill(owner: &[Option<usize>], runs: &[Run], page: usize) -> Option<usize> {
+    owner[page].or_else(|| fill(owner, runs, page))
 }
 
 /// The run an unnumbered page belongs to: the one before it, unless that
@@ -170,39 +238,52 @@ fn fill(owner: &[Option<usize>], runs: &[Run], page: usize) -> Option<usize> {
 /// pages, or one page for roman front matter (a lone `iii` whose row holds
 /// nothing else is rarely anything but a page number).
 fn find_runs(cands: &[Candidate]) -> Vec<Run> {
-    let mut groups: BTreeMap<(NumberKind, i64), Vec<usize>> = BTreeMap::new();
+    let mut groups: BTreeMap<(NumberKind, i64), Vec<(usize, bool)>> = BTreeMap::new();
     for c in cands {
         groups
             .entry((c.kind, i64::from(c.value) - c.page as i64))
             .or_default()
-            .push(c.page);
+            .push((c.page, c.lone));
     }
     let mut runs = Vec::new();
     for ((kind, offset), mut pages) in groups {
-        pages.sort_unstable();
-        pages.dedup();
-        let mut current: Vec<usize> = Vec::new();
-        for p in pages {
-            if let Some(&last) = current.last()
-                && p - last > MAX_GAP
-            {
-                runs.push(Run {
-                    kind,
-                    offset,
-                    pages: std::mem::take(&mut current),
-                });
-            }
-            current.push(p);
-        }
-        if !current.is_empty() {
+        // A page's lone reading first, so the dedup keeps it.
+        pages.sort_unstable_by_key(|(p, lone)| (*p, !*lone));
+        pages.dedup_by_key(|(p, _)| *p);
+        let mut current: Vec<(usize, bool)> = Vec::new();
+        let mut close = |current: &mut Vec<(usize, bool)>| {
+            let taken = std::mem::take(current);
             runs.push(Run {
                 kind,
                 offset,
-                pages: current,
+                lone: taken.iter().any(|(_, l)| *l),
+                pages: taken.into_iter().map(|(p, _)| p).collect(),
             });
+        };
+        for (p, lone) in pages {
+            if let Some(&(last, _)) = current.last()
+                && p - last > MAX_GAP
+            {
+                close(&mut current);
+            }
+            current.push((p, lone));
+        }
+        if !current.is_empty() {
+            close(&mut current);
         }
     }
-    runs.retain(|r| r.pages.len() >= 2 || (r.kind != NumberKind::Arabic && r.offset <= 0));
+    // One page is enough when its number stands alone on the row: an
+    // arabic number anywhere, a roman one in the front matter.
+    // A year alone under a title page (`1879`) is no page number.
+    let year = |r: &Run| {
+        r.kind == NumberKind::Arabic
+            && r.value_at(r.pages[0])
+                .is_some_and(|v| (1400..=2100).contains(&v))
+    };
+    runs.retain(|r| {
+        r.pages.len() >= 2
+            || (r.lone && !year(r) && (r.kind == NumberKind::Arabic || r.offset <= 0))
+    });
     runs.sort_by_key(|r| std::cmp::Reverse(r.pages.len()));
     runs
 }
@@ -278,6 +359,74 @@ mod tests {
         assert_eq!(got.labels, want);
         assert_eq!(got.read.get(&10).map(String::as_str), Some("15"));
         assert!(!got.read.contains_key(&8));
+    }
+
+    #[test]
+    fn labels_say_how_sure_they_are() {
+        // The book above: read alone (ii, iii), read in a running head,
+        // inferred inside the body's run (the plate, 8), beyond it (1).
+        let mut pages = vec![
+            page(1, None, None),
+            page(2, None, Some("ii")),
+            page(3, None, Some("iii")),
+            page(4, None, None),
+        ];
+        for p in 5..=9 {
+            pages.push(page(p, Some(&format!("{} THE BOOK", p + 5)), None));
+        }
+        pages[7] = page(8, None, None);
+        let got = printed_labels(&pages);
+        let conf: Vec<f64> = got.confidence.iter().map(|c| c.unwrap()).collect();
+        assert_eq!(conf, [0.6, 0.99, 0.99, 0.6, 0.95, 0.95, 0.95, 0.8, 0.95]);
+    }
+
+    #[test]
+    fn decorated_numbers_of_an_excerpt_are_read_page_by_page() {
+        // Four pages of a book, not consecutive: each number alone on its
+        // row, decorated as old books print them.
+        let pages = vec![
+            page(1, None, Some("— 140 —")),
+            page(2, Some("( 484 )"), None),
+            page(3, None, Some("[12]")),
+            page(4, None, Some("- 7 -")),
+        ];
+        let got = printed_labels(&pages);
+        let labels: Vec<&str> = got.labels.iter().map(|l| l.as_deref().unwrap()).collect();
+        assert_eq!(labels, ["140", "484", "12", "7"]);
+        assert!(got.confidence.iter().all(|c| *c == Some(0.99)));
+    }
+
+    #[test]
+    fn a_roman_word_in_a_head_is_no_page_number() {
+        // `( 484 )` alone, then a head whose last word reads as roman.
+        let pages = vec![
+            page(1, None, Some("( 484 )")),
+            page(2, Some("Teil ii"), None),
+        ];
+        let got = printed_labels(&pages);
+        assert_eq!(got.labels[0].as_deref(), Some("484"));
+        // Page 2 continues the numbering, inferred, not read: below 0.9.
+        assert_eq!(got.labels[1].as_deref(), Some("485"));
+        assert!(got.confidence[1].unwrap() < 0.9);
+    }
+
+    #[test]
+    fn a_number_that_contradicts_the_sequence_is_reported() {
+        let mut pages: Vec<PageView> = (1..=8)
+            .map(|p| page(p, None, Some(&(p + 9).to_string())))
+            .collect();
+        // Page 5 prints 41 (a misprint, or OCR reading 14 backwards).
+        pages[4] = page(5, None, Some("41"));
+        let got = printed_labels(&pages);
+        assert_eq!(got.labels[4].as_deref(), Some("14"));
+        assert_eq!(got.confidence[4], Some(0.3));
+        assert_eq!(got.contradicted, [(5, "41".to_owned(), "14".to_owned())]);
+    }
+
+    #[test]
+    fn a_year_alone_on_a_title_page_is_no_label() {
+        let pages = vec![page(1, None, Some("1879")), page(2, None, None)];
+        assert!(printed_labels(&pages).labels.iter().all(Option::is_none));
     }
 
     #[test]

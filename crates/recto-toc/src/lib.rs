@@ -114,6 +114,12 @@ pub struct Toc {
     pub page_count: usize,
     /// One per physical page: its printed label, or null.
     pub page_labels: Vec<Option<String>>,
+    /// Beside `page_labels`, how sure each label is (0-1; null where there
+    /// is no label): read on the page (>= 0.95), inferred from the
+    /// numbering around it (0.6-0.8), or contradicted by the number the
+    /// page itself prints (0.3, with a warning).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub page_label_confidence: Vec<Option<f64>>,
     /// `pdf`, `printed` or `none`.
     pub label_source: String,
     /// Share of pages with a label.
@@ -137,7 +143,8 @@ pub fn build_toc(input: &TocInput) -> Toc {
     let n = pages.len();
     let mut warnings = Vec::new();
     let mut checks = Checks::default();
-    let (page_labels, label_source) = choose_labels(input, &mut checks, &mut warnings);
+    let (page_labels, page_label_confidence, label_source) =
+        choose_labels(input, &mut checks, &mut warnings);
     let label_of = |p: Option<usize>| p.and_then(|p| page_labels.get(p - 1).cloned().flatten());
 
     let printed = printed::find_printed_toc(pages);
@@ -190,6 +197,7 @@ pub fn build_toc(input: &TocInput) -> Toc {
             ((labelled as f64 / n as f64) * 1000.0).round() / 1000.0
         },
         page_labels,
+        page_label_confidence,
         label_source: label_source.as_str().into(),
         toc_pages: printed.pages.clone(),
         source: source.into(),
@@ -204,36 +212,53 @@ pub fn build_toc(input: &TocInput) -> Toc {
 
 /// Each page's label: the PDF's own when they agree with the numbers
 /// printed on the pages, else the printed ones, else none.
-fn choose_labels(
-    input: &TocInput,
-    checks: &mut Checks,
-    warnings: &mut Vec<String>,
-) -> (Vec<Option<String>>, LabelSource) {
+/// The labels, their confidences, and where they came from.
+type Labels = (Vec<Option<String>>, Vec<Option<f64>>, LabelSource);
+
+fn choose_labels(input: &TocInput, checks: &mut Checks, warnings: &mut Vec<String>) -> Labels {
     let n = input.pages.len();
-    let printed_labels = labels::printed_labels(&input.pages);
+    let printed = labels::printed_labels(&input.pages);
+    let use_printed = |printed: labels::Printed, warnings: &mut Vec<String>| {
+        for (page, read, label) in &printed.contradicted {
+            warnings.push(format!(
+                "page {page} prints {read:?} where the numbering around it says {label:?}; labelled {label:?} with low confidence"
+            ));
+        }
+        (printed.labels, printed.confidence, LabelSource::Printed)
+    };
     match &input.pdf_labels {
         Some(pdf) if pdf.len() == n => {
-            let ok = labels::pdf_labels_consistent(pdf, &printed_labels);
+            let ok = labels::pdf_labels_consistent(pdf, &printed);
             checks.pdf_labels_consistent = Some(ok);
             if ok {
-                (
-                    pdf.iter()
-                        .map(|l| (!l.is_empty()).then(|| l.clone()))
-                        .collect(),
-                    LabelSource::Pdf,
-                )
+                let labels: Vec<Option<String>> = pdf
+                    .iter()
+                    .map(|l| (!l.is_empty()).then(|| l.clone()))
+                    .collect();
+                // The producer's labels, checked against what the page reads.
+                let confidence = labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        let l = l.as_ref()?;
+                        Some(match printed.read.get(&(i + 1)) {
+                            Some(r) if r == l => 0.99,
+                            Some(_) => 0.5,
+                            None => 0.95,
+                        })
+                    })
+                    .collect();
+                (labels, confidence, LabelSource::Pdf)
             } else {
                 warnings.push(
                     "the PDF's page labels disagree with the printed page numbers; the printed ones are used"
                         .to_owned(),
                 );
-                (printed_labels.labels, LabelSource::Printed)
+                use_printed(printed, warnings)
             }
         }
-        _ if printed_labels.labels.iter().any(Option::is_some) => {
-            (printed_labels.labels, LabelSource::Printed)
-        }
-        _ => (vec![None; n], LabelSource::None),
+        _ if printed.labels.iter().any(Option::is_some) => use_printed(printed, warnings),
+        _ => (vec![None; n], vec![None; n], LabelSource::None),
     }
 }
 

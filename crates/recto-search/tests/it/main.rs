@@ -220,10 +220,10 @@ fn a_bad_query_and_an_index_of_another_version_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let idx = library(dir.path());
     let e = idx
-        .search(&SearchRequest::new("title:foo"))
+        .search(&SearchRequest::new("publisher:foo"))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("title:foo"), "{e}");
+    assert!(e.contains("publisher:foo"), "{e}");
     drop(idx);
     std::fs::write(dir.path().join("recto-index-version"), "0").unwrap();
     let e = SearchIndex::open(dir.path()).unwrap_err().to_string();
@@ -236,3 +236,42 @@ const EMPTY_PAGE: &str = r#"{"schema_version":1,"citekey":"x","page":1,"page_cou
 "mean_confidence":null,"blocks":[],"image":null,
 "text_layer":{"chars":0,"garbage":0,"alnum_ratio":0.0,"usable":false,"reason":"x"},
 "languages":"eng","engine":"tesseract","timings":{"text_layer_ms":0,"render_ms":0,"osd_ms":0,"ocr_ms":0,"image_ms":0,"total_ms":0}}"#;
+
+/// Singular and plural find each other in French, as in English and
+/// German (`baiser` / `baisers`, `cheval` / `chevaux`, `genou` / `genoux`).
+#[test]
+fn french_singular_and_plural_find_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = SearchIndex::open(dir.path()).unwrap();
+    let mut w = idx.writer().unwrap();
+    w.replace(
+        "proust1913",
+        &[
+            doc(
+                "proust1913",
+                1,
+                Lang::Fr,
+                "Les baisers de ma mère et les chevaux du parc.",
+            ),
+            doc(
+                "proust1913",
+                2,
+                Lang::Fr,
+                "Un baiser, un genou, un journal.",
+            ),
+        ],
+    )
+    .unwrap();
+    w.commit().unwrap();
+    idx.reload().unwrap();
+    let pages = |q: &str| -> Vec<u64> {
+        let mut v: Vec<u64> = found(&idx, q).into_iter().map(|(_, p)| p).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(pages("baiser"), [1, 2]);
+    assert_eq!(pages("baisers"), [1, 2]);
+    assert_eq!(pages("cheval"), [1]);
+    assert_eq!(pages("genoux"), [2]);
+    assert_eq!(pages("journaux"), [2]);
+}
