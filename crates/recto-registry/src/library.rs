@@ -292,17 +292,36 @@ fn step_state(
     }
 }
 
-/// Known citekeys closest to `unknown` (edit distance at most a third of
-/// its length, at least 2), best first; for "did you mean".
+/// Known citekeys closest to `unknown`, best first; for "did you mean":
+/// the same key in another case (`Smith2020`), keys it begins (`smith`
+/// for `smith2020a`, `smith2020b`), then keys within an edit distance of a
+/// third of its length (at least 2), compared without case.
 pub(crate) fn suggestions(unknown: &str, known: &[String]) -> Vec<String> {
+    let lower = unknown.to_lowercase();
     let limit = (unknown.chars().count() / 3).max(2);
-    let mut scored: Vec<(usize, &String)> = known
+    let mut scored: Vec<(usize, usize, &String)> = known
         .iter()
-        .map(|k| (distance(unknown, k), k))
-        .filter(|(d, _)| *d <= limit)
+        .filter_map(|k| {
+            let kl = k.to_lowercase();
+            let d = distance(&lower, &kl);
+            let rank = if kl == lower {
+                0
+            } else if lower.chars().count() >= 3 && kl.starts_with(&lower) {
+                1
+            } else if d <= limit {
+                2
+            } else {
+                return None;
+            };
+            Some((rank, d, k))
+        })
         .collect();
     scored.sort();
-    scored.into_iter().take(3).map(|(_, k)| k.clone()).collect()
+    scored
+        .into_iter()
+        .take(5)
+        .map(|(_, _, k)| k.clone())
+        .collect()
 }
 
 /// Damerau-Levenshtein distance (optimal string alignment): a swap of two
@@ -370,6 +389,17 @@ mod tests {
         assert_eq!(suggestions("linn1958", &known), ["linn1985"]);
         assert_eq!(suggestions("smyth2020", &known), ["smith2020"]);
         assert!(suggestions("zzz", &known).is_empty());
+        // Case, and a prefix of several keys.
+        let known: Vec<String> = ["Smith2020", "smith2020a", "smith2020b", "doe2019"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(suggestions("smith2020", &known)[0], "Smith2020");
+        assert_eq!(
+            suggestions("smith", &known),
+            ["Smith2020", "smith2020a", "smith2020b"]
+        );
+        assert_eq!(suggestions("DOE2019", &known), ["doe2019"]);
         assert_eq!(distance("ab", "ba"), 1);
         assert_eq!(distance("", "abc"), 3);
     }

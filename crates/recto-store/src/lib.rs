@@ -9,6 +9,7 @@
 //! as multipart uploads. Credentials come from the environment only and never
 //! appear in messages.
 
+mod clone;
 mod config;
 mod error;
 mod store;

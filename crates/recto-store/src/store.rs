@@ -409,6 +409,21 @@ impl Store {
         };
         let path = self.path(key)?;
         let size = tokio::fs::metadata(file).await.map_err(io)?.len();
+        // A local store: a reflink where the filesystem makes one, so the
+        // store does not double the library's disk; else a copy.
+        if let Some(dest) = self.local_file(key) {
+            let (from, to) = (file.to_owned(), dest.clone());
+            let how = tokio::task::spawn_blocking(move || crate::clone::clone_or_copy(&from, &to))
+                .await
+                .map_err(|e| io(std::io::Error::other(e)))?
+                .map_err(|e| StoreError::Io {
+                    path: dest,
+                    source: e,
+                })?;
+            tracing::debug!("store {}: {key} stored as a {how:?}", self.url());
+            progress(size);
+            return Ok(());
+        }
         if size <= MULTIPART_THRESHOLD {
             let bytes = tokio::fs::read(file).await.map_err(io)?;
             let opts = PutOptions {

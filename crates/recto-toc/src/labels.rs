@@ -57,6 +57,8 @@ struct Candidate {
     kind: NumberKind,
     /// The number is all its row says (decorations aside).
     lone: bool,
+    /// OCR's confidence in the number (0-100; 100 for a text layer).
+    conf: f32,
 }
 
 /// A numbering that some pages agree on.
@@ -68,6 +70,8 @@ struct Run {
     pages: Vec<usize>,
     /// Some page of it reads its number alone on the row.
     lone: bool,
+    /// OCR's best confidence in a number of it.
+    conf: f32,
 }
 
 impl Run {
@@ -94,6 +98,14 @@ pub struct Printed {
 /// The confidences of the module's doc.
 const READ_LONE: f64 = 0.99;
 const READ_IN_HEAD: f64 = 0.95;
+/// Read alone, but OCR was unsure of the digits.
+const READ_UNSURE: f64 = 0.85;
+/// OCR's confidence (0-100) under which a lone number is read unsure.
+const SURE_OCR: f32 = 70.0;
+/// OCR's confidence under which a one-character mark beside a number is
+/// noise (the `0` of `— 180 0 —`); longer words are kept, however unsure,
+/// and compete by confidence (a speck read `47` loses to `(484...)`).
+const NOISE_OCR: f32 = 50.0;
 const INSIDE_RUN: f64 = 0.8;
 const BEYOND_RUN: f64 = 0.6;
 const CONTRADICTED: f64 = 0.3;
@@ -107,21 +119,39 @@ pub fn printed_labels(pages: &[PageView]) -> Printed {
             if !p.is_edge(i) {
                 continue;
             }
-            let joined = row.words.concat();
-            // The row holds one word with letters or digits: a lone number.
-            let alone = row
+            // The row without one-character marks OCR hardly believed in;
+            // decorations (`—`, `(`) stay.
+            let kept: Vec<(&str, f32)> = row
                 .words
                 .iter()
-                .filter(|w| w.chars().any(char::is_alphanumeric))
-                .count()
-                == 1;
-            let mut tokens = vec![(row.words[0].as_str(), row.words.len() == 1)];
-            if row.words.len() > 1 {
-                tokens.push((row.words[row.words.len() - 1].as_str(), false));
+                .zip(&row.conf)
+                .map(|(w, c)| (w.as_str(), *c))
+                .filter(|(w, c)| {
+                    *c >= NOISE_OCR
+                        || w.chars().count() > 1
+                        || !w.chars().any(char::is_alphanumeric)
+                })
+                .collect();
+            if kept.is_empty() {
+                continue;
+            }
+            let words: Vec<&str> = kept.iter().map(|(w, _)| *w).collect();
+            let alnum: Vec<f32> = kept
+                .iter()
+                .filter(|(w, _)| w.chars().any(char::is_alphanumeric))
+                .map(|(_, c)| *c)
+                .collect();
+            // The row holds one word with letters or digits: a lone number.
+            let alone = alnum.len() == 1;
+            let joined = words.concat();
+            let (first, last) = (kept[0], kept[kept.len() - 1]);
+            let mut tokens = vec![(first.0, words.len() == 1, first.1)];
+            if words.len() > 1 {
+                tokens.push((last.0, false, last.1));
             }
             // `- 4 -`, `[ 12 ]`, `— 140 —`.
-            if row.words.len() <= 3 {
-                tokens.push((&joined, alone));
+            if words.len() <= 3 {
+                tokens.push((&joined, alone, alnum.first().copied().unwrap_or(0.0)));
             }
             // A lone `il` or `vil` under a page is `ii`, `vii` misread.
             let roman_fix = (row.words.len() == 1 && row.words[0].contains('l'))
@@ -130,16 +160,18 @@ pub fn printed_labels(pages: &[PageView]) -> Printed {
                 .as_deref()
                 .and_then(parse_page_number)
                 .filter(|n| n.kind == NumberKind::RomanLower);
-            for (num, lone) in tokens
+            let fixed_conf = row.conf.first().copied().unwrap_or(0.0);
+            for (num, lone, conf) in tokens
                 .into_iter()
-                .filter_map(|(t, lone)| Some((parse_page_number(t)?, lone)))
-                .chain(fixed.map(|n| (n, true)))
+                .filter_map(|(t, lone, c)| Some((parse_page_number(t)?, lone, c)))
+                .chain(fixed.map(|n| (n, true, fixed_conf)))
             {
                 cands.push(Candidate {
                     page: p.number,
                     value: num.value,
                     kind: num.kind,
                     lone,
+                    conf,
                 });
             }
         }
@@ -183,8 +215,13 @@ pub fn printed_labels(pages: &[PageView]) -> Printed {
         };
         let own: Vec<&Candidate> = cands.iter().filter(|c| c.page == page).collect();
         let agrees = |c: &&&Candidate| format_label(c.value, c.kind) == *label;
-        let conf = if own.iter().any(|c| c.lone && agrees(&c)) {
+        let conf = if own
+            .iter()
+            .any(|c| c.lone && c.conf >= SURE_OCR && agrees(&c))
+        {
             READ_LONE
+        } else if own.iter().any(|c| c.lone && agrees(&c)) {
+            READ_UNSURE
         } else if own.iter().any(|c| agrees(&c)) {
             READ_IN_HEAD
         } else if let Some(c) = own.iter().find(|c| c.lone) {
@@ -239,11 +276,12 @@ fn fill(owner: &[Option<usize>], runs: &[Run], page: usize) -> Option<usize> {
 /// nothing else is rarely anything but a page number).
 fn find_runs(cands: &[Candidate]) -> Vec<Run> {
     let mut groups: BTreeMap<(NumberKind, i64), Vec<(usize, bool)>> = BTreeMap::new();
+    let mut best: BTreeMap<(NumberKind, i64), f32> = BTreeMap::new();
     for c in cands {
-        groups
-            .entry((c.kind, i64::from(c.value) - c.page as i64))
-            .or_default()
-            .push((c.page, c.lone));
+        let key = (c.kind, i64::from(c.value) - c.page as i64);
+        groups.entry(key).or_default().push((c.page, c.lone));
+        let b = best.entry(key).or_insert(0.0);
+        *b = b.max(c.conf);
     }
     let mut runs = Vec::new();
     for ((kind, offset), mut pages) in groups {
@@ -257,6 +295,7 @@ fn find_runs(cands: &[Candidate]) -> Vec<Run> {
                 kind,
                 offset,
                 lone: taken.iter().any(|(_, l)| *l),
+                conf: best.get(&(kind, offset)).copied().unwrap_or(0.0),
                 pages: taken.into_iter().map(|(p, _)| p).collect(),
             });
         };
@@ -284,7 +323,8 @@ fn find_runs(cands: &[Candidate]) -> Vec<Run> {
         r.pages.len() >= 2
             || (r.lone && !year(r) && (r.kind == NumberKind::Arabic || r.offset <= 0))
     });
-    runs.sort_by_key(|r| std::cmp::Reverse(r.pages.len()));
+    // By support, then by how sure OCR was (two lone numbers on a page).
+    runs.sort_by_key(|r| std::cmp::Reverse((r.pages.len(), r.conf as u32)));
     runs
 }
 
@@ -421,6 +461,46 @@ mod tests {
         assert_eq!(got.labels[4].as_deref(), Some("14"));
         assert_eq!(got.confidence[4], Some(0.3));
         assert_eq!(got.contradicted, [(5, "41".to_owned(), "14".to_owned())]);
+    }
+
+    #[test]
+    fn marks_ocr_hardly_believed_are_not_numbers() {
+        // Kant: a speck read `47` (confidence 46) above `(484...)` (76);
+        // Bebel: `— 180 0 —` with a stray `0` (39).
+        let row = |text: &str, conf: &[f32], y: f32| {
+            let mut r = Row::from_text(text, [100.0, y, 900.0, y + 20.0]);
+            r.conf = conf.to_vec();
+            r
+        };
+        let body = |y: f32| row("Body text of the page with ordinary words", &[96.0; 8], y);
+        let kant = PageView::from_rows(
+            1,
+            1000.0,
+            1400.0,
+            vec![
+                row("47", &[46.0], 20.0),
+                row("(484...)", &[76.0], 60.0),
+                body(200.0),
+                body(240.0),
+                body(280.0),
+            ],
+        );
+        let bebel = PageView::from_rows(
+            2,
+            1000.0,
+            1400.0,
+            vec![
+                row("— 180 0 —", &[89.0, 87.0, 39.0, 81.0], 20.0),
+                body(200.0),
+                body(240.0),
+                body(280.0),
+            ],
+        );
+        let got = printed_labels(&[kant, bebel]);
+        assert_eq!(got.labels[0].as_deref(), Some("484"));
+        assert_eq!(got.labels[1].as_deref(), Some("180"));
+        // Both read alone, OCR sure enough of the digits kept.
+        assert_eq!(got.confidence, [Some(READ_LONE), Some(READ_LONE)]);
     }
 
     #[test]

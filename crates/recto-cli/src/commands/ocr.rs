@@ -162,13 +162,15 @@ fn print_dry_run(plan: &DryRun) -> anyhow::Result<()> {
         ))?;
     }
     output::line(format!(
-        "dry run: {} citekeys, {} pages ({} text layer, {} to OCR), about {:.0} s on {} workers; nothing recorded",
-        plan.citekeys.len(),
-        plan.pages,
+        "dry run: {}, {} ({} text layer, {} to OCR), about {:.0} s on {} ({:.1} CPU-s an OCRed page, from {}); nothing recorded",
+        output::count(plan.citekeys.len(), "citekey"),
+        output::count(plan.pages, "page"),
         plan.pages_text_layer,
         plan.pages_ocr,
         plan.estimated_seconds,
-        plan.workers
+        output::count(plan.workers, "worker"),
+        plan.seconds_per_ocr_page,
+        plan.calibrated_from
     ))
 }
 

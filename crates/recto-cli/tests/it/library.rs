@@ -282,6 +282,8 @@ fn whole_library_runs_across_upload_batches() {
     // A dry run says what would be done and records nothing.
     let dry = json(&recto(&ctx, &["ocr", "--pending", "--dry-run", "--json"]));
     assert_eq!(dry["citekeys"].as_array().unwrap().len(), 4);
+    // No OCR job here yet: the estimate's rate is the default.
+    assert_eq!(dry["calibrated_from"], "default");
     assert_eq!(
         (dry["pages"].as_u64(), dry["pages_text_layer"].as_u64()),
         (Some(4), Some(4))
@@ -582,4 +584,59 @@ fn languages_per_citekey_and_missing_ones_fail_alone() {
         &["ocr", "--citekeys", "plain2003", "--lang", "nobody=deu"],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// The dry run's estimate comes from this data directory's past OCR jobs
+/// once there are some (CPU seconds an OCRed page), and says so.
+#[test]
+fn dry_run_estimates_are_calibrated_from_past_jobs() {
+    let ctx = TestContext::new();
+    let pages: Vec<String> = (1..=5)
+        .map(|i| format!("Page {i} of a short paper on calibration."))
+        .collect();
+    let refs: Vec<&str> = pages.iter().map(String::as_str).collect();
+    let d = ctx.root().join("in");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("five2020.pdf"), text_pdf(&refs)).unwrap();
+    std::fs::write(d.join("next2021.pdf"), text_pdf(&refs)).unwrap();
+    json(&recto(
+        &ctx,
+        &["upload", "--from", d.to_str().unwrap(), "--json"],
+    ));
+    let o = recto(
+        &ctx,
+        &[
+            "ocr",
+            "--citekeys",
+            "five2020",
+            "--lang",
+            "eng",
+            "--mode",
+            "force-ocr",
+            "--workers",
+            "2",
+            "--json",
+        ],
+    );
+    let ran = json(&o);
+    let want = ran["duration_seconds"].as_f64().unwrap() * 2.0 / 5.0;
+    let dry = json(&recto(
+        &ctx,
+        &[
+            "ocr",
+            "--citekeys",
+            "next2021",
+            "--mode",
+            "force-ocr",
+            "--workers",
+            "4",
+            "--dry-run",
+            "--json",
+        ],
+    ));
+    assert_eq!(dry["calibrated_from"], "past jobs (1)");
+    let rate = dry["seconds_per_ocr_page"].as_f64().unwrap();
+    assert!((rate - want).abs() < 0.01, "{rate} vs {want}");
+    let est = dry["estimated_seconds"].as_f64().unwrap();
+    assert!((est - rate * 5.0 / 4.0).abs() < 0.02, "{est}");
 }

@@ -71,6 +71,7 @@ pub async fn run_ocr(
                 &req.cache_dir,
                 engine.workers,
                 req.password.as_deref(),
+                registry,
             )
             .await,
         ));

@@ -248,10 +248,15 @@ pub struct DryRun {
     pub pages: usize,
     pub pages_text_layer: usize,
     pub pages_ocr: usize,
-    /// A rough estimate on `workers` cores: 0.01 s a text-layer page,
-    /// 1.6 s an OCRed one (as measured on the corpus, docs/benchmarks.md).
+    /// An estimate on `workers` cores: 0.01 s a text-layer page, and per
+    /// OCRed page the CPU time this data directory's past OCR jobs took
+    /// (1.6 s, as measured on the corpus, before there are any).
     pub estimated_seconds: f64,
     pub workers: usize,
+    /// CPU seconds an OCRed page is counted at.
+    pub seconds_per_ocr_page: f64,
+    /// Where that comes from: `past jobs (N)` or `default`.
+    pub calibrated_from: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
