@@ -153,7 +153,7 @@ fn walk(
                 .canonicalize()
                 .is_ok_and(|real| skip.contains(&real));
         if left_out {
-            tracing::info!("{}: left out (recto's data directory)", e.path().display());
+            tracing::warn!("{}: left out (recto's data directory)", e.path().display());
         }
         left_out
     };

@@ -109,6 +109,9 @@ const NOISE_OCR: f32 = 50.0;
 const INSIDE_RUN: f64 = 0.8;
 const BEYOND_RUN: f64 = 0.6;
 const CONTRADICTED: f64 = 0.3;
+/// Front matter before an arabic page 1 and no roman number read: counted
+/// i, ii, ... from the first page, the common convention.
+const FRONT_MATTER: f64 = 0.5;
 
 /// The printed page labels of `pages`.
 pub fn printed_labels(pages: &[PageView]) -> Printed {
@@ -238,11 +241,36 @@ pub fn printed_labels(pages: &[PageView]) -> Printed {
         };
         confidence[page - 1] = Some(conf);
     }
+    front_matter(&mut labels, &mut confidence, &runs);
     Printed {
         labels,
         confidence,
         read,
         contradicted,
+    }
+}
+
+/// The unlabelled pages before the first label, when that label begins
+/// the arabic numbering at 1 or so (pages before it that no number could
+/// reach) and no roman number was read: `i`, `ii`, ... counted from the
+/// first physical page, at low confidence.
+fn front_matter(labels: &mut [Option<String>], confidence: &mut [Option<f64>], runs: &[Run]) {
+    if runs.iter().any(|r| r.kind != NumberKind::Arabic) {
+        return;
+    }
+    let Some(first) = labels.iter().position(Option::is_some) else {
+        return;
+    };
+    let starts_at_one = labels[first]
+        .as_deref()
+        .and_then(|l| l.parse::<u32>().ok())
+        .is_some_and(|v| v <= 1);
+    if !starts_at_one {
+        return;
+    }
+    for page in 0..first {
+        labels[page] = Some(format_label(page as u32 + 1, NumberKind::RomanLower));
+        confidence[page] = Some(FRONT_MATTER);
     }
 }
 
@@ -507,6 +535,25 @@ mod tests {
     fn a_year_alone_on_a_title_page_is_no_label() {
         let pages = vec![page(1, None, Some("1879")), page(2, None, None)];
         assert!(printed_labels(&pages).labels.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn unnumbered_front_matter_before_page_one_counts_in_roman() {
+        let mut pages = vec![page(1, None, None), page(2, None, None)];
+        for p in 3..=7 {
+            pages.push(page(p, None, Some(&(p - 2).to_string())));
+        }
+        let got = printed_labels(&pages);
+        assert_eq!(got.labels[0].as_deref(), Some("i"));
+        assert_eq!(got.labels[1].as_deref(), Some("ii"));
+        assert_eq!(got.confidence[0], Some(FRONT_MATTER));
+        assert_eq!(got.labels[2].as_deref(), Some("1"));
+        // Not when the body starts later than 1 (an excerpt): unlabelled.
+        let pages: Vec<PageView> = (1..=4)
+            .map(|p| page(p, None, (p > 1).then(|| (p + 40).to_string()).as_deref()))
+            .collect();
+        let got = printed_labels(&pages);
+        assert_eq!(got.labels[0].as_deref(), Some("41"));
     }
 
     #[test]

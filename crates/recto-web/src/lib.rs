@@ -107,6 +107,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/doc/{citekey}", get(viewer::viewer))
         .route("/search", get(search::search))
         .route("/img/{citekey}/{job}/{file}", get(image))
+        .route("/export/{citekey}/{file}", get(export_file))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .fallback(|| async { not_found("no such page") })
@@ -179,6 +180,64 @@ async fn image(
             Err(_) => not_found("no such image"),
         },
         None => not_found("no such image"),
+    }
+}
+
+/// The export formats the web app hands out, by file suffix, with their
+/// content types.
+const EXPORTS: [(&str, &str); 5] = [
+    (".pdf", "application/pdf"),
+    (".md", "text/markdown; charset=utf-8"),
+    (".txt", "text/plain; charset=utf-8"),
+    (".hocr", "text/html; charset=utf-8"),
+    (".alto.xml", "application/xml"),
+];
+
+/// The export files of `key` that its `current/` folder has, as
+/// `(file name, content type)`: `<stem>.pdf` and the like, nothing else.
+fn exports_of(app: &App, key: &Citekey) -> Vec<(String, &'static str)> {
+    let dir = export_dir(app, key);
+    EXPORTS
+        .iter()
+        .map(|(ext, ty)| (format!("{}{ext}", key.file_stem()), *ty))
+        .filter(|(name, _)| inside(&app.root, &dir.join(name)).is_some())
+        .collect()
+}
+
+fn export_dir(app: &App, key: &Citekey) -> PathBuf {
+    app.registry
+        .layout()
+        .analytics_dir()
+        .join("export")
+        .join(key.file_stem())
+        .join(recto_library::paths::CURRENT)
+}
+
+/// `/export/{citekey}/{file}`: a current export (the searchable PDF, the
+/// Markdown, ...) to download; only the names the export step writes.
+async fn export_file(
+    State(app): State<Arc<App>>,
+    UrlPath((citekey, file)): UrlPath<(String, String)>,
+) -> Response {
+    let Ok(key) = Citekey::parse(&citekey) else {
+        return not_found("no such file");
+    };
+    let Some((name, ty)) = exports_of(&app, &key).into_iter().find(|(n, _)| *n == file) else {
+        return not_found("no such file");
+    };
+    match inside(&app.root, &export_dir(&app, &key).join(&name)).map(std::fs::read) {
+        Some(Ok(bytes)) => (
+            [
+                (header::CONTENT_TYPE, ty.to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        _ => not_found("no such file"),
     }
 }
 

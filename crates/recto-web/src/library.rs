@@ -27,13 +27,24 @@ pub struct LibraryQuery {
     from: Option<usize>,
 }
 
-fn rows(states: &[CitekeyState], steps: &[String]) -> Markup {
+fn rows(lib: &Library, from: usize, to: usize) -> Markup {
+    let (states, steps, bib) = (&lib.states[from..to], &lib.steps, &lib.bib);
     html! {
         @for st in states {
             @let ocr = st.steps.iter().find(|s| s.step == "ocr");
+            @let item = bib.get(&st.citekey);
             tr {
-                td { a href={ "/doc/" (st.citekey) } { (st.citekey) } }
-                td { (badge(&st.state, None)) }
+                td.key { a href={ "/doc/" (st.citekey) } { (st.citekey) } }
+                td.item {
+                    @if let Some(b) = item {
+                        @if let Some(t) = &b.title { span.title { (t) } br; }
+                        span.muted { (b.authors_short().unwrap_or_default()) " " (b.year.as_deref().unwrap_or("")) }
+                    }
+                }
+                td {
+                    (badge(&st.state, None))
+                    @if let Some(why) = reason(st) { div.reason title=(why) { (short(&why, 80)) } }
+                }
                 @for name in steps {
                     td {
                         @if let Some(s) = st.steps.iter().find(|s| &s.step == name) {
@@ -53,40 +64,91 @@ fn rows(states: &[CitekeyState], steps: &[String]) -> Markup {
     }
 }
 
-type Library = (Vec<CitekeyState>, Vec<String>);
+/// Why a failed citekey failed: its missing source, else the first failed
+/// step's reason.
+fn reason(st: &CitekeyState) -> Option<String> {
+    if st.state != "failed" && st.state != "interrupted" && st.state != "stale" {
+        return None;
+    }
+    st.source_problem
+        .clone()
+        .map(|p| format!("no source: {p}"))
+        .or_else(|| {
+            let s = st.steps.iter().find(|s| s.failed())?;
+            Some(format!(
+                "{}: {}",
+                s.step,
+                s.reason.as_deref().unwrap_or(&s.state)
+            ))
+        })
+}
+
+fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(max - 1).collect();
+    s.push('…');
+    s
+}
+
+/// The library as the page shows it: each citekey's state over the
+/// pipeline, with the state of every step recto runs (toc, segmentation,
+/// export too, whether or not the pipeline counts them), and the .bib's
+/// fields.
+struct Library {
+    states: Vec<CitekeyState>,
+    steps: Vec<String>,
+    bib: std::collections::BTreeMap<String, recto_library::Bib>,
+}
+
+/// recto's steps, shown beside the pipeline's.
+const SHOWN: [&str; 5] = ["ocr", "sync_ocr", "toc", "segmentation", "export"];
 
 fn states(app: &App) -> Result<Library, recto_registry::Error> {
-    let states = app.registry.citekey_states(&[], None)?;
-    let steps = app
-        .registry
-        .pipeline()
-        .iter()
-        .map(|s| s.as_str().to_owned())
-        .collect();
-    Ok((states, steps))
+    let pipeline: Vec<recto_registry::StepName> = app.registry.pipeline().to_vec();
+    let mut all = pipeline.clone();
+    for s in SHOWN {
+        if !all.iter().any(|p| p.as_str() == s) {
+            all.push(recto_registry::StepName::parse(s)?);
+        }
+    }
+    // The state of a citekey is the pipeline's; each step's, every step's.
+    let overall = app.registry.citekey_states(&[], Some(&pipeline))?;
+    let mut states = app.registry.citekey_states(&[], Some(&all))?;
+    for (s, o) in states.iter_mut().zip(&overall) {
+        if s.citekey == o.citekey {
+            s.state = o.state.clone();
+        }
+    }
+    Ok(Library {
+        states,
+        steps: all.iter().map(|s| s.as_str().to_owned()).collect(),
+        bib: recto_library::bibliography(&app.registry),
+    })
 }
 
 /// `/library/rows?from=N`: the rows after the first paint.
 pub async fn more(State(app): State<Arc<App>>, Query(lq): Query<LibraryQuery>) -> Response {
-    let (states, steps) = match states(&app) {
+    let lib = match states(&app) {
         Ok(s) => s,
         Err(e) => return failure(&e.to_string()),
     };
-    let from = lq.from.unwrap_or(FIRST_ROWS).min(states.len());
+    let from = lq.from.unwrap_or(FIRST_ROWS).min(lib.states.len());
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        rows(&states[from..], &steps).into_string(),
+        rows(&lib, from, lib.states.len()).into_string(),
     )
         .into_response()
 }
 
 /// `/`: the library.
 pub async fn library(State(app): State<Arc<App>>, Query(lq): Query<LibraryQuery>) -> Response {
-    let (states, steps) = match states(&app) {
+    let lib = match states(&app) {
         Ok(s) => s,
         Err(e) => return failure(&e.to_string()),
     };
-    let total = states.len();
+    let total = lib.states.len();
     let shown = if lq.all.is_some() {
         total
     } else {
@@ -102,20 +164,21 @@ pub async fn library(State(app): State<Arc<App>>, Query(lq): Query<LibraryQuery>
         table #library .sortable {
             thead { tr {
                 th data-sort="text" { "Citekey" }
+                th data-sort="text" { "Item" }
                 th data-sort="text" { "State" }
-                @for s in &steps { th data-sort="text" { (s) } }
+                @for s in &lib.steps { th data-sort="text" { (s) } }
                 th data-sort="num" { "Pages" }
                 th data-sort="num" { "Confidence" }
                 th data-sort="text" { "Source" }
             } }
             tbody data-total=(total) data-more=(more.as_deref().unwrap_or("")) {
-                (rows(&states[..shown], &steps))
+                (rows(&lib, 0, shown))
             }
         }
         @if more.is_some() {
             noscript { p { a href="/?all=1" { "Show all " (total) " citekeys" } } }
         }
-        @if states.is_empty() {
+        @if lib.states.is_empty() {
             p.empty { "No citekeys yet: " code { "recto upload --from DIR" } "." }
         }
     };

@@ -36,15 +36,25 @@ pub async fn search(State(app): State<Arc<App>>, Query(sq): Query<SearchQuery>) 
         @match found {
             Some(Ok(found)) => {
                 p.muted #total { (found.total) " pages match; the first " (found.hits.len()) " shown" }
-                ol.hits {
-                    @for h in &found.hits {
-                        li.hit {
-                            a.open href={ "/doc/" (h.hit.citekey) "?page=" (h.hit.page) "&q=" (url_encode(&q)) } {
-                                (h.hit.citekey) " · page " (h.hit.page)
-                                @if let Some(l) = &h.hit.label { " (p. " (l) ")" }
+                @for (key, hits) in grouped(&found.hits) {
+                    section.item {
+                        h3 {
+                            a href={ "/doc/" (key) } { (key) }
+                            @if let Some(b) = hits[0].bib.as_ref().map(|b| b.line()).filter(|l| !l.is_empty()) {
+                                " " span.muted { "— " (b) }
                             }
-                            " " span.muted { (format!("{:.2}", h.hit.score)) }
-                            p { (snippet(&h.marked)) }
+                        }
+                        ol.hits {
+                            @for h in hits {
+                                li.hit {
+                                    a.open href={ "/doc/" (h.hit.citekey) "?page=" (h.hit.page) "&q=" (url_encode(&q)) } {
+                                        (h.hit.citekey) " · page " (h.hit.page)
+                                        @if let Some(l) = &h.hit.label { " (p. " (l) ")" }
+                                    }
+                                    " " span.muted { (format!("{:.2}", h.hit.score)) }
+                                    p { (snippet(&h.marked)) }
+                                }
+                            }
                         }
                     }
                 }
@@ -54,6 +64,20 @@ pub async fn search(State(app): State<Arc<App>>, Query(sq): Query<SearchQuery>) 
         }
     };
     page("Search", "search", body).into_response()
+}
+
+/// Hits grouped by item, the items in the order of their best page.
+fn grouped(
+    hits: &[recto_library::search::FoundPage],
+) -> Vec<(&str, Vec<&recto_library::search::FoundPage>)> {
+    let mut out: Vec<(&str, Vec<&recto_library::search::FoundPage>)> = Vec::new();
+    for h in hits {
+        match out.iter_mut().find(|(k, _)| *k == h.hit.citekey) {
+            Some((_, v)) => v.push(h),
+            None => out.push((&h.hit.citekey, vec![h])),
+        }
+    }
+    out
 }
 
 /// A snippet whose matches the search put in `[[...]]`, with those parts

@@ -58,8 +58,19 @@ pub async fn viewer(
         Err(why) => return not_found(&why),
     };
     let marked = marked_words(&app, &view);
+    let about = recto_library::bibliography(&app.registry)
+        .remove(view.key.as_str())
+        .map(|b| b.line())
+        .filter(|l| !l.is_empty());
+    let downloads = crate::exports_of(&app, &view.key);
     let body = html! {
         (bar(&view))
+        div.bar.about {
+            @if let Some(a) = &about { span #about { (a) } " " }
+            @for (name, _) in &downloads {
+                a.btn.download href={ "/export/" (view.key.as_str()) "/" (name) } { "⤓ " (name) } " "
+            }
+        }
         div.viewer {
             nav.side { (contents(&view)) }
             (figure(&view, &marked))
@@ -134,6 +145,12 @@ fn bar(v: &View) -> Markup {
         .toc
         .as_ref()
         .and_then(|t| t.page_labels.get(v.n - 1).cloned().flatten());
+    // An inferred label says so: `p. 141?`.
+    let unsure = v
+        .toc
+        .as_ref()
+        .and_then(|t| t.page_label_confidence.get(v.n - 1).copied().flatten())
+        .is_some_and(|c| c < 0.9);
     let source = match p.source {
         recto_page::TextSource::Ocr => "OCR",
         _ => "text layer",
@@ -147,7 +164,7 @@ fn bar(v: &View) -> Markup {
             h2 { (key) } " "
             a.btn #prev href=(v.link(v.n.saturating_sub(1).max(1))) aria-disabled=[(v.n == 1).then_some("true")] { "‹ prev" }
             " "
-            span #pageno { "page " (v.n) " of " (v.count) @if let Some(l) = &label { " (p. " (l) ")" } }
+            span #pageno { "page " (v.n) " of " (v.count) @if let Some(l) = &label { " (p. " (l) @if unsure { "?" } ")" } }
             " "
             a.btn #next href=(v.link((v.n + 1).min(v.count))) aria-disabled=[(v.n == v.count).then_some("true")] { "next ›" }
             " "

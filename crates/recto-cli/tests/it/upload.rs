@@ -449,13 +449,21 @@ fn an_upload_of_the_folder_holding_the_data_dir_leaves_the_data_dir_out() {
     std::fs::write(ctx.root().join("a2020.pdf"), text_pdf(&["First."])).unwrap();
     std::fs::write(ctx.root().join("b2021.pdf"), text_pdf(&["Second."])).unwrap();
     let root = ctx.root().to_str().unwrap();
-    for _ in 0..2 {
+    for round in 0..2 {
         let o = recto(&ctx, &["upload", "--from", root, "--json"]);
         assert!(o.status.success(), "{}", stderr(&o));
         let out: Value = serde_json::from_slice(&o.stdout).unwrap();
         let list = source_meta(&ctx, out["job_id"].as_str().unwrap())["citekeys"]["list"].clone();
-        // The second upload does not take the stored copies under data/.
+        // The second upload does not take the stored copies under data/,
+        // and says so.
         assert_eq!(list, serde_json::json!(["a2020", "b2021"]), "{out}");
+        if round == 1 {
+            assert!(
+                stderr(&o).contains("left out (recto's data directory)"),
+                "{}",
+                stderr(&o)
+            );
+        }
     }
 }
 
