@@ -292,14 +292,17 @@ def index(citekeys: Optional[List[str]] = None, *, rebuild: bool = False) -> Dic
     return _step("index", citekeys=citekeys or None, rebuild=rebuild)
 
 
-def search(query: str, limit: int = 20, citekey: Optional[str] = None) -> List[Dict[str, Any]]:
+def search(query: str, limit: int = 20, citekey: Optional[str] = None,
+           fuzzy: bool = False) -> List[Dict[str, Any]]:
     """Search the library's pages (``recto search``): ranked hits, each with
     ``citekey``, ``page``, ``label`` (printed page, when known), ``score``,
     ``snippet`` and ``highlights`` (byte ranges of the matches in it),
     ``marked`` (the snippet with matches in ``[[...]]``) and ``words``: the
     matching words of the page with their ``bbox`` in page pixels
-    (``width_px`` x ``height_px``). Run :func:`index` first."""
-    found = _call(_native.search, _data_dir(), query, int(limit), citekey)
+    (``width_px`` x ``height_px``), and ``bib`` (author, title, year) when
+    the upload read them. ``fuzzy``: words also match one edit away (OCR
+    errors). Run :func:`index` first."""
+    found = _call(_native.search, _data_dir(), query, int(limit), citekey, bool(fuzzy))
     return json.loads(found)["hits"]
 
 

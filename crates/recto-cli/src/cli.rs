@@ -315,6 +315,10 @@ pub struct SearchArgs {
     /// The hits as JSON, with the boxes of the matching words.
     #[arg(long)]
     pub json: bool,
+    /// Words also match one edit away (a letter changed, added, dropped or
+    /// two swapped): finds OCR errors such as `selbstverstindlich`.
+    #[arg(long)]
+    pub fuzzy: bool,
 }
 
 #[derive(Debug, Args)]

@@ -86,19 +86,53 @@ pub fn bibliography(registry: &Registry) -> BTreeMap<String, Bib> {
 }
 
 /// The library view's states as JSON, each with its `bib` beside when an
-/// upload recorded one: what `status --json` and Python answer.
+/// upload recorded one, and `same_pdf_as`: the other citekeys whose newest
+/// upload is the very same file (sha256). What `status --json` and Python
+/// answer.
 pub fn states_with_bib(
     states: &[recto_registry::CitekeyState],
     bib: &BTreeMap<String, Bib>,
 ) -> serde_json::Value {
+    let twins = same_pdf(states);
     let with = |s: &recto_registry::CitekeyState| {
         let mut v = serde_json::to_value(s).unwrap_or(serde_json::Value::Null);
-        if let (Some(obj), Some(b)) = (v.as_object_mut(), bib.get(&s.citekey)) {
-            obj.insert("bib".into(), serde_json::to_value(b).unwrap_or_default());
+        if let Some(obj) = v.as_object_mut() {
+            if let Some(b) = bib.get(&s.citekey) {
+                obj.insert("bib".into(), serde_json::to_value(b).unwrap_or_default());
+            }
+            if let Some(t) = twins.get(&s.citekey) {
+                obj.insert(
+                    "same_pdf_as".into(),
+                    serde_json::to_value(t).unwrap_or_default(),
+                );
+            }
         }
         v
     };
     serde_json::Value::Array(states.iter().map(with).collect())
+}
+
+/// For each citekey whose newest upload has the same sha256 as another's,
+/// those others: one PDF filed under two citekeys.
+pub fn same_pdf(states: &[recto_registry::CitekeyState]) -> BTreeMap<String, Vec<String>> {
+    let mut by_sha: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in states {
+        if let Some(sha) = s.source.as_ref().and_then(|x| x.sha256.as_deref()) {
+            by_sha.entry(sha).or_default().push(&s.citekey);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for keys in by_sha.values().filter(|k| k.len() > 1) {
+        for k in keys {
+            let others = keys
+                .iter()
+                .filter(|o| *o != k)
+                .map(|o| (*o).to_owned())
+                .collect();
+            out.insert((*k).to_owned(), others);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

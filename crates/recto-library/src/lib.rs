@@ -16,7 +16,7 @@ pub mod result;
 pub mod search;
 pub mod text;
 
-pub use bib::{Bib, bibliography, states_with_bib};
+pub use bib::{Bib, bibliography, same_pdf, states_with_bib};
 pub use error::LibraryError;
 pub use result::{StepResult, ocr_result, resolve_job, step_result};
 // The types its readers return, so callers need not name their crates.

@@ -199,17 +199,19 @@ fn step_result(
 /// Search the library's index: JSON `{query, total, hits}` as
 /// `recto search --json` prints it.
 #[pyfunction]
-#[pyo3(signature = (data_dir, query, limit, citekey=None))]
+#[pyo3(signature = (data_dir, query, limit, citekey=None, fuzzy=false))]
 fn search(
     py: Python<'_>,
     data_dir: &str,
     query: &str,
     limit: usize,
     citekey: Option<&str>,
+    fuzzy: bool,
 ) -> PyResult<String> {
     let reg = reader(data_dir, None)?;
     let mut req = recto_search::SearchRequest::new(query);
     req.limit = limit;
+    req.fuzzy = fuzzy;
     if let Some(c) = citekey {
         recto_registry::Citekey::parse(c).map_err(py_err)?;
         req.citekey = Some(c.to_owned());

@@ -291,7 +291,7 @@ impl SearchIndex {
 
     /// Ranked hits for `req`.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
-        let (query, prefixes) = self.parse(&req.query)?;
+        let (query, prefixes) = self.parse(&req.query, req.fuzzy)?;
         let query: Box<dyn Query> = match &req.citekey {
             Some(k) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, query),
@@ -325,6 +325,19 @@ impl SearchIndex {
                 terms.insert(t.to_owned());
             }
         });
+        // A fuzzy query does not list its terms: the query's words, as
+        // each language analyses them, are what a page's words are held to.
+        if req.fuzzy {
+            for lang in Lang::ALL {
+                let mut a = lang.analyzer();
+                let mut stream = a.token_stream(&req.query);
+                while let Some(t) = stream.next() {
+                    if !["or", "and", "not"].contains(&t.text.as_str()) {
+                        terms.insert(t.text.clone());
+                    }
+                }
+            }
+        }
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
@@ -356,6 +369,7 @@ impl SearchIndex {
             matcher: Matcher {
                 terms: terms.into_iter().collect(),
                 prefixes,
+                fuzzy: req.fuzzy,
             },
         })
     }
@@ -365,13 +379,18 @@ impl SearchIndex {
     /// indexed (folded, stemmed) words of every language field; it joins
     /// the rest with AND, or with OR when the query says OR, or is excluded
     /// when it starts with `-`.
-    fn parse(&self, q: &str) -> Result<(Box<dyn Query>, Vec<String>), SearchError> {
+    fn parse(&self, q: &str, fuzzy: bool) -> Result<(Box<dyn Query>, Vec<String>), SearchError> {
         let bad = |reason: String| SearchError::Query {
             query: q.to_owned(),
             reason,
         };
         let mut parser = QueryParser::for_index(&self.index, self.f.text.to_vec());
         parser.set_conjunction_by_default();
+        if fuzzy {
+            for f in self.f.text {
+                parser.set_field_fuzzy(f, false, 1, true);
+            }
+        }
         let mut rest = String::with_capacity(q.len());
         let mut prefixes: Vec<(bool, String)> = Vec::new();
         let mut in_quotes = false;
@@ -450,6 +469,29 @@ impl SearchIndex {
     }
 }
 
+/// Whether `a` and `b` are at most one edit apart (a letter changed,
+/// added or dropped, or two neighbours swapped), as the fuzzy query counts.
+fn one_edit(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let start = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[start..], &b[start..]);
+    let end = ra
+        .iter()
+        .rev()
+        .zip(rb.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ma, mb) = (&ra[..ra.len() - end], &rb[..rb.len() - end]);
+    match (ma.len(), mb.len()) {
+        (0, 0) | (1, 1) | (1, 0) | (0, 1) => true,
+        (2, 2) => ma[0] == mb[1] && ma[1] == mb[0],
+        _ => false,
+    }
+}
+
 /// Lowercased, accents folded: how prefixes are compared.
 fn fold(s: &str) -> String {
     fold_with(&mut Lang::Other.analyzer(), s)
@@ -521,6 +563,9 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Longest snippet, in characters.
     pub snippet_chars: usize,
+    /// Words also match at one edit (a letter changed, added, dropped or
+    /// two swapped): for OCR errors such as `selbstverstindlich`.
+    pub fuzzy: bool,
 }
 
 impl SearchRequest {
@@ -530,6 +575,7 @@ impl SearchRequest {
             citekey: None,
             limit: 20,
             snippet_chars: 180,
+            fuzzy: false,
         }
     }
 }
@@ -586,6 +632,8 @@ pub struct Matcher {
     terms: Vec<String>,
     /// Folded prefixes (`topolog*`).
     prefixes: Vec<String>,
+    /// A word one edit from a term matches too.
+    fuzzy: bool,
 }
 
 /// A word of a page that matched, with its box (page pixels, as in the
@@ -603,7 +651,11 @@ impl Matcher {
     fn matches(&self, stem: &mut TextAnalyzer, plain: &mut TextAnalyzer, word: &str) -> bool {
         let mut stream = stem.token_stream(word);
         while let Some(t) = stream.next() {
-            if self.terms.iter().any(|q| q == &t.text) {
+            if self
+                .terms
+                .iter()
+                .any(|q| q == &t.text || (self.fuzzy && one_edit(q, &t.text)))
+            {
                 return true;
             }
         }

@@ -241,7 +241,7 @@ pub fn printed_labels(pages: &[PageView]) -> Printed {
         };
         confidence[page - 1] = Some(conf);
     }
-    front_matter(&mut labels, &mut confidence, &runs);
+    front_matter(&mut labels, &mut confidence);
     Printed {
         labels,
         confidence,
@@ -254,8 +254,10 @@ pub fn printed_labels(pages: &[PageView]) -> Printed {
 /// the arabic numbering at 1 or so (pages before it that no number could
 /// reach) and no roman number was read: `i`, `ii`, ... counted from the
 /// first physical page, at low confidence.
-fn front_matter(labels: &mut [Option<String>], confidence: &mut [Option<f64>], runs: &[Run]) {
-    if runs.iter().any(|r| r.kind != NumberKind::Arabic) {
+fn front_matter(labels: &mut [Option<String>], confidence: &mut [Option<f64>]) {
+    // A roman number labels some page: the front matter has its own.
+    let roman = |l: &String| !l.chars().all(|c| c.is_ascii_digit());
+    if labels.iter().flatten().any(roman) {
         return;
     }
     let Some(first) = labels.iter().position(Option::is_some) else {

@@ -35,7 +35,10 @@ pub async fn search(State(app): State<Arc<App>>, Query(sq): Query<SearchQuery>) 
         }
         @match found {
             Some(Ok(found)) => {
-                p.muted #total { (found.total) " pages match; the first " (found.hits.len()) " shown" }
+                p.muted #total {
+                    @if found.total == 1 { "1 page matches" } @else { (found.total) " pages match" }
+                    @if found.hits.len() < found.total { "; the first " (found.hits.len()) " shown" }
+                }
                 @for (key, hits) in grouped(&found.hits) {
                     section.item {
                         h3 {

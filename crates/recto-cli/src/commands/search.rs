@@ -56,6 +56,7 @@ pub fn search(args: SearchArgs, config: &Config) -> anyhow::Result<Outcome> {
     let mut req = SearchRequest::new(&args.query.join(" "));
     req.citekey = citekey;
     req.limit = args.limit.max(1);
+    req.fuzzy = args.fuzzy;
     let found = recto_library::search::search(&registry, &req)?;
     if args.json {
         output::json(&found)?;

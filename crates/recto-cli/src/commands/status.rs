@@ -21,6 +21,8 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<Outcome> {
     }
     let mut out = String::new();
     let width = states.iter().map(|s| s.citekey.len()).max().unwrap_or(0);
+    // Only the citekeys shown are compared: ask for both to see a pair.
+    let twins = recto_library::same_pdf(&states);
     for s in &states {
         let about = bib.get(&s.citekey).map(|b| b.line()).unwrap_or_default();
         if args.why {
@@ -30,6 +32,9 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<Outcome> {
         out.push_str(&line(s, width));
         if !about.is_empty() {
             out.push_str(&format!("  [{}]", shorten(&about, 60)));
+        }
+        if let Some(t) = twins.get(&s.citekey) {
+            out.push_str(&format!("  (same PDF as {})", t.join(", ")));
         }
         out.push('\n');
         // The citekeys asked for by name, and every failed one: the one

@@ -335,6 +335,18 @@ fn whole_library_runs_across_upload_batches() {
             .is_symlink()
     );
     assert!(stdout(&recto(&ctx, &["text", "twin2004"])).contains("two citekeys"));
+    // The same PDF under two citekeys is flagged in the library view.
+    let out = stdout(&recto(&ctx, &["status"]));
+    let line = out.lines().find(|l| l.starts_with("twin2004")).unwrap();
+    assert!(line.ends_with("(same PDF as twin2002)"), "{out}");
+    let s = json(&recto(&ctx, &["status", "twin2002", "twin2004", "--json"]));
+    assert_eq!(s[0]["same_pdf_as"], serde_json::json!(["twin2004"]));
+    assert!(
+        s.as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["citekey"] != "alpha2001" || x.get("same_pdf_as").is_none())
+    );
     // Nothing is pending any more: not an error.
     let o = recto(&ctx, &["ocr", "--pending"]);
     assert!(o.status.success(), "{}", stderr(&o));

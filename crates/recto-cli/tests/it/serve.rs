@@ -373,6 +373,18 @@ fn the_viewer_has_contents_segments_and_printed_labels() {
         let o = recto(&ctx, &[step, "--quiet", "--citekeys", "book2020"]);
         assert!(o.status.success(), "{step}: {}", stderr(&o));
     }
+    let o = recto(
+        &ctx,
+        &[
+            "export",
+            "--quiet",
+            "--format",
+            "pdf,md",
+            "--citekeys",
+            "book2020",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
     let toc: Value = serde_json::from_slice(
         &std::fs::read(
             ctx.data_dir()
@@ -405,6 +417,30 @@ fn the_viewer_has_contents_segments_and_printed_labels() {
         index + 1
     );
     assert!(body.contains(&format!("(p. {label})")));
+    // The current exports, to download; nothing else by that route.
+    for (file, has) in [("book2020.pdf", "%PDF"), ("book2020.md", title.as_str())] {
+        assert!(
+            body.contains(&format!("href=\"/export/book2020/{file}\"")),
+            "{file}"
+        );
+        let (status, got) = get(port, &format!("/export/book2020/{file}"));
+        assert_eq!(status, 200, "{file}");
+        let body = got.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        assert!(body.contains(has), "{file}: {}", &got[..got.len().min(300)]);
+    }
+    for path in [
+        "/export/book2020/book2020.txt",
+        "/export/book2020/toc.json",
+        "/export/book2020/..%2F..%2F..%2Fregistry.sqlite",
+        "/export/..%2Fbook2020/book2020.pdf",
+    ] {
+        assert_eq!(get(port, path).0, 404, "{path}");
+    }
+    // The library shows every step recto runs, whatever the pipeline.
+    let (_, lib) = get(port, "/");
+    for step in ["ocr", "toc", "segmentation", "export"] {
+        assert!(lib.contains(&format!(">{step}</th>")), "{step}");
+    }
     // A job that does not exist.
     let (status, _) = get(port, "/job/2001-01-01_00-00-00");
     assert_eq!(status, 404);

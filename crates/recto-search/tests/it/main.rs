@@ -275,3 +275,55 @@ fn french_singular_and_plural_find_each_other() {
     assert_eq!(pages("genoux"), [2]);
     assert_eq!(pages("journaux"), [2]);
 }
+
+/// `fuzzy`: a word one edit from the query's matches (an OCR error on the
+/// page, or in the query), and its box is marked; without it, no hit.
+#[test]
+fn fuzzy_matching_finds_words_one_edit_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = SearchIndex::open(dir.path()).unwrap();
+    let mut w = idx.writer().unwrap();
+    w.replace(
+        "bebel1879",
+        &[doc(
+            "bebel1879",
+            1,
+            Lang::De,
+            "Das ist selbstverständlich und klar.",
+        )],
+    )
+    .unwrap();
+    w.commit().unwrap();
+    idx.reload().unwrap();
+    assert!(found(&idx, "selbstverstindlich").is_empty());
+    let mut req = SearchRequest::new("selbstverstindlich");
+    req.fuzzy = true;
+    let res = idx.search(&req).unwrap();
+    assert_eq!(res.hits.len(), 1);
+    let w_at = |t: &str, x: i32| Word {
+        text: t.into(),
+        bbox: [x, 10, x + 50, 30],
+        confidence: Some(90.0),
+    };
+    let page = PageJson {
+        blocks: vec![Block {
+            bbox: [0, 0, 500, 40],
+            lines: vec![Line::new(
+                [0, 10, 500, 30],
+                vec![w_at("selbstverständlich", 10), w_at("klar", 60)],
+            )],
+        }],
+        ..serde_json::from_str(EMPTY_PAGE).unwrap()
+    };
+    let words: Vec<String> = res
+        .matcher
+        .words(Lang::De, &page)
+        .into_iter()
+        .map(|w| w.text)
+        .collect();
+    assert_eq!(words, ["selbstverständlich"]);
+    // Two edits away: still nothing.
+    let mut req = SearchRequest::new("selbstverstundlech");
+    req.fuzzy = true;
+    assert!(idx.search(&req).unwrap().hits.is_empty());
+}
