@@ -400,6 +400,10 @@ pub struct StatusArgs {
     /// time and reason, and the command that brings it forward.
     #[arg(long, conflicts_with = "json")]
     pub why: bool,
+    /// The library in figures: citekeys by state, pages, OCR CPU hours,
+    /// disk use by folder.
+    #[arg(long, conflicts_with_all = ["json", "why"])]
+    pub summary: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -74,7 +74,10 @@ pub async fn viewer(
         div.viewer {
             nav.side { (contents(&view)) }
             (figure(&view, &marked))
-            div.text { h3 { "Text" } pre #text { (view.page.text) } }
+            div.text {
+                h3 { "Text" } pre #text { (view.page.text) }
+                (diagnostics(&view))
+            }
         }
     };
     let title = format!("{} p. {}", view.key.as_str(), view.n);
@@ -179,6 +182,119 @@ fn bar(v: &View) -> Markup {
                 "OCR job " a href={ "/job/" (v.ocr.job_id) } { (v.ocr.job_id) }
                 " · " (source) " · confidence " (conf)
             }
+        }
+    }
+}
+
+/// How the page was read: source, script and languages, turn, skew,
+/// binarisation, second reading, columns, resolution, confidence, timings;
+/// and the command that reads it again.
+fn diagnostics(v: &View) -> Markup {
+    let p = &v.page;
+    let ms = |x: f64| format!("{x:.0} ms");
+    let mut rows: Vec<(&str, String)> = vec![(
+        "source",
+        match p.source {
+            recto_page::TextSource::Ocr => "OCR (Tesseract)".to_owned(),
+            _ => "the PDF's text layer".to_owned(),
+        },
+    )];
+    rows.push((
+        "text layer",
+        format!(
+            "{} characters, {} garbage",
+            p.text_layer.chars, p.text_layer.garbage
+        ),
+    ));
+    rows.push((
+        "languages",
+        p.languages_used
+            .clone()
+            .unwrap_or_else(|| p.languages.clone()),
+    ));
+    if let Some(o) = &p.osd {
+        if let Some(s) = &o.script {
+            let c = o
+                .script_confidence
+                .map(|c| format!(" ({c:.1})"))
+                .unwrap_or_default();
+            rows.push(("script", format!("{s}{c}")));
+        }
+        rows.push((
+            "orientation",
+            format!(
+                "{}° (confidence {:.1}{})",
+                o.rotate,
+                o.confidence,
+                if o.applied { ", turned" } else { "" }
+            ),
+        ));
+    }
+    if let Some(s) = &p.skew {
+        rows.push((
+            "skew",
+            format!(
+                "{:.2}°{}",
+                s.degrees,
+                if s.applied { ", levelled" } else { "" }
+            ),
+        ));
+    }
+    if let Some(b) = &p.binarisation {
+        rows.push(("binarisation", b.method.clone()));
+    }
+    if let Some(r) = &p.retry {
+        rows.push((
+            "second reading",
+            format!(
+                "{}: {:.1} -> {:.1}, {}",
+                r.tried,
+                r.confidence_first,
+                r.confidence_retry,
+                if r.kept_retry { "kept" } else { "not kept" }
+            ),
+        ));
+    }
+    if let Some(c) = &p.columns {
+        rows.push((
+            "columns",
+            format!("cut at x={} ({} lines)", c.gutter_x, c.lines_cut),
+        ));
+    }
+    let dpi = match p.requested_dpi {
+        Some(r) => format!("{} dpi (asked {r})", p.dpi),
+        None => format!("{} dpi", p.dpi),
+    };
+    rows.push(("resolution", dpi));
+    if let Some(c) = p.mean_confidence {
+        rows.push(("confidence", format!("{c:.1}")));
+    }
+    let t = &p.timings;
+    rows.push((
+        "timings",
+        format!(
+            "{} in all: render {}, OSD {}, deskew {}, OCR {}, retry {}, image {}",
+            ms(t.total_ms),
+            ms(t.render_ms),
+            ms(t.osd_ms),
+            ms(t.deskew_ms),
+            ms(t.ocr_ms),
+            ms(t.retry_ms),
+            ms(t.image_ms)
+        ),
+    ));
+    let redo = format!(
+        "recto ocr --citekeys {} --mode force-ocr --lang {}",
+        v.key.as_str(),
+        p.languages
+    );
+    html! {
+        details #diagnostics {
+            summary { "Page diagnostics" }
+            table.facts {
+                @for (k, val) in &rows { tr { th { (k) } td { (val) } } }
+            }
+            p.muted { "To read it again: " code { (redo) } }
         }
     }
 }

@@ -14,6 +14,10 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<Outcome> {
     config.require_data_dir()?;
     let steps = args.step.as_deref().map(StepName::parse).transpose()?;
     let states = reg.citekey_states(&args.citekeys, steps.as_ref().map(std::slice::from_ref))?;
+    if args.summary {
+        output::text(&library_summary(&reg, &states, &config.data_dir))?;
+        return Ok(Outcome::Success);
+    }
     let bib = recto_library::bibliography(&reg);
     if args.json {
         output::json(&recto_library::states_with_bib(&states, &bib))?;
@@ -204,6 +208,112 @@ fn fix(s: &CitekeyState) -> Option<String> {
         }
         None => format!("recto {} --citekeys {key}", super::command_of(&st.step)),
     })
+}
+
+/// `412 citekeys: ...`, pages read, OCR CPU hours over every OCR job, and
+/// the disk each folder of the data directory takes.
+fn library_summary(
+    reg: &recto_registry::Registry,
+    states: &[CitekeyState],
+    data_dir: &std::path::Path,
+) -> String {
+    let mut out = summary(states);
+    out.push('\n');
+    let pages: u64 = states
+        .iter()
+        .filter_map(|s| s.steps.iter().find(|st| st.step == "ocr")?.pages)
+        .sum();
+    let (mut cpu, mut jobs) = (0.0, 0);
+    if let (Ok(step), Ok(all)) = (StepName::parse("ocr"), reg.list_all_jobs(Some("ocr"))) {
+        for job in all {
+            let Ok(m) = reg.get_step_metadata(&step, &job) else {
+                continue;
+            };
+            let d = m
+                .get("duration_seconds")
+                .and_then(serde_json::Value::as_f64);
+            let w = m
+                .get("config")
+                .and_then(|c| c.get("workers"))
+                .and_then(serde_json::Value::as_f64);
+            if let (Some(d), Some(w)) = (d, w) {
+                cpu += d * w;
+                jobs += 1;
+            }
+        }
+    }
+    out.push_str(&format!(
+        "{} read; {:.2} OCR CPU hours over {}\n",
+        output::count(pages, "page"),
+        cpu / 3600.0,
+        output::count(jobs, "OCR job")
+    ));
+    out.push_str(&format!("disk use under {}:\n", data_dir.display()));
+    for (name, bytes) in disk_use(data_dir) {
+        out.push_str(&format!("  {:>10}  {name}\n", human_bytes(bytes)));
+    }
+    out
+}
+
+/// Bytes under each folder of the data directory (`analytics/` by step),
+/// symlinks not followed (a `current` link is not counted twice).
+fn disk_use(data_dir: &std::path::Path) -> Vec<(String, u64)> {
+    let size = |dir: &std::path::Path| -> u64 {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum()
+    };
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return out;
+    };
+    let mut dirs: Vec<std::path::PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    dirs.sort();
+    for d in dirs {
+        let name = d
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name == "analytics" {
+            let mut steps: Vec<std::path::PathBuf> = std::fs::read_dir(&d)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            steps.sort();
+            for s in steps {
+                let step = s
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                out.push((format!("analytics/{step}"), size(&s)));
+            }
+        } else if d.is_dir() {
+            out.push((name, size(&d)));
+        }
+    }
+    out
+}
+
+/// `1.2 GB`, `340 kB`, `12 B`.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 /// `text` cut to `max` characters, with an ellipsis when cut.

@@ -92,6 +92,17 @@ fn status_text_and_show_answer_per_citekey() {
         "{out}"
     );
     assert!(out.ends_with("3 citekeys: 2 done, 1 pending\n"), "{out}");
+    // The library in figures.
+    let out = stdout(&recto(&ctx, &["status", "--summary"]));
+    assert!(out.starts_with("3 citekeys: "), "{out}");
+    assert!(out.contains("2 pages read; "), "{out}");
+    assert!(out.contains("OCR CPU hours over 1 OCR job\n"), "{out}");
+    let ocr_line = out
+        .lines()
+        .find(|l| l.ends_with("  analytics/ocr"))
+        .unwrap();
+    assert!(!ocr_line.trim().starts_with("0 B"), "{out}");
+    assert!(out.lines().any(|l| l.ends_with("  store")), "{out}");
 
     // A changed PDF makes the OCR result outdated.
     let dir2 = write_pdfs(

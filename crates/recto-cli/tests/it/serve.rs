@@ -417,6 +417,10 @@ fn the_viewer_has_contents_segments_and_printed_labels() {
         index + 1
     );
     assert!(body.contains(&format!("(p. {label})")));
+    // How the page was read, and how to read it again.
+    assert!(body.contains("Page diagnostics"), "no diagnostics");
+    assert!(body.contains("the PDF&#39;s text layer") || body.contains("the PDF's text layer"));
+    assert!(body.contains("recto ocr --citekeys book2020 --mode force-ocr"));
     // The current exports, to download; nothing else by that route.
     for (file, has) in [("book2020.pdf", "%PDF"), ("book2020.md", title.as_str())] {
         assert!(
