@@ -413,6 +413,33 @@ mod tests {
     }
 
     #[test]
+    fn decorated_page_numbers_leave_the_clean_text_whatever_the_label() {
+        // `— 140 —` over an excerpt's page, with no TOC (no labels at all).
+        let mut p = page(
+            1,
+            None,
+            &["Die Gartenwirthschaft ihre Blüthen entfalten."],
+            &[],
+        );
+        p.rows.insert(0, row("— 140 —", 450.0, 40.0, 30.0));
+        let p = PageView::from_rows(1, 1000.0, 1400.0, p.rows);
+        let input = SegInput {
+            citekey: "k".into(),
+            pages: vec![p],
+            toc: None,
+            lexicon: &LEX,
+        };
+        let out = segment(&input);
+        let roles = roles_of(&out, 1);
+        assert_eq!(roles[0], (Role::PageNumber, "— 140 —".into()), "{roles:?}");
+        assert!(
+            out.units_markdown.iter().all(|md| !md.contains("140")),
+            "{:?}",
+            out.units_markdown
+        );
+    }
+
+    #[test]
     fn articles_have_their_authors_and_an_index_is_known_by_its_lines() {
         let terms: Vec<String> = (0..14)
             .map(|i| format!("Term number{i}, {}", 3 + i * 7))

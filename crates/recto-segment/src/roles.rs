@@ -132,23 +132,34 @@ impl Labeller<'_> {
         }
     }
 
-    /// Page numbers: the page's label, alone on an edge row.
+    /// Page numbers: the page's label alone on an edge row, or any number
+    /// standing alone there between decorations (`— 140 —`, `( 484 )`),
+    /// which the clean text drops whatever label the page got.
     fn page_numbers(&mut self) {
         for (pi, page) in self.pages.iter().enumerate() {
             let label = self
                 .toc
                 .and_then(|t| t.page_labels.get(pi).cloned().flatten());
             for (i, row) in page.rows.iter().enumerate() {
-                if !page.is_edge(i) || row.words.len() > 3 {
+                if !page.is_edge(i) || row.words.len() > 4 {
                     continue;
                 }
                 let joined = row.words.concat();
                 let t = joined.trim_matches(|c: char| !c.is_alphanumeric());
-                let is_number = match &label {
-                    // `il` for `ii`: OCR's l for a roman i.
-                    Some(l) => t.eq_ignore_ascii_case(l) || t.replace('l', "i") == *l,
-                    None => parse_page_number(&joined).is_some() && row.words.len() <= 2,
-                };
+                let alnum: Vec<&String> = row
+                    .words
+                    .iter()
+                    .filter(|w| w.chars().any(char::is_alphanumeric))
+                    .collect();
+                let decorated = alnum.len() == 1
+                    && alnum.len() < row.words.len()
+                    && parse_page_number(alnum[0]).is_some();
+                let is_number = decorated
+                    || match &label {
+                        // `il` for `ii`: OCR's l for a roman i.
+                        Some(l) => t.eq_ignore_ascii_case(l) || t.replace('l', "i") == *l,
+                        None => parse_page_number(&joined).is_some() && row.words.len() <= 2,
+                    };
                 if is_number {
                     self.set(pi, i, Role::PageNumber);
                 }
