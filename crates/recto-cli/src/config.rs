@@ -14,6 +14,7 @@
 //! [sources]
 //! bib = "~/Zotero/library.bib"
 //! from = "~/papers"
+//! bib_path_map = ["/Users/ann/Zotero=/home/ann/Zotero"]
 //!
 //! [store]
 //! url = "s3://my-bucket/library"
@@ -58,6 +59,9 @@ struct FileConfig {
 pub struct Sources {
     pub bib: Option<PathBuf>,
     pub from: Option<PathBuf>,
+    /// `FROM=TO` prefix rewrites of the .bib's paths, as `--bib-path-map`.
+    #[serde(default)]
+    pub bib_path_map: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -128,6 +132,7 @@ impl Config {
         Sources {
             bib: self.file.sources.bib.as_ref().map(home),
             from: self.file.sources.from.as_ref().map(home),
+            bib_path_map: self.file.sources.bib_path_map.clone(),
         }
     }
 

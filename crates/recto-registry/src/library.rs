@@ -214,9 +214,12 @@ impl<'a> Lineage<'a> {
             .map(|r| (r.job_id.as_str(), r))
             .collect();
         let newest = sources.iter().next_back().map(|(_, r)| *r);
+        // A job's input for this citekey: its step's own row (which says
+        // which upload the citekey was read from), never a sync's, whose
+        // source is the job's as a whole.
         let upstream = rows
             .iter()
-            .filter(|r| r.kind != SOURCE_KEY)
+            .filter(|r| r.kind != SOURCE_KEY && !r.kind.starts_with("sync_"))
             .filter_map(|r| Some((r.job_id.as_str(), r.source_job_id.as_deref()?)))
             .collect();
         Lineage {
@@ -266,10 +269,15 @@ fn step_state(
             (state, Some(reason))
         }
         _ => {
-            let read = r
-                .source_job_id
-                .as_deref()
-                .map(|s| lineage.source_of(s).unwrap_or_else(|| s.to_owned()));
+            // A sync read what its job's step read; a step, what its input
+            // job read for this citekey.
+            let read = if r.kind.starts_with("sync_") {
+                lineage.source_of(&r.job_id)
+            } else {
+                r.source_job_id
+                    .as_deref()
+                    .map(|s| lineage.source_of(s).unwrap_or_else(|| s.to_owned()))
+            };
             match (lineage.newest, read) {
                 (Some(n), Some(read)) if n.job_id != read => {
                     let old_sha = lineage

@@ -344,6 +344,18 @@ impl SearchIndex {
             let text = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).map(str::to_owned);
             let lang = Lang::from_str(text(self.f.lang).as_deref().unwrap_or(""));
             let snippet = generators[lang.index()].snippet_from_doc(&doc);
+            let mut fragment = snippet.fragment().to_owned();
+            let mut highlights: Vec<[usize; 2]> = snippet
+                .highlighted()
+                .iter()
+                .map(|r| [r.start, r.end])
+                .collect();
+            if fragment.is_empty() && req.fuzzy {
+                // A fuzzy term is not one the snippet generator knows: cut
+                // the snippet around the first word one edit from a term.
+                let body = text(self.f.text[lang.index()]).unwrap_or_default();
+                (fragment, highlights) = fuzzy_snippet(&body, &terms, lang, req.snippet_chars);
+            }
             hits.push(Hit {
                 citekey: text(self.f.citekey).unwrap_or_default(),
                 job: text(self.f.job).unwrap_or_default(),
@@ -354,12 +366,8 @@ impl SearchIndex {
                 label: text(self.f.label),
                 lang,
                 score,
-                snippet: snippet.fragment().to_owned(),
-                highlights: snippet
-                    .highlighted()
-                    .iter()
-                    .map(|r| [r.start, r.end])
-                    .collect(),
+                snippet: fragment,
+                highlights,
                 json: text(self.f.json).unwrap_or_default(),
             });
         }
@@ -467,6 +475,42 @@ impl SearchIndex {
         }
         Ok((Box::new(BooleanQuery::new(clauses)), folded))
     }
+}
+
+/// A snippet of `text` around its first word within one edit of `terms`
+/// (as `lang` analyses it), that word highlighted; empty when none is.
+fn fuzzy_snippet(
+    text: &str,
+    terms: &BTreeSet<String>,
+    lang: Lang,
+    max_chars: usize,
+) -> (String, Vec<[usize; 2]>) {
+    let mut a = lang.analyzer();
+    let mut stream = a.token_stream(text);
+    let mut found = None;
+    while let Some(t) = stream.next() {
+        if terms.iter().any(|q| q == &t.text || one_edit(q, &t.text)) {
+            found = Some((t.offset_from, t.offset_to));
+            break;
+        }
+    }
+    let Some((from, to)) = found else {
+        return (String::new(), Vec::new());
+    };
+    // About half the room before the word, on character boundaries.
+    let half = max_chars / 2;
+    let mut start = from.saturating_sub(half);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (to + half).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    (
+        text[start..end].to_owned(),
+        vec![[from - start, to - start]],
+    )
 }
 
 /// Whether `a` and `b` are at most one edit apart (a letter changed,

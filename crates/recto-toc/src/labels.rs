@@ -349,9 +349,12 @@ fn find_runs(cands: &[Candidate]) -> Vec<Run> {
             && r.value_at(r.pages[0])
                 .is_some_and(|v| (1400..=2100).contains(&v))
     };
+    // A lone roman numeral is a letter or two: only when OCR was sure.
     runs.retain(|r| {
         r.pages.len() >= 2
-            || (r.lone && !year(r) && (r.kind == NumberKind::Arabic || r.offset <= 0))
+            || (r.lone
+                && !year(r)
+                && (r.kind == NumberKind::Arabic || (r.offset <= 0 && r.conf >= SURE_OCR)))
     });
     // By support, then by how sure OCR was (two lone numbers on a page).
     runs.sort_by_key(|r| std::cmp::Reverse((r.pages.len(), r.conf as u32)));

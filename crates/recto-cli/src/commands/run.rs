@@ -94,16 +94,18 @@ fn argv(words: &[&str]) -> Vec<OsString> {
 /// The upload of the configured sources, when there are any: `--bib` or
 /// `--from`, else recto.toml's `bib` or `from`.
 fn upload_argv(args: &RunArgs, config: &Config) -> Option<Vec<OsString>> {
-    let bib = args.bib.clone().or_else(|| config.sources().bib);
-    let from = args.from.clone().or_else(|| config.sources().from);
+    let sources = config.sources();
+    let bib = args.bib.clone().or_else(|| sources.bib.clone());
+    let from = args.from.clone().or_else(|| sources.from.clone());
     let mut v = argv(&["upload"]);
     match (bib, from) {
         (Some(bib), _) => {
             v.push("--bib".into());
             v.push(bib.into());
-            for (a, b) in &args.bib_path_map {
+            let given = args.bib_path_map.iter().map(|(a, b)| format!("{a}={b}"));
+            for map in given.chain(sources.bib_path_map.iter().cloned()) {
                 v.push("--bib-path-map".into());
-                v.push(format!("{a}={b}").into());
+                v.push(map.into());
             }
         }
         (None, Some(from)) => {

@@ -26,11 +26,11 @@ pub fn run(args: SegmentArgs, config: &Config) -> anyhow::Result<Outcome> {
 impl Report for SegmentStep {
     fn line(key: &str, c: &SegmentCitekey) -> String {
         format!(
-            "{key}: {} units, {} footnotes, {} words joined at line ends ({} hyphens kept){}",
-            c.units,
-            c.footnotes,
-            c.dehyphenated,
-            c.hyphens_kept,
+            "{key}: {}, {}, {} joined at line ends ({} kept){}",
+            crate::output::count(c.units, "unit"),
+            crate::output::count(c.footnotes, "footnote"),
+            crate::output::count(c.dehyphenated, "word"),
+            crate::output::count(c.hyphens_kept, "hyphen"),
             c.dictionary
                 .as_deref()
                 .map(|d| format!(", dictionary {d}"))

@@ -153,3 +153,29 @@ fn watch_makes_a_pdf_added_to_the_bib_searchable() {
     let jobs = stdout(&recto(&ctx, &["jobs", "list", "--step", "ocr", "--json"]));
     assert_eq!(serde_json::from_str::<Vec<String>>(&jobs).unwrap().len(), 2);
 }
+
+/// recto.toml's `[sources]`: the .bib and its path map, so `recto run`
+/// needs no flag on a library exported on another machine.
+#[test]
+fn run_reads_its_sources_from_recto_toml() {
+    let ctx = TestContext::new();
+    let pdf = ctx.root().join("Zotero/storage/AB12/far2020.pdf");
+    std::fs::create_dir_all(pdf.parent().unwrap()).unwrap();
+    std::fs::write(&pdf, text_pdf(&["Written far away, read here."])).unwrap();
+    std::fs::write(
+        ctx.root().join("library.bib"),
+        "@book{far2020, title = {Far}, file = {/Users/someone/Zotero/storage/AB12/far2020.pdf}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ctx.root().join("recto.toml"),
+        format!(
+            "[sources]\nbib = \"library.bib\"\nbib_path_map = [\"/Users/someone/Zotero={}\"]\n",
+            ctx.root().join("Zotero").display()
+        ),
+    )
+    .unwrap();
+    let o = recto(&ctx, &["run", "--lang", "eng"]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert_eq!(hits(&ctx, "away"), ["far2020"]);
+}

@@ -541,3 +541,64 @@ fn status_shows_a_missing_file_as_no_source_with_the_path_map_fix() {
         "{json}"
     );
 }
+
+/// A newer upload that failed on a citekey (its path wrong in the .bib
+/// this time) leaves the citekey's source the older upload's: the steps run
+/// on that source are done, not outdated, down to the sync and the TOC.
+#[test]
+fn a_later_failed_upload_does_not_make_results_outdated() {
+    let ctx = TestContext::new();
+    let dir = ctx.root().join("pdfs");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("a2020.pdf"),
+        text_pdf(&["A page of text, long enough to read."]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b2021.pdf"),
+        text_pdf(&["Another page of text, long enough."]),
+    )
+    .unwrap();
+    let bib = ctx.root().join("library.bib");
+    let write = |a_path: &str| {
+        std::fs::write(
+            &bib,
+            format!(
+                "@book{{a2020, title = {{A}}, file = {{{a_path}}}}}\n@book{{b2021, title = {{B}}, file = {{{}}}}}\n",
+                dir.join("b2021.pdf").display()
+            ),
+        )
+        .unwrap();
+    };
+    write(dir.join("a2020.pdf").to_str().unwrap());
+    assert!(
+        recto(&ctx, &["upload", "--bib", bib.to_str().unwrap()])
+            .status
+            .success()
+    );
+    // The .bib now names a2020 by another machine's path.
+    write("/Users/someone/a2020.pdf");
+    let o = recto(&ctx, &["upload", "--bib", bib.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let pipeline = ["--pipeline", "ocr,sync_ocr,toc"];
+    for step in [
+        &["ocr", "--pending", "--lang", "eng"][..],
+        &["sync-ocr", "--job-id", "latest"],
+        &["toc", "--pending"],
+    ] {
+        let args: Vec<&str> = pipeline.iter().chain(step).copied().collect();
+        let o = recto(&ctx, &args);
+        assert!(o.status.success(), "{step:?}: {}", stderr(&o));
+    }
+    let args: Vec<&str> = pipeline
+        .iter()
+        .chain(&["status", "a2020", "--json"])
+        .copied()
+        .collect();
+    let s: Value = serde_json::from_slice(&recto(&ctx, &args).stdout).unwrap();
+    assert_eq!(s[0]["state"], "done", "{s}");
+    for st in s[0]["steps"].as_array().unwrap() {
+        assert_eq!(st["state"], "done", "{st}");
+    }
+}

@@ -300,6 +300,14 @@ fn fuzzy_matching_finds_words_one_edit_away() {
     req.fuzzy = true;
     let res = idx.search(&req).unwrap();
     assert_eq!(res.hits.len(), 1);
+    // The snippet shows the word the fuzzy query found, marked.
+    assert!(
+        res.hits[0]
+            .marked("[", "]")
+            .contains("[selbstverständlich]"),
+        "{:?}",
+        res.hits[0]
+    );
     let w_at = |t: &str, x: i32| Word {
         text: t.into(),
         bbox: [x, 10, x + 50, 30],
