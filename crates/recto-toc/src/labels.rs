@@ -113,69 +113,71 @@ const CONTRADICTED: f64 = 0.3;
 /// i, ii, ... from the first page, the common convention.
 const FRONT_MATTER: f64 = 0.5;
 
+/// The numbers an edge row of page `page` offers (see the module's doc).
+fn row_candidates(page: usize, row: &crate::view::Row, cands: &mut Vec<Candidate>) {
+    // The row without one-character marks OCR hardly believed in;
+    // decorations (`—`, `(`) stay.
+    let kept: Vec<(&str, f32)> = row
+        .words
+        .iter()
+        .zip(&row.conf)
+        .map(|(w, c)| (w.as_str(), *c))
+        .filter(|(w, c)| {
+            *c >= NOISE_OCR || w.chars().count() > 1 || !w.chars().any(char::is_alphanumeric)
+        })
+        .collect();
+    if kept.is_empty() {
+        return;
+    }
+    let words: Vec<&str> = kept.iter().map(|(w, _)| *w).collect();
+    let alnum: Vec<f32> = kept
+        .iter()
+        .filter(|(w, _)| w.chars().any(char::is_alphanumeric))
+        .map(|(_, c)| *c)
+        .collect();
+    // The row holds one word with letters or digits: a lone number.
+    let alone = alnum.len() == 1;
+    let joined = words.concat();
+    let (first, last) = (kept[0], kept[kept.len() - 1]);
+    let mut tokens = vec![(first.0, words.len() == 1, first.1)];
+    if words.len() > 1 {
+        tokens.push((last.0, false, last.1));
+    }
+    // `- 4 -`, `[ 12 ]`, `— 140 —`.
+    if words.len() <= 3 {
+        tokens.push((&joined, alone, alnum.first().copied().unwrap_or(0.0)));
+    }
+    // A lone `il` or `vil` under a page is `ii`, `vii` misread.
+    let roman_fix = (row.words.len() == 1 && row.words[0].contains('l'))
+        .then(|| row.words[0].replace('l', "i"));
+    let fixed = roman_fix
+        .as_deref()
+        .and_then(parse_page_number)
+        .filter(|n| n.kind == NumberKind::RomanLower);
+    let fixed_conf = row.conf.first().copied().unwrap_or(0.0);
+    for (num, lone, conf) in tokens
+        .into_iter()
+        .filter_map(|(t, lone, c)| Some((parse_page_number(t)?, lone, c)))
+        .chain(fixed.map(|n| (n, true, fixed_conf)))
+    {
+        cands.push(Candidate {
+            page,
+            value: num.value,
+            kind: num.kind,
+            lone,
+            conf,
+        });
+    }
+}
+
 /// The printed page labels of `pages`.
 pub fn printed_labels(pages: &[PageView]) -> Printed {
     let n = pages.len();
     let mut cands = Vec::new();
     for p in pages {
         for (i, row) in p.rows.iter().enumerate() {
-            if !p.is_edge(i) {
-                continue;
-            }
-            // The row without one-character marks OCR hardly believed in;
-            // decorations (`—`, `(`) stay.
-            let kept: Vec<(&str, f32)> = row
-                .words
-                .iter()
-                .zip(&row.conf)
-                .map(|(w, c)| (w.as_str(), *c))
-                .filter(|(w, c)| {
-                    *c >= NOISE_OCR
-                        || w.chars().count() > 1
-                        || !w.chars().any(char::is_alphanumeric)
-                })
-                .collect();
-            if kept.is_empty() {
-                continue;
-            }
-            let words: Vec<&str> = kept.iter().map(|(w, _)| *w).collect();
-            let alnum: Vec<f32> = kept
-                .iter()
-                .filter(|(w, _)| w.chars().any(char::is_alphanumeric))
-                .map(|(_, c)| *c)
-                .collect();
-            // The row holds one word with letters or digits: a lone number.
-            let alone = alnum.len() == 1;
-            let joined = words.concat();
-            let (first, last) = (kept[0], kept[kept.len() - 1]);
-            let mut tokens = vec![(first.0, words.len() == 1, first.1)];
-            if words.len() > 1 {
-                tokens.push((last.0, false, last.1));
-            }
-            // `- 4 -`, `[ 12 ]`, `— 140 —`.
-            if words.len() <= 3 {
-                tokens.push((&joined, alone, alnum.first().copied().unwrap_or(0.0)));
-            }
-            // A lone `il` or `vil` under a page is `ii`, `vii` misread.
-            let roman_fix = (row.words.len() == 1 && row.words[0].contains('l'))
-                .then(|| row.words[0].replace('l', "i"));
-            let fixed = roman_fix
-                .as_deref()
-                .and_then(parse_page_number)
-                .filter(|n| n.kind == NumberKind::RomanLower);
-            let fixed_conf = row.conf.first().copied().unwrap_or(0.0);
-            for (num, lone, conf) in tokens
-                .into_iter()
-                .filter_map(|(t, lone, c)| Some((parse_page_number(t)?, lone, c)))
-                .chain(fixed.map(|n| (n, true, fixed_conf)))
-            {
-                cands.push(Candidate {
-                    page: p.number,
-                    value: num.value,
-                    kind: num.kind,
-                    lone,
-                    conf,
-                });
+            if p.is_edge(i) {
+                row_candidates(p.number, row, &mut cands);
             }
         }
     }

@@ -108,8 +108,27 @@ pub fn show(citekey: &str, json_out: bool, config: &Config) -> anyhow::Result<Ou
     if json_out {
         return output::json(&doc).map(|()| Outcome::Success);
     }
-    let mut out = format!("{citekey}: {}\n", state.state);
-    if let Some(b) = &bib {
+    output::text(&show_text(
+        citekey,
+        &state.state,
+        bib.as_ref(),
+        &items,
+        &current,
+    ))?;
+    Ok(Outcome::Success)
+}
+
+/// `recto show`'s plain output: the state, the .bib's fields, every record
+/// with its paths, the `current` links.
+fn show_text(
+    citekey: &str,
+    state: &str,
+    bib: Option<&recto_library::Bib>,
+    items: &[Value],
+    current: &serde_json::Map<String, Value>,
+) -> String {
+    let mut out = format!("{citekey}: {state}\n");
+    if let Some(b) = bib {
         for (k, v) in [
             ("author", &b.author),
             ("title", &b.title),
@@ -120,7 +139,7 @@ pub fn show(citekey: &str, json_out: bool, config: &Config) -> anyhow::Result<Ou
             }
         }
     }
-    for item in &items {
+    for item in items {
         let mut line = format!(
             "  {} {} {}",
             item["job_id"].as_str().unwrap_or(""),
@@ -135,13 +154,12 @@ pub fn show(citekey: &str, json_out: bool, config: &Config) -> anyhow::Result<Ou
         out.push_str(&line);
         out.push('\n');
     }
-    for (step, c) in &current {
+    for (step, c) in current {
         out.push_str(&format!(
             "  current {step}: {} -> {}\n",
             c["path"].as_str().unwrap_or(""),
             c["job_id"].as_str().unwrap_or("")
         ));
     }
-    output::text(&out)?;
-    Ok(Outcome::Success)
+    out
 }

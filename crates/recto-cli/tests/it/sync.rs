@@ -48,11 +48,8 @@ fn ocr_job(
     ];
     args.extend(extra);
     let o = recto_env(ctx, &args, &aws(server));
-    assert!(
-        o.status.success() || o.status.code() == Some(3),
-        "{}",
-        stderr(&o)
-    );
+    // 1 when no citekey could be read: the job is recorded failed.
+    assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", stderr(&o));
     stdout(&recto(ctx, &["jobs", "latest"])).trim().to_owned()
 }
 

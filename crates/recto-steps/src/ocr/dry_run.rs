@@ -107,7 +107,8 @@ fn calibration(registry: &Registry) -> Option<(f64, usize)> {
         ) else {
             continue;
         };
-        if m.get("status").and_then(Value::as_str) != Some("completed") || p < 5.0 {
+        let completed = recto_registry::Status::Completed.as_str();
+        if m.get("status").and_then(Value::as_str) != Some(completed) || p < 5.0 {
             continue;
         }
         cpu += d * w;
