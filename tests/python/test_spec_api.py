@@ -397,4 +397,4 @@ def test_search_returns_ranked_pages_with_word_boxes(workdir):
     # Nothing changed: nothing indexed again.
     assert index()["indexed"] == []
     with pytest.raises(InvalidInputError):
-        search("title:foo")
+        search("publisher:foo")
