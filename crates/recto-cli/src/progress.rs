@@ -93,6 +93,10 @@ impl Lines {
             s.push_str(&format!(" (last: {last})"));
         }
         s.push_str(&format!(", {:.1} {}/s", done as f64 / secs, self.unit));
+        let total = self.total.load(Ordering::Relaxed);
+        if let Some(left) = steady_eta(self.started.elapsed(), done, total) {
+            s.push_str(&format!(", about {} left", short_duration(left)));
+        }
         if bytes > 0 {
             s.push_str(&format!(", {:.1} MB sent", bytes as f64 / 1e6));
         }
@@ -115,17 +119,25 @@ impl Progress for CliProgress {
             CliProgress::Bar(b) => {
                 let template = match bytes {
                     Some(_) => format!(
-                        "{label} [{{bar:30}}] {{pos}}/{{len}} {} {{msg}} {{per_sec}} eta {{eta}} {{prefix}}",
+                        "{label} [{{bar:30}}] {{pos}}/{{len}} {} {{msg}} {{per_sec}} eta {{steady_eta}} {{prefix}}",
                         b.unit
                     ),
                     None => format!(
-                        "{label} [{{bar:30}}] {{pos}}/{{len}} {} {{per_sec}} eta {{eta}} {{prefix}}",
+                        "{label} [{{bar:30}}] {{pos}}/{{len}} {} {{per_sec}} eta {{steady_eta}} {{prefix}}",
                         b.unit
                     ),
                 };
                 b.items.set_style(
                     ProgressStyle::with_template(&template)
                         .expect("valid template")
+                        .with_key(
+                            "steady_eta",
+                            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                                let left = steady_eta(s.elapsed(), s.pos(), s.len().unwrap_or(0));
+                                let _ =
+                                    write!(w, "{}", left.map_or("?".to_owned(), short_duration));
+                            },
+                        )
                         .progress_chars("=> "),
                 );
                 b.items.set_length(items);
@@ -189,5 +201,51 @@ impl Progress for CliProgress {
                 }
             }
         }
+    }
+}
+
+/// Time left at the mean rate since the start: steadier than a recent
+/// rate when text-layer pages (instant) and OCRed ones (seconds) come in
+/// bursts. `None` before the first item is done.
+fn steady_eta(elapsed: std::time::Duration, done: u64, total: u64) -> Option<std::time::Duration> {
+    if done == 0 || total <= done {
+        return (total > 0 && done >= total).then_some(std::time::Duration::ZERO);
+    }
+    Some(elapsed.mul_f64((total - done) as f64 / done as f64))
+}
+
+/// `45 s`, `12 min`, `3 h 20 min`.
+fn short_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=89 => format!("{s} s"),
+        90..=5399 => format!("{} min", (s + 30) / 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_eta_is_the_mean_rate_since_the_start() {
+        assert_eq!(steady_eta(Duration::from_secs(10), 0, 100), None);
+        assert_eq!(
+            steady_eta(Duration::from_secs(10), 25, 100),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            steady_eta(Duration::from_secs(10), 100, 100),
+            Some(Duration::ZERO)
+        );
+        // 50 slow pages in 100 s, then 10 text-layer pages in 1 s: the rate
+        // of the burst (10/s) would promise 14 s for the last 140; the
+        // mean rate says about 4 minutes.
+        let after = steady_eta(Duration::from_secs(101), 60, 200).unwrap();
+        assert_eq!(after.as_secs(), 235);
+        assert_eq!(short_duration(Duration::from_secs(45)), "45 s");
+        assert_eq!(short_duration(Duration::from_secs(720)), "12 min");
+        assert_eq!(short_duration(Duration::from_secs(12_000)), "3 h 20 min");
     }
 }

@@ -20,6 +20,9 @@ pub struct ViewerQuery {
     page: Option<usize>,
     label: Option<String>,
     q: Option<String>,
+    /// `md`: the clean Markdown of the page's unit beside the scan,
+    /// instead of the page's OCR text.
+    view: Option<String>,
 }
 
 /// What the viewer shows of a citekey: its OCR result, contents and
@@ -53,9 +56,10 @@ pub async fn viewer(
     UrlPath(citekey): UrlPath<String>,
     Query(vq): Query<ViewerQuery>,
 ) -> Response {
+    let markdown = vq.view.as_deref() == Some("md");
     let view = match open(&app, &citekey, vq) {
         Ok(v) => v,
-        Err(why) => return not_found(&why),
+        Err(why) => return not_ready(&app, &citekey, &why),
     };
     let marked = marked_words(&app, &view);
     let about = recto_library::bibliography(&app.registry)
@@ -75,7 +79,16 @@ pub async fn viewer(
             nav.side { (contents(&view)) }
             (figure(&view, &marked))
             div.text {
-                h3 { "Text" } pre #text { (view.page.text) }
+                @match markdown.then(|| unit_markdown(&app, &view)).flatten() {
+                    Some((title, md)) => {
+                        h3 { "Clean text: " (title) " " a.muted href=(view.link(view.n)) { "(page text)" } }
+                        pre #markdown { (md) }
+                    }
+                    None => {
+                        h3 { "Text" " " a.muted href={ (view.link(view.n)) "&view=md" } { "(clean Markdown)" } }
+                        pre #text { (view.page.text) }
+                    }
+                }
                 (diagnostics(&view))
             }
         }
@@ -184,6 +197,51 @@ fn bar(v: &View) -> Markup {
             }
         }
     }
+}
+
+/// The clean Markdown of the segmentation unit this page belongs to, and
+/// the unit's title; `None` without segmentation.
+fn unit_markdown(app: &App, v: &View) -> Option<(String, String)> {
+    let seg = recto_library::step_result(&app.registry, "segmentation", &v.key, None).ok()?;
+    let segments = v.segments.as_ref()?;
+    let unit = segments
+        .units
+        .iter()
+        .find(|u| (u.first_page..=u.last_page).contains(&v.n))?;
+    // The unit's file is named by the step; read only inside the data
+    // directory.
+    let path = seg.dir.join(&unit.file);
+    let real = crate::inside(&app.root, &path)?;
+    let md = std::fs::read_to_string(real).ok()?;
+    Some((unit.title.clone().unwrap_or_else(|| unit.kind.clone()), md))
+}
+
+/// A citekey the viewer cannot show yet: its state, why, the job, and
+/// where to read the fix, instead of a bare "not found".
+fn not_ready(app: &App, citekey: &str, why: &str) -> Response {
+    let Ok(mut states) = app.registry.citekey_states(&[citekey.to_owned()], None) else {
+        return not_found(why);
+    };
+    let st = states.remove(0);
+    let failed = st.steps.iter().find(|s| s.failed() || s.state == "pending");
+    let body = html! {
+        div.bar { h2 { (citekey) } " " (crate::html::badge(&st.state, None)) }
+        p.empty { "Nothing to show yet: " (why) "." }
+        @if let Some(p) = &st.source_problem { p { "No source: " (p) } }
+        @if let Some(s) = failed {
+            p {
+                (s.step) ": " (s.state)
+                @if let Some(r) = &s.reason { " — " (r) }
+                @if let Some(j) = &s.job_id { " (job " a href={ "/job/" (j) } { (j) } ")" }
+            }
+        }
+        p.muted { "What to do: " code { "recto status --why " (citekey) } "." }
+    };
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        page(citekey, "doc", body),
+    )
+        .into_response()
 }
 
 /// How the page was read: source, script and languages, turn, skew,

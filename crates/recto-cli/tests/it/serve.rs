@@ -385,6 +385,13 @@ fn the_viewer_has_contents_segments_and_printed_labels() {
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
+    // A second citekey, uploaded, never OCRed.
+    super::toc::write_pdf(
+        &ctx,
+        "later2022",
+        &recto_test_support::text_pdf(&["Uploaded and waiting."]),
+    );
+    super::toc::upload(&ctx);
     let toc: Value = serde_json::from_slice(
         &std::fs::read(
             ctx.data_dir()
@@ -417,6 +424,19 @@ fn the_viewer_has_contents_segments_and_printed_labels() {
         index + 1
     );
     assert!(body.contains(&format!("(p. {label})")));
+    // The clean Markdown of the page's unit, beside the scan, on asking.
+    let (status, md) = get(port, "/doc/book2020?page=2&view=md");
+    assert_eq!(status, 200);
+    assert!(
+        md.contains("Clean text: ") && md.contains("id=\"markdown\""),
+        "no Markdown pane"
+    );
+    // A citekey with nothing to show says why and where the fix is.
+    let (status, later) = get(port, "/doc/later2022");
+    assert_eq!(status, 404);
+    assert!(later.contains("Nothing to show yet"), "{later}");
+    assert!(later.contains("recto status --why later2022"), "{later}");
+    assert!(later.contains("ocr: pending"), "{later}");
     // How the page was read, and how to read it again.
     assert!(body.contains("Page diagnostics"), "no diagnostics");
     assert!(body.contains("the PDF&#39;s text layer") || body.contains("the PDF's text layer"));
