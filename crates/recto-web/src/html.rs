@@ -24,7 +24,7 @@ pub fn page(title: &str, active: &str, body: Markup) -> Html<String> {
                 body data-view=(active) {
                     header {
                         a.brand href="/" { "recto" }
-                        nav { (nav("library", "/", "Library")) (nav("search", "/search", "Search")) }
+                        nav { (nav("library", "/", "Library")) (nav("search", "/search", "Search")) (nav("worst", "/worst", "Worst pages")) }
                         form method="get" action="/search" {
                             input name="q" type="search" placeholder="Search the library" aria-label="search";
                         }

@@ -26,6 +26,7 @@ mod job;
 mod library;
 mod search;
 mod viewer;
+mod worst;
 
 use html::page;
 
@@ -106,6 +107,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/job/{job}", get(job::job))
         .route("/doc/{citekey}", get(viewer::viewer))
         .route("/search", get(search::search))
+        .route("/worst", get(worst::worst))
         .route("/img/{citekey}/{job}/{file}", get(image))
         .route("/export/{citekey}/{file}", get(export_file))
         .route("/assets/app.css", get(css))

@@ -85,7 +85,12 @@ pub async fn viewer(
                         pre #markdown { (md) }
                     }
                     None => {
-                        h3 { "Text" " " a.muted href={ (view.link(view.n)) "&view=md" } { "(clean Markdown)" } }
+                        h3 {
+                            "Text"
+                            @if view.segments.is_some() {
+                                " " a.muted href={ (view.link(view.n)) "&view=md" } { "(clean Markdown)" }
+                            }
+                        }
                         pre #text { (view.page.text) }
                     }
                 }

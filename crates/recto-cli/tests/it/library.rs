@@ -643,6 +643,28 @@ fn dry_run_estimates_are_calibrated_from_past_jobs() {
     );
     let ran = json(&o);
     let want = ran["duration_seconds"].as_f64().unwrap() * 2.0 / 5.0;
+    // The record keeps the citekey's worst pages, worst first, each with
+    // its page's own mean confidence.
+    let worst = ran["per_citekey"]["five2020"]["worst_pages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(worst.len(), 5);
+    let confs: Vec<f64> = worst
+        .iter()
+        .map(|w| w["confidence"].as_f64().unwrap())
+        .collect();
+    assert!(confs.windows(2).all(|w| w[0] <= w[1]), "{confs:?}");
+    let job = ran["job_id"].as_str().unwrap();
+    for w in &worst {
+        let n = w["page"].as_u64().unwrap() as usize;
+        let page = crate::page_json(&ctx, "five2020", job, n);
+        let c = page["mean_confidence"].as_f64().unwrap();
+        assert!(
+            (c - w["confidence"].as_f64().unwrap()).abs() < 0.01,
+            "{w} vs {c}"
+        );
+    }
     let dry = json(&recto(
         &ctx,
         &[

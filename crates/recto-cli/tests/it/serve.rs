@@ -298,6 +298,17 @@ async fn the_web_app_in_a_real_browser() {
     let lineage = text_of(&c, Locator::Css("ol.lineage")).await;
     assert!(lineage.contains(&ocr_job), "{lineage}");
     shot("source.png").await;
+
+    // The worst pages: the scan's OCRed pages, worst first, each a link.
+    c.goto(&format!("{base}/worst")).await.unwrap();
+    let rows = c
+        .find_all(Locator::Css("table#worst tbody tr"))
+        .await
+        .unwrap();
+    assert!(!rows.is_empty() && rows.len() <= 5, "{} rows", rows.len());
+    let first = rows[0].text().await.unwrap();
+    assert!(first.contains("scan1920 p."), "{first}");
+    shot("worst.png").await;
     c.close().await.unwrap();
 
     // No URL reaches a file outside the data directory.

@@ -7,7 +7,9 @@ use recto_ocr::{DocReport, PageObserver};
 use recto_registry::{Citekey, JobId};
 
 use super::plan::Plan;
-use super::types::{CitekeyResult, OcrBody, OcrRunning, PageCounts, round2};
+use super::types::{
+    CitekeyResult, OcrBody, OcrRunning, PageCounts, WORST_PAGES, WorstPage, round2,
+};
 use crate::harness::{self, Citekeys};
 use crate::progress::Progress;
 
@@ -35,6 +37,7 @@ pub(crate) fn summarise(
         pages.total += r.page_count;
         let mut pf = BTreeMap::new();
         let (mut tl, mut oc, mut nt, mut confs) = (0, 0, 0, Vec::new());
+        let mut by_page: Vec<WorstPage> = Vec::new();
         for p in &r.pages {
             match &p.result {
                 Ok(s) => {
@@ -47,6 +50,12 @@ pub(crate) fn summarise(
                     pages.retried += usize::from(s.retried);
                     retry_seconds += s.retry_seconds;
                     confs.extend(s.mean_confidence);
+                    if let Some(c) = s.mean_confidence {
+                        by_page.push(WorstPage {
+                            page: p.page,
+                            confidence: round2(f64::from(c)),
+                        });
+                    }
                 }
                 Err(why) => {
                     pf.insert(p.page.to_string(), why.to_string());
@@ -98,6 +107,7 @@ pub(crate) fn summarise(
                     .and_then(|m| m.get("checksums")?.get(&r.citekey)?.as_str())
                     .map(str::to_owned),
                 same_as: None,
+                worst_pages: worst(by_page),
             },
         );
     }
@@ -154,4 +164,15 @@ pub(crate) fn ended(
         .cloned()
         .collect();
     (citekeys, done)
+}
+
+/// The `WORST_PAGES` pages of lowest confidence, worst first.
+fn worst(mut pages: Vec<WorstPage>) -> Vec<WorstPage> {
+    pages.sort_by(|a, b| {
+        a.confidence
+            .total_cmp(&b.confidence)
+            .then(a.page.cmp(&b.page))
+    });
+    pages.truncate(WORST_PAGES);
+    pages
 }

@@ -205,7 +205,21 @@ pub struct CitekeyResult {
     /// this citekey's folder links to that result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub same_as: Option<String>,
+    /// The OCRed pages read with the lowest confidence (at most five,
+    /// worst first): what the library's "worst pages" list shows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub worst_pages: Vec<WorstPage>,
 }
+
+/// One badly read page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorstPage {
+    pub page: usize,
+    pub confidence: f64,
+}
+
+/// Pages kept per citekey in `worst_pages`.
+pub(crate) const WORST_PAGES: usize = 5;
 
 /// What a finished OCR job records besides the common header: what it
 /// recorded while running, and its results.
