@@ -166,7 +166,7 @@ pub fn find_units(pages: &[PageView], labelled: &Labelled, toc: Option<&Toc>) ->
         }
     }
     for (i, u) in units.iter_mut().enumerate() {
-        u.file = format!("unit_{:03}.md", i + 1);
+        u.file = unit_file(i + 1, u.title.as_deref());
         if u.kind == "chapter" {
             u.kind = kind_by_shape(pages, labelled, u.first_page, u.last_page).into();
         }
@@ -241,4 +241,69 @@ fn first_line(pages: &[PageView], labelled: &Labelled, from: usize) -> Option<St
             .position(|r| !r.is_furniture())
             .map(|i| line_id(p.number, i))
     })
+}
+
+/// `unit_002-1-introduction.md`: the unit's number (the order) and its
+/// title as a file name (lower case, accents dropped, at most 40
+/// characters); `unit_002.md` for a unit without a title.
+pub fn unit_file(n: usize, title: Option<&str>) -> String {
+    let mut slug = String::new();
+    for c in title.unwrap_or("").chars().flat_map(fold_char) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+        if slug.len() >= 40 {
+            break;
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        format!("unit_{n:03}.md")
+    } else {
+        format!("unit_{n:03}-{slug}.md")
+    }
+}
+
+/// A letter without its accent (`é` -> `e`, `ß` -> `ss`), as far as a
+/// file name needs.
+fn fold_char(c: char) -> Vec<char> {
+    let plain = match c {
+        'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' | 'À' | 'Á' | 'Â' | 'Ä' => 'a',
+        'ç' | 'Ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'Î' | 'Ï' => 'i',
+        'ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'ö' | 'õ' | 'Ô' | 'Ö' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'Û' | 'Ü' => 'u',
+        'ÿ' => 'y',
+        'ß' => return vec!['s', 's'],
+        'œ' | 'Œ' => return vec!['o', 'e'],
+        'æ' | 'Æ' => return vec!['a', 'e'],
+        c => c,
+    };
+    vec![plain]
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::unit_file;
+
+    #[test]
+    fn unit_files_are_named_by_their_titles() {
+        assert_eq!(
+            unit_file(2, Some("1 Introduction")),
+            "unit_002-1-introduction.md"
+        );
+        assert_eq!(
+            unit_file(3, Some("Über die Größe — Études!")),
+            "unit_003-uber-die-grosse-etudes.md"
+        );
+        assert_eq!(unit_file(4, None), "unit_004.md");
+        assert_eq!(unit_file(5, Some("…")), "unit_005.md");
+        let long = unit_file(6, Some(&"word ".repeat(30)));
+        assert!(long.len() <= "unit_006-".len() + 40 + ".md".len(), "{long}");
+        assert!(!long.contains("-.md"), "{long}");
+    }
 }

@@ -110,6 +110,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/worst", get(worst::worst))
         .route("/img/{citekey}/{job}/{file}", get(image))
         .route("/export/{citekey}/{file}", get(export_file))
+        .route("/source/{citekey}", get(source_file))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .fallback(|| async { not_found("no such page") })
@@ -197,6 +198,10 @@ const EXPORTS: [(&str, &str); 5] = [
 
 /// The export files of `key` that its `current/` folder has, as
 /// `(file name, content type)`: `<stem>.pdf` and the like, nothing else.
+pub(crate) fn has_source(app: &App, key: &Citekey) -> bool {
+    source_path(app, key).is_some()
+}
+
 fn exports_of(app: &App, key: &Citekey) -> Vec<(String, &'static str)> {
     let dir = export_dir(app, key);
     EXPORTS
@@ -234,6 +239,47 @@ async fn export_file(
                 (
                     header::CONTENT_DISPOSITION,
                     format!("inline; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        _ => not_found("no such file"),
+    }
+}
+
+/// The citekey's newest uploaded PDF, when the upload went to a local
+/// store inside the data directory (the default `<data dir>/store`): the
+/// web app opens no other store, and no file outside the data directory.
+fn source_path(app: &App, key: &Citekey) -> Option<PathBuf> {
+    let st = app
+        .registry
+        .citekey_states(&[key.as_str().to_owned()], None)
+        .ok()?
+        .pop()?;
+    let job = JobId::parse(&st.source?.job_id).ok()?;
+    let meta = app.registry.get_source_metadata(&job).ok()?;
+    let store = meta.get("store")?.as_str()?;
+    let root = store.strip_prefix("file://").unwrap_or(store);
+    if root.contains("://") {
+        return None;
+    }
+    let object = meta.get("objects")?.get(key.as_str())?.as_str()?;
+    inside(&app.root, &Path::new(root).join(object))
+}
+
+/// `/source/{citekey}`: the original PDF, to download (see `source_path`).
+async fn source_file(State(app): State<Arc<App>>, UrlPath(citekey): UrlPath<String>) -> Response {
+    let Ok(key) = Citekey::parse(&citekey) else {
+        return not_found("no such file");
+    };
+    match source_path(&app, &key).map(std::fs::read) {
+        Some(Ok(bytes)) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{}.pdf\"", key.file_stem()),
                 ),
             ],
             bytes,

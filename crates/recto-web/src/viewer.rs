@@ -67,10 +67,14 @@ pub async fn viewer(
         .map(|b| b.line())
         .filter(|l| !l.is_empty());
     let downloads = crate::exports_of(&app, &view.key);
+    let original = crate::has_source(&app, &view.key);
     let body = html! {
         (bar(&view))
         div.bar.about {
             @if let Some(a) = &about { span #about { (a) } " " }
+            @if original {
+                a.btn.download href={ "/source/" (view.key.as_str()) } { "⤓ original PDF" } " "
+            }
             @for (name, _) in &downloads {
                 a.btn.download href={ "/export/" (view.key.as_str()) "/" (name) } { "⤓ " (name) } " "
             }

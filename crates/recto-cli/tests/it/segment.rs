@@ -63,7 +63,8 @@ fn a_book_is_cut_into_its_chapters_with_clean_text() {
     assert_eq!(roles(2).iter().filter(|r| *r == "toc").count(), 4);
     assert_eq!(roles(3)[0], "heading");
     // Markdown per unit, with no page numbers in the text.
-    let md = std::fs::read_to_string(dir.join("unit_002.md")).unwrap();
+    // Named by its title, in order.
+    let md = std::fs::read_to_string(dir.join("unit_002-1-introduction.md")).unwrap();
     assert!(md.starts_with("# 1 Introduction\n\n"), "{md}");
     assert!(md.contains("Ordinary prose line 11 of this page"), "{md}");
     assert!(

@@ -463,7 +463,20 @@ fn the_viewer_has_contents_segments_and_printed_labels() {
         let body = got.split_once("\r\n\r\n").map_or("", |(_, b)| b);
         assert!(body.contains(has), "{file}: {}", &got[..got.len().min(300)]);
     }
+    // The original PDF, from the local store inside the data directory.
+    assert!(
+        body.contains("href=\"/source/book2020\""),
+        "no original download"
+    );
+    let (status, got) = get(port, "/source/book2020");
+    assert_eq!(status, 200);
+    assert!(
+        got.split_once("\r\n\r\n")
+            .is_some_and(|(_, b)| b.starts_with("%PDF"))
+    );
     for path in [
+        "/source/..%2F..%2Fregistry.sqlite",
+        "/source/nosuch2000",
         "/export/book2020/book2020.txt",
         "/export/book2020/toc.json",
         "/export/book2020/..%2F..%2F..%2Fregistry.sqlite",
