@@ -413,6 +413,45 @@ mod tests {
     }
 
     #[test]
+    fn list_items_are_items_and_their_wrapped_lines_join_them() {
+        let mut rows: Vec<Row> = (0..6)
+            .map(|i| {
+                row(
+                    "Some ordinary prose of the page before the list begins,",
+                    100.0,
+                    200.0 + 45.0 * i as f32,
+                    30.0,
+                )
+            })
+            .collect();
+        for (text, x, y) in [
+            ("• First item of the list that wraps", 100.0, 470.0),
+            ("onto a second line under its text", 130.0, 515.0),
+            ("• Second item", 100.0, 560.0),
+            ("2. A numbered one", 100.0, 605.0),
+            ("3", 480.0, 1340.0),
+        ] {
+            rows.push(row(text, x, y, 30.0));
+        }
+        let input = SegInput {
+            citekey: "k".into(),
+            pages: vec![PageView::from_rows(1, 1000.0, 1400.0, rows)],
+            toc: None,
+            lexicon: &LEX,
+        };
+        let out = segment(&input);
+        let md = out.units_markdown.join("\n");
+        assert!(
+            md.contains("- First item of the list that wraps onto a second line under its text"),
+            "{md}"
+        );
+        assert!(
+            md.contains("\n\n- Second item\n\n2. A numbered one"),
+            "{md}"
+        );
+    }
+
+    #[test]
     fn decorated_page_numbers_leave_the_clean_text_whatever_the_label() {
         // `— 140 —` over an excerpt's page, with no TOC (no labels at all).
         let mut p = page(

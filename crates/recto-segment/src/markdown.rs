@@ -286,6 +286,22 @@ struct Writer<'a> {
     refs: BTreeMap<(usize, String), usize>,
     defs: Vec<(usize, String)>,
     counts: Counts,
+    /// The paragraph being built is a list item: its continuation lines
+    /// (often hanging-indented) join it rather than start a paragraph.
+    in_item: bool,
+}
+
+/// The Markdown marker of a list item a row opens with: `-` for a bullet
+/// or dash, the enumerator itself (`1.`, `a)`, `(3)`) for a numbered one.
+fn list_marker(word: &str) -> Option<String> {
+    if ["•", "◦", "▪", "·", "–", "—", "-", "*"].contains(&word) {
+        return Some("-".into());
+    }
+    let inner = word.strip_prefix('(').and_then(|w| w.strip_suffix(')'));
+    let body = inner.or_else(|| word.strip_suffix(['.', ')']))?;
+    let numbered = (1..=3).contains(&body.len()) && body.bytes().all(|b| b.is_ascii_digit());
+    let lettered = body.len() == 1 && body.bytes().all(|b| b.is_ascii_lowercase());
+    (numbered || lettered).then(|| word.to_owned())
 }
 
 impl<'a> Writer<'a> {
@@ -301,6 +317,7 @@ impl<'a> Writer<'a> {
             refs: BTreeMap::new(),
             defs: Vec::new(),
             counts: Counts::default(),
+            in_item: false,
         }
     }
 
@@ -310,6 +327,7 @@ impl<'a> Writer<'a> {
         }
         self.para.clear();
         self.last = None;
+        self.in_item = false;
     }
 
     fn flush_heading(&mut self) {
@@ -352,17 +370,28 @@ impl<'a> Writer<'a> {
         self.flush_heading();
         let h = self.body_height;
         let indented = row.x0 - left >= 0.4 * h && row.x0 - left <= 6.0 * h;
+        let marker = (row.words.len() > 1)
+            .then(|| row.words.first().and_then(|w| list_marker(w)))
+            .flatten();
         let new_para = match self.last {
             None => true,
-            Some((p, b)) if p == page => row.bbox[1] - b[3] > 0.9 * h || indented,
-            Some(_) => indented,
+            _ if marker.is_some() => true,
+            // An item's next lines continue it, hanging indent or not.
+            Some((p, b)) if p == page => {
+                row.bbox[1] - b[3] > 0.9 * h || (indented && !self.in_item)
+            }
+            Some(_) => indented && !self.in_item,
         };
         if new_para {
             self.flush_para();
         }
+        let row_words: &[String] = match &marker {
+            Some(_) => &row.words[1..],
+            None => &row.words,
+        };
         // Footnote marks out of the text, as references.
-        let mut words = Vec::with_capacity(row.words.len());
-        for w in &row.words {
+        let mut words = Vec::with_capacity(row_words.len());
+        for w in row_words {
             let (text, mark) = split_mark(w, marks);
             match mark {
                 Some(m) => {
@@ -374,13 +403,19 @@ impl<'a> Writer<'a> {
             }
         }
         let line = words.join(" ");
-        self.para = join_lines(
-            &self.para,
-            &line,
-            self.lexicon,
-            self.vocab,
-            &mut self.counts,
-        );
+        if let Some(m) = marker {
+            // A new item: its marker, then its text.
+            self.para = format!("{m} {line}");
+            self.in_item = true;
+        } else {
+            self.para = join_lines(
+                &self.para,
+                &line,
+                self.lexicon,
+                self.vocab,
+                &mut self.counts,
+            );
+        }
         self.last = Some((page, row.bbox));
     }
 

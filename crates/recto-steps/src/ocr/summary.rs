@@ -35,33 +35,14 @@ pub(crate) fn summarise(
     let mut retry_seconds = 0.0;
     for r in reports {
         pages.total += r.page_count;
-        let mut pf = BTreeMap::new();
-        let (mut tl, mut oc, mut nt, mut confs) = (0, 0, 0, Vec::new());
-        let mut by_page: Vec<WorstPage> = Vec::new();
-        for p in &r.pages {
-            match &p.result {
-                Ok(s) => {
-                    match s.source {
-                        recto_ocr::page::TextSource::TextLayer => tl += 1,
-                        recto_ocr::page::TextSource::Ocr => oc += 1,
-                        recto_ocr::page::TextSource::NoText => nt += 1,
-                    }
-                    resumed += usize::from(s.resumed);
-                    pages.retried += usize::from(s.retried);
-                    retry_seconds += s.retry_seconds;
-                    confs.extend(s.mean_confidence);
-                    if let Some(c) = s.mean_confidence {
-                        by_page.push(WorstPage {
-                            page: p.page,
-                            confidence: round2(f64::from(c)),
-                        });
-                    }
-                }
-                Err(why) => {
-                    pf.insert(p.page.to_string(), why.to_string());
-                }
-            }
-        }
+        let Tally {
+            tl,
+            oc,
+            nt,
+            confs,
+            by_page,
+            pf,
+        } = tally(r, &mut pages, &mut resumed, &mut retry_seconds);
         pages.text_layer += tl;
         pages.ocr += oc;
         pages.no_text += nt;
@@ -175,4 +156,58 @@ fn worst(mut pages: Vec<WorstPage>) -> Vec<WorstPage> {
     });
     pages.truncate(WORST_PAGES);
     pages
+}
+
+/// One document's pages counted: by source, their confidences, the
+/// failed ones.
+struct Tally {
+    tl: usize,
+    oc: usize,
+    nt: usize,
+    confs: Vec<f32>,
+    by_page: Vec<WorstPage>,
+    pf: BTreeMap<String, String>,
+}
+
+/// Count `r`'s pages, adding the job-wide figures (retries, resumed pages,
+/// retry time) as it goes.
+fn tally(
+    r: &DocReport,
+    pages: &mut PageCounts,
+    resumed: &mut usize,
+    retry_seconds: &mut f64,
+) -> Tally {
+    let mut t = Tally {
+        tl: 0,
+        oc: 0,
+        nt: 0,
+        confs: Vec::new(),
+        by_page: Vec::new(),
+        pf: BTreeMap::new(),
+    };
+    for p in &r.pages {
+        match &p.result {
+            Ok(s) => {
+                match s.source {
+                    recto_ocr::page::TextSource::TextLayer => t.tl += 1,
+                    recto_ocr::page::TextSource::Ocr => t.oc += 1,
+                    recto_ocr::page::TextSource::NoText => t.nt += 1,
+                }
+                *resumed += usize::from(s.resumed);
+                pages.retried += usize::from(s.retried);
+                *retry_seconds += s.retry_seconds;
+                t.confs.extend(s.mean_confidence);
+                if let Some(c) = s.mean_confidence {
+                    t.by_page.push(WorstPage {
+                        page: p.page,
+                        confidence: round2(f64::from(c)),
+                    });
+                }
+            }
+            Err(why) => {
+                t.pf.insert(p.page.to_string(), why.to_string());
+            }
+        }
+    }
+    t
 }
