@@ -10,6 +10,7 @@
 
 pub mod bib;
 mod error;
+pub mod fix;
 pub mod pages;
 pub mod paths;
 pub mod result;
@@ -18,6 +19,7 @@ pub mod text;
 
 pub use bib::{Bib, bibliography, same_pdf, states_with_bib};
 pub use error::LibraryError;
+pub use fix::fix_command;
 pub use result::{StepResult, ocr_result, resolve_job, step_result};
 // The types its readers return, so callers need not name their crates.
 pub use recto_segment::Segments;

@@ -111,6 +111,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/img/{citekey}/{job}/{file}", get(image))
         .route("/export/{citekey}/{file}", get(export_file))
         .route("/source/{citekey}", get(source_file))
+        .route("/unit/{citekey}/{file}", get(unit_file))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .fallback(|| async { not_found("no such page") })
@@ -280,6 +281,44 @@ async fn source_file(State(app): State<Arc<App>>, UrlPath(citekey): UrlPath<Stri
                 (
                     header::CONTENT_DISPOSITION,
                     format!("inline; filename=\"{}.pdf\"", key.file_stem()),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        _ => not_found("no such file"),
+    }
+}
+
+/// `/unit/{citekey}/{file}`: one unit's clean Markdown from the citekey's
+/// newest segmentation; only a file its `segments.json` names.
+async fn unit_file(
+    State(app): State<Arc<App>>,
+    UrlPath((citekey, file)): UrlPath<(String, String)>,
+) -> Response {
+    let Ok(key) = Citekey::parse(&citekey) else {
+        return not_found("no such file");
+    };
+    let Ok(seg) = recto_library::step_result(&app.registry, "segmentation", &key, None) else {
+        return not_found("no such file");
+    };
+    let named = seg
+        .segments()
+        .is_some_and(|s| s.units.iter().any(|u| u.file == file));
+    let path = seg.dir.join(&file);
+    match inside(&app.root, &path)
+        .filter(|_| named)
+        .map(std::fs::read)
+    {
+        Some(Ok(bytes)) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "text/markdown; charset=utf-8".to_owned(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{file}\""),
                 ),
             ],
             bytes,

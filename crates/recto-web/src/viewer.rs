@@ -244,7 +244,10 @@ fn not_ready(app: &App, citekey: &str, why: &str) -> Response {
                 @if let Some(j) = &s.job_id { " (job " a href={ "/job/" (j) } { (j) } ")" }
             }
         }
-        p.muted { "What to do: " code { "recto status --why " (citekey) } "." }
+        @if let Some(fix) = recto_library::fix_command(&st) {
+            p { "To fix it: " code #fix { (fix) } }
+        }
+        p.muted { "The detail: " code { "recto status --why " (citekey) } "." }
     };
     (
         axum::http::StatusCode::NOT_FOUND,
@@ -390,6 +393,7 @@ fn contents(v: &View) -> Markup {
                     li {
                         a href=(v.link(u.first_page)) { (u.title.as_deref().unwrap_or(&u.kind)) }
                         " " span.muted { (u.kind) " · pp. " (u.first_page) "–" (u.last_page) }
+                        " " a.muted href={ "/unit/" (v.key.as_str()) "/" (u.file) } title="the unit's clean Markdown" { "⤓ md" }
                     }
                 }
             }

@@ -60,11 +60,7 @@ impl std::error::Error for CliError {}
 
 /// The command that runs step `step` (`segmentation` is `recto segment`).
 pub fn command_of(step: &str) -> &str {
-    match step {
-        "segmentation" => "segment",
-        "source" => "upload",
-        s => s,
-    }
+    recto_library::fix::command_of(step)
 }
 
 /// The exit status of a run that ended as `ending` says; a run where

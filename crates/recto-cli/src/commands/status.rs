@@ -45,7 +45,7 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<Outcome> {
         // command that brings it forward.
         let asked = !args.citekeys.is_empty() && s.state != "done";
         if (asked || s.state == "failed")
-            && let Some(fix) = fix(s)
+            && let Some(fix) = recto_library::fix_command(s)
         {
             out.push_str(&format!("{:width$}  fix: {fix}\n", ""));
         }
@@ -121,7 +121,7 @@ fn why(s: &CitekeyState, about: &str) -> String {
         out.push_str(&format!("  {:width$}  {}\n", st.step, step_why(st, before)));
         before = Some(st);
     }
-    match fix(s) {
+    match recto_library::fix_command(s) {
         Some(fix) => out.push_str(&format!("  fix: {fix}\n")),
         None if s.state == "running" => out.push_str("  a run is still going\n"),
         None => {}
@@ -151,63 +151,6 @@ fn step_why(st: &StepOnCitekey, before: Option<&StepOnCitekey>) -> String {
         "running" => at("running"),
         state => format!("{}{reason}", at(state)),
     }
-}
-
-/// The one command that brings citekey `s` forward: its first step
-/// without a completed result (a sync step pushes the job its step ran
-/// in); `None` when nothing is to do or a run is still going.
-fn fix(s: &CitekeyState) -> Option<String> {
-    let key = shlex::try_quote(&s.citekey).ok()?;
-    if s.source.is_none() {
-        let missing = s
-            .source_problem
-            .as_deref()
-            .is_some_and(|p| p.contains("file not found"));
-        return Some(if missing {
-            format!(
-                "correct its file path in the .bib, or map another machine's paths: recto upload --bib FILE --bib-path-map FROM=TO --citekeys {key}"
-            )
-        } else {
-            format!("upload its PDF: recto upload --from DIR --citekeys {key}")
-        });
-    }
-    let st = s.steps.iter().find(|st| st.needs_run())?;
-    // A source that cannot be read is not fixed by running again.
-    let reason = st.reason.as_deref().unwrap_or("");
-    if reason.contains("encrypted and no password") || reason.contains("wrong password") {
-        return Some(format!(
-            "recto {} --citekeys {key} --password PASSWORD",
-            super::command_of(&st.step)
-        ));
-    }
-    if [
-        "cannot open as PDF",
-        "the PDF has no pages",
-        "checksum mismatch",
-    ]
-    .iter()
-    .any(|r| reason.contains(r))
-    {
-        return Some(format!(
-            "replace its PDF with a good copy, then: recto upload --from DIR --citekeys {key} && recto run"
-        ));
-    }
-    Some(match st.step.strip_prefix("sync_") {
-        Some(step) => {
-            let job = s
-                .steps
-                .iter()
-                .find(|x| x.step == step)
-                .and_then(|x| x.job_id.as_deref())
-                .unwrap_or("latest");
-            if step == "ocr" {
-                format!("recto sync-ocr --job-id {job}")
-            } else {
-                format!("recto sync --step {step} --job-id {job}")
-            }
-        }
-        None => format!("recto {} --citekeys {key}", super::command_of(&st.step)),
-    })
 }
 
 /// `412 citekeys: ...`, pages read, OCR CPU hours over every OCR job, and

@@ -447,6 +447,10 @@ fn the_viewer_has_contents_segments_and_printed_labels() {
     assert_eq!(status, 404);
     assert!(later.contains("Nothing to show yet"), "{later}");
     assert!(later.contains("recto status --why later2022"), "{later}");
+    assert!(
+        later.contains("To fix it: <code id=\"fix\">recto ocr --citekeys later2022</code>"),
+        "{later}"
+    );
     assert!(later.contains("ocr: pending"), "{later}");
     // How the page was read, and how to read it again.
     assert!(body.contains("Page diagnostics"), "no diagnostics");
@@ -462,6 +466,27 @@ fn the_viewer_has_contents_segments_and_printed_labels() {
         assert_eq!(status, 200, "{file}");
         let body = got.split_once("\r\n\r\n").map_or("", |(_, b)| b);
         assert!(body.contains(has), "{file}: {}", &got[..got.len().min(300)]);
+    }
+    // Each unit's clean Markdown, from the segments nav; only those.
+    let (_, first) = get(port, "/doc/book2020?page=1");
+    let unit = first
+        .split("href=\"/unit/book2020/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a unit download link")
+        .to_owned();
+    assert!(
+        unit.starts_with("unit_0") && unit.ends_with(".md"),
+        "{unit}"
+    );
+    let (status, got) = get(port, &format!("/unit/book2020/{unit}"));
+    assert_eq!(status, 200);
+    assert!(got.contains("text/markdown"), "{got}");
+    for path in [
+        "/unit/book2020/segments.json",
+        "/unit/book2020/..%2F..%2F..%2Fregistry.sqlite",
+    ] {
+        assert_eq!(get(port, path).0, 404, "{path}");
     }
     // The original PDF, from the local store inside the data directory.
     assert!(
