@@ -85,6 +85,37 @@ pub fn bibliography(registry: &Registry) -> BTreeMap<String, Bib> {
     out
 }
 
+/// One citekey's fields: from the newest upload that names it and recorded
+/// them. Reads only the uploads of that citekey (the registry's index says
+/// which), so a page view or a search hit does not read every upload.
+pub fn bib_of(registry: &Registry, citekey: &str) -> Option<Bib> {
+    let mut uploads: Vec<String> = registry
+        .find_jobs_for_citekey(citekey)
+        .ok()?
+        .into_iter()
+        .filter(|j| j.step == recto_registry::SOURCE_STEP_LABEL)
+        .map(|j| j.job_id)
+        .collect();
+    uploads.sort();
+    uploads.into_iter().rev().find_map(|job| {
+        let meta = registry
+            .get_source_metadata(&recto_registry::JobId::parse(&job).ok()?)
+            .ok()?;
+        serde_json::from_value(meta.get("bib")?.get(citekey)?.clone()).ok()
+    })
+}
+
+/// The fields of `citekeys`, or of every citekey when none is named.
+pub fn bib_for(registry: &Registry, citekeys: &[String]) -> BTreeMap<String, Bib> {
+    if citekeys.is_empty() {
+        return bibliography(registry);
+    }
+    citekeys
+        .iter()
+        .filter_map(|k| Some((k.clone(), bib_of(registry, k)?)))
+        .collect()
+}
+
 /// The library view's states as JSON, each with its `bib` beside when an
 /// upload recorded one, and `same_pdf_as`: the other citekeys whose newest
 /// upload is the very same file (sha256). What `status --json` and Python

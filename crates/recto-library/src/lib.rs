@@ -17,7 +17,7 @@ pub mod result;
 pub mod search;
 pub mod text;
 
-pub use bib::{Bib, bibliography, same_pdf, states_with_bib};
+pub use bib::{Bib, bib_for, bib_of, bibliography, same_pdf, states_with_bib};
 pub use error::LibraryError;
 pub use fix::fix_command;
 pub use result::{StepResult, ocr_result, resolve_job, step_result};

@@ -65,7 +65,13 @@ pub fn search(registry: &Registry, req: &SearchRequest) -> Result<Found, Library
     let index = open(registry)?;
     let res = index.search(req)?;
     let root = registry.data_dir();
-    let bibliography = crate::bibliography(registry);
+    // The fields of the citekeys hit, each read once.
+    let mut bibliography = std::collections::BTreeMap::new();
+    for h in &res.hits {
+        if !bibliography.contains_key(&h.citekey) {
+            bibliography.insert(h.citekey.clone(), crate::bib_of(registry, &h.citekey));
+        }
+    }
     let hits = res
         .hits
         .into_iter()
@@ -81,7 +87,7 @@ pub fn search(registry: &Registry, req: &SearchRequest) -> Result<Found, Library
             };
             FoundPage {
                 marked: hit.marked("[[", "]]"),
-                bib: bibliography.get(&hit.citekey).cloned(),
+                bib: bibliography.get(&hit.citekey).cloned().flatten(),
                 hit,
                 width_px: w,
                 height_px: h,

@@ -82,3 +82,27 @@ pub fn citekey_text(
         page_count,
     })
 }
+
+/// `text` cut to `max` characters (at least 1), with an ellipsis when cut:
+/// for a line of output or a table cell.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(max.max(1) - 1).collect();
+    s.push('…');
+    s
+}
+
+#[cfg(test)]
+mod shorten_tests {
+    #[test]
+    fn long_text_is_cut_with_an_ellipsis() {
+        assert_eq!(super::shorten("short", 10), "short");
+        assert_eq!(
+            super::shorten("Die Frau und der Sozialismus", 8),
+            "Die Fra…"
+        );
+        assert_eq!(super::shorten("Mémoire", 4), "Mém…");
+    }
+}

@@ -11,6 +11,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod roman;
+
 /// Version of the page JSON format.
 pub const PAGE_SCHEMA_VERSION: u32 = 1;
 

@@ -268,7 +268,7 @@ fn citekey_status(
         reg.citekey_states(&citekeys, None).map(|s| {
             json(&recto_library::states_with_bib(
                 &s,
-                &recto_library::bibliography(&reg),
+                &recto_library::bib_for(&reg, &citekeys),
             ))
         })
     })

@@ -41,27 +41,41 @@ fn partial_if(failed: bool) -> Ending {
     }
 }
 
+/// How a run of `step` that recorded `done` citekeys ended with these
+/// `failures` (citekey, why): done, partial, or failed when none was read
+/// (the record then says `failed` too).
+fn ending<'a>(
+    step: &str,
+    job: &recto_registry::JobId,
+    done: bool,
+    failures: impl ExactSizeIterator<Item = (&'a str, &'a str)>,
+) -> Ending {
+    if failures.len() == 0 {
+        Ending::Done
+    } else if done {
+        Ending::Partial
+    } else {
+        let list: Vec<String> = failures.map(|(k, f)| format!("{k}: {f}")).collect();
+        Ending::Failed(format!(
+            "{step} job {job} failed: no citekey could be read ({})",
+            list.join("; ")
+        ))
+    }
+}
+
 /// A step on the driver (toc, segmentation, export, ...).
 pub fn citekey_step<S: CitekeyStep>(out: &driver::Outcome<S>) -> RunReport {
     let per = &out.recorded.per_citekey;
     let failures: BTreeMap<&String, &String> =
         out.failures.iter().map(|(k, f)| (k, &f.message)).collect();
-    let ending = if out.failures.is_empty() {
-        Ending::Done
-    } else if per.is_empty() {
-        Ending::Failed(format!(
-            "{} job {} failed: no citekey could be read ({})",
-            S::NAME,
-            out.job_id,
-            out.failures
-                .iter()
-                .map(|(k, f)| format!("{k}: {}", f.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))
-    } else {
-        Ending::Partial
-    };
+    let ending = ending(
+        S::NAME,
+        &out.job_id,
+        !per.is_empty(),
+        out.failures
+            .iter()
+            .map(|(k, f)| (k.as_str(), f.message.as_str())),
+    );
     RunReport {
         json: json!({
             "job_id": out.job_id.as_str(),
@@ -120,17 +134,12 @@ fn ocr_ending(
         .and_then(|c| c.get("successful"))
         .and_then(Value::as_u64)
         .unwrap_or(0);
-    if failures.is_empty() {
-        Ending::Done
-    } else if successful == 0 {
-        let list: Vec<String> = failures.iter().map(|(k, f)| format!("{k}: {f}")).collect();
-        Ending::Failed(format!(
-            "ocr job {job_id} failed: no citekey could be read ({})",
-            list.join("; ")
-        ))
-    } else {
-        Ending::Partial
-    }
+    ending(
+        "ocr",
+        job_id,
+        successful > 0,
+        failures.iter().map(|(k, f)| (k.as_str(), f.as_str())),
+    )
 }
 
 /// `--pending` with nothing pending: not an error, since scripts loop.

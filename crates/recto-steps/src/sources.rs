@@ -98,7 +98,10 @@ pub fn from_dir(
 ) -> Result<Vec<SourceInput>, StepError> {
     let mut files = Vec::new();
     let mut nested = 0;
-    walk(dir, recursive, skip, &mut files, &mut nested)?;
+    let left_out = walk(dir, recursive, skip, &mut files, &mut nested)?;
+    for d in left_out {
+        tracing::warn!("{}: left out (recto's data directory)", d.display());
+    }
     if files.is_empty() {
         let reason = if nested > 0 {
             format!(
@@ -130,13 +133,25 @@ pub fn from_dir(
     Ok(dedup(out))
 }
 
+/// Every `*.pdf` under `dir`, as [`from_dir`] would take them (subfolders
+/// included, hidden ones and those of `skip` left out), without a word
+/// about what was left out: for `recto watch`, which looks every few
+/// seconds.
+pub fn pdf_files(dir: &Path, skip: &[&Path]) -> Result<Vec<PathBuf>, StepError> {
+    let mut files = Vec::new();
+    walk(dir, true, skip, &mut files, &mut 0)?;
+    Ok(files)
+}
+
+/// The PDFs under `dir` into `out` (and how many lie in subfolders when not
+/// `recursive`); returns the folders of `skip` it met and left out.
 fn walk(
     dir: &Path,
     recursive: bool,
     skip: &[&Path],
     out: &mut Vec<PathBuf>,
     nested: &mut usize,
-) -> Result<(), StepError> {
+) -> Result<Vec<PathBuf>, StepError> {
     // The folder itself must be readable: that is the user's error.
     std::fs::read_dir(dir).map_err(|e| StepError::Input {
         path: dir.to_owned(),
@@ -146,16 +161,17 @@ fn walk(
         e.depth() > 0 && e.file_name().to_str().is_none_or(|n| n.starts_with('.'))
     };
     let skip: Vec<PathBuf> = skip.iter().filter_map(|p| p.canonicalize().ok()).collect();
+    let left_out = std::cell::RefCell::new(Vec::new());
     let skipped = |e: &walkdir::DirEntry| {
-        let left_out = e.depth() > 0
+        let out = e.depth() > 0
             && e.file_type().is_dir()
             && e.path()
                 .canonicalize()
                 .is_ok_and(|real| skip.contains(&real));
-        if left_out {
-            tracing::warn!("{}: left out (recto's data directory)", e.path().display());
+        if out {
+            left_out.borrow_mut().push(e.path().to_owned());
         }
-        left_out
+        out
     };
     // Symlinked folders are followed (a library may be spread over disks);
     // walkdir reports a link back to an ancestor as an error instead of
@@ -187,7 +203,7 @@ fn walk(
             *nested += 1;
         }
     }
-    Ok(())
+    Ok(left_out.into_inner())
 }
 
 /// The entries of a BibTeX/BibLaTeX file with their PDF from the `file`
@@ -382,6 +398,15 @@ mod tests {
         assert_eq!(keys, ["a2020"]);
         // Without it, the stored copy would come back as a new citekey.
         assert_eq!(from_dir(root.path(), true, &[]).unwrap().len(), 2);
+        // What `recto watch` looks at: the same files.
+        assert_eq!(
+            pdf_files(root.path(), &[&data]).unwrap(),
+            [root.path().join("a2020.pdf")]
+        );
+        // The walk names the folder it left out (for `from_dir` to say so).
+        let (mut found, mut nested) = (Vec::new(), 0);
+        let left = walk(root.path(), true, &[&data], &mut found, &mut nested).unwrap();
+        assert_eq!(left, std::slice::from_ref(&data));
     }
 
     #[test]

@@ -192,13 +192,17 @@ pub fn printed_labels(pages: &[PageView]) -> Printed {
             }
         }
     }
+    // The run labelling each page (index 0 unused): the one claiming it,
+    // else the fill's.
+    let run_of: Vec<Option<usize>> = (0..=n)
+        .map(|page| match page {
+            0 => None,
+            p => owner[p].or_else(|| fill(&owner, &runs, p)),
+        })
+        .collect();
     let mut labels = vec![None; n];
     for page in 1..=n {
-        let run = match owner[page] {
-            Some(r) => Some(r),
-            None => fill(&owner, &runs, page),
-        };
-        labels[page - 1] = run.and_then(|r| {
+        labels[page - 1] = run_of[page].and_then(|r| {
             runs[r]
                 .value_at(page)
                 .map(|v| format_label(v, runs[r].kind))
@@ -215,7 +219,7 @@ pub fn printed_labels(pages: &[PageView]) -> Printed {
     let mut confidence = vec![None; n];
     let mut contradicted = Vec::new();
     for page in 1..=n {
-        let (Some(label), Some(r)) = (&labels[page - 1], owner_or_fill(&owner, &runs, page)) else {
+        let (Some(label), Some(r)) = (&labels[page - 1], run_of[page]) else {
             continue;
         };
         let own: Vec<&Candidate> = cands.iter().filter(|c| c.page == page).collect();
@@ -276,11 +280,6 @@ fn front_matter(labels: &mut [Option<String>], confidence: &mut [Option<f64>]) {
         labels[page] = Some(format_label(page as u32 + 1, NumberKind::RomanLower));
         confidence[page] = Some(FRONT_MATTER);
     }
-}
-
-/// The run that labels `page`: the one claiming it, else the fill's.
-fn owner_or_fill(owner: &[Option<usize>], runs: &[Run], page: usize) -> Option<usize> {
-    owner[page].or_else(|| fill(owner, runs, page))
 }
 
 /// The run an unnumbered page belongs to: the one before it, unless that

@@ -146,61 +146,7 @@ fn misread_arabic(t: &str) -> Option<PageNumber> {
     })
 }
 
-/// The value of a well-formed roman numeral (case-insensitive), 1..=3999.
-pub fn roman_value(s: &str) -> Option<u32> {
-    let upper = s.to_ascii_uppercase();
-    if upper.is_empty() || !upper.chars().all(|c| "IVXLCDM".contains(c)) {
-        return None;
-    }
-    let val = |c: char| match c {
-        'I' => 1,
-        'V' => 5,
-        'X' => 10,
-        'L' => 50,
-        'C' => 100,
-        'D' => 500,
-        _ => 1000,
-    };
-    let chars: Vec<i64> = upper.chars().map(val).collect();
-    let mut total: i64 = 0;
-    for (i, &v) in chars.iter().enumerate() {
-        if chars.get(i + 1).is_some_and(|&next| next > v) {
-            total -= v;
-        } else {
-            total += v;
-        }
-    }
-    let total = u32::try_from(total).ok()?;
-    // Only canonical spellings: `IIII` or `VX` are words or noise.
-    ((1..4000).contains(&total) && to_roman(total) == upper).then_some(total)
-}
-
-/// `value` (1..=3999) in upper-case roman numerals.
-pub fn to_roman(mut value: u32) -> String {
-    const TABLE: [(u32, &str); 13] = [
-        (1000, "M"),
-        (900, "CM"),
-        (500, "D"),
-        (400, "CD"),
-        (100, "C"),
-        (90, "XC"),
-        (50, "L"),
-        (40, "XL"),
-        (10, "X"),
-        (9, "IX"),
-        (5, "V"),
-        (4, "IV"),
-        (1, "I"),
-    ];
-    let mut out = String::new();
-    for (v, s) in TABLE {
-        while value >= v {
-            out.push_str(s);
-            value -= v;
-        }
-    }
-    out
-}
+pub use recto_page::roman::{roman_value, to_roman};
 
 /// A token made of leader dots or rules (`.....`, `. . .`, `…`, `___`).
 pub fn is_leader(token: &str) -> bool {

@@ -197,18 +197,23 @@ const EXPORTS: [(&str, &str); 5] = [
     (".alto.xml", "application/xml"),
 ];
 
-/// The export files of `key` that its `current/` folder has, as
-/// `(file name, content type)`: `<stem>.pdf` and the like, nothing else.
+/// Whether `/source/KEY` has the citekey's original PDF to give.
 pub(crate) fn has_source(app: &App, key: &Citekey) -> bool {
     source_path(app, key).is_some()
 }
 
-fn exports_of(app: &App, key: &Citekey) -> Vec<(String, &'static str)> {
+/// The export files of `key` that its `current/` folder has, as
+/// `(file name, content type, real path inside the data directory)`:
+/// `<stem>.pdf` and the like, nothing else.
+fn exports_of(app: &App, key: &Citekey) -> Vec<(String, &'static str, PathBuf)> {
     let dir = export_dir(app, key);
     EXPORTS
         .iter()
-        .map(|(ext, ty)| (format!("{}{ext}", key.file_stem()), *ty))
-        .filter(|(name, _)| inside(&app.root, &dir.join(name)).is_some())
+        .filter_map(|(ext, ty)| {
+            let name = format!("{}{ext}", key.file_stem());
+            let real = inside(&app.root, &dir.join(&name))?;
+            Some((name, *ty, real))
+        })
         .collect()
 }
 
@@ -230,23 +235,13 @@ async fn export_file(
     let Ok(key) = Citekey::parse(&citekey) else {
         return not_found("no such file");
     };
-    let Some((name, ty)) = exports_of(&app, &key).into_iter().find(|(n, _)| *n == file) else {
+    let Some((name, ty, real)) = exports_of(&app, &key)
+        .into_iter()
+        .find(|(n, _, _)| *n == file)
+    else {
         return not_found("no such file");
     };
-    match inside(&app.root, &export_dir(&app, &key).join(&name)).map(std::fs::read) {
-        Some(Ok(bytes)) => (
-            [
-                (header::CONTENT_TYPE, ty.to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"{name}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        _ => not_found("no such file"),
-    }
+    download(Some(real), ty, &name)
 }
 
 /// The citekey's newest uploaded PDF, when the upload went to a local
@@ -274,20 +269,11 @@ async fn source_file(State(app): State<Arc<App>>, UrlPath(citekey): UrlPath<Stri
     let Ok(key) = Citekey::parse(&citekey) else {
         return not_found("no such file");
     };
-    match source_path(&app, &key).map(std::fs::read) {
-        Some(Ok(bytes)) => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"{}.pdf\"", key.file_stem()),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        _ => not_found("no such file"),
-    }
+    download(
+        source_path(&app, &key),
+        "application/pdf",
+        &format!("{}.pdf", key.file_stem()),
+    )
 }
 
 /// `/unit/{citekey}/{file}`: one unit's clean Markdown from the citekey's
@@ -306,19 +292,23 @@ async fn unit_file(
         .segments()
         .is_some_and(|s| s.units.iter().any(|u| u.file == file));
     let path = seg.dir.join(&file);
-    match inside(&app.root, &path)
-        .filter(|_| named)
-        .map(std::fs::read)
-    {
+    download(
+        inside(&app.root, &path).filter(|_| named),
+        "text/markdown; charset=utf-8",
+        &file,
+    )
+}
+
+/// A file found inside the data directory (`real`, or none), served to
+/// download as `name`.
+fn download(real: Option<PathBuf>, content_type: &str, name: &str) -> Response {
+    match real.map(std::fs::read) {
         Some(Ok(bytes)) => (
             [
-                (
-                    header::CONTENT_TYPE,
-                    "text/markdown; charset=utf-8".to_owned(),
-                ),
+                (header::CONTENT_TYPE, content_type.to_owned()),
                 (
                     header::CONTENT_DISPOSITION,
-                    format!("inline; filename=\"{file}\""),
+                    format!("inline; filename=\"{name}\""),
                 ),
             ],
             bytes,

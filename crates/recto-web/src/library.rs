@@ -43,7 +43,7 @@ fn rows(lib: &Library, from: usize, to: usize) -> Markup {
                 }
                 td {
                     (badge(&st.state, None))
-                    @if let Some(why) = reason(st) { div.reason title=(why) { (short(&why, 80)) } }
+                    @if let Some(why) = reason(st) { div.reason title=(why) { (recto_library::text::shorten(&why, 80)) } }
                 }
                 @for name in steps {
                     td {
@@ -81,15 +81,6 @@ fn reason(st: &CitekeyState) -> Option<String> {
                 s.reason.as_deref().unwrap_or(&s.state)
             ))
         })
-}
-
-fn short(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut s: String = text.chars().take(max - 1).collect();
-    s.push('…');
-    s
 }
 
 /// The library as the page shows it: each citekey's state over the

@@ -62,8 +62,7 @@ pub async fn viewer(
         Err(why) => return not_ready(&app, &citekey, &why),
     };
     let marked = marked_words(&app, &view);
-    let about = recto_library::bibliography(&app.registry)
-        .remove(view.key.as_str())
+    let about = recto_library::bib_of(&app.registry, view.key.as_str())
         .map(|b| b.line())
         .filter(|l| !l.is_empty());
     let downloads = crate::exports_of(&app, &view.key);
@@ -75,7 +74,7 @@ pub async fn viewer(
             @if original {
                 a.btn.download href={ "/source/" (view.key.as_str()) } { "⤓ original PDF" } " "
             }
-            @for (name, _) in &downloads {
+            @for (name, _, _) in &downloads {
                 a.btn.download href={ "/export/" (view.key.as_str()) "/" (name) } { "⤓ " (name) } " "
             }
         }

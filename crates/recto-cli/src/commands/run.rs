@@ -27,13 +27,14 @@ pub fn run(args: &RunArgs, config: &Config) -> anyhow::Result<Outcome> {
     let mut failed: Vec<String> = Vec::new();
     let mut partial = false;
     let mut step = |argv: Vec<OsString>, config: &Config| -> Ended {
-        let shown: Vec<String> = argv
-            .iter()
+        // The command's name, for the summary of what failed.
+        let name = argv
+            .first()
             .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+            .unwrap_or_default();
         let ended = command(argv, config);
         match ended {
-            Ended::Failed => failed.push(shown.first().cloned().unwrap_or_default()),
+            Ended::Failed => failed.push(name),
             Ended::Partial => partial = true,
             _ => {}
         }

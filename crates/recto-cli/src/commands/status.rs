@@ -18,7 +18,7 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<Outcome> {
         output::text(&library_summary(&reg, &states, &config.data_dir))?;
         return Ok(Outcome::Success);
     }
-    let bib = recto_library::bibliography(&reg);
+    let bib = recto_library::bib_for(&reg, &args.citekeys);
     if args.json {
         output::json(&recto_library::states_with_bib(&states, &bib))?;
         return Ok(Outcome::Success);
@@ -35,7 +35,7 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<Outcome> {
         }
         out.push_str(&line(s, width));
         if !about.is_empty() {
-            out.push_str(&format!("  [{}]", shorten(&about, 60)));
+            out.push_str(&format!("  [{}]", recto_library::text::shorten(&about, 60)));
         }
         if let Some(t) = twins.get(&s.citekey) {
             out.push_str(&format!("  (same PDF as {})", t.join(", ")));
@@ -166,25 +166,8 @@ fn library_summary(
         .iter()
         .filter_map(|s| s.steps.iter().find(|st| st.step == "ocr")?.pages)
         .sum();
-    let (mut cpu, mut jobs) = (0.0, 0);
-    if let (Ok(step), Ok(all)) = (StepName::parse("ocr"), reg.list_all_jobs(Some("ocr"))) {
-        for job in all {
-            let Ok(m) = reg.get_step_metadata(&step, &job) else {
-                continue;
-            };
-            let d = m
-                .get("duration_seconds")
-                .and_then(serde_json::Value::as_f64);
-            let w = m
-                .get("config")
-                .and_then(|c| c.get("workers"))
-                .and_then(serde_json::Value::as_f64);
-            if let (Some(d), Some(w)) = (d, w) {
-                cpu += d * w;
-                jobs += 1;
-            }
-        }
-    }
+    let costs = recto_steps::ocr::job_costs(reg);
+    let (cpu, jobs): (f64, usize) = (costs.iter().map(|c| c.cpu_seconds).sum(), costs.len());
     out.push_str(&format!(
         "{} read; {:.2} OCR CPU hours over {}\n",
         output::count(pages, "page"),
@@ -210,30 +193,21 @@ fn disk_use(data_dir: &std::path::Path) -> Vec<(String, u64)> {
             .map(|m| m.len())
             .sum()
     };
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(data_dir) else {
-        return out;
+    // A folder's entries, sorted, with their names.
+    let entries = |dir: &std::path::Path| -> Vec<(String, std::path::PathBuf)> {
+        let mut v: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+            .collect();
+        v.sort();
+        v
     };
-    let mut dirs: Vec<std::path::PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    dirs.sort();
-    for d in dirs {
-        let name = d
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    let mut out = Vec::new();
+    for (name, d) in entries(data_dir) {
         if name == "analytics" {
-            let mut steps: Vec<std::path::PathBuf> = std::fs::read_dir(&d)
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|e| e.path())
-                .collect();
-            steps.sort();
-            for s in steps {
-                let step = s
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+            for (step, s) in entries(&d) {
                 out.push((format!("analytics/{step}"), size(&s)));
             }
         } else if d.is_dir() {
@@ -257,16 +231,6 @@ fn human_bytes(n: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[u])
     }
-}
-
-/// `text` cut to `max` characters, with an ellipsis when cut.
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut s: String = text.chars().take(max - 1).collect();
-    s.push('…');
-    s
 }
 
 /// `412 citekeys: 380 done, 20 pending, 9 failed, 3 outdated`.

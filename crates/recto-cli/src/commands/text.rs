@@ -100,7 +100,7 @@ pub fn show(citekey: &str, json_out: bool, config: &Config) -> anyhow::Result<Ou
             }
         }
     }
-    let bib = recto_library::bibliography(&reg).remove(citekey);
+    let bib = recto_library::bib_of(&reg, citekey);
     let mut doc = json!({"citekey": citekey, "state": state, "records": items, "current": current});
     if let Some(b) = &bib {
         doc["bib"] = serde_json::to_value(b)?;

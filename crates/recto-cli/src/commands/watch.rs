@@ -75,8 +75,8 @@ fn watched(args: &WatchArgs, config: &Config) -> anyhow::Result<PathBuf> {
         })
 }
 
-/// The watched file, or the PDFs under the watched folder (not the data
-/// directory, not hidden folders: the same files `upload --from` takes).
+/// The watched file, or the PDFs under the watched folder (the files
+/// `upload --from` takes: not the data directory, not hidden folders).
 fn snapshot(path: &Path, data_dir: &Path) -> Snapshot {
     let stat = |p: &Path| {
         std::fs::metadata(p)
@@ -86,25 +86,8 @@ fn snapshot(path: &Path, data_dir: &Path) -> Snapshot {
     if !path.is_dir() {
         return stat(path).into_iter().collect();
     }
-    let data = std::fs::canonicalize(data_dir).ok();
-    let mut out: Snapshot = walkdir::WalkDir::new(path)
-        .into_iter()
-        .filter_entry(|e| {
-            let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
-            let is_data = data.as_deref().is_some_and(|d| {
-                e.file_type().is_dir() && std::fs::canonicalize(e.path()).ok().as_deref() == Some(d)
-            });
-            !hidden && !is_data
-        })
-        .filter_map(Result::ok)
-        .filter(|e| {
-            e.file_type().is_file()
-                && e.path()
-                    .extension()
-                    .is_some_and(|x| x.eq_ignore_ascii_case("pdf"))
-        })
-        .filter_map(|e| stat(e.path()))
-        .collect();
+    let files = recto_steps::sources::pdf_files(path, &[data_dir]).unwrap_or_default();
+    let mut out: Snapshot = files.iter().filter_map(|f| stat(f)).collect();
     out.sort();
     out
 }

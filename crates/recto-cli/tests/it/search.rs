@@ -283,5 +283,13 @@ fn bibliographic_fields_come_from_the_bib_and_are_everywhere() {
         "{again}"
     );
     assert_eq!(hits(&ctx, &["title:vergangenheit"]).len(), 2);
+    // One citekey's fields come from its newest upload.
+    let out = stdout(&recto(&ctx, &["show", "bebel1879"]));
+    assert!(
+        out.contains("  title: Die Frau in der Vergangenheit\n"),
+        "{out}"
+    );
+    let s = json(&recto(&ctx, &["status", "bebel1879", "--json"]));
+    assert_eq!(s[0]["bib"]["title"], "Die Frau in der Vergangenheit");
     assert!(hits(&ctx, &["title:sozialismus"]).is_empty());
 }

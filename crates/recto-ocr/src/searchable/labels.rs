@@ -4,6 +4,8 @@
 //! (`/S /D /St 5`); any other label is its own literal range (`/P`); a
 //! page without a known label gets an empty label, never a guessed one.
 
+use recto_page::roman::roman_value;
+
 /// One range of the number tree: from page index `start`, labelled so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Range {
@@ -31,7 +33,7 @@ impl Range {
         {
             return Range::Decimal(n);
         }
-        match roman(l) {
+        match roman_value(l) {
             Some(n) if l.chars().all(|c| c.is_ascii_lowercase()) => Range::RomanLower(n),
             Some(n) if l.chars().all(|c| c.is_ascii_uppercase()) => Range::RomanUpper(n),
             _ => Range::Literal(l.to_owned()),
@@ -83,59 +85,6 @@ pub fn page_labels_dict(labels: &[Option<String>]) -> Option<String> {
     Some(format!("<< /Nums [{}] >>", body.join(" ")))
 }
 
-/// The value of a roman numeral (either case, canonical form only), so
-/// `ii` and `XIV` are numbers and `mix` or `ivi` are not.
-fn roman(s: &str) -> Option<u32> {
-    let v = |c: char| match c.to_ascii_lowercase() {
-        'i' => Some(1),
-        'v' => Some(5),
-        'x' => Some(10),
-        'l' => Some(50),
-        'c' => Some(100),
-        'd' => Some(500),
-        'm' => Some(1000),
-        _ => None,
-    };
-    let digits: Vec<u32> = s.chars().map(v).collect::<Option<_>>()?;
-    let mut n = 0i64;
-    for (i, d) in digits.iter().enumerate() {
-        let d = i64::from(*d);
-        if digits.get(i + 1).is_some_and(|next| i64::from(*next) > d) {
-            n -= d;
-        } else {
-            n += d;
-        }
-    }
-    let n = u32::try_from(n).ok().filter(|n| *n > 0 && *n < 4000)?;
-    (to_roman(n) == s.to_ascii_lowercase()).then_some(n)
-}
-
-fn to_roman(mut n: u32) -> String {
-    const TABLE: [(u32, &str); 13] = [
-        (1000, "m"),
-        (900, "cm"),
-        (500, "d"),
-        (400, "cd"),
-        (100, "c"),
-        (90, "xc"),
-        (50, "l"),
-        (40, "xl"),
-        (10, "x"),
-        (9, "ix"),
-        (5, "v"),
-        (4, "iv"),
-        (1, "i"),
-    ];
-    let mut out = String::new();
-    for (v, s) in TABLE {
-        while n >= v {
-            out.push_str(s);
-            n -= v;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,12 +115,9 @@ mod tests {
 
     #[test]
     fn only_canonical_roman_numerals_count() {
-        assert_eq!(roman("xiv"), Some(14));
-        assert_eq!(roman("XLII"), Some(42));
-        assert_eq!(roman("mix"), Some(1009));
-        assert_eq!(roman("iiii"), None);
-        assert_eq!(roman("ivi"), None);
-        assert_eq!(roman("vix"), None);
+        assert_eq!(Range::of(Some("xiv")), Range::RomanLower(14));
+        assert_eq!(Range::of(Some("XLII")), Range::RomanUpper(42));
+        assert_eq!(Range::of(Some("ivi")), Range::Literal("ivi".into()));
         assert_eq!(Range::of(Some("007")), Range::Literal("007".into()));
         assert_eq!(Range::of(Some("Ii")), Range::Literal("Ii".into()));
     }

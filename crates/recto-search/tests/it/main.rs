@@ -19,6 +19,16 @@ fn doc(citekey: &str, page: u64, lang: Lang, text: &str) -> PageDoc {
     }
 }
 
+/// An index in `dir` holding `key`'s `pages`, committed and readable.
+fn index_of(dir: &std::path::Path, key: &str, pages: &[PageDoc]) -> SearchIndex {
+    let idx = SearchIndex::open(dir).unwrap();
+    let mut w = idx.writer().unwrap();
+    w.replace(key, pages).unwrap();
+    w.commit().unwrap();
+    idx.reload().unwrap();
+    idx
+}
+
 fn library(dir: &std::path::Path) -> SearchIndex {
     let idx = SearchIndex::open(dir).unwrap();
     let mut w = idx.writer().unwrap();
@@ -242,9 +252,8 @@ const EMPTY_PAGE: &str = r#"{"schema_version":1,"citekey":"x","page":1,"page_cou
 #[test]
 fn french_singular_and_plural_find_each_other() {
     let dir = tempfile::tempdir().unwrap();
-    let idx = SearchIndex::open(dir.path()).unwrap();
-    let mut w = idx.writer().unwrap();
-    w.replace(
+    let idx = index_of(
+        dir.path(),
         "proust1913",
         &[
             doc(
@@ -260,10 +269,7 @@ fn french_singular_and_plural_find_each_other() {
                 "Un baiser, un genou, un journal.",
             ),
         ],
-    )
-    .unwrap();
-    w.commit().unwrap();
-    idx.reload().unwrap();
+    );
     let pages = |q: &str| -> Vec<u64> {
         let mut v: Vec<u64> = found(&idx, q).into_iter().map(|(_, p)| p).collect();
         v.sort();
@@ -281,9 +287,8 @@ fn french_singular_and_plural_find_each_other() {
 #[test]
 fn fuzzy_matching_finds_words_one_edit_away() {
     let dir = tempfile::tempdir().unwrap();
-    let idx = SearchIndex::open(dir.path()).unwrap();
-    let mut w = idx.writer().unwrap();
-    w.replace(
+    let idx = index_of(
+        dir.path(),
         "bebel1879",
         &[doc(
             "bebel1879",
@@ -291,10 +296,7 @@ fn fuzzy_matching_finds_words_one_edit_away() {
             Lang::De,
             "Das ist selbstverständlich und klar.",
         )],
-    )
-    .unwrap();
-    w.commit().unwrap();
-    idx.reload().unwrap();
+    );
     assert!(found(&idx, "selbstverstindlich").is_empty());
     let mut req = SearchRequest::new("selbstverstindlich");
     req.fuzzy = true;

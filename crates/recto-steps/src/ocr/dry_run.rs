@@ -85,38 +85,12 @@ const DEFAULT_OCR_PAGE_SECONDS: f64 = 1.6;
 /// jobs (duration x workers over OCRed pages; the newest 20 jobs with at
 /// least 5 OCRed pages), and how many jobs that is.
 fn calibration(registry: &Registry) -> Option<(f64, usize)> {
-    let step = recto_registry::StepName::parse("ocr").ok()?;
-    let mut jobs = registry.list_all_jobs(Some("ocr")).ok()?;
-    jobs.reverse();
-    let (mut cpu, mut pages, mut n) = (0.0, 0.0, 0);
-    for job in jobs {
-        let Ok(m) = registry.get_step_metadata(&step, &job) else {
-            continue;
-        };
-        let get = |path: &[&str]| {
-            path.iter()
-                .try_fold(&Value::Null, |v, k| {
-                    if v.is_null() { m.get(*k) } else { v.get(*k) }
-                })
-                .and_then(Value::as_f64)
-        };
-        let (Some(d), Some(w), Some(p)) = (
-            get(&["duration_seconds"]),
-            get(&["config", "workers"]),
-            get(&["pages", "ocr"]),
-        ) else {
-            continue;
-        };
-        let completed = recto_registry::Status::Completed.as_str();
-        if m.get("status").and_then(Value::as_str) != Some(completed) || p < 5.0 {
-            continue;
-        }
-        cpu += d * w;
-        pages += p;
-        n += 1;
-        if n == 20 {
-            break;
-        }
-    }
-    (n > 0 && pages > 0.0).then(|| (cpu / pages, n))
+    let used: Vec<super::cost::JobCost> = super::cost::job_costs(registry)
+        .into_iter()
+        .filter(|c| c.completed && c.ocr_pages >= 5.0)
+        .take(20)
+        .collect();
+    let cpu: f64 = used.iter().map(|c| c.cpu_seconds).sum();
+    let pages: f64 = used.iter().map(|c| c.ocr_pages).sum();
+    (pages > 0.0).then(|| (cpu / pages, used.len()))
 }

@@ -13,6 +13,7 @@
 //! taken from the record, and one given that differs is refused. Citekeys
 //! the record already counts as done are left as they are.
 
+mod cost;
 mod dry_run;
 mod engine;
 pub(crate) mod plan;
@@ -22,6 +23,7 @@ mod sources;
 mod summary;
 mod types;
 
+pub use cost::{JobCost, job_costs};
 pub use types::*;
 
 use std::collections::BTreeMap;
